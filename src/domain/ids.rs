@@ -1,0 +1,75 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A public share id: `[A-Za-z0-9]+`. New ids carry 128 random bits (22 base62 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ShareId(String);
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+impl ShareId {
+    /// Builds an id from 16 random bytes (the caller supplies them, so the domain stays free of I/O).
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        let mut n = u128::from_be_bytes(bytes);
+        let mut out = Vec::with_capacity(22);
+        for _ in 0..22 {
+            out.push(BASE62[(n % 62) as usize]);
+            n /= 62;
+        }
+        // Only base62 bytes were pushed, so this is valid ASCII.
+        ShareId(out.into_iter().map(char::from).collect())
+    }
+
+    /// Parses an id from a URL segment; `None` unless it is 1..=64 alphanumeric ASCII characters.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| ShareId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ShareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The music server's user id (Navidrome's `uid` claim).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub String);
+
+/// Who issues a command on the owner API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub user_id: UserId,
+    pub username: String,
+    /// Admins see and change every share; never written to the log.
+    #[serde(skip)]
+    pub is_admin: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_are_22_base62_characters() {
+        let id = ShareId::from_random([0xff; 16]);
+        assert_eq!(id.as_str().len(), 22);
+        assert!(ShareId::parse(id.as_str()).is_some());
+        assert_ne!(ShareId::from_random([0; 16]), ShareId::from_random([1; 16]));
+    }
+
+    #[test]
+    fn ids_with_other_characters_do_not_parse() {
+        for bad in ["", "a/b", "a-b", "ä", &"a".repeat(65)] {
+            assert!(ShareId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+use super::ids::{ShareId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Longest description accepted, counted in characters (not bytes, so CJK text is not cut short).
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+
+/// How a public link answers by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Raw,
+    M3u,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "raw" => Some(Format::Raw),
+            "m3u" => Some(Format::M3u),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Raw => "raw",
+            Format::M3u => "m3u",
+        }
+    }
+}
+
+/// A track as a public page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Track {
+    pub id: String,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub track: u32,
+    pub duration: u32,
+    pub content_type: String,
+    pub suffix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlbumItem {
+    pub id: String,
+    pub name: String,
+    pub artist: String,
+    pub song_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SongItem {
+    pub id: String,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+}
+
+/// A shared playlist, with its tracks frozen at creation time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaylistItem {
+    pub id: String,
+    pub name: String,
+    pub song_count: u32,
+    pub tracks: Vec<Track>,
+}
+
+/// What a share holds. Albums and songs are resolved live; playlists are snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareItems {
+    pub albums: Vec<AlbumItem>,
+    pub songs: Vec<SongItem>,
+    pub playlists: Vec<PlaylistItem>,
+}
+
+impl ShareItems {
+    pub fn is_empty(&self) -> bool {
+        self.albums.is_empty() && self.songs.is_empty() && self.playlists.is_empty()
+    }
+
+    /// The `contents` string of the owner API: a JSON description of the items
+    /// (playlists without their track lists, which can be long).
+    pub fn contents(&self) -> String {
+        let playlists: Vec<_> = self
+            .playlists
+            .iter()
+            .map(|p| serde_json::json!({"id": p.id, "name": p.name, "songCount": p.song_count}))
+            .collect();
+        serde_json::json!({"albums": self.albums, "songs": self.songs, "playlists": playlists})
+            .to_string()
+    }
+}
+
+/// A share's state: folded from its events, and the row the projection keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Share {
+    pub id: ShareId,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    pub description: Option<String>,
+    pub format: Format,
+    pub max_bit_rate: u32,
+    pub downloadable: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub items: ShareItems,
+    pub visit_count: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_visited_at: Option<OffsetDateTime>,
+    /// The stream version: the number of events applied so far (1 after creation).
+    pub version: u64,
+    /// Deleted shares stay as tombstones so their ids are never reused.
+    pub deleted: bool,
+}
+
+impl Share {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+
+    /// Whether `actor` may see and change this share.
+    pub fn is_visible_to(&self, actor: &super::Actor) -> bool {
+        !self.deleted && (actor.is_admin || actor.user_id == self.owner_id)
+    }
+}

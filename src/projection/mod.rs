@@ -1,0 +1,91 @@
+//! Read models folded from the log: every share's current state with its visit
+//! counter. The committer keeps them current (in memory and, in the same sled
+//! batch as the events, on disk); every read is served from here.
+
+use crate::domain::{apply, Share, ShareId};
+use crate::store::Envelope;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// The visit counter row, written on its own so a visit does not rewrite the whole share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitCounter {
+    pub visit_count: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_visited_at: Option<OffsetDateTime>,
+    pub version: u64,
+}
+
+impl VisitCounter {
+    pub fn of(share: &Share) -> Self {
+        VisitCounter {
+            visit_count: share.visit_count,
+            last_visited_at: share.last_visited_at,
+            version: share.version,
+        }
+    }
+
+    /// Lays a newer counter over a share row written before it.
+    pub fn overlay(&self, share: &mut Share) {
+        if self.version > share.version {
+            share.visit_count = self.visit_count;
+            share.last_visited_at = self.last_visited_at;
+            share.version = self.version;
+        }
+    }
+}
+
+/// All shares ever created (deleted ones as tombstones), keyed by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shares {
+    by_id: HashMap<ShareId, Share>,
+    live: usize,
+}
+
+impl Shares {
+    pub fn get(&self, id: &ShareId) -> Option<&Share> {
+        self.by_id.get(id)
+    }
+
+    /// Shares that are not deleted.
+    pub fn live(&self) -> impl Iterator<Item = &Share> {
+        self.by_id.values().filter(|s| !s.deleted)
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.live
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Share> {
+        self.by_id.values()
+    }
+
+    pub fn put(&mut self, share: Share) {
+        let was_live = self.by_id.get(&share.id).is_some_and(|s| !s.deleted);
+        match (was_live, share.deleted) {
+            (false, false) => self.live += 1,
+            (true, true) => self.live -= 1,
+            _ => {}
+        }
+        self.by_id.insert(share.id.clone(), share);
+    }
+
+    /// Folds one logged event in.
+    pub fn apply(&mut self, env: &Envelope) {
+        let state = self.by_id.get(&env.stream).cloned();
+        if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
+            self.put(next);
+        }
+    }
+
+    /// The full replay: what the projection must equal.
+    pub fn replay<E>(events: impl IntoIterator<Item = Result<Envelope, E>>) -> Result<Self, E> {
+        let mut shares = Shares::default();
+        for env in events {
+            shares.apply(&env?);
+        }
+        Ok(shares)
+    }
+}

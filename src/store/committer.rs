@@ -1,0 +1,281 @@
+//! The single writer. It drains queued commands in batches, decides each against
+//! the latest state, assigns seqs and extends the chain, writes events and
+//! projection rows in one sled batch, flushes and fsyncs, then publishes the new
+//! state and answers every caller: one fsync for the whole batch (group commit).
+
+use super::envelope::Envelope;
+use super::open::encode;
+use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
+use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
+use crate::metrics::METRICS;
+use crate::projection::{Shares, VisitCounter};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most requests drained into one batch.
+const MAX_BATCH: usize = 1024;
+
+/// An `Idempotency-Key` on a create, scoped to the user who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Idempotency {
+    pub user_id: String,
+    pub key: String,
+    /// A digest of the request body, to refuse the same key with another body.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdempotencyRow {
+    share_id: ShareId,
+    fingerprint: String,
+}
+
+/// The result of a command: the share's state after it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub share: Share,
+    /// Seqs of the events appended (empty for a no-op update or an idempotent repeat).
+    pub seqs: Vec<u64>,
+    /// True when an `Idempotency-Key` repeat returned the first result.
+    pub replayed: bool,
+}
+
+pub struct Request {
+    pub cmd: Command,
+    pub idem: Option<Idempotency>,
+    pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
+}
+
+pub struct Committer {
+    db: sled::Db,
+    /// Our own handle on sled's data file: `flush` alone is no fsync.
+    data_file: File,
+    shares: Arc<RwLock<Shares>>,
+    policy: Policy,
+    last_seq: u64,
+    last_hash: [u8; 32],
+    poisoned: Arc<AtomicBool>,
+    rx: mpsc::Receiver<Request>,
+    idempotency: HashMap<(String, String), IdempotencyRow>,
+}
+
+impl Committer {
+    pub fn new(
+        db: sled::Db,
+        dir: &Path,
+        shares: Arc<RwLock<Shares>>,
+        policy: Policy,
+        checkpoint: Checkpoint,
+        poisoned: Arc<AtomicBool>,
+        rx: mpsc::Receiver<Request>,
+    ) -> Result<Self, StoreError> {
+        let data_file = File::open(dir.join("db"))?;
+        let mut idempotency = HashMap::new();
+        for kv in db.scan_prefix([keys::IDEMPOTENCY]) {
+            let (k, v) = kv?;
+            let text = String::from_utf8_lossy(&k[1..]).into_owned();
+            let (user, key) = text.split_once('\0').unwrap_or((&text, ""));
+            let row: IdempotencyRow =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
+            idempotency.insert((user.to_string(), key.to_string()), row);
+        }
+        if let Ok(s) = shares.read() {
+            METRICS.shares.set(s.live_count() as i64);
+        }
+        Ok(Committer {
+            db,
+            data_file,
+            shares,
+            policy,
+            last_seq: checkpoint.last_seq,
+            last_hash: checkpoint.last_hash,
+            poisoned,
+            rx,
+            idempotency,
+        })
+    }
+
+    fn run(mut self) {
+        while let Some(first) = self.rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+        if let Err(e) = self.db.flush().and_then(|_| Ok(self.data_file.sync_data()?)) {
+            log::error!("final fsync failed: {e}");
+        }
+    }
+
+    fn current(&self, overlay: &HashMap<ShareId, Share>, id: &ShareId) -> Option<Share> {
+        overlay.get(id).cloned().or_else(|| {
+            let shares = self.shares.read().unwrap_or_else(|e| e.into_inner());
+            shares.get(id).cloned()
+        })
+    }
+
+    fn commit(&mut self, batch: Vec<Request>) {
+        if self.poisoned.load(Ordering::SeqCst) {
+            for r in batch {
+                let _ = r.reply.send(Err(StoreError::Io("the log stopped after a write failure".into())));
+            }
+            return;
+        }
+        let now = OffsetDateTime::now_utc();
+        let started = Instant::now();
+        let mut writes = sled::Batch::default();
+        let mut overlay: HashMap<ShareId, Share> = HashMap::new();
+        let mut rewritten: HashSet<ShareId> = HashSet::new();
+        let mut visited: HashSet<ShareId> = HashSet::new();
+        let mut new_keys: Vec<((String, String), IdempotencyRow)> = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut appended: Vec<&'static str> = Vec::new();
+        let (seq_before, hash_before) = (self.last_seq, self.last_hash);
+
+        for Request { cmd, idem, reply } in batch {
+            let id = cmd.share_id().clone();
+            if let Some(i) = &idem {
+                let k = (i.user_id.clone(), i.key.clone());
+                let seen = self.idempotency.get(&k).or_else(|| new_keys.iter().find(|(nk, _)| *nk == k).map(|(_, r)| r));
+                if let Some(row) = seen {
+                    let result = match self.current(&overlay, &row.share_id) {
+                        Some(share) if row.fingerprint == i.fingerprint => Ok(Outcome { share, seqs: vec![], replayed: true }),
+                        Some(_) => Err(StoreError::IdempotencyKeyReused),
+                        None => Err(StoreError::Corrupt("idempotency key names an unknown share".into())),
+                    };
+                    replies.push((reply, result));
+                    continue;
+                }
+            }
+            let mut state = self.current(&overlay, &id);
+            let events = match decide(state.as_ref(), &cmd, &self.policy, now) {
+                Ok(events) => events,
+                Err(e) => {
+                    replies.push((reply, Err(StoreError::Rejected(e))));
+                    continue;
+                }
+            };
+            let mut seqs = Vec::with_capacity(events.len());
+            for event in events {
+                let env = Envelope {
+                    seq: self.last_seq + 1,
+                    id: uuid::Uuid::new_v4().to_string(),
+                    stream: id.clone(),
+                    version: state.as_ref().map_or(1, |s| s.version + 1),
+                    at: now,
+                    actor: cmd.actor().cloned(),
+                    event,
+                    prev_hash: self.last_hash,
+                    hash: [0; 32],
+                }
+                .seal();
+                writes.insert(&keys::event(env.seq), env.to_line());
+                writes.insert(keys::stream(id.as_str(), env.version), &env.seq.to_be_bytes());
+                match env.event {
+                    crate::domain::Event::ShareVisited(ref v) => {
+                        visited.insert(id.clone());
+                        METRICS.share_visits.with_label_values(&[v.format.as_str()]).inc();
+                    }
+                    _ => {
+                        rewritten.insert(id.clone());
+                    }
+                }
+                appended.push(env.event.type_name());
+                self.last_seq = env.seq;
+                self.last_hash = env.hash;
+                seqs.push(env.seq);
+                state = apply(state, &id, &env.event, env.at);
+            }
+            let Some(share) = state else {
+                replies.push((reply, Err(StoreError::Rejected(crate::domain::DomainError::NotFound))));
+                continue;
+            };
+            if let Some(i) = idem.filter(|_| !seqs.is_empty()) {
+                new_keys.push(((i.user_id, i.key), IdempotencyRow { share_id: id.clone(), fingerprint: i.fingerprint }));
+            }
+            overlay.insert(id, share.clone());
+            replies.push((reply, Ok(Outcome { share, seqs, replayed: false })));
+        }
+
+        if self.last_seq != seq_before {
+            if let Err(e) = self.write(writes, &overlay, &rewritten, &visited, &new_keys) {
+                log::error!("event log write failed; refusing further writes until restart: {e}");
+                self.poisoned.store(true, Ordering::SeqCst);
+                (self.last_seq, self.last_hash) = (seq_before, hash_before);
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(StoreError::Io("the event log could not be written".into())));
+                }
+                return;
+            }
+            METRICS.commit_seconds.observe(started.elapsed().as_secs_f64());
+            METRICS.commit_batch_size.observe(appended.len() as f64);
+            for t in appended {
+                METRICS.events_appended.with_label_values(&[t]).inc();
+            }
+            self.publish(overlay, new_keys);
+        }
+        for (reply, result) in replies {
+            // A caller that went away (client disconnected) does not undo a durable write.
+            let _ = reply.send(result);
+        }
+    }
+
+    fn write(
+        &self,
+        mut writes: sled::Batch,
+        overlay: &HashMap<ShareId, Share>,
+        rewritten: &HashSet<ShareId>,
+        visited: &HashSet<ShareId>,
+        new_keys: &[((String, String), IdempotencyRow)],
+    ) -> Result<(), StoreError> {
+        for id in rewritten {
+            if let Some(share) = overlay.get(id) {
+                writes.insert(keys::prefixed(keys::SHARE, id.as_str()), encode(share)?);
+            }
+        }
+        for id in visited.difference(rewritten) {
+            if let Some(share) = overlay.get(id) {
+                writes.insert(keys::prefixed(keys::VISITS, id.as_str()), encode(&VisitCounter::of(share))?);
+            }
+        }
+        for ((user, key), row) in new_keys {
+            writes.insert(keys::idempotency(user, key), encode(row)?);
+        }
+        let checkpoint = Checkpoint { last_seq: self.last_seq, last_hash: self.last_hash, schema_version: SCHEMA_VERSION };
+        writes.insert(keys::CHECKPOINT, encode(&checkpoint)?);
+        self.db.apply_batch(writes)?;
+        self.db.flush()?;
+        self.data_file.sync_data()?;
+        Ok(())
+    }
+
+    fn publish(&mut self, overlay: HashMap<ShareId, Share>, new_keys: Vec<((String, String), IdempotencyRow)>) {
+        let mut shares = self.shares.write().unwrap_or_else(|e| e.into_inner());
+        for (_, share) in overlay {
+            shares.put(share);
+        }
+        METRICS.shares.set(shares.live_count() as i64);
+        drop(shares);
+        self.idempotency.extend(new_keys);
+    }
+}
+
+pub fn spawn(c: Committer) -> Result<std::thread::JoinHandle<()>, StoreError> {
+    std::thread::Builder::new()
+        .name("event-committer".into())
+        .spawn(move || c.run())
+        .map_err(StoreError::from)
+}

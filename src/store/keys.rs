@@ -1,0 +1,57 @@
+//! Key layout of the single sled tree. One-byte prefixes keep every kind of row
+//! in one tree, so one `apply_batch` writes events and projections atomically.
+//!
+//! | key | value |
+//! |---|---|
+//! | `E` seq(u64 BE) | event envelope (canonical JSON line) |
+//! | `S` share id `0x00` version(u64 BE) | seq(u64 BE) |
+//! | `P` share id | projection: the share's state (JSON) |
+//! | `V` share id | projection: visit counter `{visitCount,lastVisitedAt,version}` |
+//! | `I` user id `0x00` idempotency key | `{shareId, fingerprint}` |
+//! | `C` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
+
+pub const EVENT: u8 = b'E';
+pub const STREAM: u8 = b'S';
+pub const SHARE: u8 = b'P';
+pub const VISITS: u8 = b'V';
+pub const IDEMPOTENCY: u8 = b'I';
+pub const CHECKPOINT: &[u8] = b"C";
+
+pub fn event(seq: u64) -> [u8; 9] {
+    let mut k = [EVENT; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn seq_of_event_key(k: &[u8]) -> Option<u64> {
+    let bytes: [u8; 8] = k.get(1..9)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
+pub fn stream_prefix(share: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(share.len() + 2);
+    k.push(STREAM);
+    k.extend_from_slice(share.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn stream(share: &str, version: u64) -> Vec<u8> {
+    let mut k = stream_prefix(share);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+pub fn prefixed(prefix: u8, rest: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(rest.len() + 1);
+    k.push(prefix);
+    k.extend_from_slice(rest.as_bytes());
+    k
+}
+
+pub fn idempotency(user: &str, key: &str) -> Vec<u8> {
+    let mut k = prefixed(IDEMPOTENCY, user);
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
+}

@@ -1,0 +1,172 @@
+//! The event log in sled: one committer thread appends with group commit and
+//! fsync, keeps the hash chain and the gap-free sequence, and writes the
+//! projections in the same atomic batch. See `keys` for the layout.
+
+pub mod chain;
+mod committer;
+mod envelope;
+mod error;
+pub mod keys;
+mod open;
+mod read;
+
+pub use committer::{Idempotency, Outcome};
+pub use envelope::{BadEnvelope, Envelope};
+pub use error::StoreError;
+pub use read::EventIter;
+
+use crate::domain::{Command, Policy};
+use crate::projection::Shares;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
+
+/// The last committed position: written with every batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    pub last_seq: u64,
+    #[serde(with = "hex_hash")]
+    pub last_hash: [u8; 32],
+    pub schema_version: u32,
+}
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+mod hex_hash {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::chain::to_hex(h))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        super::chain::from_hex(&s).ok_or_else(|| serde::de::Error::custom("bad hash"))
+    }
+}
+
+/// A handle to the open log. Cheap to clone; the committer stops when the last handle drops.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    dir: PathBuf,
+    shares: Arc<RwLock<Shares>>,
+    tx: Mutex<Option<mpsc::Sender<committer::Request>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    poisoned: Arc<AtomicBool>,
+}
+
+impl Store {
+    /// Opens (or creates) the log in `dir`, loads the projections (O(shares)) and starts the committer.
+    pub fn open(dir: &Path, policy: Policy) -> Result<Store, StoreError> {
+        let (db, shares, checkpoint) = open::open(dir)?;
+        let shares = Arc::new(RwLock::new(shares));
+        let poisoned = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel(4096);
+        let thread = committer::spawn(committer::Committer::new(
+            db.clone(),
+            dir,
+            shares.clone(),
+            policy,
+            checkpoint,
+            poisoned.clone(),
+            rx,
+        )?)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                dir: dir.to_path_buf(),
+                shares,
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+                poisoned,
+            }),
+        })
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<committer::Request>, StoreError> {
+        let guard = self.inner.tx.lock().map_err(|_| StoreError::Closed)?;
+        guard.clone().ok_or(StoreError::Closed)
+    }
+
+    /// Decides and appends `cmd`; resolves once its events are on disk.
+    pub async fn execute(&self, cmd: Command, idem: Option<Idempotency>) -> Result<Outcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.sender()?
+            .send(committer::Request { cmd, idem, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// `execute` for threads outside an async runtime (benchmarks, tools, tests).
+    pub fn execute_blocking(&self, cmd: Command, idem: Option<Idempotency>) -> Result<Outcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.sender()?
+            .blocking_send(committer::Request { cmd, idem, reply })
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// The projections, as of the last durable commit.
+    pub fn shares(&self) -> RwLockReadGuard<'_, Shares> {
+        // A poisoned lock only means a reader panicked; the data is still consistent.
+        self.inner.shares.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Events from `from_seq` on, read lazily in seq order.
+    pub fn events(&self, from_seq: u64) -> EventIter {
+        read::events(&self.inner.db, from_seq)
+    }
+
+    /// One share's events, oldest first.
+    pub fn stream(&self, id: &crate::domain::ShareId) -> Result<Vec<Envelope>, StoreError> {
+        read::stream(&self.inner.db, id)
+    }
+
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        open::read_checkpoint(&self.inner.db)
+    }
+
+    /// False after a write failed: the store refuses writes until restarted.
+    pub fn is_healthy(&self) -> bool {
+        !self.inner.poisoned.load(Ordering::SeqCst)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Stops the committer after it has committed everything already sent, and flushes.
+    pub fn close(&self) {
+        self.inner.shutdown();
+    }
+}
+
+impl Inner {
+    fn shutdown(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            if t.join().is_err() {
+                log::error!("event committer thread panicked");
+            }
+        }
+        if let Err(e) = self.db.flush() {
+            log::error!("final flush failed: {e}");
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,105 @@
+//! Opening the database and loading the projections from their rows (O(shares)).
+
+use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
+use crate::domain::Share;
+use crate::projection::{Shares, VisitCounter};
+use std::path::Path;
+
+/// sled's page cache; its resident memory grows past this, so it is set explicitly.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
+    std::fs::create_dir_all(dir)?;
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(Some(500))
+        .open()
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Io(m) if m.contains("lock") => StoreError::Locked(m),
+            other => other,
+        })?;
+    let checkpoint = read_checkpoint(&db)?;
+    let last_event = last_seq_on_disk(&db)?;
+    let checkpoint = match checkpoint {
+        Some(c) if c.last_seq == last_event && c.schema_version == SCHEMA_VERSION => c,
+        // No checkpoint, a mismatch or an older schema: projections are rebuilt from the log.
+        _ if last_event == 0 => Checkpoint {
+            last_seq: 0,
+            last_hash: super::chain::GENESIS,
+            schema_version: SCHEMA_VERSION,
+        },
+        _ => {
+            log::warn!("projections do not match the log; rebuilding them from {last_event} events");
+            rebuild(&db)?
+        }
+    };
+    let shares = load_shares(&db)?;
+    Ok((db, shares, checkpoint))
+}
+
+pub fn read_checkpoint(db: &sled::Db) -> Result<Option<Checkpoint>, StoreError> {
+    match db.get(keys::CHECKPOINT)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("checkpoint: {e}"))),
+    }
+}
+
+fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
+    match db.scan_prefix([keys::EVENT]).next_back() {
+        None => Ok(0),
+        Some(kv) => {
+            let (k, _) = kv?;
+            keys::seq_of_event_key(&k).ok_or_else(|| StoreError::Corrupt("event key".into()))
+        }
+    }
+}
+
+fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
+    let mut shares = Shares::default();
+    let mut rows: Vec<Share> = Vec::new();
+    for kv in db.scan_prefix([keys::SHARE]) {
+        let (_, v) = kv?;
+        rows.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("share row: {e}")))?);
+    }
+    for mut share in rows {
+        if let Some(v) = db.get(keys::prefixed(keys::VISITS, share.id.as_str()))? {
+            let counter: VisitCounter =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("visit row: {e}")))?;
+            counter.overlay(&mut share);
+        }
+        shares.put(share);
+    }
+    Ok(shares)
+}
+
+/// Recreates every projection row from the log and returns the new checkpoint.
+pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
+    let shares = Shares::replay(super::read::events(db, 1))?;
+    let mut batch = sled::Batch::default();
+    for prefix in [keys::SHARE, keys::VISITS] {
+        for kv in db.scan_prefix([prefix]) {
+            batch.remove(kv?.0);
+        }
+    }
+    for share in shares.all() {
+        batch.insert(keys::prefixed(keys::SHARE, share.id.as_str()), encode(share)?);
+    }
+    let checkpoint = match super::read::events(db, 1).last() {
+        None => Checkpoint { last_seq: 0, last_hash: super::chain::GENESIS, schema_version: SCHEMA_VERSION },
+        Some(env) => {
+            let env = env?;
+            Checkpoint { last_seq: env.seq, last_hash: env.hash, schema_version: SCHEMA_VERSION }
+        }
+    };
+    batch.insert(keys::CHECKPOINT, encode(&checkpoint)?);
+    db.apply_batch(batch)?;
+    db.flush()?;
+    Ok(checkpoint)
+}
+
+pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Io(format!("encoding: {e}")))
+}
