@@ -1,10 +1,31 @@
 //! sharelog: public share links for a Subsonic music server, kept as an event log.
 //!
+//! Data flows one way: HTTP handler -> command -> `domain::decide` -> `store`
+//! appends (group commit, fsync) -> projection applies -> handler answers from it.
+//!
 //! - `domain`: pure rules: share state, commands, events, `decide`, `apply`
-//! - `store`: the sled event log: group-committing writer, hash chain, reads
+//! - `store`: the sled event log: the committer thread, hash chain, key layout, reads
 //! - `projection`: current shares and visit counters folded from the log
+//! - `upstream`: the music server's Subsonic API client
+//! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
+//! - `auth`: bearer tokens -> the acting user
+//! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
+//! - `startup`: wiring; `Application::build` / `port` / `run_until_stopped`
+//! - `health`: `/livez`, `/readyz`, `/metrics`
+//! - `http_log`: one log line and metrics sample per request
+//! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
+//! - `cli`: the command line
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod error;
+pub mod health;
+pub mod http_log;
 pub mod metrics;
 pub mod projection;
+pub mod startup;
 pub mod store;
+pub mod upstream;

@@ -25,7 +25,8 @@ pub struct Metrics {
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| unreachable!("{name}: {e}"))
+    IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("{name}: {e}"))
 }
 
 fn histogram(name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
@@ -84,7 +85,9 @@ impl Metrics {
             )
             .unwrap_or_else(|e| unreachable!("build info: {e}")),
         };
-        m.build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        m.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.http_requests.clone()),
             Box::new(m.http_duration.clone()),

@@ -41,7 +41,10 @@ fn create(
         return Err(DomainError::AlreadyExists);
     }
     if c.items.is_empty() {
-        return Err(invalid("albums", "a share needs at least one album, song or playlist"));
+        return Err(invalid(
+            "albums",
+            "a share needs at least one album, song or playlist",
+        ));
     }
     check_description(c.description.as_deref())?;
     check_expiry(c.expires_at, now)?;
@@ -142,7 +145,12 @@ fn invalid(field: &'static str, message: &str) -> DomainError {
 }
 
 /// Folds one event into a share's state. Assigns only; every check happened in `decide`.
-pub fn apply(state: Option<Share>, id: &ShareId, event: &Event, at: OffsetDateTime) -> Option<Share> {
+pub fn apply(
+    state: Option<Share>,
+    id: &ShareId,
+    event: &Event,
+    at: OffsetDateTime,
+) -> Option<Share> {
     match (state, event) {
         (None, Event::ShareCreated(e)) => Some(Share {
             id: id.clone(),

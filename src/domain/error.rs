@@ -8,7 +8,10 @@ pub enum DomainError {
     /// The share's expiry has passed.
     Expired,
     /// A field's value breaks a rule; names the field.
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// `downloadable: true` while the server forbids downloads.
     DownloadsDisabled,
     /// `If-Match` named another version than the stream's current one.

@@ -84,13 +84,20 @@ impl Event {
         }
     }
 
-    pub fn from_data(type_name: &str, type_version: u32, data: Value) -> Result<Self, UnknownEvent> {
-        let bad = |e: &dyn std::fmt::Display| UnknownEvent(format!("{type_name} v{type_version}: {e}"));
+    pub fn from_data(
+        type_name: &str,
+        type_version: u32,
+        data: Value,
+    ) -> Result<Self, UnknownEvent> {
+        let bad =
+            |e: &dyn std::fmt::Display| UnknownEvent(format!("{type_name} v{type_version}: {e}"));
         match (type_name, type_version) {
             ("ShareCreated", 1) => serde_json::from_value(data)
                 .map(Event::ShareCreated)
                 .map_err(|e| bad(&e)),
-            ("ShareUpdated", 1) => changes_from_json(&data).map(Event::ShareUpdated).map_err(|e| bad(&e)),
+            ("ShareUpdated", 1) => changes_from_json(&data)
+                .map(Event::ShareUpdated)
+                .map_err(|e| bad(&e)),
             ("ShareDeleted", 1) => Ok(Event::ShareDeleted),
             ("ShareVisited", 1) => serde_json::from_value(data)
                 .map(Event::ShareVisited)
@@ -107,7 +114,10 @@ fn fmt_time(t: OffsetDateTime) -> Value {
 fn changes_to_json(c: &ShareChanges) -> Value {
     let mut m = Map::new();
     if let Some(d) = &c.description {
-        m.insert("description".into(), d.clone().map(Value::String).unwrap_or(Value::Null));
+        m.insert(
+            "description".into(),
+            d.clone().map(Value::String).unwrap_or(Value::Null),
+        );
     }
     if let Some(f) = c.format {
         m.insert("format".into(), Value::String(f.as_str().into()));
@@ -164,14 +174,23 @@ mod tests {
             expires_at: Some(Some(datetime!(2030-01-02 03:04:05 UTC))),
         };
         let e = Event::ShareUpdated(c);
-        assert_eq!(Event::from_data("ShareUpdated", 1, e.to_data()).ok(), Some(e));
+        assert_eq!(
+            Event::from_data("ShareUpdated", 1, e.to_data()).ok(),
+            Some(e)
+        );
     }
 
     #[test]
     fn a_cleared_expiry_is_stored_as_null_and_an_untouched_one_is_absent() {
-        let cleared = changes_to_json(&ShareChanges { expires_at: Some(None), ..Default::default() });
+        let cleared = changes_to_json(&ShareChanges {
+            expires_at: Some(None),
+            ..Default::default()
+        });
         assert_eq!(cleared, serde_json::json!({"expiresAt": null}));
-        assert_eq!(changes_to_json(&ShareChanges::default()), serde_json::json!({}));
+        assert_eq!(
+            changes_to_json(&ShareChanges::default()),
+            serde_json::json!({})
+        );
     }
 
     #[test]

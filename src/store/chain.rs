@@ -107,7 +107,10 @@ mod tests {
     fn keys_are_sorted_and_strings_minimally_escaped() {
         let v = json!({"b": 1, "a": {"z": null, "y": [true, -3]}, "s": "q\"\\\n\t\u{1}é東/"});
         let got = String::from_utf8(canonical_bytes(&v)).unwrap_or_default();
-        assert_eq!(got, r#"{"a":{"y":[true,-3],"z":null},"b":1,"s":"q\"\\\n\t\u0001é東/"}"#);
+        assert_eq!(
+            got,
+            r#"{"a":{"y":[true,-3],"z":null},"b":1,"s":"q\"\\\n\t\u0001é東/"}"#
+        );
     }
 
     #[test]

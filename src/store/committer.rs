@@ -34,9 +34,9 @@ pub struct Idempotency {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IdempotencyRow {
-    share_id: ShareId,
-    fingerprint: String,
+pub(super) struct IdempotencyRow {
+    pub share_id: ShareId,
+    pub fingerprint: String,
 }
 
 /// The result of a command: the share's state after it.
@@ -84,8 +84,8 @@ impl Committer {
             let (k, v) = kv?;
             let text = String::from_utf8_lossy(&k[1..]).into_owned();
             let (user, key) = text.split_once('\0').unwrap_or((&text, ""));
-            let row: IdempotencyRow =
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
+            let row: IdempotencyRow = serde_json::from_slice(&v)
+                .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
             idempotency.insert((user.to_string(), key.to_string()), row);
         }
         if let Ok(s) = shares.read() {
@@ -115,7 +115,11 @@ impl Committer {
             }
             self.commit(batch);
         }
-        if let Err(e) = self.db.flush().and_then(|_| Ok(self.data_file.sync_data()?)) {
+        if let Err(e) = self
+            .db
+            .flush()
+            .and_then(|_| Ok(self.data_file.sync_data()?))
+        {
             log::error!("final fsync failed: {e}");
         }
     }
@@ -130,7 +134,9 @@ impl Committer {
     fn commit(&mut self, batch: Vec<Request>) {
         if self.poisoned.load(Ordering::SeqCst) {
             for r in batch {
-                let _ = r.reply.send(Err(StoreError::Io("the log stopped after a write failure".into())));
+                let _ = r.reply.send(Err(StoreError::Io(
+                    "the log stopped after a write failure".into(),
+                )));
             }
             return;
         }
@@ -149,12 +155,21 @@ impl Committer {
             let id = cmd.share_id().clone();
             if let Some(i) = &idem {
                 let k = (i.user_id.clone(), i.key.clone());
-                let seen = self.idempotency.get(&k).or_else(|| new_keys.iter().find(|(nk, _)| *nk == k).map(|(_, r)| r));
+                let seen = self
+                    .idempotency
+                    .get(&k)
+                    .or_else(|| new_keys.iter().find(|(nk, _)| *nk == k).map(|(_, r)| r));
                 if let Some(row) = seen {
                     let result = match self.current(&overlay, &row.share_id) {
-                        Some(share) if row.fingerprint == i.fingerprint => Ok(Outcome { share, seqs: vec![], replayed: true }),
+                        Some(share) if row.fingerprint == i.fingerprint => Ok(Outcome {
+                            share,
+                            seqs: vec![],
+                            replayed: true,
+                        }),
                         Some(_) => Err(StoreError::IdempotencyKeyReused),
-                        None => Err(StoreError::Corrupt("idempotency key names an unknown share".into())),
+                        None => Err(StoreError::Corrupt(
+                            "idempotency key names an unknown share".into(),
+                        )),
                     };
                     replies.push((reply, result));
                     continue;
@@ -183,11 +198,17 @@ impl Committer {
                 }
                 .seal();
                 writes.insert(&keys::event(env.seq), env.to_line());
-                writes.insert(keys::stream(id.as_str(), env.version), &env.seq.to_be_bytes());
+                writes.insert(
+                    keys::stream(id.as_str(), env.version),
+                    &env.seq.to_be_bytes(),
+                );
                 match env.event {
                     crate::domain::Event::ShareVisited(ref v) => {
                         visited.insert(id.clone());
-                        METRICS.share_visits.with_label_values(&[v.format.as_str()]).inc();
+                        METRICS
+                            .share_visits
+                            .with_label_values(&[v.format.as_str()])
+                            .inc();
                     }
                     _ => {
                         rewritten.insert(id.clone());
@@ -200,14 +221,30 @@ impl Committer {
                 state = apply(state, &id, &env.event, env.at);
             }
             let Some(share) = state else {
-                replies.push((reply, Err(StoreError::Rejected(crate::domain::DomainError::NotFound))));
+                replies.push((
+                    reply,
+                    Err(StoreError::Rejected(crate::domain::DomainError::NotFound)),
+                ));
                 continue;
             };
             if let Some(i) = idem.filter(|_| !seqs.is_empty()) {
-                new_keys.push(((i.user_id, i.key), IdempotencyRow { share_id: id.clone(), fingerprint: i.fingerprint }));
+                new_keys.push((
+                    (i.user_id, i.key),
+                    IdempotencyRow {
+                        share_id: id.clone(),
+                        fingerprint: i.fingerprint,
+                    },
+                ));
             }
             overlay.insert(id, share.clone());
-            replies.push((reply, Ok(Outcome { share, seqs, replayed: false })));
+            replies.push((
+                reply,
+                Ok(Outcome {
+                    share,
+                    seqs,
+                    replayed: false,
+                }),
+            ));
         }
 
         if self.last_seq != seq_before {
@@ -216,11 +253,15 @@ impl Committer {
                 self.poisoned.store(true, Ordering::SeqCst);
                 (self.last_seq, self.last_hash) = (seq_before, hash_before);
                 for (reply, _) in replies {
-                    let _ = reply.send(Err(StoreError::Io("the event log could not be written".into())));
+                    let _ = reply.send(Err(StoreError::Io(
+                        "the event log could not be written".into(),
+                    )));
                 }
                 return;
             }
-            METRICS.commit_seconds.observe(started.elapsed().as_secs_f64());
+            METRICS
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
             METRICS.commit_batch_size.observe(appended.len() as f64);
             for t in appended {
                 METRICS.events_appended.with_label_values(&[t]).inc();
@@ -248,13 +289,20 @@ impl Committer {
         }
         for id in visited.difference(rewritten) {
             if let Some(share) = overlay.get(id) {
-                writes.insert(keys::prefixed(keys::VISITS, id.as_str()), encode(&VisitCounter::of(share))?);
+                writes.insert(
+                    keys::prefixed(keys::VISITS, id.as_str()),
+                    encode(&VisitCounter::of(share))?,
+                );
             }
         }
         for ((user, key), row) in new_keys {
             writes.insert(keys::idempotency(user, key), encode(row)?);
         }
-        let checkpoint = Checkpoint { last_seq: self.last_seq, last_hash: self.last_hash, schema_version: SCHEMA_VERSION };
+        let checkpoint = Checkpoint {
+            last_seq: self.last_seq,
+            last_hash: self.last_hash,
+            schema_version: SCHEMA_VERSION,
+        };
         writes.insert(keys::CHECKPOINT, encode(&checkpoint)?);
         self.db.apply_batch(writes)?;
         self.db.flush()?;
@@ -262,7 +310,11 @@ impl Committer {
         Ok(())
     }
 
-    fn publish(&mut self, overlay: HashMap<ShareId, Share>, new_keys: Vec<((String, String), IdempotencyRow)>) {
+    fn publish(
+        &mut self,
+        overlay: HashMap<ShareId, Share>,
+        new_keys: Vec<((String, String), IdempotencyRow)>,
+    ) {
         let mut shares = self.shares.write().unwrap_or_else(|e| e.into_inner());
         for (_, share) in overlay {
             shares.put(share);

@@ -54,7 +54,10 @@ impl Envelope {
 
     /// Computes `hash` from the other fields.
     pub fn seal(mut self) -> Self {
-        self.hash = chain::link(&self.prev_hash, &chain::canonical_bytes(&self.unhashed_json()));
+        self.hash = chain::link(
+            &self.prev_hash,
+            &chain::canonical_bytes(&self.unhashed_json()),
+        );
         self
     }
 
@@ -84,7 +87,10 @@ impl Envelope {
         let seq = take_u64(&m, "seq")?;
         let bad = |what: &str| BadEnvelope(format!("seq {seq}: bad {what}"));
         let str_field = |m: &Map<String, Value>, k: &str| {
-            m.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad(k))
+            m.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| bad(k))
         };
         let stream = ShareId::parse(&str_field(&m, "stream")?).ok_or_else(|| bad("stream"))?;
         let at = OffsetDateTime::parse(&str_field(&m, "at")?, &Rfc3339).map_err(|_| bad("at"))?;
@@ -97,7 +103,8 @@ impl Envelope {
             Some(Value::Null) => None,
             _ => return Err(bad("actor")),
         };
-        let type_version = u32::try_from(take_u64(&m, "typeVersion")?).map_err(|_| bad("typeVersion"))?;
+        let type_version =
+            u32::try_from(take_u64(&m, "typeVersion")?).map_err(|_| bad("typeVersion"))?;
         let data = m.remove("data").ok_or_else(|| bad("data"))?;
         let event = Event::from_data(&str_field(&m, "type")?, type_version, data)
             .map_err(|e| BadEnvelope(format!("seq {seq}: {}", e.0)))?;

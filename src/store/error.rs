@@ -23,7 +23,10 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Rejected(e) => write!(f, "{e}"),
             StoreError::IdempotencyKeyReused => {
-                write!(f, "Idempotency-Key was already used for a different request")
+                write!(
+                    f,
+                    "Idempotency-Key was already used for a different request"
+                )
             }
             StoreError::Locked(m) => write!(f, "data directory is in use by another process: {m}"),
             StoreError::Io(m) => write!(f, "storage failure: {m}"),
@@ -38,7 +41,10 @@ impl std::error::Error for StoreError {}
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match &e {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
                 StoreError::Locked(io.to_string())
             }
             _ => StoreError::Io(e.to_string()),

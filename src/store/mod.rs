@@ -96,7 +96,11 @@ impl Store {
     }
 
     /// Decides and appends `cmd`; resolves once its events are on disk.
-    pub async fn execute(&self, cmd: Command, idem: Option<Idempotency>) -> Result<Outcome, StoreError> {
+    pub async fn execute(
+        &self,
+        cmd: Command,
+        idem: Option<Idempotency>,
+    ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.sender()?
             .send(committer::Request { cmd, idem, reply })
@@ -106,7 +110,11 @@ impl Store {
     }
 
     /// `execute` for threads outside an async runtime (benchmarks, tools, tests).
-    pub fn execute_blocking(&self, cmd: Command, idem: Option<Idempotency>) -> Result<Outcome, StoreError> {
+    pub fn execute_blocking(
+        &self,
+        cmd: Command,
+        idem: Option<Idempotency>,
+    ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.sender()?
             .blocking_send(committer::Request { cmd, idem, reply })
@@ -128,6 +136,24 @@ impl Store {
     /// One share's events, oldest first.
     pub fn stream(&self, id: &crate::domain::ShareId) -> Result<Vec<Envelope>, StoreError> {
         read::stream(&self.inner.db, id)
+    }
+
+    /// The share an earlier create with this `Idempotency-Key` made, if any.
+    pub fn idempotent_share(
+        &self,
+        user_id: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<crate::domain::Share>, StoreError> {
+        let Some(row) = self.inner.db.get(keys::idempotency(user_id, key))? else {
+            return Ok(None);
+        };
+        let row: committer::IdempotencyRow = serde_json::from_slice(&row)
+            .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
+        if row.fingerprint != fingerprint {
+            return Err(StoreError::IdempotencyKeyReused);
+        }
+        Ok(self.shares().get(&row.share_id).cloned())
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {

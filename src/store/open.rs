@@ -30,7 +30,9 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
             schema_version: SCHEMA_VERSION,
         },
         _ => {
-            log::warn!("projections do not match the log; rebuilding them from {last_event} events");
+            log::warn!(
+                "projections do not match the log; rebuilding them from {last_event} events"
+            );
             rebuild(&db)?
         }
     };
@@ -62,12 +64,15 @@ fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
     let mut rows: Vec<Share> = Vec::new();
     for kv in db.scan_prefix([keys::SHARE]) {
         let (_, v) = kv?;
-        rows.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("share row: {e}")))?);
+        rows.push(
+            serde_json::from_slice(&v)
+                .map_err(|e| StoreError::Corrupt(format!("share row: {e}")))?,
+        );
     }
     for mut share in rows {
         if let Some(v) = db.get(keys::prefixed(keys::VISITS, share.id.as_str()))? {
-            let counter: VisitCounter =
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("visit row: {e}")))?;
+            let counter: VisitCounter = serde_json::from_slice(&v)
+                .map_err(|e| StoreError::Corrupt(format!("visit row: {e}")))?;
             counter.overlay(&mut share);
         }
         shares.put(share);
@@ -85,13 +90,24 @@ pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
         }
     }
     for share in shares.all() {
-        batch.insert(keys::prefixed(keys::SHARE, share.id.as_str()), encode(share)?);
+        batch.insert(
+            keys::prefixed(keys::SHARE, share.id.as_str()),
+            encode(share)?,
+        );
     }
     let checkpoint = match super::read::events(db, 1).last() {
-        None => Checkpoint { last_seq: 0, last_hash: super::chain::GENESIS, schema_version: SCHEMA_VERSION },
+        None => Checkpoint {
+            last_seq: 0,
+            last_hash: super::chain::GENESIS,
+            schema_version: SCHEMA_VERSION,
+        },
         Some(env) => {
             let env = env?;
-            Checkpoint { last_seq: env.seq, last_hash: env.hash, schema_version: SCHEMA_VERSION }
+            Checkpoint {
+                last_seq: env.seq,
+                last_hash: env.hash,
+                schema_version: SCHEMA_VERSION,
+            }
         }
     };
     batch.insert(keys::CHECKPOINT, encode(&checkpoint)?);

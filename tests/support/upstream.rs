@@ -376,6 +376,16 @@ pub fn http_get(url: &str) -> (u16, Vec<u8>) {
 /// HTTP/1.0 request over a std `TcpStream` (http:// only, no body), with extra headers such
 /// as `("Range", "bytes=0-99")`. Reads until the server closes; de-chunks if needed.
 pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http_send(method, url, headers, None)
+}
+
+/// `http_request` with an optional body (sent with `Content-Length`).
+pub fn http_send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> HttpResponse {
     let rest = url
         .strip_prefix("http://")
         .unwrap_or_else(|| panic!("http_request: only http:// URLs are supported: {url}"));
@@ -391,9 +401,14 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)]) -> HttpRe
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
     req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
     stream
-        .write_all(req.as_bytes())
+        .write_all(&bytes)
         .unwrap_or_else(|e| panic!("http_request: write to {host}: {e}"));
     let mut raw = Vec::new();
     stream

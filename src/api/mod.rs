@@ -1,0 +1,29 @@
+//! The owner API (`/api/share`): handlers, request parsing, and the share view.
+
+mod body;
+mod list;
+mod principal;
+mod request;
+mod resolve;
+pub mod share;
+pub mod view;
+
+pub use body::MAX_BODY;
+pub use principal::Principal;
+
+use actix_web::web;
+
+/// Routes of the owner API; absent entirely while sharing is disabled (everything 404s).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/share")
+            .route(web::get().to(share::list))
+            .route(web::post().to(share::create)),
+    )
+    .service(
+        web::resource("/api/share/{id}")
+            .route(web::get().to(share::get))
+            .route(web::put().to(share::update))
+            .route(web::delete().to(share::delete)),
+    );
+}

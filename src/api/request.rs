@@ -1,0 +1,203 @@
+//! The owner API's create and update bodies, parsed into domain values.
+
+use super::body::Fields;
+use crate::domain::{Format, ShareChanges};
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+/// Most ids in one share; keeps a create's upstream fan-out bounded.
+const MAX_ITEMS: usize = 500;
+
+/// A create body: the spec's fields, or Navidrome UI's `resourceIds`/`resourceType`/`expiresAt`.
+#[derive(Debug)]
+pub struct CreateRequest {
+    pub description: Option<String>,
+    pub downloadable: bool,
+    pub expires_at: Option<OffsetDateTime>,
+    pub max_bit_rate: u32,
+    pub format: Format,
+    pub albums: Vec<String>,
+    pub songs: Vec<String>,
+    pub playlists: Vec<String>,
+}
+
+impl CreateRequest {
+    pub fn parse(m: &Map<String, Value>, now: OffsetDateTime) -> Result<Self, ApiError> {
+        let f = Fields(m);
+        let mut albums = f.ids("albums")?;
+        let mut songs = f.ids("songs")?;
+        let mut playlists = f.ids("playlists")?;
+        if let Some(ids) = f.string("resourceIds")? {
+            let ids: Vec<String> = ids
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            let kind = f
+                .string("resourceType")?
+                .ok_or_else(|| ApiError::invalid("resourceType", "is required with resourceIds"))?;
+            match kind.as_str() {
+                "album" => albums.extend(ids),
+                "song" | "media_file" => songs.extend(ids),
+                "playlist" => playlists.extend(ids),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "resourceType",
+                        "must be album, song, media_file or playlist",
+                    ))
+                }
+            }
+        }
+        for list in [&mut albums, &mut songs, &mut playlists] {
+            dedup(list);
+        }
+        let total = albums.len() + songs.len() + playlists.len();
+        if total == 0 {
+            return Err(ApiError::invalid(
+                "albums",
+                "a share needs at least one album, song or playlist",
+            ));
+        }
+        if total > MAX_ITEMS {
+            return Err(ApiError::invalid(
+                "albums",
+                format!("at most {MAX_ITEMS} items in one share"),
+            ));
+        }
+        Ok(CreateRequest {
+            description: f.description("description")?,
+            downloadable: f.bool("downloadable")?.unwrap_or(false),
+            expires_at: expiry(&f, now)?.flatten(),
+            max_bit_rate: f.bit_rate("maxBitRate")?.unwrap_or(0),
+            format: f.format("format")?.unwrap_or(Format::Raw),
+            albums,
+            songs,
+            playlists,
+        })
+    }
+}
+
+/// An update body: only the fields present change.
+pub fn changes(m: &Map<String, Value>, now: OffsetDateTime) -> Result<ShareChanges, ApiError> {
+    let f = Fields(m);
+    let description = if f.is_null("description") {
+        Some(None)
+    } else {
+        f.description("description")?.map(Some)
+    };
+    Ok(ShareChanges {
+        description,
+        format: f.format("format")?,
+        max_bit_rate: f.bit_rate("maxBitRate")?,
+        downloadable: f.bool("downloadable")?,
+        expires_at: expiry(&f, now)?,
+    })
+}
+
+/// `expiresIn` (seconds; 0 = none) or `expiresAt` (RFC 3339; null = none).
+/// `None`: not given. `Some(None)`: no expiry.
+fn expiry(f: &Fields, now: OffsetDateTime) -> Result<Option<Option<OffsetDateTime>>, ApiError> {
+    if f.has("expiresIn") && !f.is_null("expiresIn") {
+        let secs = f.whole("expiresIn")?.unwrap_or(0);
+        if secs == 0 {
+            return Ok(Some(None));
+        }
+        // Ten years is far beyond any sensible link and keeps the arithmetic in range.
+        let secs = i64::try_from(secs)
+            .ok()
+            .filter(|s| *s <= 10 * 366 * 86_400)
+            .ok_or_else(|| ApiError::invalid("expiresIn", "at most ten years"))?;
+        return Ok(Some(Some(now + Duration::seconds(secs))));
+    }
+    if f.has("expiresAt") {
+        return Ok(Some(f.time("expiresAt")?));
+    }
+    Ok(None)
+}
+
+fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|id| seen.insert(id.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn field_of(r: Result<impl std::fmt::Debug, ApiError>) -> Option<String> {
+        r.err().and_then(|e| e.field)
+    }
+
+    #[test]
+    fn the_navidrome_ui_body_is_understood() {
+        let r = CreateRequest::parse(&obj(json!({"resourceType": "media_file", "resourceIds": "a, b,a", "expiresAt": "2026-02-01T00:00:00Z"})), NOW).expect("ok");
+        assert_eq!(r.songs, vec!["a", "b"]);
+        assert_eq!(r.expires_at, Some(datetime!(2026-02-01 00:00 UTC)));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        assert_eq!(
+            field_of(CreateRequest::parse(
+                &obj(json!({"songs": ["a"], "expiresIn": -1})),
+                NOW
+            )),
+            Some("expiresIn".into())
+        );
+        assert_eq!(
+            field_of(CreateRequest::parse(
+                &obj(json!({"songs": ["a"], "maxBitRate": "x"})),
+                NOW
+            )),
+            Some("maxBitRate".into())
+        );
+        assert_eq!(
+            field_of(CreateRequest::parse(
+                &obj(json!({"songs": ["a"], "format": "flac"})),
+                NOW
+            )),
+            Some("format".into())
+        );
+        assert_eq!(
+            field_of(CreateRequest::parse(&obj(json!({"songs": [1]})), NOW)),
+            Some("songs".into())
+        );
+        assert_eq!(
+            field_of(CreateRequest::parse(&obj(json!({"songs": []})), NOW)),
+            Some("albums".into())
+        );
+        assert_eq!(
+            field_of(CreateRequest::parse(
+                &obj(json!({"songs": ["a"], "maxBitRate": 1.5})),
+                NOW
+            )),
+            Some("maxBitRate".into())
+        );
+    }
+
+    #[test]
+    fn expires_in_zero_clears_and_absent_leaves_alone() {
+        assert_eq!(
+            changes(&obj(json!({"expiresIn": 0})), NOW)
+                .map(|c| c.expires_at)
+                .ok(),
+            Some(Some(None))
+        );
+        assert_eq!(
+            changes(&obj(json!({"description": "x"})), NOW)
+                .map(|c| c.expires_at)
+                .ok(),
+            Some(None)
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! Checks every id of a create against the music server and builds the share's items.
+
+use super::request::CreateRequest;
+use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem};
+use crate::error::ApiError;
+use crate::upstream::{Upstream, UpstreamError};
+use actix_web::http::StatusCode;
+use futures_util::future::join_all;
+
+/// Resolves albums, songs and playlists in parallel. Unknown ids: 422 listing all of them.
+pub async fn items(up: &Upstream, req: &CreateRequest) -> Result<ShareItems, ApiError> {
+    let (albums, songs, playlists) = futures_util::future::join3(
+        join_all(req.albums.iter().map(|id| up.album(id))),
+        join_all(req.songs.iter().map(|id| up.song(id))),
+        join_all(req.playlists.iter().map(|id| up.playlist(id))),
+    )
+    .await;
+    let mut unknown = Vec::new();
+    let mut failure = None;
+    let mut note = |id: &String, e: UpstreamError| match e {
+        UpstreamError::NotFound => unknown.push(id.clone()),
+        other => failure = failure.take().or(Some(other)),
+    };
+    let mut items = ShareItems::default();
+    for (id, r) in req.albums.iter().zip(albums) {
+        match r {
+            Ok(a) => items.albums.push(AlbumItem {
+                id: id.clone(),
+                name: a.name,
+                artist: a.artist,
+                song_count: a.tracks.len() as u32,
+            }),
+            Err(e) => note(id, e),
+        }
+    }
+    for (id, r) in req.songs.iter().zip(songs) {
+        match r {
+            Ok(t) => items.songs.push(SongItem {
+                id: id.clone(),
+                title: t.title,
+                artist: t.artist,
+                album: t.album,
+            }),
+            Err(e) => note(id, e),
+        }
+    }
+    for (id, r) in req.playlists.iter().zip(playlists) {
+        match r {
+            Ok(p) => items.playlists.push(PlaylistItem {
+                id: id.clone(),
+                name: p.name,
+                song_count: p.tracks.len() as u32,
+                tracks: p.tracks,
+            }),
+            Err(e) => note(id, e),
+        }
+    }
+    if let Some(e) = failure {
+        return Err(ApiError::from_upstream_on_create(e));
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-items",
+            format!("{} id(s) are not known to the music server", unknown.len()),
+        )
+        .with_extra("items", serde_json::json!(unknown)));
+    }
+    Ok(items)
+}

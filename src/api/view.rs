@@ -1,0 +1,48 @@
+//! The share object of CONTRACT §4, as the owner API shows it.
+
+use crate::domain::Share;
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub fn time(t: Option<OffsetDateTime>) -> Value {
+    t.and_then(|t| t.format(&Rfc3339).ok())
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+pub fn share_json(s: &Share, public_url: &str) -> Value {
+    json!({
+        "id": s.id.as_str(),
+        "userId": s.owner_id.0,
+        "username": s.owner_name,
+        "url": format!("{public_url}/share/{}", s.id),
+        "description": s.description,
+        "contents": s.items.contents(),
+        "format": s.format.as_str(),
+        "maxBitRate": s.max_bit_rate,
+        "visitCount": s.visit_count,
+        "lastVisitedAt": time(s.last_visited_at),
+        "downloadable": s.downloadable,
+        "expiresAt": time(s.expires_at),
+        "createdAt": time(Some(s.created_at)),
+        "updatedAt": time(Some(s.updated_at)),
+    })
+}
+
+/// `ETag: "<version>"`.
+pub fn etag(s: &Share) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{}\"", s.version))
+}
+
+pub fn share_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    s: &Share,
+    public_url: &str,
+) -> HttpResponse {
+    builder
+        .insert_header(etag(s))
+        .json(share_json(s, public_url))
+}

@@ -1,0 +1,69 @@
+use super::*;
+use std::collections::HashMap;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+#[test]
+fn no_file_gives_the_embedded_defaults() {
+    let s = Settings::load(None, no_env).expect("defaults");
+    assert_eq!(s.listen.port(), 4534);
+    assert!(s.sharing.enabled);
+    assert_eq!(s.audit.client_ip, ClientIpMode::Hash);
+    assert_eq!(s.public_access.rate_limit.per_minute, 300);
+}
+
+#[test]
+fn an_unknown_key_is_named() {
+    let err = Settings::from_yaml("sharing:\n  enabeld: true\n").unwrap_err();
+    assert!(err.0.contains("enabeld"), "{err}");
+}
+
+#[test]
+fn a_wrong_type_names_its_key() {
+    let err = Settings::from_yaml("sharing:\n  maxBitrate: lots\n").unwrap_err();
+    assert!(err.0.contains("maxBitrate"), "{err}");
+}
+
+#[test]
+fn an_invalid_cidr_is_refused() {
+    let err = Settings::from_yaml("trustedProxies: [\"10.0.0.0/33\"]\n").unwrap_err();
+    assert!(
+        err.0.contains("trustedProxies") && err.0.contains("10.0.0.0/33"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_invalid_url_names_its_key() {
+    let env = |k: &str| (k == "SHARELOG_UPSTREAM_URL").then(|| "ftp://x".to_string());
+    let err = Settings::load(None, env).unwrap_err();
+    assert!(err.0.contains("upstream.url"), "{err}");
+}
+
+#[test]
+fn env_vars_override_the_file_and_secrets_stay_out_of_debug_output() {
+    let vars: HashMap<&str, &str> = [
+        ("SHARELOG_JWT_SECRET", "hunter2"),
+        ("SHARELOG_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+    ]
+    .into();
+    let s = Settings::load(None, |k| vars.get(k).map(|v| v.to_string())).expect("ok");
+    assert_eq!(s.auth.jwt_secret, "hunter2");
+    assert!(s.is_trusted_proxy("10.1.2.3".parse().expect("ip")));
+    assert!(s.is_trusted_proxy("::1".parse().expect("ip")));
+    assert!(!s.is_trusted_proxy("11.0.0.1".parse().expect("ip")));
+    assert!(!format!("{s:?}").contains("hunter2"));
+}
+
+#[test]
+fn cidrs_match_by_prefix_including_v4_mapped_v6() {
+    let c = Cidr::parse("192.168.1.0/24").expect("cidr");
+    assert!(c.contains("192.168.1.77".parse().expect("ip")));
+    assert!(c.contains("::ffff:192.168.1.5".parse().expect("ip")));
+    assert!(!c.contains("192.168.2.1".parse().expect("ip")));
+    assert!(Cidr::parse("0.0.0.0/0")
+        .expect("cidr")
+        .contains("8.8.8.8".parse().expect("ip")));
+}

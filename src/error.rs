@@ -1,0 +1,174 @@
+//! The one place where failures become HTTP answers: a status and a stable kebab-case code.
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+use std::fmt;
+
+/// An error answer: `{"error": <for a person>, "code": <stable>, "field"?: <name>, ...extra}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub extra: Option<Box<(&'static str, Value)>>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            extra: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 for a bad field, naming it.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = format!("{field}: {}", message.into());
+        ApiError {
+            field: Some(field),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid-field", message)
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "not found")
+    }
+
+    pub fn unauthorized(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "internal error",
+        )
+    }
+
+    pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
+        self.extra = Some(Box::new((key, value)));
+        self
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({"error": self.message, "code": self.code});
+        if let Some(f) = &self.field {
+            body["field"] = Value::String(f.clone());
+        }
+        if let Some(extra) = &self.extra {
+            let (k, v) = extra.as_ref();
+            body[*k] = v.clone();
+        }
+        let mut resp = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            resp.insert_header(("Retry-After", s.to_string()));
+        }
+        resp.json(body)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let msg = e.to_string();
+        match e {
+            DomainError::NotFound => ApiError::not_found(),
+            DomainError::Expired => {
+                ApiError::new(StatusCode::GONE, "share-expired", "share expired")
+            }
+            DomainError::Invalid { field, message } => ApiError::invalid(field, message),
+            DomainError::DownloadsDisabled => ApiError {
+                field: Some("downloadable".into()),
+                ..ApiError::new(StatusCode::BAD_REQUEST, "downloads-disabled", msg)
+            },
+            DomainError::VersionConflict { actual, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "version-conflict", msg)
+                    .with_extra("currentVersion", json!(actual))
+            }
+            DomainError::AlreadyExists => {
+                ApiError::new(StatusCode::CONFLICT, "already-exists", msg)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected(d) => d.into(),
+            StoreError::IdempotencyKeyReused => ApiError {
+                field: Some("Idempotency-Key".into()),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    e.to_string(),
+                )
+            },
+            StoreError::Closed | StoreError::Locked(_) => {
+                log::error!("store unavailable: {e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    "the event log is not available",
+                )
+            }
+            StoreError::Io(_) | StoreError::Corrupt(_) => {
+                log::error!("store failure: {e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    "the event log is not available",
+                )
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// An upstream failure while creating a share (CONTRACT §4).
+    pub fn from_upstream_on_create(e: UpstreamError) -> Self {
+        log::warn!("upstream during create: {e}");
+        match e {
+            UpstreamError::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream-unavailable",
+                "the music server is unreachable; try again later",
+            ),
+            _ => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream-error",
+                "the music server answered with an error",
+            ),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! All the wiring: open the store, bind the listener, build the HTTP server.
+//! `Application::build` binds first, so tests can ask for port 0 and read `port()`.
+
+use crate::auth::Verifier;
+use crate::config::Settings;
+use crate::domain::Policy;
+use crate::error::ApiError;
+use crate::store::{Store, StoreError};
+use crate::upstream::Upstream;
+use crate::{api, health, http_log};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub verifier: Verifier,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+/// In-flight requests get this long after SIGTERM (CONTRACT §8).
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+#[derive(Debug)]
+pub enum StartupError {
+    Store(StoreError),
+    Bind(std::io::Error),
+}
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartupError::Store(e) => write!(f, "cannot open the event log: {e}"),
+            StartupError::Bind(e) => write!(f, "cannot listen: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let policy = Policy {
+            allow_downloads: settings.sharing.allow_downloads,
+        };
+        let store = Store::open(&settings.data_dir, policy).map_err(StartupError::Store)?;
+        log::info!(
+            "event log open at {} ({} live shares)",
+            settings.data_dir.display(),
+            store.shares().live_count()
+        );
+        let verifier = Verifier::new(&settings.auth.jwt_secret);
+        if !verifier.is_configured() {
+            log::warn!("no token verification configured (auth.jwtSecret is empty): the owner API refuses every request with 401");
+        }
+        let listener = TcpListener::bind(settings.listen).map_err(StartupError::Bind)?;
+        let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+        let state = web::Data::new(AppState {
+            settings: Arc::new(settings),
+            store: store.clone(),
+            verifier,
+        });
+        let server = HttpServer::new(move || {
+            let settings = state.settings.clone();
+            // One upstream client per worker: awc clients are not Send.
+            let upstream = web::Data::new(Upstream::new(settings.upstream.clone()));
+            App::new()
+                .app_data(state.clone())
+                .app_data(upstream)
+                .app_data(web::PayloadConfig::new(api::MAX_BODY))
+                .wrap(from_fn(http_log::record))
+                .configure(health::routes)
+                .configure(|cfg| {
+                    if settings.sharing.enabled {
+                        api::routes(cfg);
+                    }
+                })
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::not_found())
+                }))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .listen(listener)
+        .map_err(StartupError::Bind)?
+        .run();
+        log::info!("listening on port {port}");
+        Ok(Application {
+            port,
+            server,
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (graceful with `stop(true)`), as SIGTERM does.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM/SIGINT or the handle), then commits and closes the log.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        log::info!("server stopped; closing the event log");
+        self.store.close();
+        log::info!("event log closed");
+        result
+    }
+}

@@ -1,0 +1,220 @@
+//! A client for the music server's Subsonic API: metadata for creating and
+//! showing shares, and (for the public pages) stream and download URLs.
+
+mod model;
+mod query;
+
+pub use model::{Album, Playlist};
+pub use query::percent_encode;
+
+use crate::config::{Upstream as UpstreamSettings, UpstreamAuth};
+use crate::domain::Track;
+use crate::metrics::METRICS;
+use md5::{Digest, Md5};
+use serde_json::Value;
+use std::fmt;
+use std::time::Duration;
+
+/// Bound on every metadata call, so a hung music server cannot hang us.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const API_VERSION: &str = "1.16.1";
+const CLIENT_NAME: &str = "sharelog";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamError {
+    /// The server answered that the id does not exist (or is malformed).
+    NotFound,
+    /// No answer: connection refused, timeout, or a 5xx.
+    Unavailable(String),
+    /// An answer we cannot use: bad credentials, unexpected body.
+    Failed(String),
+}
+
+impl fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UpstreamError::NotFound => write!(f, "not found on the music server"),
+            UpstreamError::Unavailable(m) => write!(f, "music server unavailable: {m}"),
+            UpstreamError::Failed(m) => write!(f, "music server error: {m}"),
+        }
+    }
+}
+
+/// One per worker thread (awc clients are not `Send`); cheap to build.
+#[derive(Clone)]
+pub struct Upstream {
+    settings: UpstreamSettings,
+    http: awc::Client,
+}
+
+impl Upstream {
+    pub fn new(settings: UpstreamSettings) -> Self {
+        let connector = awc::Connector::new().timeout(CONNECT_TIMEOUT);
+        let http = awc::Client::builder()
+            .connector(connector)
+            .timeout(METADATA_TIMEOUT)
+            .disable_redirects()
+            .finish();
+        Upstream { settings, http }
+    }
+
+    /// The HTTP client, for streaming calls that set their own timeouts.
+    pub fn http(&self) -> &awc::Client {
+        &self.http
+    }
+
+    /// The full URL of a Subsonic call, credentials included. Only ever sent to the
+    /// music server: it must never reach a visitor, a log line or an error message.
+    pub fn url(&self, method: &str, params: &[(&str, &str)]) -> String {
+        let s = &self.settings;
+        let mut q = vec![
+            ("u", s.username.clone()),
+            ("v", API_VERSION.into()),
+            ("c", CLIENT_NAME.into()),
+        ];
+        match s.auth {
+            UpstreamAuth::Token => {
+                let salt = random_salt();
+                let token = Md5::digest(format!("{}{}", s.password, salt).as_bytes());
+                q.push(("t", hex(&token)));
+                q.push(("s", salt));
+            }
+            UpstreamAuth::Password => q.push(("p", format!("enc:{}", hex(s.password.as_bytes())))),
+        }
+        let mut url = format!("{}/rest/{}?", s.url, method);
+        for (i, (k, v)) in q
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(params.iter().copied())
+            .enumerate()
+        {
+            if i > 0 {
+                url.push('&');
+            }
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&percent_encode(v));
+        }
+        url
+    }
+
+    /// Calls a JSON method and returns the `subsonic-response` object.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, UpstreamError> {
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        all.push(("f", "json"));
+        let result = self.call_inner(&all, method).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(UpstreamError::NotFound) => "not_found",
+            Err(UpstreamError::Unavailable(_)) => "unavailable",
+            Err(UpstreamError::Failed(_)) => "error",
+        };
+        METRICS
+            .upstream_requests
+            .with_label_values(&[method, outcome])
+            .inc();
+        result
+    }
+
+    async fn call_inner(
+        &self,
+        params: &[(&str, &str)],
+        method: &str,
+    ) -> Result<Value, UpstreamError> {
+        // Errors are described without the URL: it carries credentials.
+        let mut resp = self
+            .http
+            .get(self.url(method, params))
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Unavailable(describe_send_error(&e)))?;
+        if resp.status().is_server_error() {
+            return Err(UpstreamError::Unavailable(format!(
+                "HTTP {}",
+                resp.status().as_u16()
+            )));
+        }
+        if !resp.status().is_success() {
+            return Err(UpstreamError::Failed(format!(
+                "HTTP {}",
+                resp.status().as_u16()
+            )));
+        }
+        let body = resp
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .map_err(|e| UpstreamError::Unavailable(format!("reading the answer: {e}")))?;
+        model::unwrap_response(&body)
+    }
+
+    pub async fn ping(&self) -> Result<(), UpstreamError> {
+        self.call("ping", &[]).await.map(|_| ())
+    }
+
+    pub async fn album(&self, id: &str) -> Result<Album, UpstreamError> {
+        model::album(&self.call("getAlbum", &[("id", id)]).await?)
+    }
+
+    pub async fn song(&self, id: &str) -> Result<Track, UpstreamError> {
+        model::song(&self.call("getSong", &[("id", id)]).await?)
+    }
+
+    pub async fn playlist(&self, id: &str) -> Result<Playlist, UpstreamError> {
+        model::playlist(&self.call("getPlaylist", &[("id", id)]).await?)
+    }
+}
+
+fn describe_send_error(e: &awc::error::SendRequestError) -> String {
+    use awc::error::SendRequestError as E;
+    match e {
+        E::Timeout => "timed out".into(),
+        E::Connect(_) => "connection failed".into(),
+        _ => "request failed".into(),
+    }
+}
+
+fn random_salt() -> String {
+    let mut b = [0u8; 8];
+    // An unpredictable salt is best effort: a fixed one still authenticates.
+    let _ = getrandom::getrandom(&mut b);
+    hex(&b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(auth: UpstreamAuth) -> UpstreamSettings {
+        UpstreamSettings {
+            url: "http://m:4533".into(),
+            username: "bob".into(),
+            password: "sesame".into(),
+            auth,
+        }
+    }
+
+    #[test]
+    fn password_auth_sends_the_hex_encoded_password() {
+        let u = Upstream::new(settings(UpstreamAuth::Password)).url("ping", &[("id", "a b")]);
+        assert!(u.starts_with("http://m:4533/rest/ping?u=bob&v="), "{u}");
+        assert!(u.contains("&p=enc:736573616d65"), "{u}");
+        assert!(u.ends_with("&id=a%20b"), "{u}");
+    }
+
+    #[test]
+    fn token_auth_never_sends_the_password() {
+        let u = Upstream::new(settings(UpstreamAuth::Token)).url("ping", &[]);
+        assert!(u.contains("&t=") && u.contains("&s="), "{u}");
+        assert!(!u.contains("sesame") && !u.contains("&p="), "{u}");
+    }
+}

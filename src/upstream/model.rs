@@ -1,0 +1,144 @@
+//! Reading Subsonic JSON answers into domain values. Servers differ in which
+//! fields they send, so every field but `id` has a fallback.
+
+use super::UpstreamError;
+use crate::domain::Track;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Album {
+    pub id: String,
+    pub name: String,
+    pub artist: String,
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Playlist {
+    pub id: String,
+    pub name: String,
+    pub tracks: Vec<Track>,
+}
+
+/// The `subsonic-response` object of a successful answer, or the error it carries.
+pub fn unwrap_response(body: &[u8]) -> Result<Value, UpstreamError> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| UpstreamError::Failed("answer is not JSON".into()))?;
+    let mut r = match v {
+        Value::Object(mut m) => m
+            .remove("subsonic-response")
+            .ok_or_else(|| UpstreamError::Failed("no subsonic-response".into()))?,
+        _ => return Err(UpstreamError::Failed("answer is not an object".into())),
+    };
+    if r.get("status").and_then(Value::as_str) == Some("ok") {
+        return Ok(r.take());
+    }
+    let code = r
+        .pointer("/error/code")
+        .and_then(Value::as_i64)
+        .unwrap_or(-1);
+    match code {
+        // 70: not found. 0: generic; supysonic answers it for a malformed id.
+        70 | 0 => Err(UpstreamError::NotFound),
+        40 | 41 | 50 => Err(UpstreamError::Failed(format!(
+            "the music server refused our credentials (code {code})"
+        ))),
+        _ => Err(UpstreamError::Failed(format!("Subsonic error code {code}"))),
+    }
+}
+
+fn text(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn number(v: &Value, k: &str) -> u32 {
+    v.get(k)
+        .and_then(|x| {
+            x.as_u64()
+                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+        })
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+pub fn track(v: &Value) -> Result<Track, UpstreamError> {
+    let id = text(v, "id");
+    if id.is_empty() {
+        return Err(UpstreamError::Failed("song without id".into()));
+    }
+    Ok(Track {
+        id,
+        title: text(v, "title"),
+        artist: text(v, "artist"),
+        album: text(v, "album"),
+        track: number(v, "track"),
+        duration: number(v, "duration"),
+        content_type: text(v, "contentType"),
+        suffix: text(v, "suffix"),
+    })
+}
+
+fn tracks(list: Option<&Value>) -> Result<Vec<Track>, UpstreamError> {
+    match list {
+        Some(Value::Array(items)) => items.iter().map(track).collect(),
+        // Some servers send a single entry as an object.
+        Some(v @ Value::Object(_)) => Ok(vec![track(v)?]),
+        _ => Ok(vec![]),
+    }
+}
+
+pub fn song(r: &Value) -> Result<Track, UpstreamError> {
+    track(
+        r.get("song")
+            .ok_or_else(|| UpstreamError::Failed("no song in answer".into()))?,
+    )
+}
+
+pub fn album(r: &Value) -> Result<Album, UpstreamError> {
+    let a = r
+        .get("album")
+        .ok_or_else(|| UpstreamError::Failed("no album in answer".into()))?;
+    Ok(Album {
+        id: text(a, "id"),
+        name: text(a, "name"),
+        artist: text(a, "artist"),
+        tracks: tracks(a.get("song"))?,
+    })
+}
+
+pub fn playlist(r: &Value) -> Result<Playlist, UpstreamError> {
+    let p = r
+        .get("playlist")
+        .ok_or_else(|| UpstreamError::Failed("no playlist in answer".into()))?;
+    Ok(Playlist {
+        id: text(p, "id"),
+        name: text(p, "name"),
+        tracks: tracks(p.get("entry"))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_not_found_error_is_told_apart_from_bad_credentials() {
+        let nf = br#"{"subsonic-response":{"status":"failed","error":{"code":70,"message":"x"}}}"#;
+        assert_eq!(unwrap_response(nf), Err(UpstreamError::NotFound));
+        let auth = br#"{"subsonic-response":{"status":"failed","error":{"code":40}}}"#;
+        assert!(matches!(
+            unwrap_response(auth),
+            Err(UpstreamError::Failed(_))
+        ));
+    }
+
+    #[test]
+    fn an_empty_playlist_without_entry_has_no_tracks() {
+        let r = serde_json::json!({"playlist": {"id": "p", "name": "Empty"}});
+        assert_eq!(playlist(&r).map(|p| p.tracks.len()), Ok(0));
+    }
+}
