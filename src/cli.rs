@@ -1,7 +1,11 @@
 //! The command line (CONTRACT §7).
 
-use clap::{Parser, Subcommand};
+use crate::domain::ShareId;
+use crate::store::Filter;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,4 +25,77 @@ pub struct Cli {
 pub enum Cmd {
     /// Run the service (the default).
     Serve,
+    /// Export or verify the audit trail (the hash-chained event log).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+    /// Print the live shares as they were at a point in the log (a JSON array).
+    Replay(ReplayArgs),
+    /// Rebuild every projection from the log.
+    Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Write the log as JSON Lines to stdout (filters make a partial export).
+    Export(ExportArgs),
+    /// Check the hash chain of the database, or of an export file.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this share's events.
+    #[arg(long, value_name = "ID", value_parser = parse_share_id)]
+    pub share: Option<ShareId>,
+    /// Only events of this type (ShareCreated, ShareUpdated, ShareDeleted, ShareVisited).
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// Only events at or after this RFC 3339 time.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub since: Option<OffsetDateTime>,
+    /// Only events at or before this RFC 3339 time.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub until: Option<OffsetDateTime>,
+}
+
+impl ExportArgs {
+    pub fn into_filter(self) -> Filter {
+        Filter {
+            share: self.share,
+            kind: self.kind,
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// An export file to check instead of the database.
+    #[arg(long, value_name = "EXPORT.jsonl")]
+    pub file: Option<PathBuf>,
+    /// The file is a filtered (partial) export: seq gaps are allowed.
+    #[arg(long, requires = "file")]
+    pub partial: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ReplayArgs {
+    /// Apply the events recorded at or before this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub until: Option<OffsetDateTime>,
+    /// Apply the events up to and including this seq.
+    #[arg(long, value_name = "N")]
+    pub seq: Option<u64>,
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+fn parse_share_id(s: &str) -> Result<ShareId, String> {
+    ShareId::parse(s).ok_or_else(|| "not a share id (1-64 letters and digits)".to_string())
 }

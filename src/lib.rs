@@ -16,9 +16,11 @@
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
 //! - `cli`: the command line
+//! - `commands`: offline subcommands on the data directory: audit export/verify, replay, rebuild
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => serve(settings),
+        offline => sharelog::commands::run(offline, &settings),
     }
 }
 

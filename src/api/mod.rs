@@ -1,5 +1,7 @@
-//! The owner API (`/api/share`): handlers, request parsing, and the share view.
+//! The owner API (`/api/share`): handlers, request parsing, and the share view;
+//! and the live audit trail (`/api/audit`, `/api/share/{id}/history`).
 
+pub mod audit;
 mod body;
 mod list;
 mod principal;
@@ -20,6 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(share::list))
             .route(web::post().to(share::create)),
     )
+    .service(web::resource("/api/share/{id}/history").route(web::get().to(audit::history)))
+    .service(web::resource("/api/audit").route(web::get().to(audit::audit)))
     .service(
         web::resource("/api/share/{id}")
             .route(web::get().to(share::get))

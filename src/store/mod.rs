@@ -6,13 +6,19 @@ pub mod chain;
 mod committer;
 mod envelope;
 mod error;
+mod fold;
 pub mod keys;
+mod offline;
 mod open;
+pub mod raw;
 mod read;
 
 pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
+pub use fold::Folded;
+pub use offline::Log;
+pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
 
 use crate::domain::{Command, Policy};
@@ -131,6 +137,22 @@ impl Store {
     /// Events from `from_seq` on, read lazily in seq order.
     pub fn events(&self, from_seq: u64) -> EventIter {
         read::events(&self.inner.db, from_seq)
+    }
+
+    /// Stored export lines that `filter` selects, in seq order, read lazily (blocking: run off the async runtime).
+    pub fn audit(
+        &self,
+        filter: Filter,
+    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+        raw::filtered(&self.inner.db, filter)
+    }
+
+    /// One share's stored export lines, oldest first, read lazily (blocking).
+    pub fn history(
+        &self,
+        id: &crate::domain::ShareId,
+    ) -> impl Iterator<Item = Result<RawEvent, StoreError>> + Send {
+        raw::stream(&self.inner.db, id)
     }
 
     /// One share's events, oldest first.

@@ -9,16 +9,7 @@ use std::path::Path;
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
-    std::fs::create_dir_all(dir)?;
-    let db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(CACHE_BYTES)
-        .flush_every_ms(Some(500))
-        .open()
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Io(m) if m.contains("lock") => StoreError::Locked(m),
-            other => other,
-        })?;
+    let db = open_db(dir)?;
     let checkpoint = read_checkpoint(&db)?;
     let last_event = last_seq_on_disk(&db)?;
     let checkpoint = match checkpoint {
@@ -40,6 +31,24 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
     Ok((db, shares, checkpoint))
 }
 
+/// Opens the sled database alone; `Locked` when another process holds it.
+pub fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    open_db_with_cache(dir, CACHE_BYTES)
+}
+
+pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    std::fs::create_dir_all(dir)?;
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(cache_bytes)
+        .flush_every_ms(Some(500))
+        .open()
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Io(m) if m.contains("lock") => StoreError::Locked(m),
+            other => other,
+        })
+}
+
 pub fn read_checkpoint(db: &sled::Db) -> Result<Option<Checkpoint>, StoreError> {
     match db.get(keys::CHECKPOINT)? {
         None => Ok(None),
@@ -59,7 +68,7 @@ fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
     }
 }
 
-fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
+pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
     let mut shares = Shares::default();
     let mut rows: Vec<Share> = Vec::new();
     for kv in db.scan_prefix([keys::SHARE]) {
@@ -82,38 +91,31 @@ fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
 
 /// Recreates every projection row from the log and returns the new checkpoint.
 pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
-    let shares = Shares::replay(super::read::events(db, 1))?;
+    rebuild_with_progress(db, &mut |_| {}).map(|(_, c)| c)
+}
+
+/// `rebuild`, reporting the number of events folded so far, and returning the shares too.
+pub fn rebuild_with_progress(
+    db: &sled::Db,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Shares, Checkpoint), StoreError> {
+    let folded = super::fold::fold(super::raw::events(db, 1), |_| true, progress)?;
     let mut batch = sled::Batch::default();
     for prefix in [keys::SHARE, keys::VISITS] {
         for kv in db.scan_prefix([prefix]) {
             batch.remove(kv?.0);
         }
     }
-    for share in shares.all() {
+    for share in folded.shares.all() {
         batch.insert(
             keys::prefixed(keys::SHARE, share.id.as_str()),
             encode(share)?,
         );
     }
-    let checkpoint = match super::read::events(db, 1).last() {
-        None => Checkpoint {
-            last_seq: 0,
-            last_hash: super::chain::GENESIS,
-            schema_version: SCHEMA_VERSION,
-        },
-        Some(env) => {
-            let env = env?;
-            Checkpoint {
-                last_seq: env.seq,
-                last_hash: env.hash,
-                schema_version: SCHEMA_VERSION,
-            }
-        }
-    };
-    batch.insert(keys::CHECKPOINT, encode(&checkpoint)?);
+    batch.insert(keys::CHECKPOINT, encode(&folded.checkpoint)?);
     db.apply_batch(batch)?;
     db.flush()?;
-    Ok(checkpoint)
+    Ok((folded.shares, folded.checkpoint))
 }
 
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {

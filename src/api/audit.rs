@@ -1,0 +1,152 @@
+//! The live audit trail (CONTRACT §6): `GET /api/audit` (admins) streams the
+//! log as JSON Lines; `GET /api/share/{id}/history` (owner or admin) returns
+//! one share's events. Sled is read on a blocking thread, never on the runtime.
+
+use super::principal::Principal;
+use crate::domain::ShareId;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{Filter, StoreError};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Bytes per streamed chunk; with `CHUNKS_IN_FLIGHT` this bounds the memory of one export.
+const CHUNK_BYTES: usize = 64 * 1024;
+const CHUNKS_IN_FLIGHT: usize = 4;
+const TYPES: [&str; 4] = [
+    "ShareCreated",
+    "ShareUpdated",
+    "ShareDeleted",
+    "ShareVisited",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    share: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl AuditQuery {
+    fn into_filter(self) -> Result<Filter, ApiError> {
+        let time = |field: &str, v: Option<String>| {
+            v.map(|s| {
+                OffsetDateTime::parse(&s, &Rfc3339)
+                    .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time"))
+            })
+            .transpose()
+        };
+        let share = self
+            .share
+            .map(|s| ShareId::parse(&s).ok_or_else(|| ApiError::invalid("share", "not a share id")))
+            .transpose()?;
+        if let Some(k) = &self.kind {
+            if !TYPES.contains(&k.as_str()) {
+                return Err(ApiError::invalid(
+                    "type",
+                    format!("must be one of {}", TYPES.join(", ")),
+                ));
+            }
+        }
+        Ok(Filter {
+            share,
+            kind: self.kind,
+            since: time("since", self.since)?,
+            until: time("until", self.until)?,
+        })
+    }
+}
+
+fn forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "the audit trail is for admins",
+    )
+}
+
+/// `GET /api/audit?share=&type=&since=&until=`: `application/x-ndjson`, oldest first.
+pub async fn audit(
+    state: web::Data<AppState>,
+    Principal(actor): Principal,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !actor.is_admin {
+        return Err(forbidden());
+    }
+    let filter = query.into_inner().into_filter()?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
+    let store = state.store.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES + 1024);
+        for ev in store.audit(filter) {
+            match ev {
+                Ok(ev) => {
+                    chunk.extend_from_slice(&ev.line);
+                    chunk.push(b'\n');
+                }
+                Err(e) => {
+                    log::error!("audit export stopped: {e}");
+                    let _ = tx.blocking_send(Err(std::io::Error::other("event log read failed")));
+                    return;
+                }
+            }
+            // A send fails only when the client went away: stop reading.
+            if chunk.len() >= CHUNK_BYTES
+                && tx
+                    .blocking_send(Ok(Bytes::from(std::mem::take(&mut chunk))))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(Ok(Bytes::from(chunk)));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(body))
+}
+
+/// `GET /api/share/{id}/history`: the share's events as export objects, oldest first.
+/// Owners see their own (deleted ones too), admins every share; anyone else gets 404.
+pub async fn history(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    Principal(actor): Principal,
+) -> Result<HttpResponse, ApiError> {
+    let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
+    let allowed = state
+        .store
+        .shares()
+        .get(&id)
+        .is_some_and(|s| actor.is_admin || s.owner_id == actor.user_id);
+    if !allowed {
+        return Err(ApiError::not_found());
+    }
+    let store = state.store.clone();
+    let events = web::block(move || -> Result<Vec<Value>, StoreError> {
+        store
+            .history(&id)
+            .map(|ev| {
+                let ev = ev?;
+                serde_json::from_slice(&ev.line)
+                    .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", ev.seq)))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    Ok(HttpResponse::Ok().json(events))
+}

@@ -1,0 +1,98 @@
+//! Offline subcommands (CONTRACT §7): they open a stopped service's data
+//! directory directly. Exit status: 0 done, 1 failed (for `verify`: the chain
+//! is broken), 2 the data directory is held by a running server.
+
+mod export;
+mod progress;
+mod rebuild;
+mod replay;
+mod verify;
+
+use crate::cli::{AuditCmd, Cmd};
+use crate::config::Settings;
+use crate::store::{Log, StoreError};
+use std::process::ExitCode;
+
+/// Why a subcommand stopped.
+#[derive(Debug)]
+pub enum CommandError {
+    /// A running server holds the data directory.
+    Locked(String),
+    /// The hash chain is broken at this seq (or unreadable at this line of a file).
+    Broken(String),
+    Store(StoreError),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::Locked(dir) => write!(
+                f,
+                "the data directory {dir} is in use by a running sharelog server; stop it first \
+                 (or read the audit trail live through GET /api/audit)"
+            ),
+            CommandError::Broken(m) => write!(f, "FAIL {m}"),
+            CommandError::Store(e) => write!(f, "{e}"),
+            CommandError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError::Store(e)
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        CommandError::Io(e)
+    }
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CommandError::Locked(_) => ExitCode::from(2),
+            _ => ExitCode::FAILURE,
+        }
+    }
+}
+
+/// Runs an offline subcommand and turns its outcome into an exit status.
+pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
+    let result = match cmd {
+        Cmd::Serve => Ok(()),
+        Cmd::Audit {
+            command: AuditCmd::Export(args),
+        } => export::run(settings, args),
+        Cmd::Audit {
+            command: AuditCmd::Verify(args),
+        } => verify::run(settings, args),
+        Cmd::Replay(args) => replay::run(settings, args),
+        Cmd::Rebuild => rebuild::run(settings),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(CommandError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sharelog: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Opens the configured data directory, telling a held lock apart from other failures.
+fn open_log(settings: &Settings) -> Result<Log, CommandError> {
+    Log::open(&settings.data_dir).map_err(|e| match e {
+        StoreError::Locked(_) => CommandError::Locked(settings.data_dir.display().to_string()),
+        other => CommandError::Store(other),
+    })
+}
+
+/// The number of events in the log, for progress bars.
+fn event_count(log: &Log) -> u64 {
+    log.checkpoint().ok().flatten().map_or(0, |c| c.last_seq)
+}

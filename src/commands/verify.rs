@@ -1,0 +1,163 @@
+//! `sharelog audit verify [--file EXPORT] [--partial]`: checks the hash chain
+//! by the rules of docs/audit.md, of the database or of an export file, and
+//! names the first bad seq.
+
+use super::{event_count, open_log, progress, CommandError};
+use crate::cli::VerifyArgs;
+use crate::config::Settings;
+use crate::store::chain;
+use serde_json::Value;
+use std::io::BufRead;
+
+const KEYS: [&str; 11] = [
+    "seq",
+    "id",
+    "stream",
+    "version",
+    "type",
+    "typeVersion",
+    "at",
+    "actor",
+    "data",
+    "prevHash",
+    "hash",
+];
+
+pub fn run(settings: &Settings, args: VerifyArgs) -> Result<(), CommandError> {
+    let mut chain = Chain::new(args.partial);
+    match &args.file {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| {
+                CommandError::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", path.display()),
+                ))
+            })?;
+            for (i, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+                chain.check(i as u64 + 1, &line?, None)?;
+            }
+        }
+        None => {
+            let log = open_log(settings)?;
+            let bar = progress::bar(event_count(&log), "verifying");
+            for (i, ev) in log.events(1).enumerate() {
+                let ev = ev?;
+                chain.check(i as u64 + 1, &ev.line, Some(ev.seq))?;
+                if ev.seq.is_multiple_of(8192) {
+                    bar.set_position(ev.seq);
+                }
+            }
+            bar.finish_and_clear();
+        }
+    }
+    println!(
+        "OK {} events, last seq {}, head {}",
+        chain.count,
+        chain.last_seq,
+        chain::to_hex(&chain.head)
+    );
+    Ok(())
+}
+
+/// The state of a verification: the last event checked.
+pub struct Chain {
+    partial: bool,
+    count: u64,
+    last_seq: u64,
+    head: [u8; 32],
+}
+
+impl Chain {
+    pub fn new(partial: bool) -> Self {
+        Chain {
+            partial,
+            count: 0,
+            last_seq: 0,
+            head: chain::GENESIS,
+        }
+    }
+
+    /// Checks one line; `key_seq` is the seq under which the database stores it.
+    pub fn check(
+        &mut self,
+        line_no: u64,
+        line: &[u8],
+        key_seq: Option<u64>,
+    ) -> Result<(), CommandError> {
+        // In a complete export line N must be seq N, so an unreadable line still names a seq.
+        let expected = (!self.partial).then_some(self.last_seq + 1);
+        let at_line = |reason: String| match expected {
+            Some(seq) => CommandError::Broken(format!("seq {seq} (line {line_no}): {reason}")),
+            None => CommandError::Broken(format!("line {line_no}: {reason}")),
+        };
+        let mut value: Value =
+            serde_json::from_slice(line).map_err(|e| at_line(format!("not a JSON event: {e}")))?;
+        let Value::Object(map) = &mut value else {
+            return Err(at_line("not a JSON object".into()));
+        };
+        let seq = map
+            .get("seq")
+            .and_then(Value::as_u64)
+            .filter(|s| *s >= 1)
+            .ok_or_else(|| at_line("missing or bad seq".into()))?;
+        let fail = |reason: &str| CommandError::Broken(format!("seq {seq}: {reason}"));
+        if map.len() != KEYS.len() || KEYS.iter().any(|k| !map.contains_key(*k)) {
+            return Err(fail(
+                "the event does not have exactly the eleven export keys",
+            ));
+        }
+        if has_float(&value) {
+            return Err(fail("floating-point number"));
+        }
+        let Value::Object(map) = &mut value else {
+            return Err(fail("not a JSON object"));
+        };
+        let hex = |m: &serde_json::Map<String, Value>, k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .and_then(chain::from_hex)
+                .ok_or_else(|| fail(&format!("{k} is not 64 lowercase hex digits")))
+        };
+        let hash = hex(map, "hash")?;
+        let prev = hex(map, "prevHash")?;
+        if key_seq.is_some_and(|k| k != seq) {
+            return Err(fail("stored under another seq"));
+        }
+        if (seq == 1) != (prev == chain::GENESIS) {
+            return Err(fail("prevHash is the zero hash exactly when seq is 1"));
+        }
+        if self.count > 0 && seq <= self.last_seq {
+            return Err(fail(&format!(
+                "seq does not increase (after {})",
+                self.last_seq
+            )));
+        }
+        if let Some(want) = expected {
+            if seq != want {
+                return Err(CommandError::Broken(format!(
+                    "seq {want}: missing (the next line has seq {seq})"
+                )));
+            }
+        }
+        if (self.count > 0 || !self.partial) && seq == self.last_seq + 1 && prev != self.head {
+            return Err(fail("prevHash does not match the previous event's hash"));
+        }
+        map.remove("hash");
+        if chain::link(&prev, &chain::canonical_bytes(&value)) != hash {
+            return Err(fail("hash does not match the event's content"));
+        }
+        self.count += 1;
+        self.last_seq = seq;
+        self.head = hash;
+        Ok(())
+    }
+}
+
+fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(m) => m.values().any(has_float),
+        _ => false,
+    }
+}

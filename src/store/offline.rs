@@ -1,0 +1,121 @@
+//! Offline access to the log, without a committer: what the command line uses
+//! on a stopped service's data directory. Opening fails with `Locked` while a
+//! server holds the directory.
+
+use super::fold::{fold, Folded};
+use super::raw::{self, Filter, Header, RawEvent, RawIter};
+use super::{chain, keys, open, Checkpoint, Envelope, StoreError};
+use crate::projection::Shares;
+use std::path::Path;
+
+/// A small page cache: offline commands stream the log once, so a big cache only costs memory.
+const OFFLINE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Events written per batch by `import`.
+const IMPORT_BATCH: usize = 16_384;
+
+pub struct Log {
+    db: sled::Db,
+}
+
+impl Log {
+    /// Opens an existing data directory.
+    pub fn open(dir: &Path) -> Result<Log, StoreError> {
+        if !dir.join("db").exists() {
+            return Err(StoreError::Io(format!(
+                "no event log in {} (check dataDir)",
+                dir.display()
+            )));
+        }
+        Ok(Log {
+            db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
+        })
+    }
+
+    /// Opens or creates a data directory (for `import`).
+    pub fn create(dir: &Path) -> Result<Log, StoreError> {
+        Ok(Log {
+            db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
+        })
+    }
+
+    /// Stored events from `from_seq` on, in seq order.
+    pub fn events(&self, from_seq: u64) -> RawIter {
+        raw::events(&self.db, from_seq)
+    }
+
+    /// The events an audit filter selects, in seq order.
+    pub fn filtered(
+        &self,
+        filter: Filter,
+    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+        raw::filtered(&self.db, filter)
+    }
+
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        open::read_checkpoint(&self.db)
+    }
+
+    /// The projections as stored (what a server would load at startup).
+    pub fn projections(&self) -> Result<Shares, StoreError> {
+        open::load_shares(&self.db)
+    }
+
+    /// Shares as of the last event that `take` accepts (events are offered in seq order).
+    pub fn fold_while(
+        &self,
+        take: impl FnMut(&Header<'_>) -> bool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Folded, StoreError> {
+        fold(self.events(1), take, progress)
+    }
+
+    /// Recreates every projection row from the log; returns the rebuilt shares.
+    pub fn rebuild(
+        &self,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(Shares, Checkpoint), StoreError> {
+        open::rebuild_with_progress(&self.db, progress)
+    }
+
+    /// Appends sealed events that continue the chain (a restore from an export, or a
+    /// benchmark's synthetic log) in large batches, then rebuilds the projections.
+    /// Refuses any event whose seq, `prevHash` or hash does not fit.
+    pub fn import(
+        &self,
+        events: impl IntoIterator<Item = Envelope>,
+    ) -> Result<Checkpoint, StoreError> {
+        let mut head = self
+            .checkpoint()?
+            .map_or((0, chain::GENESIS), |c| (c.last_seq, c.last_hash));
+        let mut batch = sled::Batch::default();
+        let mut pending = 0;
+        for env in events {
+            if env.seq != head.0 + 1 || env.prev_hash != head.1 || !env.is_sealed() {
+                return Err(StoreError::Corrupt(format!(
+                    "import: event {} does not continue the chain at seq {}",
+                    env.seq, head.0
+                )));
+            }
+            batch.insert(&keys::event(env.seq), env.to_line());
+            batch.insert(
+                keys::stream(env.stream.as_str(), env.version),
+                &env.seq.to_be_bytes(),
+            );
+            head = (env.seq, env.hash);
+            pending += 1;
+            if pending == IMPORT_BATCH {
+                self.db.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
+        }
+        self.db.apply_batch(batch)?;
+        self.rebuild(&mut |_| {}).map(|(_, c)| c)
+    }
+
+    /// Flushes everything written to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

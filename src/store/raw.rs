@@ -1,0 +1,128 @@
+//! The log as stored bytes: each `E` row already is the canonical export line
+//! (CONTRACT §6), so exports copy it as is, and filters read only a few header
+//! fields instead of decoding the whole event.
+
+use super::{keys, StoreError};
+use crate::domain::ShareId;
+use serde::Deserialize;
+use std::borrow::Cow;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// One stored event: its seq and its canonical export line (without newline).
+pub struct RawEvent {
+    pub seq: u64,
+    pub line: sled::IVec,
+}
+
+/// The fields an audit filter or a fast fold needs; `data` is skipped unread.
+#[derive(Debug, Deserialize)]
+pub struct Header<'a> {
+    pub seq: u64,
+    #[serde(borrow)]
+    pub stream: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow)]
+    pub at: Cow<'a, str>,
+    pub version: u64,
+    #[serde(borrow)]
+    pub hash: Cow<'a, str>,
+}
+
+impl RawEvent {
+    pub fn header(&self) -> Result<Header<'_>, StoreError> {
+        serde_json::from_slice(&self.line)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.seq)))
+    }
+}
+
+/// Which events an audit export keeps. Bounds on `at` are inclusive.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub share: Option<ShareId>,
+    pub kind: Option<String>,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+}
+
+impl Filter {
+    pub fn matches(&self, h: &Header<'_>) -> bool {
+        if self.share.as_ref().is_some_and(|s| s.as_str() != h.stream) {
+            return false;
+        }
+        if self.kind.as_deref().is_some_and(|k| k != h.kind) {
+            return false;
+        }
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Ok(at) = OffsetDateTime::parse(&h.at, &Rfc3339) else {
+            return false;
+        };
+        self.since.is_none_or(|s| at >= s) && self.until.is_none_or(|u| at <= u)
+    }
+
+    /// True when no filter is set: the export is complete.
+    pub fn is_empty(&self) -> bool {
+        self.share.is_none() && self.kind.is_none() && self.since.is_none() && self.until.is_none()
+    }
+}
+
+/// Stored events from `from_seq` on, in seq order, read lazily.
+pub struct RawIter {
+    inner: sled::Iter,
+}
+
+impl Iterator for RawIter {
+    type Item = Result<RawEvent, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let kv = self.inner.next()?;
+        Some(kv.map_err(StoreError::from).and_then(|(k, line)| {
+            let seq = keys::seq_of_event_key(&k)
+                .ok_or_else(|| StoreError::Corrupt("event key".into()))?;
+            Ok(RawEvent { seq, line })
+        }))
+    }
+}
+
+pub fn events(db: &sled::Db, from_seq: u64) -> RawIter {
+    RawIter {
+        inner: db.range(keys::event(from_seq.max(1))..=keys::event(u64::MAX)),
+    }
+}
+
+/// One share's stored events, oldest first, read lazily through its `S` rows.
+pub fn stream(db: &sled::Db, id: &ShareId) -> impl Iterator<Item = Result<RawEvent, StoreError>> {
+    let db = db.clone();
+    db.scan_prefix(keys::stream_prefix(id.as_str()))
+        .map(move |kv| {
+            let (_, seq) = kv?;
+            let seq: [u8; 8] = seq
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("stream row".into()))?;
+            let seq = u64::from_be_bytes(seq);
+            let line = db
+                .get(keys::event(seq))?
+                .ok_or_else(|| StoreError::Corrupt("stream row without event".into()))?;
+            Ok(RawEvent { seq, line })
+        })
+}
+
+/// The events a filter selects, using the share's own rows when one share is asked for.
+pub fn filtered(
+    db: &sled::Db,
+    filter: Filter,
+) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+    let share = filter.share.clone();
+    let keep = move |r: &Result<RawEvent, StoreError>| match r {
+        Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),
+        Err(_) => true,
+    };
+    match share {
+        Some(id) => Box::new(stream(db, &id).filter(keep)),
+        None => Box::new(events(db, 1).filter(keep)),
+    }
+}
