@@ -8,6 +8,7 @@
 //! - `projection`: current shares and visit counters folded from the log
 //! - `upstream`: the music server's Subsonic API client
 //! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
+//! - `public`: the public links `/share/{id}`: raw, m3u, zip, stream and download proxies, visits
 //! - `auth`: bearer tokens -> the acting user
 //! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
 //! - `startup`: wiring; `Application::build` / `port` / `run_until_stopped`
@@ -28,6 +29,7 @@ pub mod health;
 pub mod http_log;
 pub mod metrics;
 pub mod projection;
+pub mod public;
 pub mod startup;
 pub mod store;
 pub mod upstream;

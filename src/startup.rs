@@ -7,7 +7,7 @@ use crate::domain::Policy;
 use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, health, http_log};
+use crate::{api, health, http_log, public};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -19,6 +19,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub verifier: Verifier,
+    /// Public links: access rules, rate limiter, IP recorder, metadata cache.
+    pub public: public::Public,
 }
 
 pub struct Application {
@@ -62,12 +64,16 @@ impl Application {
         if !verifier.is_configured() {
             log::warn!("no token verification configured (auth.jwtSecret is empty): the owner API refuses every request with 401");
         }
+        let public = public::Public::new(&settings).map_err(|e| {
+            StartupError::Store(StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)))
+        })?;
         let listener = TcpListener::bind(settings.listen).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             store: store.clone(),
             verifier,
+            public,
         });
         let server = HttpServer::new(move || {
             let settings = state.settings.clone();
@@ -82,6 +88,7 @@ impl Application {
                 .configure(|cfg| {
                     if settings.sharing.enabled {
                         api::routes(cfg);
+                        public::routes(cfg);
                     }
                 })
                 .default_service(web::to(|| async {

@@ -1,0 +1,204 @@
+//! Who is asking: the TCP peer, or (only behind a trusted proxy) the right-most untrusted
+//! `X-Forwarded-For` entry; and how much of that address the audit log may keep.
+//! A client-sent `Forwarded` header is never read: only proxies we trust set the header we read.
+
+use crate::config::{ClientIpMode, Settings};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// The visitor's address as we decided to believe it.
+pub fn resolve(settings: &Settings, peer: Option<IpAddr>, forwarded_for: &[&str]) -> IpAddr {
+    let peer = normalize(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+    if !settings.is_trusted_proxy(peer) {
+        return peer;
+    }
+    // Right to left: each trusted hop vouches for the one before it. The first address
+    // we do not trust is the client; a malformed entry ends the chain at the last good hop.
+    let mut client = peer;
+    for entry in forwarded_for
+        .iter()
+        .rev()
+        .flat_map(|h| h.rsplit(','))
+        .map(str::trim)
+    {
+        let Some(ip) = parse_entry(entry) else {
+            break;
+        };
+        client = normalize(ip);
+        if !settings.is_trusted_proxy(client) {
+            break;
+        }
+    }
+    client
+}
+
+/// `1.2.3.4`, `1.2.3.4:567`, `::1` or `[::1]:567`.
+fn parse_entry(s: &str) -> Option<IpAddr> {
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok());
+    }
+    s.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
+}
+
+fn normalize(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// Turns an address into what `audit.clientIp` allows the log to keep.
+pub struct IpRecorder {
+    mode: ClientIpMode,
+    /// Random, kept in the data dir; day keys are derived from it.
+    secret: [u8; 32],
+}
+
+/// The file holding the hash secret, inside the data dir.
+pub const KEY_FILE: &str = "ip-hash.key";
+
+impl IpRecorder {
+    /// Loads (or creates, on first start) the secret in `data_dir`.
+    pub fn open(mode: ClientIpMode, data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join(KEY_FILE);
+        let secret = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() == 32 => {
+                let mut s = [0u8; 32];
+                s.copy_from_slice(&bytes);
+                s
+            }
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a 32-byte key",
+                    path.display()
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut s = [0u8; 32];
+                getrandom::getrandom(&mut s).map_err(std::io::Error::other)?;
+                std::fs::create_dir_all(data_dir)?;
+                let mut f = std::fs::File::create(&path)?;
+                f.write_all(&s)?;
+                f.sync_all()?;
+                s
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(IpRecorder { mode, secret })
+    }
+
+    pub fn record(&self, ip: IpAddr, now: OffsetDateTime) -> Option<String> {
+        match self.mode {
+            ClientIpMode::Full => Some(ip.to_string()),
+            ClientIpMode::Truncate => Some(truncate(ip).to_string()),
+            ClientIpMode::Hash => Some(self.hash(ip, now)),
+            ClientIpMode::None => None,
+        }
+    }
+
+    /// A keyed hash that changes every UTC day: visits can be told apart within a day,
+    /// but not followed across days, and nobody without the secret can test a guess.
+    fn hash(&self, ip: IpAddr, now: OffsetDateTime) -> String {
+        let day = now.date().to_string();
+        let day_key = hmac(&self.secret, day.as_bytes());
+        let mac = hmac(&day_key, ip.to_string().as_bytes());
+        mac[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// IPv4 to its /24, IPv6 to its /48.
+fn truncate(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & 0xffff_ff00)),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << (128 - 48)))),
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) for a key of at most one block.
+fn hmac(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let pad = |b: u8| block.iter().map(move |k| k ^ b).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(msg)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cidr;
+
+    fn settings(trusted: &[&str]) -> Settings {
+        Settings {
+            trusted_proxies: trusted.iter().map(|c| Cidr::parse(c).unwrap()).collect(),
+            ..Settings::default()
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_claim_another_address() {
+        let s = settings(&[]);
+        assert_eq!(
+            resolve(&s, Some(ip("127.0.0.1")), &["203.0.113.9"]),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_right_most_untrusted_entry_is_the_client() {
+        let s = settings(&["10.0.0.0/8"]);
+        let xff = ["6.6.6.6, 203.0.113.9", "10.1.1.1"];
+        assert_eq!(resolve(&s, Some(ip("10.0.0.1")), &xff), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn a_malformed_entry_stops_at_the_last_good_hop() {
+        let s = settings(&["10.0.0.0/8"]);
+        let xff = ["203.0.113.9, junk, 10.2.2.2"];
+        assert_eq!(resolve(&s, Some(ip("10.0.0.1")), &xff), ip("10.2.2.2"));
+    }
+
+    #[test]
+    fn entries_with_ports_are_understood() {
+        assert_eq!(parse_entry("1.2.3.4:80"), Some(ip("1.2.3.4")));
+        assert_eq!(parse_entry("[2001:db8::1]:80"), Some(ip("2001:db8::1")));
+    }
+
+    #[test]
+    fn truncation_keeps_the_network_only() {
+        assert_eq!(truncate(ip("203.0.113.9")), ip("203.0.113.0"));
+        assert_eq!(truncate(ip("2001:db8:1:2::3")), ip("2001:db8:1::"));
+    }
+
+    #[test]
+    fn hashes_are_stable_within_a_day_and_change_across_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        let day1 = time::macros::datetime!(2026-01-01 10:00 UTC);
+        let later = time::macros::datetime!(2026-01-01 23:00 UTC);
+        let day2 = time::macros::datetime!(2026-01-02 10:00 UTC);
+        let a = r.record(ip("203.0.113.9"), day1).unwrap();
+        assert_eq!(Some(a.clone()), r.record(ip("203.0.113.9"), later));
+        assert_ne!(Some(a.clone()), r.record(ip("203.0.113.9"), day2));
+        assert_ne!(Some(a.clone()), r.record(ip("203.0.113.8"), day1));
+        let reopened = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        assert_eq!(Some(a), reopened.record(ip("203.0.113.9"), day1));
+    }
+}

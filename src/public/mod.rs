@@ -1,0 +1,196 @@
+//! Public share links, no login (CONTRACT §5): `/share/{id}` as raw JSON, M3U or a zip,
+//! and the per-track stream and download proxies.
+//!
+//! - `access`: allow/deny lists and the per-IP rate limit
+//! - `client_ip`: which address to believe, and how much of it the log keeps
+//! - `cache`: album and song metadata shared across workers, bounded and expiring
+//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
+//! - `visit`: the ShareVisited append
+//! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
+//! - `zip`: a stored (uncompressed) zip written as the bytes arrive
+
+mod access;
+mod cache;
+pub mod client_ip;
+mod page;
+mod proxy;
+mod visit;
+mod zip;
+
+pub use cache::MetaCache;
+
+use crate::config::Settings;
+use crate::domain::{Share, ShareId, Track};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::upstream::{Upstream, UpstreamError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// State the public handlers share across workers.
+pub struct Public {
+    access: access::Access,
+    ip_recorder: client_ip::IpRecorder,
+    cache: MetaCache,
+}
+
+impl Public {
+    /// Reads (or creates) the IP hash secret in the data dir.
+    pub fn new(settings: &Settings) -> std::io::Result<Self> {
+        Ok(Public {
+            access: access::Access::new(&settings.public_access),
+            ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
+            cache: MetaCache::default(),
+        })
+    }
+}
+
+/// Routes of the public links; absent entirely while sharing is disabled.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/share/{id}")
+            .route(web::get().to(page::get))
+            .route(web::head().to(page::head)),
+    )
+    .service(
+        web::resource("/share/{id}/stream/{track}")
+            .route(web::get().to(proxy::stream))
+            .route(web::head().to(proxy::stream)),
+    )
+    .service(
+        web::resource("/share/{id}/download/{track}")
+            .route(web::get().to(proxy::download))
+            .route(web::head().to(proxy::download)),
+    );
+}
+
+/// Access rules first (403/429), then the visitor's address as we believe it.
+fn admit(req: &HttpRequest, state: &AppState) -> Result<IpAddr, ApiError> {
+    let xff: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = client_ip::resolve(&state.settings, req.peer_addr().map(|a| a.ip()), &xff);
+    state.public.access.check(ip)?;
+    Ok(ip)
+}
+
+/// The share as a visitor may see it: 404 unknown or deleted, 410 expired.
+fn live_share(state: &AppState, id: &str) -> Result<Share, ApiError> {
+    let id = ShareId::parse(id).ok_or_else(ApiError::not_found)?;
+    let share = state
+        .store
+        .shares()
+        .get(&id)
+        .filter(|s| !s.deleted)
+        .cloned()
+        .ok_or_else(ApiError::not_found)?;
+    if share.is_expired(OffsetDateTime::now_utc()) {
+        return Err(crate::domain::DomainError::Expired.into());
+    }
+    Ok(share)
+}
+
+/// Every track of a share, in order (albums, songs, playlists), each id once. Albums and
+/// songs come from the cache; playlists from the snapshot taken when the share was made.
+async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Track>, ApiError> {
+    let cache = &state.public.cache;
+    let (albums, songs) = futures_util::future::join(
+        futures_util::future::try_join_all(
+            share.items.albums.iter().map(|a| cache.album(up, &a.id)),
+        ),
+        futures_util::future::try_join_all(share.items.songs.iter().map(|s| cache.song(up, &s.id))),
+    )
+    .await;
+    let (albums, songs) = (
+        albums.map_err(upstream_error)?,
+        songs.map_err(upstream_error)?,
+    );
+    let mut seen = HashSet::new();
+    let all = albums
+        .iter()
+        .chain(songs.iter())
+        .flat_map(|t| t.iter())
+        .chain(share.items.playlists.iter().flat_map(|p| p.tracks.iter()))
+        .filter(|t| seen.insert(t.id.clone()))
+        .cloned()
+        .collect();
+    Ok(all)
+}
+
+/// 502 `upstream-error`: the music server failed while public content was served.
+fn upstream_error(e: UpstreamError) -> ApiError {
+    log::warn!("upstream while serving a public link: {e}");
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream-error",
+        "the music server is unavailable",
+    )
+}
+
+/// The effective cap: the smaller of the share's and the server's, where set (0 = none).
+fn effective_bit_rate(share: &Share, settings: &Settings) -> u32 {
+    match (share.max_bit_rate, settings.sharing.max_bitrate) {
+        (0, s) => s,
+        (b, 0) => b,
+        (b, s) => b.min(s),
+    }
+}
+
+/// Downloads need both the share's flag and the server's permission.
+fn downloads_allowed(share: &Share, settings: &Settings) -> Result<(), ApiError> {
+    if share.downloadable && settings.sharing.allow_downloads {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "download-not-allowed",
+            "this share cannot be downloaded",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smaller_cap_wins_and_zero_means_none() {
+        let share = |b| Share {
+            max_bit_rate: b,
+            ..sample_share()
+        };
+        let mut s = Settings::default();
+        assert_eq!(effective_bit_rate(&share(0), &s), 0);
+        assert_eq!(effective_bit_rate(&share(96), &s), 96);
+        s.sharing.max_bitrate = 64;
+        assert_eq!(effective_bit_rate(&share(0), &s), 64);
+        assert_eq!(effective_bit_rate(&share(96), &s), 64);
+        assert_eq!(effective_bit_rate(&share(32), &s), 32);
+    }
+
+    fn sample_share() -> Share {
+        let now = OffsetDateTime::now_utc();
+        Share {
+            id: ShareId::parse("abc").unwrap(),
+            owner_id: crate::domain::UserId("u".into()),
+            owner_name: "u".into(),
+            description: None,
+            format: crate::domain::Format::Raw,
+            max_bit_rate: 0,
+            downloadable: true,
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+            items: Default::default(),
+            visit_count: 0,
+            last_visited_at: None,
+            version: 1,
+            deleted: false,
+        }
+    }
+}

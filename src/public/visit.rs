@@ -1,0 +1,67 @@
+//! A visit goes through the same group-committed, fsynced log as every other change, and
+//! is on disk before the visitor gets an answer. The committer re-checks deleted/expired,
+//! so a share deleted while its page was being prepared is not counted (and answers 404).
+
+use crate::domain::{Command, Format, ShareId, ShareVisited, VisitShare};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+pub const MAX_PLAYER_CHARS: usize = 64;
+pub const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// Appends ShareVisited for a successful `GET /share/{id}`.
+pub async fn record(
+    state: &AppState,
+    req: &HttpRequest,
+    id: ShareId,
+    ip: IpAddr,
+    format: Format,
+    download: bool,
+    player: Option<&str>,
+) -> Result<(), ApiError> {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .filter(|s| !s.is_empty())
+        .map(|s| cut(&s, MAX_USER_AGENT_CHARS));
+    let visit = ShareVisited {
+        format,
+        download,
+        player: player
+            .filter(|p| !p.is_empty())
+            .map(|p| cut(p, MAX_PLAYER_CHARS)),
+        client_ip: state
+            .public
+            .ip_recorder
+            .record(ip, OffsetDateTime::now_utc()),
+        user_agent,
+    };
+    state
+        .store
+        .execute(Command::Visit(VisitShare { id, visit }), None)
+        .await?;
+    Ok(())
+}
+
+/// At most `max` characters (not bytes: a multi-byte character is never split).
+pub fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_counts_characters_not_bytes() {
+        let s = "東".repeat(300);
+        let c = cut(&s, MAX_USER_AGENT_CHARS);
+        assert_eq!(c.chars().count(), 256);
+        assert_eq!(cut("ab", 64), "ab");
+    }
+}

@@ -1,0 +1,270 @@
+//! `?download=true`: a zip of the original files, written while they arrive from the music
+//! server. Entries are stored (audio does not compress), with the CRC and sizes in a data
+//! descriptor after each file, so nothing is held but the chunk in flight. No ZIP64: a
+//! download past 4 GiB is cut off with an error rather than written wrong.
+
+use super::proxy::{attachment, TRANSFER_TIMEOUT};
+use crate::domain::{Share, Track};
+use crate::upstream::Upstream;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use futures_util::StreamExt;
+use std::collections::HashSet;
+use std::io;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+/// Chunks queued between the upstream and a slow client: the memory bound per download.
+const QUEUE: usize = 8;
+/// Bit 3: sizes in a data descriptor; bit 11: names are UTF-8.
+const FLAGS: u16 = 0x0808;
+
+pub fn disposition(share: &Share) -> String {
+    let name = share
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or(share.id.as_str());
+    attachment(&format!("{}.zip", clean(name)))
+}
+
+pub fn response(share: &Share, tracks: Vec<Track>, up: Arc<Upstream>) -> HttpResponse {
+    let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(QUEUE);
+    // The awc client is per worker (not Send), so the writer runs on this worker's thread.
+    actix_web::rt::spawn(async move {
+        if let Err(e) = write(tracks, &up, &tx).await {
+            log::warn!("zip download cut off: {e}");
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CONTENT_DISPOSITION, disposition(share)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}
+
+struct Entry {
+    name: String,
+    crc: u32,
+    size: u32,
+    offset: u32,
+}
+
+struct Writer<'a> {
+    tx: &'a mpsc::Sender<io::Result<Bytes>>,
+    offset: u64,
+}
+
+impl Writer<'_> {
+    async fn send(&mut self, b: Bytes) -> io::Result<()> {
+        self.offset += b.len() as u64;
+        if self.offset > u64::from(u32::MAX) {
+            return Err(io::Error::other("zip would exceed 4 GiB (no ZIP64)"));
+        }
+        self.tx
+            .send(Ok(b))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+
+    fn at(&self) -> u32 {
+        // `send` keeps the offset within u32.
+        u32::try_from(self.offset).unwrap_or(u32::MAX)
+    }
+}
+
+async fn write(
+    tracks: Vec<Track>,
+    up: &Upstream,
+    tx: &mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let (time, date) = dos_time(OffsetDateTime::now_utc());
+    let mut w = Writer { tx, offset: 0 };
+    let mut names = HashSet::new();
+    let mut entries = Vec::with_capacity(tracks.len());
+    for t in &tracks {
+        let name = unique(file_name(t), &mut names);
+        let offset = w.at();
+        w.send(local_header(&name, time, date)).await?;
+        let mut resp = up
+            .http()
+            .get(up.url("download", &[("id", t.id.as_str())]))
+            .timeout(TRANSFER_TIMEOUT)
+            .send()
+            .await
+            .map_err(|_| io::Error::other("music server unreachable"))?;
+        let ct = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if resp.status().as_u16() != 200 || ct.contains("json") || ct.contains("xml") {
+            return Err(io::Error::other(format!(
+                "music server refused a download (HTTP {})",
+                resp.status().as_u16()
+            )));
+        }
+        let mut crc = crc32fast::Hasher::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = resp.next().await {
+            let chunk = chunk.map_err(io::Error::other)?;
+            crc.update(&chunk);
+            size += chunk.len() as u64;
+            w.send(chunk).await?;
+        }
+        let size = u32::try_from(size).map_err(io::Error::other)?;
+        let crc = crc.finalize();
+        let mut d = Vec::with_capacity(16);
+        put32(&mut d, 0x0807_4b50);
+        put32(&mut d, crc);
+        put32(&mut d, size);
+        put32(&mut d, size);
+        w.send(d.into()).await?;
+        entries.push(Entry {
+            name,
+            crc,
+            size,
+            offset,
+        });
+    }
+    let cd_start = w.at();
+    for e in &entries {
+        w.send(central_header(e, time, date)).await?;
+    }
+    let cd_size = w.at() - cd_start;
+    let count = u16::try_from(entries.len()).map_err(io::Error::other)?;
+    let mut end = Vec::with_capacity(22);
+    put32(&mut end, 0x0605_4b50);
+    put16(&mut end, 0);
+    put16(&mut end, 0);
+    put16(&mut end, count);
+    put16(&mut end, count);
+    put32(&mut end, cd_size);
+    put32(&mut end, cd_start);
+    put16(&mut end, 0);
+    w.send(end.into()).await
+}
+
+fn local_header(name: &str, time: u16, date: u16) -> Bytes {
+    let mut h = Vec::with_capacity(30 + name.len());
+    put32(&mut h, 0x0403_4b50);
+    put16(&mut h, 20);
+    put16(&mut h, FLAGS);
+    put16(&mut h, 0); // stored
+    put16(&mut h, time);
+    put16(&mut h, date);
+    put32(&mut h, 0); // crc, sizes: in the data descriptor
+    put32(&mut h, 0);
+    put32(&mut h, 0);
+    put16(&mut h, name.len() as u16);
+    put16(&mut h, 0);
+    h.extend_from_slice(name.as_bytes());
+    h.into()
+}
+
+fn central_header(e: &Entry, time: u16, date: u16) -> Bytes {
+    let mut h = Vec::with_capacity(46 + e.name.len());
+    put32(&mut h, 0x0201_4b50);
+    put16(&mut h, 20);
+    put16(&mut h, 20);
+    put16(&mut h, FLAGS);
+    put16(&mut h, 0);
+    put16(&mut h, time);
+    put16(&mut h, date);
+    put32(&mut h, e.crc);
+    put32(&mut h, e.size);
+    put32(&mut h, e.size);
+    put16(&mut h, e.name.len() as u16);
+    put16(&mut h, 0); // extra
+    put16(&mut h, 0); // comment
+    put16(&mut h, 0); // disk
+    put16(&mut h, 0); // internal attributes
+    put32(&mut h, 0); // external attributes
+    put32(&mut h, e.offset);
+    h.extend_from_slice(e.name.as_bytes());
+    h.into()
+}
+
+fn put16(b: &mut Vec<u8>, v: u16) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put32(b: &mut Vec<u8>, v: u32) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+
+fn dos_time(t: OffsetDateTime) -> (u16, u16) {
+    let time =
+        (u16::from(t.hour()) << 11) | (u16::from(t.minute()) << 5) | u16::from(t.second() / 2);
+    let year = u16::try_from(t.year() - 1980).unwrap_or(0).min(127);
+    let date = (year << 9) | (u16::from(u8::from(t.month())) << 5) | u16::from(t.day());
+    (time, date)
+}
+
+/// `01 - Artist - Title.mp3`, without path separators or control characters, ≤ 200 chars.
+fn file_name(t: &Track) -> String {
+    let stem = if t.track > 0 {
+        format!("{:02} - {} - {}", t.track, t.artist, t.title)
+    } else {
+        format!("{} - {}", t.artist, t.title)
+    };
+    let stem: String = clean(&stem).chars().take(200).collect();
+    if t.suffix.is_empty() {
+        stem
+    } else {
+        format!("{stem}.{}", clean(&t.suffix))
+    }
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn unique(name: String, seen: &mut HashSet<String>) -> String {
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while !seen.insert(candidate.clone()) {
+        candidate = match name.rsplit_once('.') {
+            Some((stem, ext)) => format!("{stem} ({n}).{ext}"),
+            None => format!("{name} ({n})"),
+        };
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clashing_names_get_a_number() {
+        let mut seen = HashSet::new();
+        assert_eq!(unique("a.mp3".into(), &mut seen), "a.mp3");
+        assert_eq!(unique("a.mp3".into(), &mut seen), "a (2).mp3");
+        assert_eq!(unique("a.mp3".into(), &mut seen), "a (3).mp3");
+    }
+
+    #[test]
+    fn names_cannot_escape_the_archive() {
+        assert_eq!(clean("../x/y"), ".._x_y");
+    }
+
+    #[test]
+    fn dos_dates_pack_as_the_format_says() {
+        let (t, d) = dos_time(time::macros::datetime!(2026-11-26 19:54:56 UTC));
+        assert_eq!(t, (19 << 11) | (54 << 5) | 28);
+        assert_eq!(d, (46 << 9) | (11 << 5) | 26);
+    }
+}
