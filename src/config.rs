@@ -66,6 +66,8 @@ impl fmt::Debug for Upstream {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Auth {
     pub jwt_secret: String,
+    /// Navidrome's base URL: tokens are verified by its `/api/keepalive/keepalive`. Empty = off.
+    pub navidrome_url: String,
 }
 
 impl fmt::Debug for Auth {
@@ -75,7 +77,10 @@ impl fmt::Debug for Auth {
         } else {
             "<redacted>"
         };
-        f.debug_struct("Auth").field("jwt_secret", &set).finish()
+        f.debug_struct("Auth")
+            .field("jwt_secret", &set)
+            .field("navidrome_url", &self.navidrome_url)
+            .finish()
     }
 }
 
@@ -261,12 +266,18 @@ impl Settings {
         if let Some(v) = get("SHARELOG_JWT_SECRET") {
             self.auth.jwt_secret = v;
         }
+        if let Some(v) = get("SHARELOG_NAVIDROME_URL") {
+            self.auth.navidrome_url = v;
+        }
         Ok(())
     }
 
     fn validate(&mut self) -> Result<(), ConfigError> {
         self.public_url = check_url("publicUrl", &self.public_url)?;
         self.upstream.url = check_url("upstream.url", &self.upstream.url)?;
+        if !self.auth.navidrome_url.is_empty() {
+            self.auth.navidrome_url = check_url("auth.navidromeUrl", &self.auth.navidrome_url)?;
+        }
         let rl = self.public_access.rate_limit;
         if rl.per_minute > 0 && rl.burst == 0 {
             return Err(ConfigError(

@@ -50,6 +50,19 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// 503: the server that verifies credentials (Navidrome, the music server) did not answer.
+    /// Never a pass: the request is refused until it answers again.
+    pub fn auth_unavailable() -> Self {
+        ApiError {
+            retry_after: Some(5),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth-unavailable",
+                "the server that verifies logins is unreachable; try again later",
+            )
+        }
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,7 +9,8 @@
 //! - `upstream`: the music server's Subsonic API client
 //! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
 //! - `public`: the public links `/share/{id}`: raw, m3u, zip, stream and download proxies, visits
-//! - `auth`: bearer tokens -> the acting user
+//! - `auth`: bearer tokens -> the acting user (local secret or delegated to Navidrome)
+//! - `subsonic`: the Subsonic share endpoints under `/rest`, for Subsonic clients
 //! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
 //! - `startup`: wiring; `Application::build` / `port` / `run_until_stopped`
 //! - `health`: `/livez`, `/readyz`, `/metrics`
@@ -32,4 +33,5 @@ pub mod projection;
 pub mod public;
 pub mod startup;
 pub mod store;
+pub mod subsonic;
 pub mod upstream;

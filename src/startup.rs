@@ -1,13 +1,13 @@
 //! All the wiring: open the store, bind the listener, build the HTTP server.
 //! `Application::build` binds first, so tests can ask for port 0 and read `port()`.
 
-use crate::auth::Verifier;
+use crate::auth::{Delegated, Directory, Verifier};
 use crate::config::Settings;
 use crate::domain::Policy;
 use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, health, http_log, public};
+use crate::{api, health, http_log, public, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -21,6 +21,12 @@ pub struct AppState {
     pub verifier: Verifier,
     /// Public links: access rules, rate limiter, IP recorder, metadata cache.
     pub public: public::Public,
+    /// Set with `auth.navidromeUrl`: tokens the local verifier refuses are shown to Navidrome.
+    pub delegated: Option<Delegated>,
+    /// Usernames -> user ids from verified tokens (ownership across `/api` and `/rest`).
+    pub directory: Directory,
+    /// Subsonic login verdicts (`/rest`), cached by credential digest.
+    pub logins: subsonic::Logins,
 }
 
 pub struct Application {
@@ -61,8 +67,10 @@ impl Application {
             store.shares().live_count()
         );
         let verifier = Verifier::new(&settings.auth.jwt_secret);
-        if !verifier.is_configured() {
-            log::warn!("no token verification configured (auth.jwtSecret is empty): the owner API refuses every request with 401");
+        let delegated = (!settings.auth.navidrome_url.is_empty())
+            .then(|| Delegated::new(&settings.auth.navidrome_url));
+        if !verifier.is_configured() && delegated.is_none() {
+            log::warn!("no token verification configured (auth.jwtSecret and auth.navidromeUrl are empty): the owner API refuses every request with 401");
         }
         let public = public::Public::new(&settings).map_err(|e| {
             StartupError::Store(StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)))
@@ -74,6 +82,9 @@ impl Application {
             store: store.clone(),
             verifier,
             public,
+            delegated,
+            directory: Directory::default(),
+            logins: subsonic::Logins::default(),
         });
         let server = HttpServer::new(move || {
             let settings = state.settings.clone();
@@ -88,6 +99,7 @@ impl Application {
                 .configure(|cfg| {
                     if settings.sharing.enabled {
                         api::routes(cfg);
+                        subsonic::routes(cfg);
                         public::routes(cfg);
                     }
                 })

@@ -5,8 +5,8 @@ pub mod audit;
 mod body;
 mod list;
 mod principal;
-mod request;
-mod resolve;
+pub(crate) mod request;
+pub(crate) mod resolve;
 pub mod share;
 pub mod view;
 

@@ -192,7 +192,7 @@ fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<I
     }))
 }
 
-fn new_share_id() -> Result<ShareId> {
+pub(crate) fn new_share_id() -> Result<ShareId> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|e| {
         log::error!("OS random source failed: {e}");

@@ -1,5 +1,17 @@
 //! Bearer tokens -> `Principal`. Navidrome's session JWTs: HS256, `sub` = username,
 //! `uid` = user id, `adm` = admin, `exp` required.
+//!
+//! - this file: local HS256 verification with the operator's `auth.jwtSecret`
+//! - `delegated`: verification by Navidrome's `/api/keepalive/keepalive`
+//! - `cache`: the short verdict cache, keyed by credential digests
+//! - `directory`: usernames -> user ids seen in verified tokens
+
+pub mod cache;
+mod delegated;
+mod directory;
+
+pub use delegated::Delegated;
+pub use directory::Directory;
 
 use crate::domain::{Actor, UserId};
 use jwt_simple::prelude::*;
@@ -20,6 +32,8 @@ pub enum AuthError {
     Invalid,
     /// No way to verify tokens was configured: every request is refused.
     NotConfigured,
+    /// The server that verifies credentials did not answer: refused with 503, never a pass.
+    Unavailable,
 }
 
 /// Verifies tokens with the operator-provided `auth.jwtSecret`.
@@ -99,7 +113,7 @@ pub fn issue(secret: &str, actor: &Actor, valid_for: Duration) -> Result<String,
 mod tests {
     use super::*;
 
-    const SECRET: &str = "test-secret";
+    const SECRET: &str = "unit-test-secret-of-some-length";
 
     fn alice() -> Actor {
         Actor {
@@ -133,7 +147,12 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
-        let t = issue("other", &alice(), Duration::from_hours(1)).expect("token");
+        let t = issue(
+            "another-secret-of-some-length",
+            &alice(),
+            Duration::from_hours(1),
+        )
+        .expect("token");
         assert_eq!(Verifier::new(SECRET).verify(&t), Err(AuthError::Invalid));
     }
 

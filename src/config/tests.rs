@@ -67,3 +67,18 @@ fn cidrs_match_by_prefix_including_v4_mapped_v6() {
         .expect("cidr")
         .contains("8.8.8.8".parse().expect("ip")));
 }
+
+#[test]
+fn the_navidrome_url_comes_from_env_and_is_validated() {
+    let env = |k: &str| (k == "SHARELOG_NAVIDROME_URL").then(|| "http://nd:4533/".to_string());
+    let s = Settings::load(None, env).expect("ok");
+    assert_eq!(s.auth.navidrome_url, "http://nd:4533");
+    let env = |k: &str| (k == "SHARELOG_NAVIDROME_URL").then(|| "nd:4533".to_string());
+    let err = Settings::load(None, env).unwrap_err();
+    assert!(err.0.contains("auth.navidromeUrl"), "{err}");
+    assert!(Settings::load(None, no_env)
+        .expect("defaults")
+        .auth
+        .navidrome_url
+        .is_empty());
+}

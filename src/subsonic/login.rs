@@ -1,0 +1,169 @@
+//! Subsonic credentials (`u` + `p`, `u` + `p=enc:HEX`, `u` + `t` + `s`), verified by handing
+//! them to the music server's `ping` (and `getUser` for the admin role). The client's
+//! credentials go to the music server only: never to a log line or an answer. Verdicts are
+//! cached for at most 30 s under a SHA-256 digest of the credentials.
+
+use super::params::Params;
+use super::response::{Failure, API_VERSION};
+use crate::auth::cache::{self, VerdictCache};
+use crate::upstream::{percent_encode, Upstream};
+use serde_json::Value;
+
+/// Who a Subsonic request comes from, as the music server vouched.
+#[derive(Debug, Clone)]
+pub struct SubsonicUser {
+    pub username: String,
+    pub is_admin: bool,
+}
+
+#[derive(Clone)]
+enum Verdict {
+    Valid { is_admin: bool },
+    Wrong,
+    Unsupported,
+}
+
+/// Cached login verdicts, shared by every worker.
+pub struct Logins {
+    verdicts: VerdictCache<Verdict>,
+}
+
+impl Default for Logins {
+    fn default() -> Self {
+        Logins {
+            verdicts: VerdictCache::new(cache::MAX_TTL),
+        }
+    }
+}
+
+enum Secret<'a> {
+    Password(&'a str),
+    Token { t: &'a str, s: &'a str },
+}
+
+impl Logins {
+    /// The vouched-for user, or the Subsonic failure to answer (10, 40, 41, or an outage).
+    pub async fn login(
+        &self,
+        upstream: &Upstream,
+        base_url: &str,
+        params: &Params,
+    ) -> Result<SubsonicUser, Failure> {
+        let username = params.get("u").ok_or_else(|| Failure::missing("u"))?;
+        let secret = match (params.get("p"), params.get("t"), params.get("s")) {
+            (Some(p), _, _) => Secret::Password(p),
+            (None, Some(t), Some(s)) => Secret::Token { t, s },
+            _ => return Err(Failure::missing("p or t and s")),
+        };
+        let key = match &secret {
+            Secret::Password(p) => cache::key(&["subsonic", username, "p", p]),
+            Secret::Token { t, s } => cache::key(&["subsonic", username, "t", t, s]),
+        };
+        let verdict = match self.verdicts.get(&key) {
+            Some(v) => v,
+            None => {
+                let v = ask(upstream, base_url, username, &secret).await?;
+                self.verdicts.put(key, v.clone());
+                v
+            }
+        };
+        match verdict {
+            Verdict::Valid { is_admin } => Ok(SubsonicUser {
+                username: username.to_string(),
+                is_admin,
+            }),
+            Verdict::Wrong => Err(Failure::new(40, "wrong username or password")),
+            Verdict::Unsupported => Err(Failure::new(
+                41,
+                "token authentication is not supported by the music server; send p",
+            )),
+        }
+    }
+}
+
+/// Asks the music server; outages are an error (never cached, never a pass).
+async fn ask(
+    upstream: &Upstream,
+    base_url: &str,
+    username: &str,
+    secret: &Secret<'_>,
+) -> Result<Verdict, Failure> {
+    let ping = call(upstream, base_url, "ping", username, secret, &[]).await?;
+    if let Some(code) = error_code(&ping) {
+        return Ok(match (code, secret) {
+            (40, _) => Verdict::Wrong,
+            // supysonic answers 10 to t+s: it knows no token auth; 41/42 say so explicitly.
+            (41 | 42, _) | (10, Secret::Token { .. }) => Verdict::Unsupported,
+            _ => Verdict::Wrong,
+        });
+    }
+    let user = call(
+        upstream,
+        base_url,
+        "getUser",
+        username,
+        secret,
+        &[("username", username)],
+    )
+    .await?;
+    let is_admin = user["user"]["adminRole"].as_bool().unwrap_or(false);
+    Ok(Verdict::Valid { is_admin })
+}
+
+/// One call with the client's credentials; returns the `subsonic-response` object.
+async fn call(
+    upstream: &Upstream,
+    base_url: &str,
+    method: &str,
+    username: &str,
+    secret: &Secret<'_>,
+    extra: &[(&str, &str)],
+) -> Result<Value, Failure> {
+    let mut q = vec![
+        ("u", username),
+        ("v", API_VERSION),
+        ("c", "sharelog"),
+        ("f", "json"),
+    ];
+    match secret {
+        Secret::Password(p) => q.push(("p", p)),
+        Secret::Token { t, s } => {
+            q.push(("t", t));
+            q.push(("s", s));
+        }
+    }
+    q.extend_from_slice(extra);
+    let query: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
+    let url = format!("{base_url}/rest/{method}?{}", query.join("&"));
+    let outage = |what: &str| {
+        // Never the URL: it carries the client's credentials.
+        log::warn!("music server login check ({method}) failed: {what}");
+        Failure::unavailable("the music server is unreachable; try again later")
+    };
+    let mut resp = upstream
+        .http()
+        .get(url)
+        .send()
+        .await
+        .map_err(|_| outage("no answer"))?;
+    if resp.status().is_server_error() {
+        return Err(outage(resp.status().as_str()));
+    }
+    let body = resp
+        .body()
+        .limit(1024 * 1024)
+        .await
+        .map_err(|_| outage("reading the answer"))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| outage("not a Subsonic answer"))?;
+    match v.get("subsonic-response") {
+        Some(r) if r.is_object() => Ok(r.clone()),
+        _ => Err(outage("not a Subsonic answer")),
+    }
+}
+
+fn error_code(r: &Value) -> Option<u64> {
+    (r["status"].as_str() != Some("ok")).then(|| r["error"]["code"].as_u64().unwrap_or(0))
+}
