@@ -16,8 +16,8 @@ use std::process::ExitCode;
 /// Why a subcommand stopped.
 #[derive(Debug)]
 pub enum CommandError {
-    /// A running server holds the data directory.
-    Locked(String),
+    /// A running server holds the data directory: (directory, what sled said).
+    Locked(String, String),
     /// The hash chain is broken at this seq (or unreadable at this line of a file).
     Broken(String),
     Store(StoreError),
@@ -27,10 +27,10 @@ pub enum CommandError {
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CommandError::Locked(dir) => write!(
+            CommandError::Locked(dir, detail) => write!(
                 f,
                 "the data directory {dir} is in use by a running sharelog server; stop it first \
-                 (or read the audit trail live through GET /api/audit)"
+                 (or read the audit trail live through GET /api/audit) [{detail}]"
             ),
             CommandError::Broken(m) => write!(f, "FAIL {m}"),
             CommandError::Store(e) => write!(f, "{e}"),
@@ -54,7 +54,7 @@ impl From<std::io::Error> for CommandError {
 impl CommandError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CommandError::Locked(_) => ExitCode::from(2),
+            CommandError::Locked(..) => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }
@@ -87,7 +87,9 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
 /// Opens the configured data directory, telling a held lock apart from other failures.
 fn open_log(settings: &Settings) -> Result<Log, CommandError> {
     Log::open(&settings.data_dir).map_err(|e| match e {
-        StoreError::Locked(_) => CommandError::Locked(settings.data_dir.display().to_string()),
+        StoreError::Locked(detail) => {
+            CommandError::Locked(settings.data_dir.display().to_string(), detail)
+        }
         other => CommandError::Store(other),
     })
 }

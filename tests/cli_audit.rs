@@ -1,0 +1,361 @@
+//! The offline command line (CONTRACT §7) on a real data directory:
+//! export and verify (ours and the standalone Python verifier), replay, rebuild,
+//! and refusing to touch a directory a running server holds.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use sharelog::domain::*;
+use sharelog::store::{Log, Store};
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output};
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+const POLICY: Policy = Policy {
+    allow_downloads: true,
+};
+
+fn alice() -> Actor {
+    Actor {
+        user_id: UserId("u-alice".into()),
+        username: "alice".into(),
+        is_admin: false,
+    }
+}
+
+fn create(n: u128, description: &str) -> Command {
+    Command::Create(CreateShare {
+        id: ShareId::from_random(n.to_be_bytes()),
+        actor: alice(),
+        description: Some(description.into()),
+        format: Format::Raw,
+        max_bit_rate: 0,
+        downloadable: false,
+        expires_at: None,
+        items: ShareItems {
+            songs: vec![SongItem {
+                id: format!("song-{n}"),
+                title: "Naïve \"song\"".into(),
+                artist: "A".into(),
+                album: "B".into(),
+            }],
+            ..Default::default()
+        },
+    })
+}
+
+fn rename(id: &ShareId, description: &str) -> Command {
+    Command::Update(UpdateShare {
+        id: id.clone(),
+        actor: alice(),
+        expected_version: None,
+        changes: ShareChanges {
+            description: Some(Some(description.into())),
+            ..Default::default()
+        },
+    })
+}
+
+fn visit(id: &ShareId) -> Command {
+    Command::Visit(VisitShare {
+        id: id.clone(),
+        visit: ShareVisited {
+            format: Format::M3u,
+            download: false,
+            player: Some("VLC".into()),
+            client_ip: None,
+            user_agent: Some("test/1.0".into()),
+        },
+    })
+}
+
+/// A config file naming `dir`, so every command runs with `--config` as an operator would.
+fn config_for(dir: &Path) -> PathBuf {
+    let path = dir.with_extension("yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "dataDir: {}\npublicUrl: {}\n",
+            dir.display(),
+            support::PUBLIC_URL
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn sharelog(config: &Path, args: &[&str]) -> Output {
+    Process::new(env!("CARGO_BIN_EXE_sharelog"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn verify_py(args: &[&str]) -> Output {
+    Process::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/verify_audit.py"
+        ))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// sled releases its file lock from background threads a moment after the last
+/// handle drops; wait for that, as an operator's next command would find it free.
+fn wait_until_released(dir: &Path) {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(dir.join("db")).unwrap();
+    for _ in 0..500 {
+        // SAFETY: flock on a descriptor we own; the lock is dropped again at once.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the data directory stayed locked");
+}
+
+/// A log with three shares, updates and visits; the store is closed on return.
+fn small_log(dir: &Path) -> Vec<ShareId> {
+    let store = Store::open(dir, POLICY).unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=3u128 {
+        let out = store
+            .execute_blocking(create(n, &format!("share {n}")), None)
+            .unwrap();
+        ids.push(out.share.id);
+    }
+    store
+        .execute_blocking(rename(&ids[0], "renamed"), None)
+        .unwrap();
+    for id in &ids {
+        store.execute_blocking(visit(id), None).unwrap();
+    }
+    store.close();
+    drop(store);
+    wait_until_released(dir);
+    ids
+}
+
+#[test]
+fn an_export_verifies_with_our_cli_and_with_the_python_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    small_log(&dir);
+    let config = config_for(&dir);
+
+    let export = sharelog(&config, &["audit", "export"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let text = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(text.lines().count(), 7);
+    let file = tmp.path().join("export.jsonl");
+    std::fs::write(&file, &text).unwrap();
+
+    let db = sharelog(&config, &["audit", "verify"]);
+    assert!(db.status.success(), "{}", stderr(&db));
+    assert!(String::from_utf8_lossy(&db.stdout).starts_with("OK 7 events, last seq 7"));
+    let ours = sharelog(
+        &config,
+        &["audit", "verify", "--file", file.to_str().unwrap()],
+    );
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    let py = verify_py(&[file.to_str().unwrap()]);
+    assert!(py.status.success(), "{}", stderr(&py));
+    assert_eq!(
+        ours.stdout, py.stdout,
+        "both verifiers report the same head"
+    );
+}
+
+#[test]
+fn one_changed_byte_in_an_export_fails_verification_at_that_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    small_log(&dir);
+    let config = config_for(&dir);
+    let text = String::from_utf8(sharelog(&config, &["audit", "export"]).stdout).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // seq 4 is the rename: change one byte of its description.
+    assert!(lines[3].contains("\"renamed\""));
+    lines[3] = lines[3].replacen("\"renamed\"", "\"renamex\"", 1);
+    let file = tmp.path().join("tampered.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+
+    let ours = sharelog(
+        &config,
+        &["audit", "verify", "--file", file.to_str().unwrap()],
+    );
+    assert_eq!(ours.status.code(), Some(1), "{}", stderr(&ours));
+    assert!(stderr(&ours).contains("seq 4"), "{}", stderr(&ours));
+    let py = verify_py(&[file.to_str().unwrap()]);
+    assert_eq!(py.status.code(), Some(1));
+    assert!(stderr(&py).contains("FAIL seq 4"), "{}", stderr(&py));
+}
+
+#[test]
+fn a_filtered_export_is_partial_and_verifies_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let ids = small_log(&dir);
+    let config = config_for(&dir);
+    let out = sharelog(&config, &["audit", "export", "--share", ids[0].as_str()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let seqs: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, vec![1, 4, 5]);
+    let file = tmp.path().join("partial.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let f = file.to_str().unwrap();
+    assert_eq!(
+        sharelog(&config, &["audit", "verify", "--file", f])
+            .status
+            .code(),
+        Some(1)
+    );
+    let ours = sharelog(&config, &["audit", "verify", "--partial", "--file", f]);
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    assert!(verify_py(&["--partial", f]).status.success());
+}
+
+#[test]
+fn replay_until_a_time_between_two_updates_shows_the_older_state_and_its_visits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let store = Store::open(&dir, POLICY).unwrap();
+    let id = store
+        .execute_blocking(create(7, "first"), None)
+        .unwrap()
+        .share
+        .id;
+    store.execute_blocking(visit(&id), None).unwrap();
+    store.execute_blocking(visit(&id), None).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    let between = OffsetDateTime::now_utc();
+    std::thread::sleep(Duration::from_millis(30));
+    store.execute_blocking(rename(&id, "second"), None).unwrap();
+    store.execute_blocking(visit(&id), None).unwrap();
+    store.close();
+    drop(store);
+    wait_until_released(&dir);
+
+    let config = config_for(&dir);
+    let until = between.format(&Rfc3339).unwrap();
+    let out = sharelog(&config, &["replay", "--until", &until]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shares: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shares.as_array().unwrap().len(), 1);
+    assert_eq!(shares[0]["id"], id.as_str());
+    assert_eq!(shares[0]["description"], "first");
+    assert_eq!(shares[0]["visitCount"], 2);
+    assert_eq!(
+        shares[0]["url"],
+        format!("{}/share/{id}", support::PUBLIC_URL)
+    );
+
+    let now: Value =
+        serde_json::from_slice(&sharelog(&config, &["replay", "--seq", "5"]).stdout).unwrap();
+    assert_eq!(now[0]["description"], "second");
+    assert_eq!(now[0]["visitCount"], 3);
+    let before: Value =
+        serde_json::from_slice(&sharelog(&config, &["replay", "--seq", "0"]).stdout).unwrap();
+    assert_eq!(before, serde_json::json!([]));
+}
+
+#[test]
+fn rebuild_yields_exactly_the_live_projections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let store = Store::open(&dir, POLICY).unwrap();
+    let mut ids = Vec::new();
+    for n in 0..40u128 {
+        ids.push(
+            store
+                .execute_blocking(create(n, "x"), None)
+                .unwrap()
+                .share
+                .id,
+        );
+    }
+    for (i, id) in ids.iter().enumerate() {
+        for _ in 0..(i % 5) {
+            store.execute_blocking(visit(id), None).unwrap();
+        }
+        if i % 3 == 0 {
+            store.execute_blocking(rename(id, "y"), None).unwrap();
+        }
+        if i % 7 == 0 {
+            store
+                .execute_blocking(
+                    Command::Delete(DeleteShare {
+                        id: id.clone(),
+                        actor: alice(),
+                        expected_version: None,
+                    }),
+                    None,
+                )
+                .unwrap();
+        }
+    }
+    let live = store.shares().clone();
+    store.close();
+    drop(store);
+    wait_until_released(&dir);
+
+    let config = config_for(&dir);
+    let out = sharelog(&config, &["rebuild"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("projections unchanged"), "{summary}");
+    let log = Log::open(&dir).unwrap();
+    assert_eq!(log.projections().unwrap(), live);
+    let (rebuilt, _) = log.rebuild(&mut |_| {}).unwrap();
+    assert_eq!(rebuilt, live);
+}
+
+#[test]
+fn offline_commands_against_a_running_server_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut settings = sharelog::config::Settings::default();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = dir.clone();
+    let mut app = support::spawn_with(settings);
+    let config = config_for(&dir);
+    for args in [
+        &["audit", "export"][..],
+        &["audit", "verify"],
+        &["replay", "--seq", "1"],
+        &["rebuild"],
+    ] {
+        let out = sharelog(&config, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("in use by a running sharelog server"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    app.stop();
+    wait_until_released(&dir);
+    assert!(sharelog(&config, &["audit", "verify"]).status.success());
+}
