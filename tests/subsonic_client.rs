@@ -1,5 +1,6 @@
 //! A real Subsonic client library from PyPI (py-sonic, module `libsonic`) drives the
 //! `/rest` share endpoints against sharelog in front of the real supysonic upstream.
+#![allow(clippy::expect_used)]
 
 mod support;
 
