@@ -1,0 +1,317 @@
+//! The event log on a real sled store on disk: concurrency, idempotency,
+//! replay equivalence, and acknowledged writes surviving `kill -9`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sharelog::domain::*;
+use sharelog::projection::Shares;
+use sharelog::store::{chain, Envelope, Idempotency, Store, StoreError};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const POLICY: Policy = Policy {
+    allow_downloads: true,
+};
+
+fn alice() -> Actor {
+    Actor {
+        user_id: UserId("u-alice".into()),
+        username: "alice".into(),
+        is_admin: false,
+    }
+}
+
+fn create(n: u128) -> Command {
+    Command::Create(CreateShare {
+        id: ShareId::from_random(n.to_be_bytes()),
+        actor: alice(),
+        description: Some(format!("share {n}")),
+        format: Format::Raw,
+        max_bit_rate: 0,
+        downloadable: false,
+        expires_at: None,
+        items: ShareItems {
+            songs: vec![SongItem {
+                id: format!("song-{n}"),
+                title: "T".into(),
+                artist: "A".into(),
+                album: "B".into(),
+            }],
+            ..Default::default()
+        },
+    })
+}
+
+fn visit(id: &ShareId) -> Command {
+    Command::Visit(VisitShare {
+        id: id.clone(),
+        visit: ShareVisited {
+            format: Format::Raw,
+            download: false,
+            player: None,
+            client_ip: None,
+            user_agent: None,
+        },
+    })
+}
+
+fn rename(id: &ShareId, expected: Option<u64>, to: &str) -> Command {
+    Command::Update(UpdateShare {
+        id: id.clone(),
+        actor: alice(),
+        expected_version: expected,
+        changes: ShareChanges {
+            description: Some(Some(to.into())),
+            ..Default::default()
+        },
+    })
+}
+
+/// Every event present, seqs 1..=n without gaps, each sealed and linked to the one before.
+fn verify_chain(store: &Store) -> u64 {
+    let mut prev = chain::GENESIS;
+    let mut n = 0;
+    for env in store.events(1) {
+        let env: Envelope = env.unwrap();
+        n += 1;
+        assert_eq!(env.seq, n, "gap in the sequence");
+        assert_eq!(env.prev_hash, prev, "broken link at seq {n}");
+        assert!(env.is_sealed(), "bad hash at seq {n}");
+        prev = env.hash;
+    }
+    n
+}
+
+fn projections_equal_replay(store: &Store) {
+    let replayed = Shares::replay(store.events(1)).unwrap();
+    assert_eq!(
+        *store.shares(),
+        replayed,
+        "projections differ from a full replay"
+    );
+}
+
+#[test]
+fn two_appends_with_the_same_expected_version_exactly_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), POLICY).unwrap();
+    let id = store.execute_blocking(create(1), None).unwrap().share.id;
+    let barrier = Arc::new(Barrier::new(2));
+    let writers: Vec<_> = (0..2)
+        .map(|i| {
+            let (store, id, barrier) = (store.clone(), id.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.execute_blocking(rename(&id, Some(1), &format!("writer {i}")), None)
+            })
+        })
+        .collect();
+    let results: Vec<_> = writers.into_iter().map(|t| t.join().unwrap()).collect();
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Err(StoreError::Rejected(DomainError::VersionConflict {
+                    expected: 1,
+                    actual: 2
+                }))
+            )
+        })
+        .count();
+    assert_eq!((wins, conflicts), (1, 1));
+    assert_eq!(store.shares().get(&id).unwrap().version, 2);
+    assert_eq!(verify_chain(&store), 2);
+}
+
+#[test]
+fn an_idempotent_create_stores_one_event_and_returns_the_first_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), POLICY).unwrap();
+    let key = Idempotency {
+        user_id: "u-alice".into(),
+        key: "k1".into(),
+        fingerprint: "f".into(),
+    };
+    let first = store
+        .execute_blocking(create(1), Some(key.clone()))
+        .unwrap();
+    let again = store
+        .execute_blocking(create(2), Some(key.clone()))
+        .unwrap();
+    assert!(again.replayed && again.seqs.is_empty());
+    assert_eq!(again.share.id, first.share.id);
+    assert_eq!(verify_chain(&store), 1);
+    let other_body = Idempotency {
+        fingerprint: "g".into(),
+        ..key
+    };
+    assert!(matches!(
+        store.execute_blocking(create(3), Some(other_body)),
+        Err(StoreError::IdempotencyKeyReused)
+    ));
+}
+
+#[test]
+fn projections_written_with_events_equal_a_full_replay_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), POLICY).unwrap();
+        let threads: Vec<_> = (0..8u128)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let id = store.execute_blocking(create(t), None).unwrap().share.id;
+                    for i in 0..30 {
+                        store.execute_blocking(visit(&id), None).unwrap();
+                        if i % 10 == 0 {
+                            let _ =
+                                store.execute_blocking(rename(&id, None, &format!("r{i}")), None);
+                        }
+                    }
+                    if t % 3 == 0 {
+                        let del = Command::Delete(DeleteShare {
+                            id,
+                            actor: alice(),
+                            expected_version: None,
+                        });
+                        store.execute_blocking(del, None).unwrap();
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        projections_equal_replay(&store);
+        assert_eq!(store.shares().live_count(), 5);
+    }
+    let reopened = Store::open(dir.path(), POLICY).unwrap();
+    projections_equal_replay(&reopened);
+    assert_eq!(
+        reopened.shares().all().map(|s| s.visit_count).sum::<u64>(),
+        8 * 30
+    );
+}
+
+#[test]
+fn a_second_process_cannot_open_a_held_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = Store::open(dir.path(), POLICY).unwrap();
+    let child = Process::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "crash_child_entry_point",
+            "--nocapture",
+        ])
+        .env("SHARELOG_CHILD_DIR", dir.path())
+        .env("SHARELOG_CHILD_MODE", "open-only")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&child.stdout);
+    assert!(out.contains("open failed: locked"), "{out}");
+}
+
+/// Not a test: the child process of the crash test. It appends from 8 threads
+/// and prints each acknowledged seq until it is killed.
+#[test]
+#[ignore]
+fn crash_child_entry_point() {
+    let Ok(dir) = std::env::var("SHARELOG_CHILD_DIR") else {
+        return;
+    };
+    let store = match Store::open(Path::new(&dir), POLICY) {
+        Ok(s) => s,
+        Err(StoreError::Locked(_)) => return println!("open failed: locked"),
+        Err(e) => return println!("open failed: {e}"),
+    };
+    if std::env::var("SHARELOG_CHILD_MODE").as_deref() == Ok("open-only") {
+        return;
+    }
+    let base = store.checkpoint().unwrap().map_or(0, |c| c.last_seq) as u128 * 1000;
+    let threads: Vec<_> = (0..8u128)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let id = store
+                    .execute_blocking(create(base + t), None)
+                    .unwrap()
+                    .share
+                    .id;
+                loop {
+                    let Ok(o) = store.execute_blocking(visit(&id), None) else {
+                        return;
+                    };
+                    let mut out = std::io::stdout().lock();
+                    for seq in o.seqs {
+                        let _ = writeln!(out, "ack {seq}");
+                    }
+                    let _ = out.flush();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| {
+        let _ = t.join();
+    });
+}
+
+#[test]
+fn every_acknowledged_event_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked_total = 0;
+    for round in 0..25u64 {
+        let mut child = Process::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "crash_child_entry_point",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("SHARELOG_CHILD_DIR", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // A pseudo-random moment between 30 and 330 ms after the first ack.
+        let deadline = Duration::from_millis(30 + (round * 7919 % 300));
+        let mut acked = Vec::new();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut started: Option<Instant> = None;
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(seq) = line
+                .strip_prefix("ack ")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                acked.push(seq);
+                let t0 = *started.get_or_insert_with(Instant::now);
+                if t0.elapsed() >= deadline {
+                    break;
+                }
+            }
+        }
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        assert!(
+            !acked.is_empty(),
+            "round {round}: the child acknowledged nothing"
+        );
+        let store = Store::open(dir.path(), POLICY).unwrap();
+        let last = verify_chain(&store);
+        let max_acked = *acked.iter().max().unwrap();
+        assert!(
+            last >= max_acked,
+            "round {round}: acknowledged seq {max_acked} lost (log ends at {last})"
+        );
+        projections_equal_replay(&store);
+        acked_total += acked.len();
+    }
+    assert!(
+        acked_total > 100,
+        "too few acknowledged events to mean anything: {acked_total}"
+    );
+}
