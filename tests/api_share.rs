@@ -62,3 +62,512 @@ fn an_album_share_is_created_listed_fetched_updated_and_deleted() {
         404
     );
 }
+
+fn alpha_song() -> String {
+    upstream::shared().album("Alpha").songs[0].id.clone()
+}
+
+#[test]
+fn requests_without_a_valid_token_are_unauthorized() {
+    let app = spawn_app(|_| {});
+    let expired = {
+        use jwt_simple::prelude::*;
+        let key = HS256Key::from_bytes(SECRET.as_bytes());
+        let claims = Claims::create(Duration::from_hours(1)).with_subject("alice");
+        let claims = JWTClaims {
+            expires_at: Some(UnixTimeStamp::from_secs(1_000_000)),
+            ..claims
+        };
+        key.authenticate(claims).unwrap()
+    };
+    let other_key = {
+        let actor = sharelog::domain::Actor {
+            user_id: sharelog::domain::UserId("u-alice".into()),
+            username: "alice".into(),
+            is_admin: true,
+        };
+        sharelog::auth::issue(
+            "another-secret-of-enough-length",
+            &actor,
+            jwt_simple::prelude::Duration::from_hours(1),
+        )
+        .unwrap()
+    };
+    let alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInVpZCI6InUtYWxpY2UiLCJhZG0iOnRydWUsImV4cCI6OTk5OTk5OTk5OX0.";
+    for token in [
+        None,
+        Some("garbage"),
+        Some(expired.as_str()),
+        Some(other_key.as_str()),
+        Some(alg_none),
+    ] {
+        let r = app.req("GET", "/api/share", token, None);
+        assert_eq!(r.status(), 401, "token {token:?}");
+        assert_eq!(r.code(), "unauthorized");
+    }
+    let r = app.raw(
+        "GET",
+        "/api/share",
+        &[("Authorization", &format!("Bearer {}", alice()))],
+        None,
+    );
+    assert_eq!(r.status(), 200, "Authorization: Bearer is accepted too");
+}
+
+#[test]
+fn with_no_way_to_verify_tokens_every_owner_request_is_refused() {
+    let app = spawn_app(|s| s.auth.jwt_secret.clear());
+    let r = app.req("GET", "/api/share", Some(&alice()), None);
+    assert_eq!((r.status(), r.code().as_str()), (401, "unauthorized"));
+}
+
+#[test]
+fn users_see_only_their_own_shares_and_admins_see_all() {
+    let app = spawn_app(|_| {});
+    let mine = app.create(&alice(), json!({"songs": [alpha_song()]}));
+    let theirs = app.create(&bob(), json!({"songs": [alpha_song()]}));
+    let id = mine["id"].as_str().unwrap();
+    let ids = |token: &str| -> Vec<String> {
+        app.req("GET", "/api/share", Some(token), None)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&alice()), vec![id.to_string()]);
+    assert_eq!(
+        ids(&bob()),
+        vec![theirs["id"].as_str().unwrap().to_string()]
+    );
+    assert_eq!(ids(&admin()).len(), 2);
+    for (method, body) in [
+        ("GET", None),
+        ("PUT", Some(json!({"description": "mine now"}))),
+        ("DELETE", None),
+    ] {
+        let r = app.req(
+            method,
+            &format!("/api/share/{id}"),
+            Some(&bob()),
+            body.as_ref(),
+        );
+        assert_eq!(
+            (r.status(), r.code().as_str()),
+            (404, "not-found"),
+            "{method} by another user"
+        );
+    }
+    let r = app.req(
+        "PUT",
+        &format!("/api/share/{id}"),
+        Some(&admin()),
+        Some(&json!({"description": "by admin"})),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json()["username"], "alice", "the owner stays the owner");
+    assert_eq!(
+        app.req("DELETE", &format!("/api/share/{id}"), Some(&admin()), None)
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn bad_input_gets_a_400_that_names_the_field() {
+    let app = spawn_app(|_| {});
+    let song = alpha_song();
+    let cases = [
+        (json!({"songs": [song], "format": "flac"}), "format"),
+        (json!({"songs": [song], "expiresIn": -5}), "expiresIn"),
+        (json!({"songs": [song], "maxBitRate": -1}), "maxBitRate"),
+        (json!({"songs": [song], "maxBitRate": "high"}), "maxBitRate"),
+        (
+            json!({"songs": [song], "downloadable": "yes"}),
+            "downloadable",
+        ),
+        (json!({"songs": "not-a-list"}), "songs"),
+        (
+            json!({"songs": [], "albums": [], "playlists": []}),
+            "albums",
+        ),
+        (
+            json!({"songs": [song], "description": "x".repeat(2000)}),
+            "description",
+        ),
+        (
+            json!({"songs": [song], "expiresAt": "tomorrow"}),
+            "expiresAt",
+        ),
+        (
+            json!({"resourceIds": song, "resourceType": "artist"}),
+            "resourceType",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = app.req("POST", "/api/share", Some(&alice()), Some(&body));
+        assert_eq!(r.status(), 400, "{body}: {}", r.text());
+        assert_eq!(r.json()["field"], field, "{body}");
+        assert!(r.json()["error"].as_str().unwrap().contains(field));
+    }
+    let r = app.raw(
+        "POST",
+        "/api/share",
+        &[("X-ND-Authorization", &format!("Bearer {}", alice()))],
+        Some(b"{\"songs\": [\"a\""),
+    );
+    assert_eq!((r.status(), r.code().as_str()), (400, "malformed-json"));
+    let r = app.raw(
+        "POST",
+        "/api/share",
+        &[("X-ND-Authorization", &format!("Bearer {}", alice()))],
+        Some(b"[1,2]"),
+    );
+    assert_eq!(r.status(), 400);
+    let big = vec![b' '; 70 * 1024];
+    let r = app.raw(
+        "POST",
+        "/api/share",
+        &[("X-ND-Authorization", &format!("Bearer {}", alice()))],
+        Some(&big),
+    );
+    assert_eq!((r.status(), r.code().as_str()), (413, "payload-too-large"));
+    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.req(
+        "PUT",
+        &format!("/api/share/{id}"),
+        Some(&alice()),
+        Some(&json!({"maxBitRate": 1.5})),
+    );
+    assert_eq!(
+        (r.status(), r.json()["field"].as_str()),
+        (400, Some("maxBitRate"))
+    );
+    let r = app.req("GET", "/api/share?_sort=password", Some(&alice()), None);
+    assert_eq!(
+        (r.status(), r.json()["field"].as_str()),
+        (400, Some("_sort"))
+    );
+    assert_eq!(
+        app.req("GET", "/api/share", Some(&alice()), None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing was stored by the bad requests"
+    );
+}
+
+#[test]
+fn a_description_of_1024_cjk_characters_is_kept_whole() {
+    let app = spawn_app(|_| {});
+    let d = "東".repeat(1024);
+    let share = app.create(&alice(), json!({"songs": [alpha_song()], "description": d}));
+    assert_eq!(share["description"], d);
+}
+
+#[test]
+fn a_downloadable_share_is_refused_while_the_server_forbids_downloads() {
+    let app = spawn_app(|s| s.sharing.allow_downloads = false);
+    let r = app.req(
+        "POST",
+        "/api/share",
+        Some(&alice()),
+        Some(&json!({"songs": [alpha_song()], "downloadable": true})),
+    );
+    assert_eq!((r.status(), r.code().as_str()), (400, "downloads-disabled"));
+    assert_eq!(r.json()["field"], "downloadable");
+}
+
+#[test]
+fn unknown_ids_are_422_listing_every_one_and_nothing_is_stored() {
+    let app = spawn_app(|_| {});
+    let missing_album = "00000000-0000-4000-8000-000000000001";
+    let r = app.req(
+        "POST",
+        "/api/share",
+        Some(&alice()),
+        Some(&json!({"songs": [alpha_song(), "not-a-uuid"], "albums": [missing_album]})),
+    );
+    assert_eq!(
+        (r.status(), r.code().as_str()),
+        (422, "unknown-items"),
+        "{}",
+        r.text()
+    );
+    let mut items: Vec<String> = serde_json::from_value(r.json()["items"].clone()).unwrap();
+    items.sort();
+    assert_eq!(
+        items,
+        vec![missing_album.to_string(), "not-a-uuid".to_string()]
+    );
+    assert_eq!(
+        app.req("GET", "/api/share", Some(&alice()), None)
+            .header("X-Total-Count"),
+        Some("0")
+    );
+}
+
+#[test]
+fn an_unreachable_music_server_fails_creates_only() {
+    let app = spawn_app(|_| {});
+    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The same data dir, now pointing at a port where nothing listens.
+    let app = app.restart(|s| s.upstream.url = "http://127.0.0.1:9".into());
+    let r = app.req(
+        "POST",
+        "/api/share",
+        Some(&alice()),
+        Some(&json!({"songs": [alpha_song()]})),
+    );
+    assert_eq!(
+        (r.status(), r.code().as_str()),
+        (503, "upstream-unavailable")
+    );
+    assert_eq!(
+        app.req("GET", "/api/share", Some(&alice()), None).status(),
+        200
+    );
+    assert_eq!(
+        app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.req(
+            "PUT",
+            &format!("/api/share/{id}"),
+            Some(&alice()),
+            Some(&json!({"maxBitRate": 96}))
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.req("DELETE", &format!("/api/share/{id}"), Some(&alice()), None)
+            .status(),
+        200
+    );
+}
+
+#[test]
+fn if_match_guards_updates_and_deletes() {
+    let app = spawn_app(|_| {});
+    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let put = |etag: &str, body: serde_json::Value| {
+        let body = serde_json::to_vec(&body).unwrap();
+        app.raw(
+            "PUT",
+            &format!("/api/share/{id}"),
+            &[
+                ("X-ND-Authorization", &format!("Bearer {}", alice())),
+                ("If-Match", etag),
+            ],
+            Some(&body),
+        )
+    };
+    let ok = put("\"1\"", json!({"description": "v2"}));
+    assert_eq!((ok.status(), ok.header("ETag")), (200, Some("\"2\"")));
+    let stale = put("\"1\"", json!({"description": "lost update"}));
+    assert_eq!(
+        (stale.status(), stale.code().as_str()),
+        (409, "version-conflict")
+    );
+    assert_eq!(put("not-a-version", json!({})).status(), 400);
+    let del = app.raw(
+        "DELETE",
+        &format!("/api/share/{id}"),
+        &[
+            ("X-ND-Authorization", &format!("Bearer {}", alice())),
+            ("If-Match", "\"1\""),
+        ],
+        None,
+    );
+    assert_eq!(del.status(), 409);
+    let got = app
+        .req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+        .json();
+    assert_eq!(got["description"], "v2");
+}
+
+#[test]
+fn twelve_concurrent_puts_with_one_if_match_have_exactly_one_winner() {
+    let app = spawn_app(|_| {});
+    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let barrier = std::sync::Barrier::new(12);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let (app, id, barrier) = (&app, &id, &barrier);
+                scope.spawn(move || {
+                    let body =
+                        serde_json::to_vec(&json!({"description": format!("writer {i}")})).unwrap();
+                    barrier.wait();
+                    app.raw(
+                        "PUT",
+                        &format!("/api/share/{id}"),
+                        &[
+                            ("X-ND-Authorization", &format!("Bearer {}", alice())),
+                            ("If-Match", "\"1\""),
+                        ],
+                        Some(&body),
+                    )
+                    .status()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        11,
+        "{statuses:?}"
+    );
+    let got = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    assert_eq!(got.header("ETag"), Some("\"2\""));
+}
+
+#[test]
+fn an_idempotency_key_repeat_returns_the_first_share_and_stores_nothing() {
+    let app = spawn_app(|_| {});
+    let body =
+        serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "once"})).unwrap();
+    let auth = format!("Bearer {}", alice());
+    let send = |key: &str, body: &[u8]| {
+        app.raw(
+            "POST",
+            "/api/share",
+            &[("X-ND-Authorization", &auth), ("Idempotency-Key", key)],
+            Some(body),
+        )
+    };
+    let first = send("k-1", &body);
+    let again = send("k-1", &body);
+    assert_eq!((first.status(), again.status()), (201, 201));
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(again.header("Idempotent-Replayed"), Some("true"));
+    let other =
+        serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "twice"})).unwrap();
+    let reused = send("k-1", &other);
+    assert_eq!(
+        (reused.status(), reused.code().as_str()),
+        (422, "idempotency-key-reused")
+    );
+    assert_eq!(
+        app.req("GET", "/api/share", Some(&alice()), None)
+            .header("X-Total-Count"),
+        Some("1")
+    );
+}
+
+#[test]
+fn the_navidrome_ui_body_creates_a_playlist_share_with_a_snapshot() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let r = app.req("POST", "/api/share", Some(&alice()), Some(&json!({"resourceType": "playlist", "resourceIds": up.playlist.id, "expiresAt": "2099-01-01T00:00:00Z", "downloadable": true})));
+    assert_eq!(r.status(), 201, "{}", r.text());
+    let share = r.json();
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("/api/share/{}", share["id"].as_str().unwrap()).as_str())
+    );
+    assert_eq!(share["expiresAt"], "2099-01-01T00:00:00Z");
+    let contents: serde_json::Value =
+        serde_json::from_str(share["contents"].as_str().unwrap()).unwrap();
+    assert_eq!(contents["playlists"][0]["name"], "Road Trip");
+    assert_eq!(contents["playlists"][0]["songCount"], 3);
+}
+
+#[test]
+fn lists_follow_react_admin_paging_and_sorting() {
+    let app = spawn_app(|_| {});
+    for d in ["b", "c", "a"] {
+        app.create(&alice(), json!({"songs": [alpha_song()], "description": d}));
+    }
+    let descs = |q: &str| -> Vec<String> {
+        let r = app.req("GET", &format!("/api/share{q}"), Some(&alice()), None);
+        assert_eq!(r.header("X-Total-Count"), Some("3"));
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["description"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(descs(""), vec!["a", "c", "b"], "newest first");
+    assert_eq!(descs("?_sort=description&_order=ASC"), vec!["a", "b", "c"]);
+    assert_eq!(
+        descs("?_sort=description&_order=DESC&_start=1&_end=2"),
+        vec!["b"]
+    );
+}
+
+#[test]
+fn shares_survive_a_restart() {
+    let app = spawn_app(|_| {});
+    let id = app.create(
+        &alice(),
+        json!({"songs": [alpha_song()], "description": "kept"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.req(
+        "PUT",
+        &format!("/api/share/{id}"),
+        Some(&alice()),
+        Some(&json!({"maxBitRate": 64})),
+    );
+    let app = app.restart(|_| {});
+    let r = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        (
+            r.json()["description"].as_str(),
+            r.json()["maxBitRate"].as_u64()
+        ),
+        (Some("kept"), Some(64))
+    );
+    assert_eq!(r.header("ETag"), Some("\"2\""));
+}
+
+#[test]
+fn with_sharing_disabled_the_owner_api_is_not_found() {
+    let app = spawn_app(|s| s.sharing.enabled = false);
+    for (m, p) in [
+        ("GET", "/api/share"),
+        ("POST", "/api/share"),
+        ("GET", "/api/share/abc"),
+    ] {
+        let r = app.req(m, p, Some(&alice()), Some(&json!({})));
+        assert_eq!(
+            (r.status(), r.code().as_str()),
+            (404, "not-found"),
+            "{m} {p}"
+        );
+    }
+}

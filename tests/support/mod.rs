@@ -1,6 +1,11 @@
 //! Shared by the black-box tests: a real sharelog on port 0 with a temp data dir,
 //! a real supysonic upstream, tokens, and a tiny HTTP client.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default
+)]
 
 pub mod upstream;
 
