@@ -336,9 +336,11 @@ fn rebuild_yields_exactly_the_live_projections() {
 fn offline_commands_against_a_running_server_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let mut settings = sharelog::config::Settings::default();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.data_dir = dir.clone();
+    let settings = sharelog::config::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.clone(),
+        ..Default::default()
+    };
     let mut app = support::spawn_with(settings);
     let config = config_for(&dir);
     for args in [

@@ -109,7 +109,7 @@ fn sigterm_under_load_exits_0_and_loses_no_answered_write() {
                 while !stop.load(Ordering::SeqCst) {
                     i += 1;
                     let reply = match &mine {
-                        Some(id) if i % 2 == 0 => try_send(
+                        Some(id) if i.is_multiple_of(2) => try_send(
                             port,
                             "PUT",
                             &format!("/api/share/{id}"),

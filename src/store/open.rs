@@ -99,7 +99,7 @@ pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Shares, Checkpoint), StoreError> {
-    let folded = super::fold::fold(super::raw::events(db, 1), |_| true, progress)?;
+    let folded = super::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
     let mut batch = sled::Batch::default();
     for prefix in [keys::SHARE, keys::VISITS] {
         for kv in db.scan_prefix([prefix]) {
