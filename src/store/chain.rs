@@ -11,8 +11,31 @@ pub const GENESIS: [u8; 32] = [0; 32];
 /// Canonical JSON: keys sorted by byte order at every level, no whitespace,
 /// minimal string escapes, raw UTF-8. Independent of serde_json's map ordering.
 pub fn canonical_bytes(v: &Value) -> Vec<u8> {
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(512);
     write_value(&mut out, v);
+    out.into_bytes()
+}
+
+/// Canonical bytes of the object `v` with one more top-level string field, without
+/// cloning `v`: how an export line (`hash` included) is written.
+pub fn canonical_bytes_with(v: &serde_json::Map<String, Value>, key: &str, value: &str) -> Vec<u8> {
+    let mut keys: Vec<&str> = v.keys().map(String::as_str).filter(|k| *k != key).collect();
+    keys.push(key);
+    keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut out = String::with_capacity(512);
+    out.push('{');
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, k);
+        out.push(':');
+        match v.get(k) {
+            Some(item) if k != key => write_value(&mut out, item),
+            _ => write_string(&mut out, value),
+        }
+    }
+    out.push('}');
     out.into_bytes()
 }
 

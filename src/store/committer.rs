@@ -150,6 +150,7 @@ impl Committer {
         let mut replies = Vec::with_capacity(batch.len());
         let mut appended: Vec<&'static str> = Vec::new();
         let (seq_before, hash_before) = (self.last_seq, self.last_hash);
+        let mut event_ids = EventIds::for_batch(batch.len());
 
         for Request { cmd, idem, reply } in batch {
             let id = cmd.share_id().clone();
@@ -175,19 +176,23 @@ impl Committer {
                     continue;
                 }
             }
-            let mut state = self.current(&overlay, &id);
+            // Taken out of the overlay (not cloned): it goes back in below, or is refused unchanged.
+            let mut state = overlay.remove(&id).or_else(|| self.current(&overlay, &id));
             let events = match decide(state.as_ref(), &cmd, &self.policy, now) {
                 Ok(events) => events,
                 Err(e) => {
+                    if let Some(s) = state {
+                        overlay.insert(id, s);
+                    }
                     replies.push((reply, Err(StoreError::Rejected(e))));
                     continue;
                 }
             };
             let mut seqs = Vec::with_capacity(events.len());
             for event in events {
-                let env = Envelope {
+                let (env, line) = Envelope {
                     seq: self.last_seq + 1,
-                    id: uuid::Uuid::new_v4().to_string(),
+                    id: event_ids.next_id(),
                     stream: id.clone(),
                     version: state.as_ref().map_or(1, |s| s.version + 1),
                     at: now,
@@ -196,8 +201,8 @@ impl Committer {
                     prev_hash: self.last_hash,
                     hash: [0; 32],
                 }
-                .seal();
-                writes.insert(&keys::event(env.seq), env.to_line());
+                .seal_to_line();
+                writes.insert(&keys::event(env.seq), line);
                 writes.insert(
                     keys::stream(id.as_str(), env.version),
                     &env.seq.to_be_bytes(),
@@ -322,6 +327,41 @@ impl Committer {
         METRICS.shares.set(shares.live_count() as i64);
         drop(shares);
         self.idempotency.extend(new_keys);
+    }
+}
+
+/// UUID v4 event ids from one OS random read per batch, instead of one per event.
+struct EventIds {
+    bytes: Vec<u8>,
+    next: usize,
+}
+
+impl EventIds {
+    fn for_batch(n: usize) -> Self {
+        // Most commands yield one event; refill if a batch needs more.
+        let mut bytes = vec![0u8; 16 * n.max(1)];
+        Self::fill(&mut bytes);
+        EventIds { bytes, next: 0 }
+    }
+
+    fn fill(bytes: &mut [u8]) {
+        if getrandom::getrandom(bytes).is_err() {
+            // Ids only need to be unique, not secret: fall back to uuid's own generator.
+            for chunk in bytes.chunks_mut(16) {
+                chunk.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..chunk.len()]);
+            }
+        }
+    }
+
+    fn next_id(&mut self) -> String {
+        if self.next + 16 > self.bytes.len() {
+            Self::fill(&mut self.bytes);
+            self.next = 0;
+        }
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&self.bytes[self.next..self.next + 16]);
+        self.next += 16;
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
     }
 }
 

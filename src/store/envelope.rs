@@ -68,11 +68,15 @@ impl Envelope {
 
     /// One export line (without the newline): canonical JSON including `hash`.
     pub fn to_line(&self) -> Vec<u8> {
-        let mut v = self.unhashed_json();
-        if let Value::Object(m) = &mut v {
-            m.insert("hash".into(), Value::String(chain::to_hex(&self.hash)));
-        }
-        chain::canonical_bytes(&v)
+        line_of(&self.unhashed_json(), &self.hash)
+    }
+
+    /// `seal` and `to_line` in one pass over the fields: the committer's hot path.
+    pub fn seal_to_line(mut self) -> (Self, Vec<u8>) {
+        let v = self.unhashed_json();
+        self.hash = chain::link(&self.prev_hash, &chain::canonical_bytes(&v));
+        let line = line_of(&v, &self.hash);
+        (self, line)
     }
 
     pub fn from_line(bytes: &[u8]) -> Result<Self, BadEnvelope> {
@@ -120,6 +124,13 @@ impl Envelope {
             prev_hash: hex("prevHash")?,
             hash: hex("hash")?,
         })
+    }
+}
+
+fn line_of(unhashed: &Value, hash: &[u8; 32]) -> Vec<u8> {
+    match unhashed {
+        Value::Object(m) => chain::canonical_bytes_with(m, "hash", &chain::to_hex(hash)),
+        other => chain::canonical_bytes(other),
     }
 }
 
