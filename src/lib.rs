@@ -14,6 +14,7 @@
 //! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
 //! - `startup`: wiring; `Application::build` / `port` / `run_until_stopped`
 //! - `health`: `/livez`, `/readyz`, `/metrics`
+//! - `openapi`: `/openapi.json`, from `docs/openapi.yaml` embedded at build time
 //! - `http_log`: one log line and metrics sample per request
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
@@ -29,6 +30,7 @@ pub mod error;
 pub mod health;
 pub mod http_log;
 pub mod metrics;
+pub mod openapi;
 pub mod projection;
 pub mod public;
 pub mod startup;

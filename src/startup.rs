@@ -7,7 +7,7 @@ use crate::domain::Policy;
 use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, health, http_log, public, subsonic};
+use crate::{api, health, http_log, openapi, public, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -96,6 +96,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(api::MAX_BODY))
                 .wrap(from_fn(http_log::record))
                 .configure(health::routes)
+                .configure(openapi::routes)
                 .configure(|cfg| {
                     if settings.sharing.enabled {
                         api::routes(cfg);
