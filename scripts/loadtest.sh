@@ -86,7 +86,7 @@ visits() {
         python3 -c 'import json,sys; print(json.load(sys.stdin)["visitCount"])'
 }
 SHARE=$(create "{\"albums\": [\"$ALBUM\"]}")
-BIG_SHARE=$(create "{\"songs\": [\"$BIG\"]}")
+BIG_SHARE=$(create "{\"songs\": [\"$BIG\"], \"downloadable\": true}")
 curl -fs "$BASE/share/$SHARE" >/dev/null # fills the metadata cache
 
 cat >"$T/count.lua" <<'EOF'
@@ -120,12 +120,12 @@ sleep 1 # requests wrk abandoned at the deadline may still be committing
 AFTER=$(visits "$SHARE")
 COUNTED=$((AFTER - BEFORE))
 
-# RSS while the 50 MB track streams: once at full speed, once to a slow (10 MB/s) client.
+# RSS while the 50 MB track streams (full speed, then a slow 10 MB/s client) and as a zip.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$APP_PID/status"; }
 stream_rss() {
     local base peak pid now
     base=$(rss); peak=$base
-    curl -fs -o /dev/null $1 "$BASE/share/$BIG_SHARE/stream/$BIG" &
+    curl -fs -o /dev/null $2 "$BASE/share/$BIG_SHARE$1" &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
         now=$(rss); [ "$now" -gt "$peak" ] && peak=$now
@@ -135,14 +135,15 @@ stream_rss() {
     now=$(rss); [ "$now" -gt "$peak" ] && peak=$now
     echo "$base $peak $now"
 }
-read -r FAST_BASE FAST_PEAK FAST_END < <(stream_rss "")
-read -r SLOW_BASE SLOW_PEAK SLOW_END < <(stream_rss "--limit-rate 10M")
+read -r FAST_BASE FAST_PEAK FAST_END < <(stream_rss "/stream/$BIG" "")
+read -r SLOW_BASE SLOW_PEAK SLOW_END < <(stream_rss "/stream/$BIG" "--limit-rate 10M")
+read -r ZIP_BASE ZIP_PEAK ZIP_END < <(stream_rss "?download=true" "--limit-rate 10M")
 
 python3 - <<EOF
 livez, share = float("$LIVEZ_RPS"), float("$SHARE_RPS")
 print(f"/livez:        {livez:10.0f} req/s   p99 $LIVEZ_P99")
 print(f"/share/{{id}}:   {share:10.0f} req/s   p99 $SHARE_P99   ({100 * share / livez:.0f}% of /livez)")
 print(f"visits:        wrk saw $SHARE_OK 2xx answers; visitCount grew by $COUNTED (difference {$COUNTED - $SHARE_OK})")
-for name, b, p, e in (("full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END)):
-    print(f"stream ${BIG_MB} MB ({name}): RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
+for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("stream, 10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END), ("zip, 10 MB/s", $ZIP_BASE, $ZIP_PEAK, $ZIP_END)):
+    print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
 EOF
