@@ -76,12 +76,16 @@ fn forbidden() -> ApiError {
 pub async fn audit(
     state: web::Data<AppState>,
     Principal(actor): Principal,
-    query: web::Query<AuditQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     if !actor.is_admin {
         return Err(forbidden());
     }
-    let filter = query.into_inner().into_filter()?;
+    // Parsed here, not by the extractor, so a bad query string gets the JSON error shape.
+    let filter = web::Query::<AuditQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::invalid("query", "malformed query string (a repeated key?)"))?
+        .into_inner()
+        .into_filter()?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
     let store = state.store.clone();
     actix_web::rt::task::spawn_blocking(move || {
