@@ -99,6 +99,8 @@ pub fn changes(m: &Map<String, Value>, now: OffsetDateTime) -> Result<ShareChang
 /// `expiresIn` (seconds; 0 = none) or `expiresAt` (RFC 3339; null = none).
 /// `None`: not given. `Some(None)`: no expiry.
 fn expiry(f: &Fields, now: OffsetDateTime) -> Result<Option<Option<OffsetDateTime>>, ApiError> {
+    // Checked even when `expiresIn` wins, so a wrong type is a 400 wherever it appears.
+    let at = f.time("expiresAt")?;
     if f.has("expiresIn") && !f.is_null("expiresIn") {
         let secs = f.whole("expiresIn")?.unwrap_or(0);
         if secs == 0 {
@@ -112,7 +114,7 @@ fn expiry(f: &Fields, now: OffsetDateTime) -> Result<Option<Option<OffsetDateTim
         return Ok(Some(Some(now + Duration::seconds(secs))));
     }
     if f.has("expiresAt") {
-        return Ok(Some(f.time("expiresAt")?));
+        return Ok(Some(at));
     }
     Ok(None)
 }
