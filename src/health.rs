@@ -8,9 +8,10 @@ use serde_json::json;
 use std::time::Duration;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/livez", web::get().to(livez))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+    // Resources, not bare routes: another method gets 405 with `Allow`, not 404.
+    cfg.service(web::resource("/livez").route(web::get().to(livez)))
+        .service(web::resource("/readyz").route(web::get().to(readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)));
 }
 
 async fn livez() -> HttpResponse {
