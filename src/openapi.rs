@@ -19,7 +19,7 @@ fn parse(yaml: &str) -> Result<String, String> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi));
+    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi)));
 }
 
 async fn openapi() -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,119 @@
+//! Schemathesis (PyPI) runs property-based tests against `/openapi.json` with a valid admin
+//! token: no 5xx, no answer outside the schema, no undocumented status code or content type.
+//!
+//! Left out of the run, and why: `/share/{id}/stream/*` and `/download/*` (they relay audio
+//! from the upstream and answer with the upstream's bytes; tests/public_streams.rs covers
+//! them), `/metrics` (Prometheus text, checked by promtool in tests/ops_metrics.rs) and the
+//! `/rest/*Share*` calls (each one is a login round trip to the upstream;
+//! tests/subsonic_client.rs drives them with a real client).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+use support::{admin, alice, spawn_app, upstream};
+
+/// The version the test was written against; pinned so a new release cannot change the test.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Statuses that answer a well-formed request correctly without being a 2xx, beyond
+/// schemathesis's defaults: generated share and item ids do not exist (404, 422
+/// `unknown-items`), and generated `expiresAt` values may lie in the past (410 on a later read).
+const CONFIG: &str = r#"
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "409", "410", "422"]
+"#;
+
+fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("test-upstream")
+}
+
+/// Installs schemathesis into the harness venv once, under the harness's own lock file.
+fn venv_schemathesis() -> PathBuf {
+    let bin = cache_dir().join("venv").join("bin");
+    let install = format!(
+        r#"
+import fcntl, importlib.metadata, os, subprocess, sys
+with open(os.path.join({cache:?}, "lock"), "a") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        have = importlib.metadata.version("schemathesis")
+    except importlib.metadata.PackageNotFoundError:
+        have = None
+    if have != {pkg:?}.split("==")[1]:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", {pkg:?}], check=True)
+"#,
+        cache = cache_dir().display().to_string(),
+        pkg = SCHEMATHESIS,
+    );
+    let out = Command::new(bin.join("python"))
+        .args(["-c", &install])
+        .output()
+        .expect("the harness venv's python");
+    assert!(
+        out.status.success(),
+        "installing {SCHEMATHESIS} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin.join("st")
+}
+
+#[test]
+fn the_api_answers_as_its_openapi_document_says() {
+    // Given a running sharelog with shares by two users, and schemathesis
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let st = venv_schemathesis();
+    let mine = app.create(
+        &admin(),
+        json!({"albums": [up.album("Alpha").id], "description": "mine"}),
+    );
+    app.create(
+        &alice(),
+        json!({"songs": [up.album("Beta").songs[0].id], "format": "m3u"}),
+    );
+    let visit = app.raw(
+        "GET",
+        &format!("/share/{}", mine["id"].as_str().unwrap()),
+        &[],
+        None,
+    );
+    assert_eq!(visit.status(), 200, "{}", visit.text());
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("schemathesis.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+
+    // When schemathesis runs every check against the document the server serves
+    let started = Instant::now();
+    let out = Command::new(&st)
+        .current_dir(work.path())
+        .arg("--config-file")
+        .arg(&config)
+        .args(["--no-color", "run"])
+        .arg(format!("{}/openapi.json", app.url))
+        .args(["--checks", "all", "--max-examples", "30", "--workers", "2"])
+        .args(["--generation-database", "none", "--request-timeout", "10"])
+        .args([
+            "--exclude-path-regex",
+            r"^/(share/\{id\}/(stream|download)/|metrics$|rest/)",
+        ])
+        .arg("-H")
+        .arg(format!("X-ND-Authorization: Bearer {}", admin()))
+        .output()
+        .expect("run schemathesis");
+    let took = started.elapsed();
+
+    // Then it finds nothing
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("schemathesis took {took:.1?}");
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
