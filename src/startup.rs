@@ -73,7 +73,10 @@ impl Application {
             log::warn!("no token verification configured (auth.jwtSecret and auth.navidromeUrl are empty): the owner API refuses every request with 401");
         }
         let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)))
+            StartupError::Store(StoreError::Io(format!(
+                "{}: {e}",
+                public::client_ip::KEY_FILE
+            )))
         })?;
         let listener = TcpListener::bind(settings.listen).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
