@@ -77,18 +77,22 @@ pub fn fold(
 /// Seqs per unit of parallel work.
 const CHUNK: u64 = 32_768;
 
-/// One event, decoded as far as folding needs.
+/// Visits per stream over a run of consecutive visits: how many, and the last one's time.
+type VisitRun = HashMap<Box<str>, (u64, OffsetDateTime)>;
+
+/// A chunk, decoded as far as folding needs.
 enum Item {
-    Visit {
-        stream: Box<str>,
-        at: OffsetDateTime,
-    },
+    /// A run of visits with no other event between them. Within such a run no share
+    /// appears or disappears, so applying each stream's count at once is the same as
+    /// applying the visits one by one.
+    Visits(VisitRun),
     Other(Box<Envelope>),
 }
 
 /// Decodes the events `first..=last`, checking that none is missing.
 fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, StoreError> {
-    let mut items = Vec::with_capacity((last - first + 1) as usize);
+    let mut items = Vec::new();
+    let mut run = VisitRun::new();
     let mut want = first;
     for kv in db.range(super::keys::event(first)..=super::keys::event(last)) {
         let (k, line) = kv?;
@@ -102,20 +106,29 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
         }
         want += 1;
         let header = raw.header()?;
-        items.push(if header.kind == "ShareVisited" {
-            Item::Visit {
-                stream: header.stream.as_ref().into(),
-                at: OffsetDateTime::parse(&header.at, &Rfc3339)
-                    .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?,
+        if header.kind == "ShareVisited" {
+            let at = OffsetDateTime::parse(&header.at, &Rfc3339)
+                .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
+            match run.get_mut(header.stream.as_ref()) {
+                Some(visits) => *visits = (visits.0 + 1, at),
+                None => {
+                    run.insert(header.stream.as_ref().into(), (1, at));
+                }
             }
         } else {
-            Item::Other(Box::new(
+            if !run.is_empty() {
+                items.push(Item::Visits(std::mem::take(&mut run)));
+            }
+            items.push(Item::Other(Box::new(
                 Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?,
-            ))
-        });
+            )));
+        }
     }
     if want != last + 1 {
         return Err(StoreError::Corrupt(format!("event {want} is missing")));
+    }
+    if !run.is_empty() {
+        items.push(Item::Visits(run));
     }
     Ok(items)
 }
@@ -158,11 +171,13 @@ pub fn fold_all(
                 // Returning drops the receiver, which stops the workers.
                 for item in decoded? {
                     match item {
-                        Item::Visit { stream, at } => {
-                            if let Some(s) = by_id.get_mut(&stream) {
-                                s.version += 1;
-                                s.visit_count += 1;
-                                s.last_visited_at = Some(at);
+                        Item::Visits(run) => {
+                            for (stream, (n, at)) in run {
+                                if let Some(s) = by_id.get_mut(&stream) {
+                                    s.version += n;
+                                    s.visit_count += n;
+                                    s.last_visited_at = Some(at);
+                                }
                             }
                         }
                         Item::Other(env) => {
