@@ -2,52 +2,15 @@
 //! with 1, 16 and 64 concurrent appenders, on a real sled store on disk.
 //! Run: `cargo bench --bench append` (figures go to docs/performance.md).
 
-use sharelog::domain::*;
+#[path = "../tests/support/commands.rs"]
+mod commands;
+
+use commands::{create, visit, POLICY};
+use sharelog::domain::ShareId;
 use sharelog::store::Store;
 use std::time::{Duration, Instant};
 
-const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
 const RUN_FOR: Duration = Duration::from_secs(5);
-
-fn visit(id: &ShareId) -> Command {
-    Command::Visit(VisitShare {
-        id: id.clone(),
-        visit: ShareVisited {
-            format: Format::Raw,
-            download: false,
-            player: Some("bench".into()),
-            client_ip: Some("h:3f2a9c0d1e".into()),
-            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) bench".into()),
-        },
-    })
-}
-
-fn create(n: u128) -> Command {
-    Command::Create(CreateShare {
-        id: ShareId::from_random(n.to_be_bytes()),
-        actor: Actor {
-            user_id: UserId("u1".into()),
-            username: "bench".into(),
-            is_admin: false,
-        },
-        description: Some("bench".into()),
-        format: Format::Raw,
-        max_bit_rate: 0,
-        downloadable: false,
-        expires_at: None,
-        items: ShareItems {
-            songs: vec![SongItem {
-                id: "s".into(),
-                title: "t".into(),
-                artist: "a".into(),
-                album: "b".into(),
-            }],
-            ..Default::default()
-        },
-    })
-}
 
 fn run(appenders: usize) -> Result<(f64, f64), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -55,7 +18,7 @@ fn run(appenders: usize) -> Result<(f64, f64), String> {
     let shares: Vec<ShareId> = (0..16u128)
         .map(|n| {
             store
-                .execute_blocking(create(n), None)
+                .execute_blocking(create(n, "bench"), None)
                 .map(|o| o.share.id)
                 .map_err(|e| e.to_string())
         })

@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::commands::{create, delete, rename, visit, POLICY};
+
 use serde_json::Value;
 use sharelog::domain::*;
 use sharelog::store::{Log, Store};
@@ -13,64 +15,6 @@ use std::process::{Command as Process, Output};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
-
-fn alice() -> Actor {
-    Actor {
-        user_id: UserId("u-alice".into()),
-        username: "alice".into(),
-        is_admin: false,
-    }
-}
-
-fn create(n: u128, description: &str) -> Command {
-    Command::Create(CreateShare {
-        id: ShareId::from_random(n.to_be_bytes()),
-        actor: alice(),
-        description: Some(description.into()),
-        format: Format::Raw,
-        max_bit_rate: 0,
-        downloadable: false,
-        expires_at: None,
-        items: ShareItems {
-            songs: vec![SongItem {
-                id: format!("song-{n}"),
-                title: "Naïve \"song\"".into(),
-                artist: "A".into(),
-                album: "B".into(),
-            }],
-            ..Default::default()
-        },
-    })
-}
-
-fn rename(id: &ShareId, description: &str) -> Command {
-    Command::Update(UpdateShare {
-        id: id.clone(),
-        actor: alice(),
-        expected_version: None,
-        changes: ShareChanges {
-            description: Some(Some(description.into())),
-            ..Default::default()
-        },
-    })
-}
-
-fn visit(id: &ShareId) -> Command {
-    Command::Visit(VisitShare {
-        id: id.clone(),
-        visit: ShareVisited {
-            format: Format::M3u,
-            download: false,
-            player: Some("VLC".into()),
-            client_ip: None,
-            user_agent: Some("test/1.0".into()),
-        },
-    })
-}
 
 /// A config file naming `dir`, so every command runs with `--config` as an operator would.
 fn config_for(dir: &Path) -> PathBuf {
@@ -139,7 +83,7 @@ fn small_log(dir: &Path) -> Vec<ShareId> {
         ids.push(out.share.id);
     }
     store
-        .execute_blocking(rename(&ids[0], "renamed"), None)
+        .execute_blocking(rename(&ids[0], None, "renamed"), None)
         .unwrap();
     for id in &ids {
         store.execute_blocking(visit(id), None).unwrap();
@@ -252,7 +196,9 @@ fn replay_until_a_time_between_two_updates_shows_the_older_state_and_its_visits(
     std::thread::sleep(Duration::from_millis(30));
     let between = OffsetDateTime::now_utc();
     std::thread::sleep(Duration::from_millis(30));
-    store.execute_blocking(rename(&id, "second"), None).unwrap();
+    store
+        .execute_blocking(rename(&id, None, "second"), None)
+        .unwrap();
     store.execute_blocking(visit(&id), None).unwrap();
     store.close();
     drop(store);
@@ -301,19 +247,10 @@ fn rebuild_yields_exactly_the_live_projections() {
             store.execute_blocking(visit(id), None).unwrap();
         }
         if i % 3 == 0 {
-            store.execute_blocking(rename(id, "y"), None).unwrap();
+            store.execute_blocking(rename(id, None, "y"), None).unwrap();
         }
         if i % 7 == 0 {
-            store
-                .execute_blocking(
-                    Command::Delete(DeleteShare {
-                        id: id.clone(),
-                        actor: alice(),
-                        expected_version: None,
-                    }),
-                    None,
-                )
-                .unwrap();
+            store.execute_blocking(delete(id), None).unwrap();
         }
     }
     let live = store.shares().clone();

@@ -2,6 +2,10 @@
 //! replay equivalence, and acknowledged writes surviving `kill -9`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::commands::{create, delete, rename, visit, POLICY};
+
 use sharelog::domain::*;
 use sharelog::projection::Shares;
 use sharelog::store::{chain, Envelope, Idempotency, Store, StoreError};
@@ -10,64 +14,6 @@ use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-
-const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
-
-fn alice() -> Actor {
-    Actor {
-        user_id: UserId("u-alice".into()),
-        username: "alice".into(),
-        is_admin: false,
-    }
-}
-
-fn create(n: u128) -> Command {
-    Command::Create(CreateShare {
-        id: ShareId::from_random(n.to_be_bytes()),
-        actor: alice(),
-        description: Some(format!("share {n}")),
-        format: Format::Raw,
-        max_bit_rate: 0,
-        downloadable: false,
-        expires_at: None,
-        items: ShareItems {
-            songs: vec![SongItem {
-                id: format!("song-{n}"),
-                title: "T".into(),
-                artist: "A".into(),
-                album: "B".into(),
-            }],
-            ..Default::default()
-        },
-    })
-}
-
-fn visit(id: &ShareId) -> Command {
-    Command::Visit(VisitShare {
-        id: id.clone(),
-        visit: ShareVisited {
-            format: Format::Raw,
-            download: false,
-            player: None,
-            client_ip: None,
-            user_agent: None,
-        },
-    })
-}
-
-fn rename(id: &ShareId, expected: Option<u64>, to: &str) -> Command {
-    Command::Update(UpdateShare {
-        id: id.clone(),
-        actor: alice(),
-        expected_version: expected,
-        changes: ShareChanges {
-            description: Some(Some(to.into())),
-            ..Default::default()
-        },
-    })
-}
 
 /// Every event present, seqs 1..=n without gaps, each sealed and linked to the one before.
 fn verify_chain(store: &Store) -> u64 {
@@ -97,7 +43,11 @@ fn projections_equal_replay(store: &Store) {
 fn two_appends_with_the_same_expected_version_exactly_one_wins() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    let id = store.execute_blocking(create(1), None).unwrap().share.id;
+    let id = store
+        .execute_blocking(create(1, "a share"), None)
+        .unwrap()
+        .share
+        .id;
     let barrier = Arc::new(Barrier::new(2));
     let writers: Vec<_> = (0..2)
         .map(|i| {
@@ -137,10 +87,10 @@ fn an_idempotent_create_stores_one_event_and_returns_the_first_result() {
         fingerprint: "f".into(),
     };
     let first = store
-        .execute_blocking(create(1), Some(key.clone()))
+        .execute_blocking(create(1, "a share"), Some(key.clone()))
         .unwrap();
     let again = store
-        .execute_blocking(create(2), Some(key.clone()))
+        .execute_blocking(create(2, "a share"), Some(key.clone()))
         .unwrap();
     assert!(again.replayed && again.seqs.is_empty());
     assert_eq!(again.share.id, first.share.id);
@@ -150,7 +100,7 @@ fn an_idempotent_create_stores_one_event_and_returns_the_first_result() {
         ..key
     };
     assert!(matches!(
-        store.execute_blocking(create(3), Some(other_body)),
+        store.execute_blocking(create(3, "a share"), Some(other_body)),
         Err(StoreError::IdempotencyKeyReused)
     ));
 }
@@ -164,7 +114,11 @@ fn projections_written_with_events_equal_a_full_replay_after_reopening() {
             .map(|t| {
                 let store = store.clone();
                 std::thread::spawn(move || {
-                    let id = store.execute_blocking(create(t), None).unwrap().share.id;
+                    let id = store
+                        .execute_blocking(create(t, "a share"), None)
+                        .unwrap()
+                        .share
+                        .id;
                     for i in 0..30 {
                         store.execute_blocking(visit(&id), None).unwrap();
                         if i % 10 == 0 {
@@ -173,12 +127,7 @@ fn projections_written_with_events_equal_a_full_replay_after_reopening() {
                         }
                     }
                     if t % 3 == 0 {
-                        let del = Command::Delete(DeleteShare {
-                            id,
-                            actor: alice(),
-                            expected_version: None,
-                        });
-                        store.execute_blocking(del, None).unwrap();
+                        store.execute_blocking(delete(&id), None).unwrap();
                     }
                 })
             })
@@ -236,7 +185,7 @@ fn crash_child_entry_point() {
             let store = store.clone();
             std::thread::spawn(move || {
                 let id = store
-                    .execute_blocking(create(base + t), None)
+                    .execute_blocking(create(base + t, "a share"), None)
                     .unwrap()
                     .share
                     .id;

@@ -7,6 +7,7 @@
     clippy::field_reassign_with_default
 )]
 
+pub mod commands;
 pub mod upstream;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};

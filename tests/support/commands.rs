@@ -1,0 +1,72 @@
+//! Domain commands for tests and benchmarks that drive the store directly.
+//! (Benchmarks include this file with `#[path]`.)
+#![allow(dead_code)]
+
+use sharelog::domain::*;
+
+pub const POLICY: Policy = Policy {
+    allow_downloads: true,
+};
+
+pub fn alice_actor() -> Actor {
+    Actor {
+        user_id: UserId("u-alice".into()),
+        username: "alice".into(),
+        is_admin: false,
+    }
+}
+
+/// A song share with a distinct id for every `n`.
+pub fn create(n: u128, description: &str) -> Command {
+    Command::Create(CreateShare {
+        id: ShareId::from_random(n.to_be_bytes()),
+        actor: alice_actor(),
+        description: Some(description.into()),
+        format: Format::Raw,
+        max_bit_rate: 0,
+        downloadable: false,
+        expires_at: None,
+        items: ShareItems {
+            songs: vec![SongItem {
+                id: format!("song-{n}"),
+                title: "Naïve \"song\"".into(),
+                artist: "A".into(),
+                album: "B".into(),
+            }],
+            ..Default::default()
+        },
+    })
+}
+
+pub fn rename(id: &ShareId, expected_version: Option<u64>, to: &str) -> Command {
+    Command::Update(UpdateShare {
+        id: id.clone(),
+        actor: alice_actor(),
+        expected_version,
+        changes: ShareChanges {
+            description: Some(Some(to.into())),
+            ..Default::default()
+        },
+    })
+}
+
+pub fn delete(id: &ShareId) -> Command {
+    Command::Delete(DeleteShare {
+        id: id.clone(),
+        actor: alice_actor(),
+        expected_version: None,
+    })
+}
+
+pub fn visit(id: &ShareId) -> Command {
+    Command::Visit(VisitShare {
+        id: id.clone(),
+        visit: ShareVisited {
+            format: Format::M3u,
+            download: false,
+            player: Some("VLC".into()),
+            client_ip: Some("h:3f2a9c0d1e".into()),
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) test/1.0".into()),
+        },
+    })
+}
