@@ -100,6 +100,7 @@ impl Application {
                 .wrap(from_fn(http_log::record))
                 .configure(health::routes)
                 .configure(openapi::routes)
+                .configure(api::audit_routes)
                 .configure(|cfg| {
                     if settings.sharing.enabled {
                         api::routes(cfg);

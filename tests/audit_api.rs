@@ -133,3 +133,15 @@ fn a_share_history_is_for_its_owner_and_admins_only() {
     );
     assert_eq!(app.req("GET", &path, Some(&bob()), None).status(), 404);
 }
+
+#[test]
+fn the_audit_trail_stays_available_to_admins_when_sharing_is_disabled() {
+    let app = support::spawn_app(|s| s.sharing.enabled = false);
+    let r = app.req("GET", "/api/audit", Some(&support::admin()), None);
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!(
+        app.req("GET", "/api/audit", Some(&support::alice()), None)
+            .status(),
+        403
+    );
+}

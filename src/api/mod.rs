@@ -16,6 +16,12 @@ pub use principal::Principal;
 use actix_web::web;
 
 /// Routes of the owner API; absent entirely while sharing is disabled (everything 404s).
+/// The audit trail: always served, since the log is still there for admins when
+/// sharing is switched off.
+pub fn audit_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/audit").route(web::get().to(audit::audit)));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/share")
@@ -23,7 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(share::create)),
     )
     .service(web::resource("/api/share/{id}/history").route(web::get().to(audit::history)))
-    .service(web::resource("/api/audit").route(web::get().to(audit::audit)))
     .service(
         web::resource("/api/share/{id}")
             .route(web::get().to(share::get))
