@@ -4,6 +4,7 @@
 //! state and answers every caller: one fsync for the whole batch (group commit).
 
 use super::envelope::Envelope;
+use super::mirror::Mirror;
 use super::open::encode;
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
@@ -55,6 +56,9 @@ pub struct Request {
     pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
+/// What the committer thread returns: the mirror and the last seq after a clean stop.
+pub type CleanStop = Option<(Mirror, u64)>;
+
 pub struct Committer {
     db: sled::Db,
     /// Our own handle on sled's data file: `flush` alone is no fsync.
@@ -66,6 +70,10 @@ pub struct Committer {
     poisoned: Arc<AtomicBool>,
     rx: mpsc::Receiver<Request>,
     idempotency: HashMap<(String, String), IdempotencyRow>,
+    /// The export mirror, appended after each durable batch (never fsynced here).
+    mirror: Mirror,
+    /// The current batch's mirror lines, reused between batches.
+    mirror_buf: Vec<u8>,
 }
 
 impl Committer {
@@ -79,6 +87,8 @@ impl Committer {
         rx: mpsc::Receiver<Request>,
     ) -> Result<Self, StoreError> {
         let data_file = File::open(dir.join("db"))?;
+        // Before anything is appended: drops the clean marker and catches the mirror up with sled.
+        let mirror = Mirror::open(dir, &db, checkpoint.last_seq)?;
         let mut idempotency = HashMap::new();
         for kv in db.scan_prefix([keys::IDEMPOTENCY]) {
             let (k, v) = kv?;
@@ -101,10 +111,14 @@ impl Committer {
             poisoned,
             rx,
             idempotency,
+            mirror,
+            mirror_buf: Vec::new(),
         })
     }
 
-    fn run(mut self) {
+    /// Commits until every sender is gone; returns the mirror and the last seq when
+    /// the final flush and fsync succeeded and no write failed (a clean stop).
+    fn run(mut self) -> CleanStop {
         while let Some(first) = self.rx.blocking_recv() {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -121,7 +135,12 @@ impl Committer {
             .and_then(|_| Ok(self.data_file.sync_data()?))
         {
             log::error!("final fsync failed: {e}");
+            return None;
         }
+        if self.poisoned.load(Ordering::SeqCst) || !self.mirror.is_live() {
+            return None;
+        }
+        Some((self.mirror, self.last_seq))
     }
 
     fn current(&self, overlay: &HashMap<ShareId, Share>, id: &ShareId) -> Option<Share> {
@@ -151,6 +170,9 @@ impl Committer {
         let mut appended: Vec<&'static str> = Vec::new();
         let (seq_before, hash_before) = (self.last_seq, self.last_hash);
         let mut event_ids = EventIds::for_batch(batch.len());
+        let mut mirror_buf = std::mem::take(&mut self.mirror_buf);
+        mirror_buf.clear();
+        let mirror_live = self.mirror.is_live();
 
         for Request { cmd, idem, reply } in batch {
             let id = cmd.share_id().clone();
@@ -202,6 +224,10 @@ impl Committer {
                     hash: [0; 32],
                 }
                 .seal_to_line();
+                if mirror_live {
+                    mirror_buf.extend_from_slice(&line);
+                    mirror_buf.push(b'\n');
+                }
                 writes.insert(&keys::event(env.seq), line);
                 writes.insert(
                     keys::stream(id.as_str(), env.version),
@@ -264,6 +290,8 @@ impl Committer {
                 }
                 return;
             }
+            // Durable in sled: now (and only now) the mirror may show these events.
+            self.mirror.append(&mirror_buf);
             METRICS
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -273,6 +301,7 @@ impl Committer {
             }
             self.publish(overlay, new_keys);
         }
+        self.mirror_buf = mirror_buf;
         for (reply, result) in replies {
             // A caller that went away (client disconnected) does not undo a durable write.
             let _ = reply.send(result);
@@ -365,7 +394,7 @@ impl EventIds {
     }
 }
 
-pub fn spawn(c: Committer) -> Result<std::thread::JoinHandle<()>, StoreError> {
+pub fn spawn(c: Committer) -> Result<std::thread::JoinHandle<CleanStop>, StoreError> {
     std::thread::Builder::new()
         .name("event-committer".into())
         .spawn(move || c.run())

@@ -8,6 +8,7 @@ mod envelope;
 mod error;
 mod fold;
 pub mod keys;
+pub mod mirror;
 mod offline;
 mod open;
 pub mod raw;
@@ -64,7 +65,8 @@ struct Inner {
     dir: PathBuf,
     shares: Arc<RwLock<Shares>>,
     tx: Mutex<Option<mpsc::Sender<committer::Request>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
+    thread: Mutex<Option<JoinHandle<committer::CleanStop>>>,
     poisoned: Arc<AtomicBool>,
 }
 
@@ -202,13 +204,22 @@ impl Inner {
         if let Ok(mut tx) = self.tx.lock() {
             tx.take();
         }
+        let mut clean = None;
         if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            if t.join().is_err() {
-                log::error!("event committer thread panicked");
+            match t.join() {
+                Ok(stopped) => clean = stopped,
+                Err(_) => log::error!("event committer thread panicked"),
             }
         }
-        if let Err(e) = self.db.flush() {
-            log::error!("final flush failed: {e}");
+        match self.db.flush() {
+            Err(e) => log::error!("final flush failed: {e}"),
+            Ok(_) => {
+                if let Some((mirror, last_seq)) = clean {
+                    if let Err(e) = mirror.close_clean(&self.dir, last_seq) {
+                        log::warn!("closing the export mirror failed ({e}); offline exports read sled until the next start");
+                    }
+                }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use super::fold::{fold, Folded};
 use super::raw::{self, Filter, Header, RawEvent, RawIter};
 use super::{chain, keys, open, Checkpoint, Envelope, StoreError};
 use crate::projection::Shares;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A small page cache: offline commands stream the log once, so a big cache only costs memory.
 const OFFLINE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -16,6 +16,7 @@ const IMPORT_BATCH: usize = 16_384;
 
 pub struct Log {
     db: sled::Db,
+    dir: PathBuf,
 }
 
 impl Log {
@@ -29,6 +30,7 @@ impl Log {
         }
         Ok(Log {
             db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -36,6 +38,7 @@ impl Log {
     pub fn create(dir: &Path) -> Result<Log, StoreError> {
         Ok(Log {
             db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -81,10 +84,13 @@ impl Log {
     /// Appends sealed events that continue the chain (a restore from an export, or a
     /// benchmark's synthetic log) in large batches, then rebuilds the projections.
     /// Refuses any event whose seq, `prevHash` or hash does not fit.
+    /// The export mirror is not written here: its marker goes, so exports read sled
+    /// until the next `Store::open` brings the mirror up to date.
     pub fn import(
         &self,
         events: impl IntoIterator<Item = Envelope>,
     ) -> Result<Checkpoint, StoreError> {
+        super::mirror::remove_marker(&self.dir)?;
         let mut head = self
             .checkpoint()?
             .map_or((0, chain::GENESIS), |c| (c.last_seq, c.last_hash));
