@@ -109,7 +109,10 @@ fn the_api_answers_as_its_openapi_document_says() {
         .arg(&config)
         .args(["--no-color", "run"])
         .arg(format!("{}/openapi.json", app.url))
-        .args(["--checks", "all", "--max-examples", "30", "--workers", "2"])
+        // One worker: with two, CPython 3.11's `ast.parse` (which hypothesis calls to
+        // describe lambdas) sometimes fails across threads ("AST constructor recursion
+        // depth mismatch"), a crash inside the tool, not a finding about the server.
+        .args(["--checks", "all", "--max-examples", "30", "--workers", "1"])
         .args(["--generation-database", "none", "--request-timeout", "10"])
         .arg("-H")
         .arg(format!("X-ND-Authorization: Bearer {}", admin()))
