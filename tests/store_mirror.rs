@@ -71,6 +71,9 @@ fn a_clean_close_leaves_the_mirror_equal_to_the_log_and_marks_it() {
     let store = Store::open(dir, POLICY).unwrap();
     assert_eq!(marker(dir), None);
     append(&store, 1, 5);
+    // A batch that appends nothing keeps the lines not yet written.
+    let unknown = sharelog::domain::ShareId::from_random(999u128.to_be_bytes());
+    assert!(store.execute_blocking(visit(&unknown), None).is_err());
     let want = expected(&store);
     assert_eq!(last_seq(&store), 7);
     store.close();

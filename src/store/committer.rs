@@ -70,10 +70,8 @@ pub struct Committer {
     poisoned: Arc<AtomicBool>,
     rx: mpsc::Receiver<Request>,
     idempotency: HashMap<(String, String), IdempotencyRow>,
-    /// The export mirror, appended after each durable batch (never fsynced here).
+    /// The export mirror, given each durable batch's lines (never fsynced here).
     mirror: Mirror,
-    /// The current batch's mirror lines, reused between batches.
-    mirror_buf: Vec<u8>,
 }
 
 impl Committer {
@@ -112,7 +110,6 @@ impl Committer {
             rx,
             idempotency,
             mirror,
-            mirror_buf: Vec::new(),
         })
     }
 
@@ -170,9 +167,9 @@ impl Committer {
         let mut appended: Vec<&'static str> = Vec::new();
         let (seq_before, hash_before) = (self.last_seq, self.last_hash);
         let mut event_ids = EventIds::for_batch(batch.len());
-        let mut mirror_buf = std::mem::take(&mut self.mirror_buf);
-        mirror_buf.clear();
         let mirror_live = self.mirror.is_live();
+        let mut mirror_buf = self.mirror.take_buf();
+        let mirror_before = mirror_buf.len();
 
         for Request { cmd, idem, reply } in batch {
             let id = cmd.share_id().clone();
@@ -283,6 +280,8 @@ impl Committer {
                 log::error!("event log write failed; refusing further writes until restart: {e}");
                 self.poisoned.store(true, Ordering::SeqCst);
                 (self.last_seq, self.last_hash) = (seq_before, hash_before);
+                mirror_buf.truncate(mirror_before);
+                self.mirror.put_buf(mirror_buf);
                 for (reply, _) in replies {
                     let _ = reply.send(Err(StoreError::Io(
                         "the event log could not be written".into(),
@@ -291,7 +290,7 @@ impl Committer {
                 return;
             }
             // Durable in sled: now (and only now) the mirror may show these events.
-            self.mirror.append(&mirror_buf);
+            self.mirror.put_buf(mirror_buf);
             METRICS
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -300,8 +299,10 @@ impl Committer {
                 METRICS.events_appended.with_label_values(&[t]).inc();
             }
             self.publish(overlay, new_keys);
+        } else {
+            // Nothing appended: the buffer holds only earlier batches' lines.
+            self.mirror.put_buf(mirror_buf);
         }
-        self.mirror_buf = mirror_buf;
         for (reply, result) in replies {
             // A caller that went away (client disconnected) does not undo a durable write.
             let _ = reply.send(result);
