@@ -5,71 +5,21 @@
 
 mod support;
 
+use support::offline::{config_for, sharelog, verify_py, wait_until_released};
+
 use support::commands::{create, delete, rename, visit, POLICY};
 
 use serde_json::Value;
 use sharelog::domain::*;
 use sharelog::store::{Log, Store};
-use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Output};
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// A config file naming `dir`, so every command runs with `--config` as an operator would.
-fn config_for(dir: &Path) -> PathBuf {
-    let path = dir.with_extension("yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "dataDir: {}\npublicUrl: {}\n",
-            dir.display(),
-            support::PUBLIC_URL
-        ),
-    )
-    .unwrap();
-    path
-}
-
-fn sharelog(config: &Path, args: &[&str]) -> Output {
-    Process::new(env!("CARGO_BIN_EXE_sharelog"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn verify_py(args: &[&str]) -> Output {
-    Process::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/verify_audit.py"
-        ))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// sled releases its file lock from background threads a moment after the last
-/// handle drops; wait for that, as an operator's next command would find it free.
-fn wait_until_released(dir: &Path) {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(dir.join("db")).unwrap();
-    for _ in 0..500 {
-        // SAFETY: flock on a descriptor we own; the lock is dropped again at once.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the data directory stayed locked");
 }
 
 /// A log with three shares, updates and visits; the store is closed on return.

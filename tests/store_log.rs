@@ -9,8 +9,7 @@ use support::commands::{create, delete, rename, visit, POLICY};
 use sharelog::domain::*;
 use sharelog::projection::Shares;
 use sharelog::store::{chain, Envelope, Idempotency, Store, StoreError};
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -168,43 +167,7 @@ fn a_second_process_cannot_open_a_held_data_directory() {
 #[test]
 #[ignore]
 fn crash_child_entry_point() {
-    let Ok(dir) = std::env::var("SHARELOG_CHILD_DIR") else {
-        return;
-    };
-    let store = match Store::open(Path::new(&dir), POLICY) {
-        Ok(s) => s,
-        Err(StoreError::Locked(_)) => return println!("open failed: locked"),
-        Err(e) => return println!("open failed: {e}"),
-    };
-    if std::env::var("SHARELOG_CHILD_MODE").as_deref() == Ok("open-only") {
-        return;
-    }
-    let base = store.checkpoint().unwrap().map_or(0, |c| c.last_seq) as u128 * 1000;
-    let threads: Vec<_> = (0..8u128)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                let id = store
-                    .execute_blocking(create(base + t, "a share"), None)
-                    .unwrap()
-                    .share
-                    .id;
-                loop {
-                    let Ok(o) = store.execute_blocking(visit(&id), None) else {
-                        return;
-                    };
-                    let mut out = std::io::stdout().lock();
-                    for seq in o.seqs {
-                        let _ = writeln!(out, "ack {seq}");
-                    }
-                    let _ = out.flush();
-                }
-            })
-        })
-        .collect();
-    threads.into_iter().for_each(|t| {
-        let _ = t.join();
-    });
+    support::offline::appender_child(8);
 }
 
 #[test]

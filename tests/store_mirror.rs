@@ -5,11 +5,13 @@
 
 mod support;
 
+use support::offline::{config_for, wait_until_released};
+
 use support::commands::{create, rename, visit, POLICY};
 
-use sharelog::store::{Store, StoreError};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use sharelog::store::Store;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -158,54 +160,7 @@ fn a_missing_mirror_is_recreated_at_open() {
 #[test]
 #[ignore]
 fn mirror_crash_child_entry_point() {
-    let Ok(dir) = std::env::var("SHARELOG_CHILD_DIR") else {
-        return;
-    };
-    let store = match Store::open(Path::new(&dir), POLICY) {
-        Ok(s) => s,
-        Err(StoreError::Locked(_)) => return println!("open failed: locked"),
-        Err(e) => return println!("open failed: {e}"),
-    };
-    let base = last_seq(&store) as u128 * 1000;
-    let threads: Vec<_> = (0..4u128)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                let id = store
-                    .execute_blocking(create(base + t, "a share"), None)
-                    .unwrap()
-                    .share
-                    .id;
-                loop {
-                    let Ok(o) = store.execute_blocking(visit(&id), None) else {
-                        return;
-                    };
-                    let mut out = std::io::stdout().lock();
-                    for seq in o.seqs {
-                        let _ = writeln!(out, "ack {seq}");
-                    }
-                    let _ = out.flush();
-                }
-            })
-        })
-        .collect();
-    threads.into_iter().for_each(|t| {
-        let _ = t.join();
-    });
-}
-
-fn config_for(dir: &Path) -> PathBuf {
-    let path = dir.with_extension("yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "dataDir: {}\npublicUrl: {}\n",
-            dir.display(),
-            support::PUBLIC_URL
-        ),
-    )
-    .unwrap();
-    path
+    support::offline::appender_child(4);
 }
 
 fn export(config: &Path) -> Output {
@@ -222,21 +177,6 @@ fn export(config: &Path) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// sled releases its file lock from background threads a moment after the last handle drops.
-fn wait_until_released(dir: &Path) {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(dir.join("db")).unwrap();
-    for _ in 0..500 {
-        // SAFETY: flock on a descriptor we own; the lock is dropped again at once.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the data directory stayed locked");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 )]
 
 pub mod commands;
+pub mod offline;
 pub mod upstream;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};

@@ -1,0 +1,104 @@
+//! Helpers for tests that work on a data directory without a server: the CLI with a
+//! config file, the standalone verifier, sled's lock, and the appending child process
+//! that crash tests SIGKILL.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use super::commands::{create, visit, POLICY};
+use sharelog::store::{Store, StoreError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// A config file naming `dir`, so every command runs with `--config` as an operator would.
+pub fn config_for(dir: &Path) -> PathBuf {
+    let path = dir.with_extension("yaml");
+    let yaml = format!(
+        "dataDir: {}\npublicUrl: {}\n",
+        dir.display(),
+        super::PUBLIC_URL
+    );
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+/// Runs the real binary with `--config` and `args`.
+pub fn sharelog(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sharelog"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Runs `scripts/verify_audit.py`, the verifier written from docs/audit.md alone.
+pub fn verify_py(args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/verify_audit.py"
+        ))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// sled releases its file lock from background threads a moment after the last
+/// handle drops; wait for that, as an operator's next command would find it free.
+pub fn wait_until_released(dir: &Path) {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(dir.join("db")).unwrap();
+    for _ in 0..500 {
+        // SAFETY: flock on a descriptor we own; the lock is dropped again at once.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the data directory stayed locked");
+}
+
+/// The body of a crash test's child process: opens the store in `SHARELOG_CHILD_DIR`
+/// and appends from `threads` threads, printing `ack <seq>` for every acknowledged
+/// event, until it is killed. With `SHARELOG_CHILD_MODE=open-only` it only opens.
+/// Does nothing when the variable is absent (the entry point is an ignored test).
+pub fn appender_child(threads: u128) {
+    let Ok(dir) = std::env::var("SHARELOG_CHILD_DIR") else {
+        return;
+    };
+    let store = match Store::open(Path::new(&dir), POLICY) {
+        Ok(s) => s,
+        Err(StoreError::Locked(_)) => return println!("open failed: locked"),
+        Err(e) => return println!("open failed: {e}"),
+    };
+    if std::env::var("SHARELOG_CHILD_MODE").as_deref() == Ok("open-only") {
+        return;
+    }
+    // New ids every run, so a child started on a used directory creates fresh shares.
+    let base = store.checkpoint().unwrap().map_or(0, |c| c.last_seq) as u128 * 1000;
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let id = store
+                    .execute_blocking(create(base + t, "a share"), None)
+                    .unwrap()
+                    .share
+                    .id;
+                while let Ok(o) = store.execute_blocking(visit(&id), None) {
+                    let mut out = std::io::stdout().lock();
+                    for seq in o.seqs {
+                        let _ = writeln!(out, "ack {seq}");
+                    }
+                    let _ = out.flush();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+}
