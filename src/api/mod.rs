@@ -6,7 +6,7 @@ mod body;
 mod list;
 mod principal;
 pub(crate) mod request;
-pub(crate) mod resolve;
+mod resolve;
 pub mod share;
 pub mod view;
 

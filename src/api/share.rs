@@ -76,8 +76,20 @@ pub async fn create(
         }
     }
     let parsed = request::CreateRequest::parse(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
-    let items = resolve::items(&upstream, &parsed).await?;
-    let cmd = Command::Create(CreateShare {
+    let cmd = create_command(&upstream, actor, parsed).await?;
+    let outcome = state.store.execute(cmd, idem).await?;
+    Ok(created(&outcome.share, &state, outcome.replayed))
+}
+
+/// A create from either front door (owner API or Subsonic): every id checked against
+/// the music server, a fresh id drawn, and the command built.
+pub(crate) async fn create_command(
+    upstream: &Upstream,
+    actor: crate::domain::Actor,
+    parsed: request::CreateRequest,
+) -> Result<Command> {
+    let items = resolve::items(upstream, &parsed).await?;
+    Ok(Command::Create(CreateShare {
         id: new_share_id()?,
         actor,
         description: parsed.description,
@@ -86,9 +98,7 @@ pub async fn create(
         downloadable: parsed.downloadable,
         expires_at: parsed.expires_at,
         items,
-    });
-    let outcome = state.store.execute(cmd, idem).await?;
-    Ok(created(&outcome.share, &state, outcome.replayed))
+    }))
 }
 
 fn created(share: &crate::domain::Share, state: &AppState, replayed: bool) -> HttpResponse {
@@ -192,7 +202,7 @@ fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<I
     }))
 }
 
-pub(crate) fn new_share_id() -> Result<ShareId> {
+fn new_share_id() -> Result<ShareId> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|e| {
         log::error!("OS random source failed: {e}");

@@ -6,10 +6,10 @@ use super::params::Params;
 use super::response::{Element, Failure, Format};
 use super::view;
 use crate::api::request::CreateRequest;
-use crate::api::{resolve, share::new_share_id};
+use crate::api::share::create_command;
 use crate::domain::{
-    Actor, Command, CreateShare, DeleteShare, DomainError, Format as ShareFormat, Share,
-    ShareChanges, ShareId, UpdateShare, UserId,
+    Actor, Command, DeleteShare, DomainError, Format as ShareFormat, Share, ShareChanges, ShareId,
+    UpdateShare, UserId,
 };
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -110,17 +110,9 @@ async fn create(
         playlists: vec![],
     };
     classify(upstream, ids, &mut parsed).await?;
-    let items = resolve::items(upstream, &parsed).await.map_err(from_api)?;
-    let cmd = Command::Create(CreateShare {
-        id: new_share_id().map_err(from_api)?,
-        actor: actor(state, user),
-        description: parsed.description,
-        format: parsed.format,
-        max_bit_rate: parsed.max_bit_rate,
-        downloadable: parsed.downloadable,
-        expires_at: parsed.expires_at,
-        items,
-    });
+    let cmd = create_command(upstream, actor(state, user), parsed)
+        .await
+        .map_err(from_api)?;
     let outcome = state.store.execute(cmd, None).await.map_err(from_store)?;
     Ok(view::shares(
         std::iter::once(&outcome.share),
