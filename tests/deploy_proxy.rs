@@ -10,7 +10,6 @@ mod support;
 
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,14 +24,6 @@ fn nginx_binary() -> Option<PathBuf> {
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
         .map(|d| d.join("nginx"))
         .find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `deploy/nginx.conf` with exactly these three strings replaced, each found exactly once.
@@ -155,7 +146,7 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
     };
     // Given sharelog trusting only the proxy, and nginx with the shipped config in front
     let up = upstream::shared();
-    let port = free_port();
+    let port = support::free_port();
     let proxy_url = format!("http://127.0.0.1:{port}");
     let app: TestApp = spawn_app(|s| {
         s.trusted_proxies = vec![Cidr::parse("127.0.0.1/32").unwrap()];

@@ -9,7 +9,7 @@ use serde_json::json;
 use sharelog::domain::ShareId;
 use sharelog::store::Log;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,14 +48,6 @@ fn try_send(
     Some((status, etag, body.to_string()))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn sigterm_under_load_exits_0_and_loses_no_answered_write() {
     let up = upstream::shared();
@@ -67,7 +59,7 @@ fn sigterm_under_load_exits_0_and_loses_no_answered_write() {
         .collect();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let port = free_port();
+    let port = support::free_port();
     let config = tmp.path().join("sharelog.yaml");
     std::fs::write(
         &config,

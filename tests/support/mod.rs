@@ -202,3 +202,12 @@ pub fn bob() -> String {
 pub fn admin() -> String {
     token_for("root", "u-root", true)
 }
+
+/// A port nothing listens on right now, for servers the tests start themselves.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
