@@ -39,7 +39,7 @@ pub fn canonical_bytes_with(v: &serde_json::Map<String, Value>, key: &str, value
     out.into_bytes()
 }
 
-fn write_value(out: &mut String, v: &Value) {
+pub fn write_value(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -74,7 +74,7 @@ fn write_value(out: &mut String, v: &Value) {
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
