@@ -6,6 +6,7 @@
 use super::envelope::Envelope;
 use super::mirror::Mirror;
 use super::open::encode;
+use super::rows::Packer;
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
 use crate::metrics::METRICS;
@@ -170,6 +171,7 @@ impl Committer {
         let mirror_live = self.mirror.is_live();
         let mut mirror_buf = self.mirror.take_buf();
         let mirror_before = mirror_buf.len();
+        let mut packer = Packer::default();
 
         for Request { cmd, idem, reply } in batch {
             let id = cmd.share_id().clone();
@@ -225,11 +227,7 @@ impl Committer {
                     mirror_buf.extend_from_slice(&line);
                     mirror_buf.push(b'\n');
                 }
-                writes.insert(&keys::event(env.seq), line);
-                writes.insert(
-                    keys::stream(id.as_str(), env.version),
-                    &env.seq.to_be_bytes(),
-                );
+                packer.push(env.seq, id.as_str(), env.version, &line);
                 match env.event {
                     crate::domain::Event::ShareVisited(ref v) => {
                         visited.insert(id.clone());
@@ -276,6 +274,7 @@ impl Committer {
         }
 
         if self.last_seq != seq_before {
+            packer.write_to(&mut writes);
             if let Err(e) = self.write(writes, &overlay, &rewritten, &visited, &new_keys) {
                 log::error!("event log write failed; refusing further writes until restart: {e}");
                 self.poisoned.store(true, Ordering::SeqCst);

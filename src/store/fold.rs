@@ -94,13 +94,8 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
     let mut items = Vec::new();
     let mut run = VisitRun::new();
     let mut want = first;
-    for kv in db.range(super::keys::event(first)..=super::keys::event(last)) {
-        let (k, line) = kv?;
-        let raw = RawEvent {
-            seq: super::keys::seq_of_event_key(&k)
-                .ok_or_else(|| StoreError::Corrupt("event key".into()))?,
-            line,
-        };
+    for raw in super::raw::between(db, first, last) {
+        let raw = raw?;
         if raw.seq != want {
             return Err(StoreError::Corrupt(format!("event {want} is missing")));
         }
@@ -200,8 +195,7 @@ pub fn fold_all(
     let last_hash = match last_seq {
         0 => chain::GENESIS,
         n => {
-            let line = db
-                .get(super::keys::event(n))?
+            let line = super::rows::line_at(db, n)?
                 .ok_or_else(|| StoreError::Corrupt(format!("event {n} is missing")))?;
             let raw = RawEvent { seq: n, line };
             let header = raw.header()?;

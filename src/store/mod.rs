@@ -13,6 +13,7 @@ mod offline;
 mod open;
 pub mod raw;
 mod read;
+mod rows;
 
 pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};

@@ -4,7 +4,7 @@
 
 use super::fold::{fold, Folded};
 use super::raw::{self, Filter, Header, RawEvent, RawIter};
-use super::{chain, keys, open, Checkpoint, Envelope, StoreError};
+use super::{chain, open, Checkpoint, Envelope, StoreError};
 use crate::projection::Shares;
 use std::path::{Path, PathBuf};
 
@@ -94,7 +94,7 @@ impl Log {
         let mut head = self
             .checkpoint()?
             .map_or((0, chain::GENESIS), |c| (c.last_seq, c.last_hash));
-        let mut batch = sled::Batch::default();
+        let mut packer = super::rows::Packer::default();
         let mut pending = 0;
         for env in events {
             if env.seq != head.0 + 1 || env.prev_hash != head.1 || !env.is_sealed() {
@@ -103,18 +103,18 @@ impl Log {
                     env.seq, head.0
                 )));
             }
-            batch.insert(&keys::event(env.seq), env.to_line());
-            batch.insert(
-                keys::stream(env.stream.as_str(), env.version),
-                &env.seq.to_be_bytes(),
-            );
+            packer.push(env.seq, env.stream.as_str(), env.version, &env.to_line());
             head = (env.seq, env.hash);
             pending += 1;
             if pending == IMPORT_BATCH {
-                self.db.apply_batch(std::mem::take(&mut batch))?;
+                let mut batch = sled::Batch::default();
+                std::mem::take(&mut packer).write_to(&mut batch);
+                self.db.apply_batch(batch)?;
                 pending = 0;
             }
         }
+        let mut batch = sled::Batch::default();
+        packer.write_to(&mut batch);
         self.db.apply_batch(batch)?;
         self.rebuild(&mut |_| {}).map(|(_, c)| c)
     }

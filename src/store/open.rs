@@ -62,8 +62,8 @@ fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
     match db.scan_prefix([keys::EVENT]).next_back() {
         None => Ok(0),
         Some(kv) => {
-            let (k, _) = kv?;
-            keys::seq_of_event_key(&k).ok_or_else(|| StoreError::Corrupt("event key".into()))
+            let (k, v) = kv?;
+            Ok(super::rows::Lines::new(&k, v)?.end_seq() - 1)
         }
     }
 }

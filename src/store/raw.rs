@@ -1,7 +1,8 @@
-//! The log as stored bytes: each `E` row already is the canonical export line
-//! (CONTRACT §6), so exports copy it as is, and filters read only a few header
+//! The log as stored bytes: each line of an `E` row already is the canonical export
+//! line (CONTRACT §6), so exports copy it as is, and filters read only a few header
 //! fields instead of decoding the whole event.
 
+use super::rows::{stream_seqs, LineCache, Lines};
 use super::{keys, StoreError};
 use crate::domain::ShareId;
 use serde::Deserialize;
@@ -69,45 +70,82 @@ impl Filter {
     }
 }
 
-/// Stored events from `from_seq` on, in seq order, read lazily.
+/// Stored events from `from_seq` to `until_seq`, in seq order, read lazily row by row.
 pub struct RawIter {
     inner: sled::Iter,
+    row: Option<Lines>,
+    from_seq: u64,
+    until_seq: u64,
 }
 
 impl Iterator for RawIter {
     type Item = Result<RawEvent, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let kv = self.inner.next()?;
-        Some(kv.map_err(StoreError::from).and_then(|(k, line)| {
-            let seq = keys::seq_of_event_key(&k)
-                .ok_or_else(|| StoreError::Corrupt("event key".into()))?;
-            Ok(RawEvent { seq, line })
-        }))
+        loop {
+            if let Some((seq, line)) = self.row.as_mut().and_then(Iterator::next) {
+                if seq > self.until_seq {
+                    return None;
+                }
+                if seq >= self.from_seq {
+                    return Some(Ok(RawEvent { seq, line }));
+                }
+                continue;
+            }
+            let (k, v) = match self.inner.next()? {
+                Ok(kv) => kv,
+                Err(e) => return Some(Err(e.into())),
+            };
+            match Lines::new(&k, v) {
+                Ok(lines) => self.row = Some(lines),
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 
+/// Stored events from `from_seq` on.
 pub fn events(db: &sled::Db, from_seq: u64) -> RawIter {
+    between(db, from_seq, u64::MAX)
+}
+
+/// Stored events `from_seq..=until_seq` (those that exist).
+pub fn between(db: &sled::Db, from_seq: u64, until_seq: u64) -> RawIter {
+    let from_seq = from_seq.max(1);
+    // Start at the row that holds `from_seq`, which may begin before it.
+    let start = match db.range(keys::event(0)..=keys::event(from_seq)).next_back() {
+        Some(Ok((k, _))) => k.to_vec(),
+        _ => keys::event(from_seq).to_vec(),
+    };
     RawIter {
-        inner: db.range(keys::event(from_seq.max(1))..=keys::event(u64::MAX)),
+        inner: db.range(start..=keys::event(u64::MAX).to_vec()),
+        row: None,
+        from_seq,
+        until_seq,
     }
 }
 
 /// One share's stored events, oldest first, read lazily through its `S` rows.
 pub fn stream(db: &sled::Db, id: &ShareId) -> impl Iterator<Item = Result<RawEvent, StoreError>> {
     let db = db.clone();
+    let mut cache = LineCache::default();
     db.scan_prefix(keys::stream_prefix(id.as_str()))
-        .map(move |kv| {
-            let (_, seq) = kv?;
-            let seq: [u8; 8] = seq
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("stream row".into()))?;
-            let seq = u64::from_be_bytes(seq);
-            let line = db
-                .get(keys::event(seq))?
-                .ok_or_else(|| StoreError::Corrupt("stream row without event".into()))?;
-            Ok(RawEvent { seq, line })
+        .flat_map(|kv| {
+            let seqs: Vec<Result<u64, StoreError>> = match kv {
+                Err(e) => vec![Err(e.into())],
+                Ok((_, v)) => match stream_seqs(&v) {
+                    Ok(seqs) => seqs.map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                },
+            };
+            seqs
+        })
+        .map(move |seq| {
+            let seq = seq?;
+            Ok(RawEvent {
+                seq,
+                line: cache.get(&db, seq)?,
+            })
         })
 }
 

@@ -1,0 +1,275 @@
+//! Several events per sled row. One group commit of n events writes about n/8 `E`
+//! rows and one `S` row per share instead of 2n rows: sled's cost is per key (tree
+//! walk, page delta, log message), so this is what lets a committer keep up with
+//! tens of thousands of durable visits a second (docs/performance.md).
+//!
+//! - `E` first seq → the lines of seqs `first, first+1, …`, joined by `\n`.
+//! - `S` share `0x00` first version → big-endian seqs of versions `first, first+1, …`.
+//!
+//! A row of one event is exactly the layout of the first schema (one line; one seq),
+//! so logs written before packing read unchanged.
+
+use super::{keys, StoreError};
+use std::collections::HashMap;
+
+/// Most bytes in one `E` row. sled keeps up to 17 values in a leaf and writes a
+/// leaf over 128 KiB as a separate blob file that it never fsyncs; 4 KiB rows keep
+/// every leaf far below that, so every byte stays in the one file we fsync.
+pub const MAX_ROW_BYTES: usize = 4096;
+/// Most seqs in one `S` row (the same 4 KiB).
+const MAX_STREAM_RUN: usize = MAX_ROW_BYTES / 8;
+
+/// Collects one batch's events into packed rows.
+#[derive(Default)]
+pub struct Packer {
+    rows: Vec<(u64, Vec<u8>)>,
+    next_seq: u64,
+    /// Per share: runs of consecutive versions, as (first version, seqs).
+    streams: HashMap<String, Vec<(u64, Vec<u8>)>>,
+}
+
+impl Packer {
+    pub fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
+        match self.rows.last_mut() {
+            Some((_, row))
+                if seq == self.next_seq && row.len() + 1 + line.len() <= MAX_ROW_BYTES =>
+            {
+                row.push(b'\n');
+                row.extend_from_slice(line);
+            }
+            _ => self.rows.push((seq, line.to_vec())),
+        }
+        self.next_seq = seq + 1;
+        let runs = self.streams.entry(stream.to_string()).or_default();
+        match runs.last_mut() {
+            Some((first, seqs))
+                if *first + (seqs.len() / 8) as u64 == version
+                    && seqs.len() / 8 < MAX_STREAM_RUN =>
+            {
+                seqs.extend_from_slice(&seq.to_be_bytes());
+            }
+            _ => runs.push((version, seq.to_be_bytes().to_vec())),
+        }
+    }
+
+    pub fn write_to(self, batch: &mut sled::Batch) {
+        for (first, row) in self.rows {
+            batch.insert(&keys::event(first), row);
+        }
+        for (stream, runs) in self.streams {
+            for (first, seqs) in runs {
+                batch.insert(keys::stream(&stream, first), seqs);
+            }
+        }
+    }
+}
+
+/// The seqs of an `S` row's value.
+pub fn stream_seqs(value: &[u8]) -> Result<impl Iterator<Item = u64> + '_, StoreError> {
+    if value.is_empty() || !value.len().is_multiple_of(8) {
+        return Err(StoreError::Corrupt("stream row".into()));
+    }
+    Ok(value.chunks_exact(8).map(|c| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        u64::from_be_bytes(b)
+    }))
+}
+
+/// One `E` row, handed out line by line without copying (`IVec::subslice`).
+pub struct Lines {
+    row: sled::IVec,
+    next_seq: u64,
+    pos: usize,
+}
+
+impl Lines {
+    pub fn new(key: &[u8], row: sled::IVec) -> Result<Self, StoreError> {
+        let first =
+            keys::seq_of_event_key(key).ok_or_else(|| StoreError::Corrupt("event key".into()))?;
+        Ok(Lines {
+            row,
+            next_seq: first,
+            pos: 0,
+        })
+    }
+
+    /// The seq after this row's last event.
+    pub fn end_seq(&self) -> u64 {
+        let rest = self.row.get(self.pos..).unwrap_or_default();
+        let lines = rest.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        self.next_seq + if rest.is_empty() { 0 } else { lines }
+    }
+}
+
+impl Iterator for Lines {
+    /// (seq, line without newline)
+    type Item = (u64, sled::IVec);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.row.get(self.pos..).filter(|r| !r.is_empty())?;
+        let len = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let line = self.row.subslice(self.pos, len);
+        let seq = self.next_seq;
+        self.pos += len + 1;
+        self.next_seq += 1;
+        Some((seq, line))
+    }
+}
+
+/// The row holding `seq`: the last `E` row whose first seq is at most `seq`.
+pub fn row_containing(db: &sled::Db, seq: u64) -> Result<Option<Lines>, StoreError> {
+    match db.range(keys::event(0)..=keys::event(seq)).next_back() {
+        None => Ok(None),
+        Some(kv) => {
+            let (k, v) = kv?;
+            Lines::new(&k, v).map(Some)
+        }
+    }
+}
+
+/// The stored line of event `seq`, if it is in the log.
+pub fn line_at(db: &sled::Db, seq: u64) -> Result<Option<sled::IVec>, StoreError> {
+    Ok(row_containing(db, seq)?.and_then(|mut lines| {
+        lines
+            .find(|(s, _)| *s >= seq)
+            .filter(|(s, _)| *s == seq)
+            .map(|(_, line)| line)
+    }))
+}
+
+/// Looks up many seqs that are mostly close together (one share's history),
+/// reading each row once while consecutive seqs stay inside it.
+#[derive(Default)]
+pub struct LineCache {
+    row: Vec<(u64, sled::IVec)>,
+}
+
+impl LineCache {
+    pub fn get(&mut self, db: &sled::Db, seq: u64) -> Result<sled::IVec, StoreError> {
+        let missing = || StoreError::Corrupt(format!("event {seq} is missing"));
+        let first = self.row.first().map_or(u64::MAX, |(s, _)| *s);
+        if seq < first || seq >= first + self.row.len() as u64 {
+            self.row = row_containing(db, seq)?.ok_or_else(missing)?.collect();
+        }
+        let first = self.row.first().map_or(u64::MAX, |(s, _)| *s);
+        let index = seq.checked_sub(first).ok_or_else(missing)?;
+        self.row
+            .get(index as usize)
+            .map(|(_, line)| line.clone())
+            .ok_or_else(missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (sled::Db, tempdir_lite::Dir) {
+        let dir = tempdir_lite::Dir::new();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        (db, dir)
+    }
+
+    /// A tiny temp dir for unit tests, removed on drop.
+    mod tempdir_lite {
+        pub struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                let p = std::env::temp_dir().join(format!(
+                    "sharelog-rows-{}-{}",
+                    std::process::id(),
+                    uuid::Uuid::new_v4()
+                ));
+                Dir(p)
+            }
+            pub fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn line(seq: u64, len: usize) -> Vec<u8> {
+        let mut l = format!("{{\"seq\":{seq},\"pad\":\"").into_bytes();
+        l.resize(len - 2, b'x');
+        l.extend_from_slice(b"\"}");
+        l
+    }
+
+    #[test]
+    fn packed_rows_read_back_line_by_line_and_stay_under_the_row_limit() {
+        let (db, _dir) = db();
+        let mut p = Packer::default();
+        for seq in 1..=100u64 {
+            let stream = if seq % 3 == 0 { "a" } else { "b" };
+            p.push(seq, stream, seq, &line(seq, 300 + (seq as usize % 7) * 50));
+        }
+        let mut batch = sled::Batch::default();
+        p.write_to(&mut batch);
+        db.apply_batch(batch).unwrap();
+
+        let mut rows = 0;
+        let mut seqs = Vec::new();
+        for kv in db.scan_prefix([keys::EVENT]) {
+            let (k, v) = kv.unwrap();
+            assert!(v.len() <= MAX_ROW_BYTES, "row of {} bytes", v.len());
+            rows += 1;
+            for (seq, l) in Lines::new(&k, v).unwrap() {
+                assert_eq!(l.as_ref(), line(seq, 300 + (seq as usize % 7) * 50));
+                seqs.push(seq);
+            }
+        }
+        assert_eq!(seqs, (1..=100).collect::<Vec<_>>());
+        assert!(rows > 1 && rows < 20, "{rows} rows for 100 events");
+        assert_eq!(line_at(&db, 57).unwrap().unwrap().as_ref(), line(57, 350));
+        assert!(line_at(&db, 101).unwrap().is_none());
+        assert!(line_at(&db, 0).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_share_whose_versions_jump_starts_a_new_stream_row() {
+        let (db, _dir) = db();
+        let mut p = Packer::default();
+        p.push(1, "a", 1, b"{}");
+        p.push(2, "a", 2, b"{}");
+        p.push(3, "a", 5, b"{}");
+        let mut batch = sled::Batch::default();
+        p.write_to(&mut batch);
+        db.apply_batch(batch).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u64>)> = db
+            .scan_prefix(keys::stream_prefix("a"))
+            .map(|kv| {
+                let (k, v) = kv.unwrap();
+                (k.to_vec(), stream_seqs(&v).unwrap().collect())
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (keys::stream("a", 1), vec![1, 2]),
+                (keys::stream("a", 5), vec![3])
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_of_the_first_schema_read_as_rows_of_one() {
+        let (db, _dir) = db();
+        for seq in 1..=3u64 {
+            db.insert(keys::event(seq), line(seq, 100)).unwrap();
+        }
+        let mut cache = LineCache::default();
+        for seq in [3, 1, 2] {
+            assert_eq!(cache.get(&db, seq).unwrap().as_ref(), line(seq, 100));
+        }
+        assert!(cache.get(&db, 4).is_err());
+        let (k, v) = db.scan_prefix([keys::EVENT]).next_back().unwrap().unwrap();
+        assert_eq!(Lines::new(&k, v).unwrap().end_seq(), 4);
+        assert!(stream_seqs(&[1, 2, 3]).is_err());
+    }
+}
