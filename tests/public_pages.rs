@@ -75,6 +75,50 @@ fn the_raw_page_of_an_album_share_lists_its_tracks_with_absolute_urls() {
 }
 
 #[test]
+fn a_page_served_many_times_shows_an_update_at_once_in_both_formats() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let album = up.album("Alpha");
+    let id = share_id(&app.create(
+        &alice(),
+        json!({"description": "before", "albums": [album.id]}),
+    ));
+    let page = format!("/share/{id}");
+    let m3u = format!("/share/{id}?format=m3u");
+    for _ in 0..3 {
+        assert_eq!(
+            app.raw("GET", &page, &[], None).json()["description"],
+            "before"
+        );
+        assert!(app
+            .raw("GET", &m3u, &[], None)
+            .text()
+            .contains("#PLAYLIST:before\n"));
+    }
+
+    let r = app.req(
+        "PUT",
+        &format!("/api/share/{id}"),
+        Some(&alice()),
+        Some(&json!({"description": "after", "downloadable": true})),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text());
+
+    let after = app.raw("GET", &page, &[], None).json();
+    assert_eq!(after["description"], "after");
+    assert_eq!(after["downloadable"], true);
+    assert!(after["tracks"][0]["downloadUrl"].is_string());
+    assert!(app
+        .raw("GET", &m3u, &[], None)
+        .text()
+        .contains("#PLAYLIST:after\n"));
+    let counted = app
+        .req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+        .json();
+    assert_eq!(counted["visitCount"], 8);
+}
+
+#[test]
 fn a_share_that_is_not_downloadable_has_no_download_urls() {
     let up = upstream::shared();
     let app = spawn_app(|_| {});

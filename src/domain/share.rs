@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 
 /// How a public link answers by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Raw,

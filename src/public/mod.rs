@@ -5,6 +5,7 @@
 //! - `client_ip`: which address to believe, and how much of it the log keeps
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
+//! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
@@ -14,6 +15,7 @@ mod cache;
 pub mod client_ip;
 mod page;
 mod proxy;
+mod rendered;
 mod visit;
 mod zip;
 
@@ -35,6 +37,7 @@ pub struct Public {
     access: access::Access,
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
+    pages: rendered::Rendered,
 }
 
 impl Public {
@@ -44,6 +47,7 @@ impl Public {
             access: access::Access::new(&settings.public_access),
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
+            pages: rendered::Rendered::default(),
         })
     }
 }
@@ -95,9 +99,12 @@ fn live_share(state: &AppState, id: &str) -> Result<Share, ApiError> {
     Ok(share)
 }
 
-/// Every track of a share, in order (albums, songs, playlists), each id once. Albums and
-/// songs come from the cache; playlists from the snapshot taken when the share was made.
-async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Track>, ApiError> {
+/// The album and song track lists of a share, in order, as the metadata cache holds them.
+async fn track_lists(
+    state: &AppState,
+    up: &Upstream,
+    share: &Share,
+) -> Result<Vec<cache::Tracks>, ApiError> {
     let cache = &state.public.cache;
     let (albums, songs) = futures_util::future::join(
         futures_util::future::try_join_all(
@@ -106,20 +113,26 @@ async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Tr
         futures_util::future::try_join_all(share.items.songs.iter().map(|s| cache.song(up, &s.id))),
     )
     .await;
-    let (albums, songs) = (
-        albums.map_err(upstream_error)?,
-        songs.map_err(upstream_error)?,
-    );
+    let mut lists = albums.map_err(upstream_error)?;
+    lists.extend(songs.map_err(upstream_error)?);
+    Ok(lists)
+}
+
+/// Every track of a share, in order (albums, songs, playlists), each id once. Albums and
+/// songs come from the cache's `lists`; playlists from the snapshot taken when the share was made.
+fn flatten(share: &Share, lists: &[cache::Tracks]) -> Vec<Track> {
     let mut seen = HashSet::new();
-    let all = albums
+    lists
         .iter()
-        .chain(songs.iter())
         .flat_map(|t| t.iter())
         .chain(share.items.playlists.iter().flat_map(|p| p.tracks.iter()))
-        .filter(|t| seen.insert(t.id.clone()))
+        .filter(|t| seen.insert(t.id.as_str()))
         .cloned()
-        .collect();
-    Ok(all)
+        .collect()
+}
+
+async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Track>, ApiError> {
+    Ok(flatten(share, &track_lists(state, up, share).await?))
 }
 
 /// 502 `upstream-error`: the music server failed while public content was served.

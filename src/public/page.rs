@@ -2,13 +2,15 @@
 //! Order matters: check, resolve the tracks, append the visit, then answer; so a failed
 //! request is never counted and a counted one always gets its answer.
 
-use super::{admit, downloads_allowed, live_share, tracks, visit, zip};
+use super::cache::Tracks;
+use super::{admit, downloads_allowed, flatten, live_share, track_lists, visit, zip};
 use crate::api::view::time;
 use crate::domain::{Format, Share, Track};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::upstream::Upstream;
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -60,7 +62,12 @@ pub async fn get(
     if want.download {
         downloads_allowed(&share, &state.settings)?;
     }
-    let tracks = tracks(&state, &up, &share).await?;
+    let lists = track_lists(&state, &up, &share).await?;
+    // Rendered (or found) before the visit is appended: a failure here is not a visit.
+    let body = match want.download {
+        true => None,
+        false => Some(body(&state, &share, &lists, want.format)),
+    };
     visit::record(
         &state,
         &req,
@@ -71,15 +78,14 @@ pub async fn get(
         want.player.as_deref(),
     )
     .await?;
-    if want.download {
-        return Ok(zip::response(&share, tracks, up.into_inner()));
+    match body {
+        Some(body) => Ok(respond(want.format, body)),
+        None => Ok(zip::response(
+            &share,
+            flatten(&share, &lists),
+            up.into_inner(),
+        )),
     }
-    Ok(render(
-        &share,
-        &tracks,
-        want.format,
-        &state.settings.public_url,
-    ))
 }
 
 /// Same answer as GET without the body, and not a visit.
@@ -99,27 +105,37 @@ pub async fn head(
             .insert_header((header::CONTENT_DISPOSITION, zip::disposition(&share)))
             .finish());
     }
-    let tracks = tracks(&state, &up, &share).await?;
-    Ok(render(
-        &share,
-        &tracks,
+    let lists = track_lists(&state, &up, &share).await?;
+    Ok(respond(
         want.format,
-        &state.settings.public_url,
+        body(&state, &share, &lists, want.format),
     ))
 }
 
-fn render(share: &Share, tracks: &[Track], format: Format, public_url: &str) -> HttpResponse {
-    let base = format!("{public_url}/share/{}", share.id);
-    let no_store = (header::CACHE_CONTROL, "no-store");
-    match format {
-        Format::Raw => HttpResponse::Ok()
-            .insert_header(no_store)
-            .json(raw(share, tracks, &base)),
-        Format::M3u => HttpResponse::Ok()
-            .insert_header(no_store)
-            .content_type("audio/x-mpegurl; charset=utf-8")
-            .body(m3u(share, tracks, &base)),
-    }
+/// The page body, from the rendered cache or rendered now.
+fn body(state: &AppState, share: &Share, lists: &[Tracks], format: Format) -> Bytes {
+    state.public.pages.get_or_render(share, format, lists, || {
+        let tracks = flatten(share, lists);
+        let base = format!("{}/share/{}", state.settings.public_url, share.id);
+        match format {
+            // Serializing a Value we built cannot fail; an empty body would be the only fallback.
+            Format::Raw => serde_json::to_vec(&raw(share, &tracks, &base))
+                .unwrap_or_default()
+                .into(),
+            Format::M3u => m3u(share, &tracks, &base).into(),
+        }
+    })
+}
+
+fn respond(format: Format, body: Bytes) -> HttpResponse {
+    let content_type = match format {
+        Format::Raw => "application/json",
+        Format::M3u => "audio/x-mpegurl; charset=utf-8",
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type(content_type)
+        .body(body)
 }
 
 fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
