@@ -2,7 +2,7 @@
 //! is on disk before the visitor gets an answer. The committer re-checks deleted/expired,
 //! so a share deleted while its page was being prepared is not counted (and answers 404).
 
-use crate::domain::{Command, Format, ShareId, ShareVisited, VisitShare};
+use crate::domain::{Format, ShareId, ShareVisited, VisitShare};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use actix_web::http::header;
@@ -41,10 +41,7 @@ pub async fn record(
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
     };
-    state
-        .store
-        .execute(Command::Visit(VisitShare { id, visit }), None)
-        .await?;
+    state.store.visit(VisitShare { id, visit }).await?;
     Ok(())
 }
 

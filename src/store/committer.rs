@@ -1,12 +1,15 @@
 //! The single writer. It drains queued commands in batches, decides each against
-//! the latest state, assigns seqs and extends the chain, writes events and
-//! projection rows in one sled batch, flushes and fsyncs, then publishes the new
-//! state and answers every caller: one fsync for the whole batch (group commit).
+//! the latest state, assigns seqs and extends the chain, applies events and
+//! projection rows as one sled batch and flushes it to sled's file. The syncer
+//! (`syncer.rs`) then fsyncs, publishes the new state and answers every caller:
+//! one fsync for every batch waiting (group commit), while this thread already
+//! works on the next.
 
 use super::envelope::Envelope;
 use super::mirror::Mirror;
 use super::open::encode;
 use super::rows::Packer;
+use super::syncer::{Applied, CleanStop, Syncer};
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
 use crate::metrics::METRICS;
@@ -15,9 +18,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -51,19 +56,50 @@ pub struct Outcome {
     pub replayed: bool,
 }
 
+/// Where a command's result goes.
+pub enum Reply {
+    /// The share's state after the command (owner API, Subsonic, tools).
+    Outcome(oneshot::Sender<Result<Outcome, StoreError>>),
+    /// Only that it is on disk: a visit's caller needs no copy of the share, and not
+    /// cloning one per visit is most of what a visit costs the committer.
+    Ack(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// A result before it is sent: `Ack` replies carry no share.
+pub enum Answer {
+    Outcome(Box<Outcome>),
+    Ack,
+}
+
+impl Reply {
+    pub fn send(self, result: Result<Answer, StoreError>) {
+        // A caller that went away (client disconnected) does not undo a durable write.
+        match self {
+            Reply::Outcome(tx) => {
+                let _ = tx.send(result.and_then(|a| match a {
+                    Answer::Outcome(o) => Ok(*o),
+                    Answer::Ack => Err(StoreError::Io("no outcome was kept".into())),
+                }));
+            }
+            Reply::Ack(tx) => {
+                let _ = tx.send(result.map(|_| ()));
+            }
+        }
+    }
+
+    fn wants_outcome(&self) -> bool {
+        matches!(self, Reply::Outcome(_))
+    }
+}
+
 pub struct Request {
     pub cmd: Command,
     pub idem: Option<Idempotency>,
-    pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
+    pub reply: Reply,
 }
-
-/// What the committer thread returns: the mirror and the last seq after a clean stop.
-pub type CleanStop = Option<(Mirror, u64)>;
 
 pub struct Committer {
     db: sled::Db,
-    /// Our own handle on sled's data file: `flush` alone is no fsync.
-    data_file: File,
     shares: Arc<RwLock<Shares>>,
     policy: Policy,
     last_seq: u64,
@@ -71,11 +107,21 @@ pub struct Committer {
     poisoned: Arc<AtomicBool>,
     rx: mpsc::Receiver<Request>,
     idempotency: HashMap<(String, String), IdempotencyRow>,
-    /// The export mirror, given each durable batch's lines (never fsynced here).
-    mirror: Mirror,
+    /// Shares changed by batches that are applied but not yet shown to readers,
+    /// with the number of the batch that last changed each.
+    unpublished: HashMap<ShareId, (Share, u64)>,
+    /// The last batch the syncer has shown to readers.
+    published: Arc<AtomicU64>,
+    batch_number: u64,
+    syncer: SyncSender<Applied>,
 }
 
+/// Batches applied in memory and waiting for the syncer, at most: past this the
+/// committer waits, so a stalled disk holds back callers instead of growing memory.
+const MAX_UNSYNCED_BATCHES: usize = 8;
+
 impl Committer {
+    /// Prepares both stages; `spawn` starts them.
     pub fn new(
         db: sled::Db,
         dir: &Path,
@@ -84,7 +130,7 @@ impl Committer {
         checkpoint: Checkpoint,
         poisoned: Arc<AtomicBool>,
         rx: mpsc::Receiver<Request>,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<(Self, Syncer), StoreError> {
         let data_file = File::open(dir.join("db"))?;
         // Before anything is appended: drops the clean marker and catches the mirror up with sled.
         let mirror = Mirror::open(dir, &db, checkpoint.last_seq)?;
@@ -100,9 +146,20 @@ impl Committer {
         if let Ok(s) = shares.read() {
             METRICS.shares.set(s.live_count() as i64);
         }
-        Ok(Committer {
-            db,
+        let published = Arc::new(AtomicU64::new(0));
+        let (syncer_tx, syncer_rx) = std::sync::mpsc::sync_channel(MAX_UNSYNCED_BATCHES);
+        let syncer = Syncer {
+            db: db.clone(),
             data_file,
+            shares: shares.clone(),
+            poisoned: poisoned.clone(),
+            published: published.clone(),
+            mirror,
+            last_seq: checkpoint.last_seq,
+            rx: syncer_rx,
+        };
+        let committer = Committer {
+            db,
             shares,
             policy,
             last_seq: checkpoint.last_seq,
@@ -110,13 +167,16 @@ impl Committer {
             poisoned,
             rx,
             idempotency,
-            mirror,
-        })
+            unpublished: HashMap::new(),
+            published,
+            batch_number: 0,
+            syncer: syncer_tx,
+        };
+        Ok((committer, syncer))
     }
 
-    /// Commits until every sender is gone; returns the mirror and the last seq when
-    /// the final flush and fsync succeeded and no write failed (a clean stop).
-    fn run(mut self) -> CleanStop {
+    /// Applies batches until every sender is gone; the syncer then stops too.
+    fn run(mut self) {
         while let Some(first) = self.rx.blocking_recv() {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -127,37 +187,32 @@ impl Committer {
             }
             self.commit(batch);
         }
-        if let Err(e) = self
-            .db
-            .flush()
-            .and_then(|_| Ok(self.data_file.sync_data()?))
-        {
-            log::error!("final fsync failed: {e}");
-            return None;
-        }
-        if self.poisoned.load(Ordering::SeqCst) || !self.mirror.is_live() {
-            return None;
-        }
-        Some((self.mirror, self.last_seq))
     }
 
-    fn current(&self, overlay: &HashMap<ShareId, Share>, id: &ShareId) -> Option<Share> {
-        overlay.get(id).cloned().or_else(|| {
-            let shares = self.shares.read().unwrap_or_else(|e| e.into_inner());
-            shares.get(id).cloned()
-        })
+    /// The latest state of a share: this batch's, an unsynced batch's, or the published one.
+    fn current(&self, id: &ShareId) -> Option<Share> {
+        if let Some((share, _)) = self.unpublished.get(id) {
+            return Some(share.clone());
+        }
+        let shares = self.shares.read().unwrap_or_else(|e| e.into_inner());
+        shares.get(id).cloned()
     }
 
     fn commit(&mut self, batch: Vec<Request>) {
+        self.batch_number += 1;
+        let published = self.published.load(Ordering::SeqCst);
+        // Readers now see these (or later) states in the published projection.
+        self.unpublished.retain(|_, (_, n)| *n > published);
         if self.poisoned.load(Ordering::SeqCst) {
             for r in batch {
-                let _ = r.reply.send(Err(StoreError::Io(
+                r.reply.send(Err(StoreError::Io(
                     "the log stopped after a write failure".into(),
                 )));
             }
             return;
         }
         let now = OffsetDateTime::now_utc();
+        let at = now.format(&Rfc3339).unwrap_or_default();
         let started = Instant::now();
         let mut writes = sled::Batch::default();
         let mut overlay: HashMap<ShareId, Share> = HashMap::new();
@@ -165,12 +220,11 @@ impl Committer {
         let mut visited: HashSet<ShareId> = HashSet::new();
         let mut new_keys: Vec<((String, String), IdempotencyRow)> = Vec::new();
         let mut replies = Vec::with_capacity(batch.len());
-        let mut appended: Vec<&'static str> = Vec::new();
+        let mut types: Vec<(&'static str, u64)> = Vec::new();
+        let mut visit_formats: Vec<(&'static str, u64)> = Vec::new();
         let (seq_before, hash_before) = (self.last_seq, self.last_hash);
         let mut event_ids = EventIds::for_batch(batch.len());
-        let mirror_live = self.mirror.is_live();
-        let mut mirror_buf = self.mirror.take_buf();
-        let mirror_before = mirror_buf.len();
+        let mut lines = Vec::new();
         let mut packer = Packer::default();
 
         for Request { cmd, idem, reply } in batch {
@@ -182,12 +236,18 @@ impl Committer {
                     .get(&k)
                     .or_else(|| new_keys.iter().find(|(nk, _)| *nk == k).map(|(_, r)| r));
                 if let Some(row) = seen {
-                    let result = match self.current(&overlay, &row.share_id) {
-                        Some(share) if row.fingerprint == i.fingerprint => Ok(Outcome {
-                            share,
-                            seqs: vec![],
-                            replayed: true,
-                        }),
+                    let state = overlay
+                        .get(&row.share_id)
+                        .cloned()
+                        .or_else(|| self.current(&row.share_id));
+                    let result = match state {
+                        Some(share) if row.fingerprint == i.fingerprint => {
+                            Ok(Answer::Outcome(Box::new(Outcome {
+                                share,
+                                seqs: vec![],
+                                replayed: true,
+                            })))
+                        }
                         Some(_) => Err(StoreError::IdempotencyKeyReused),
                         None => Err(StoreError::Corrupt(
                             "idempotency key names an unknown share".into(),
@@ -198,7 +258,7 @@ impl Committer {
                 }
             }
             // Taken out of the overlay (not cloned): it goes back in below, or is refused unchanged.
-            let mut state = overlay.remove(&id).or_else(|| self.current(&overlay, &id));
+            let mut state = overlay.remove(&id).or_else(|| self.current(&id));
             let events = match decide(state.as_ref(), &cmd, &self.policy, now) {
                 Ok(events) => events,
                 Err(e) => {
@@ -222,25 +282,20 @@ impl Committer {
                     prev_hash: self.last_hash,
                     hash: [0; 32],
                 }
-                .seal_to_line();
-                if mirror_live {
-                    mirror_buf.extend_from_slice(&line);
-                    mirror_buf.push(b'\n');
-                }
+                .seal_to_line(&at);
+                lines.extend_from_slice(&line);
+                lines.push(b'\n');
                 packer.push(env.seq, id.as_str(), env.version, &line);
                 match env.event {
                     crate::domain::Event::ShareVisited(ref v) => {
                         visited.insert(id.clone());
-                        METRICS
-                            .share_visits
-                            .with_label_values(&[v.format.as_str()])
-                            .inc();
+                        count(&mut visit_formats, v.format.as_str());
                     }
                     _ => {
                         rewritten.insert(id.clone());
                     }
                 }
-                appended.push(env.event.type_name());
+                count(&mut types, env.event.type_name());
                 self.last_seq = env.seq;
                 self.last_hash = env.hash;
                 seqs.push(env.seq);
@@ -262,52 +317,58 @@ impl Committer {
                     },
                 ));
             }
-            overlay.insert(id, share.clone());
-            replies.push((
-                reply,
-                Ok(Outcome {
-                    share,
+            let answer = match reply.wants_outcome() {
+                true => Answer::Outcome(Box::new(Outcome {
+                    share: share.clone(),
                     seqs,
                     replayed: false,
-                }),
-            ));
+                })),
+                false => Answer::Ack,
+            };
+            overlay.insert(id, share);
+            replies.push((reply, Ok(answer)));
         }
 
-        if self.last_seq != seq_before {
+        let wrote = self.last_seq != seq_before;
+        if wrote {
             packer.write_to(&mut writes);
             if let Err(e) = self.write(writes, &overlay, &rewritten, &visited, &new_keys) {
                 log::error!("event log write failed; refusing further writes until restart: {e}");
                 self.poisoned.store(true, Ordering::SeqCst);
                 (self.last_seq, self.last_hash) = (seq_before, hash_before);
-                mirror_buf.truncate(mirror_before);
-                self.mirror.put_buf(mirror_buf);
                 for (reply, _) in replies {
-                    let _ = reply.send(Err(StoreError::Io(
+                    reply.send(Err(StoreError::Io(
                         "the event log could not be written".into(),
                     )));
                 }
                 return;
             }
-            // Durable in sled: now (and only now) the mirror may show these events.
-            self.mirror.put_buf(mirror_buf);
-            METRICS
-                .commit_seconds
-                .observe(started.elapsed().as_secs_f64());
-            METRICS.commit_batch_size.observe(appended.len() as f64);
-            for t in appended {
-                METRICS.events_appended.with_label_values(&[t]).inc();
+            self.idempotency.extend(new_keys);
+            for (id, share) in &overlay {
+                self.unpublished
+                    .insert(id.clone(), (share.clone(), self.batch_number));
             }
-            self.publish(overlay, new_keys);
-        } else {
-            // Nothing appended: the buffer holds only earlier batches' lines.
-            self.mirror.put_buf(mirror_buf);
         }
-        for (reply, result) in replies {
-            // A caller that went away (client disconnected) does not undo a durable write.
-            let _ = reply.send(result);
+        let applied = Applied {
+            number: self.batch_number,
+            started,
+            last_seq: if wrote { self.last_seq } else { 0 },
+            types,
+            visit_formats,
+            lines,
+            shares: if wrote { overlay } else { HashMap::new() },
+            replies,
+        };
+        if let Err(std::sync::mpsc::SendError(applied)) = self.syncer.send(applied) {
+            // The syncer is gone (it only stops after us, so this means it panicked).
+            self.poisoned.store(true, Ordering::SeqCst);
+            for (reply, _) in applied.replies {
+                reply.send(Err(StoreError::Closed));
+            }
         }
     }
 
+    /// Applies the batch's rows and writes them to sled's file; the syncer fsyncs them.
     fn write(
         &self,
         mut writes: sled::Batch,
@@ -339,23 +400,19 @@ impl Committer {
         };
         writes.insert(keys::CHECKPOINT, encode(&checkpoint)?);
         self.db.apply_batch(writes)?;
+        // Flushed here, not by the syncer: `flush` holds sled's lock that `apply_batch`
+        // needs, so a flush on the syncer made the next batch wait for it anyway, and
+        // requests that arrived meanwhile waited a whole extra round.
         self.db.flush()?;
-        self.data_file.sync_data()?;
         Ok(())
     }
+}
 
-    fn publish(
-        &mut self,
-        overlay: HashMap<ShareId, Share>,
-        new_keys: Vec<((String, String), IdempotencyRow)>,
-    ) {
-        let mut shares = self.shares.write().unwrap_or_else(|e| e.into_inner());
-        for (_, share) in overlay {
-            shares.put(share);
-        }
-        METRICS.shares.set(shares.live_count() as i64);
-        drop(shares);
-        self.idempotency.extend(new_keys);
+/// Adds one to `name`'s count (a handful of names: a linear scan beats hashing).
+fn count(counts: &mut Vec<(&'static str, u64)>, name: &'static str) {
+    match counts.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, c)) => *c += 1,
+        None => counts.push((name, 1)),
     }
 }
 
@@ -394,9 +451,22 @@ impl EventIds {
     }
 }
 
-pub fn spawn(c: Committer) -> Result<std::thread::JoinHandle<CleanStop>, StoreError> {
+/// Starts the committer and the syncer; the handle's result is the syncer's clean stop.
+pub fn spawn(
+    (committer, syncer): (Committer, Syncer),
+) -> Result<std::thread::JoinHandle<CleanStop>, StoreError> {
+    let syncer = std::thread::Builder::new()
+        .name("event-syncer".into())
+        .spawn(move || syncer.run())?;
     std::thread::Builder::new()
         .name("event-committer".into())
-        .spawn(move || c.run())
+        .spawn(move || {
+            committer.run();
+            // The committer dropped its sender: the syncer finishes what is queued and stops.
+            syncer.join().unwrap_or_else(|_| {
+                log::error!("event syncer thread panicked");
+                None
+            })
+        })
         .map_err(StoreError::from)
 }

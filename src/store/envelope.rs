@@ -76,7 +76,8 @@ impl Envelope {
     /// of through a `Value` tree: the committer's hot path. The fields are written in
     /// canonical (byte-sorted) key order; `hash` sorts between `data` and `id`, so the
     /// line is the hashed bytes with `"hash":"…",` spliced in at that point.
-    pub fn seal_to_line(mut self) -> (Self, Vec<u8>) {
+    /// `at_rfc3339` is `at` formatted, which a whole batch shares.
+    pub fn seal_to_line(mut self, at_rfc3339: &str) -> (Self, Vec<u8>) {
         let mut out = String::with_capacity(640);
         out.push_str("{\"actor\":");
         match &self.actor {
@@ -90,7 +91,7 @@ impl Envelope {
             None => out.push_str("null"),
         }
         out.push_str(",\"at\":");
-        chain::write_string(&mut out, &self.at.format(&Rfc3339).unwrap_or_default());
+        chain::write_string(&mut out, at_rfc3339);
         out.push_str(",\"data\":");
         chain::write_value(&mut out, &self.event.to_data());
         out.push(',');
@@ -215,7 +216,8 @@ mod tests {
         };
         for env in [envelope(visit.clone(), None), envelope(visit, Some(actor))] {
             let slow = env.clone().seal();
-            let (fast, line) = env.seal_to_line();
+            let at = env.at.format(&Rfc3339).unwrap();
+            let (fast, line) = env.seal_to_line(&at);
             assert_eq!(fast.hash, slow.hash);
             assert_eq!(line, slow.to_line());
             assert_eq!(Envelope::from_line(&line).unwrap(), fast);

@@ -87,15 +87,13 @@ impl Mirror {
         self.file.is_some()
     }
 
-    /// The buffer the committer adds a batch's lines to (each followed by `\n`);
-    /// give it back with `put`, after truncating it to its old length if the batch failed.
-    pub fn take_buf(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.pending)
-    }
-
-    /// Takes the buffer back, writing it out once it is large. Never fails the caller.
-    pub fn put_buf(&mut self, buf: Vec<u8>) {
-        self.pending = buf;
+    /// Adds a durable batch's lines (each followed by `\n`), writing them out once
+    /// there are many. Never fails the caller.
+    pub fn append(&mut self, lines: &[u8]) {
+        if self.file.is_none() {
+            return;
+        }
+        self.pending.extend_from_slice(lines);
         if self.pending.len() >= WRITE_EVERY {
             self.write_pending();
         }

@@ -14,6 +14,7 @@ mod open;
 pub mod raw;
 mod read;
 mod rows;
+mod syncer;
 
 pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
@@ -67,7 +68,7 @@ struct Inner {
     shares: Arc<RwLock<Shares>>,
     tx: Mutex<Option<mpsc::Sender<committer::Request>>>,
     /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
-    thread: Mutex<Option<JoinHandle<committer::CleanStop>>>,
+    thread: Mutex<Option<JoinHandle<syncer::CleanStop>>>,
     poisoned: Arc<AtomicBool>,
 }
 
@@ -111,8 +112,25 @@ impl Store {
         idem: Option<Idempotency>,
     ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
+        let reply = committer::Reply::Outcome(reply);
         self.sender()?
             .send(committer::Request { cmd, idem, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Appends a visit; resolves once it is on disk. Like `execute`, without
+    /// copying the share back (the public page does not need it).
+    pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = committer::Request {
+            cmd: Command::Visit(visit),
+            idem: None,
+            reply: committer::Reply::Ack(reply),
+        };
+        self.sender()?
+            .send(request)
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -125,6 +143,7 @@ impl Store {
         idem: Option<Idempotency>,
     ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
+        let reply = committer::Reply::Outcome(reply);
         self.sender()?
             .blocking_send(committer::Request { cmd, idem, reply })
             .map_err(|_| StoreError::Closed)?;

@@ -40,7 +40,12 @@ impl Packer {
             _ => self.rows.push((seq, line.to_vec())),
         }
         self.next_seq = seq + 1;
-        let runs = self.streams.entry(stream.to_string()).or_default();
+        if !self.streams.contains_key(stream) {
+            self.streams.insert(stream.to_string(), Vec::new());
+        }
+        let Some(runs) = self.streams.get_mut(stream) else {
+            return;
+        };
         match runs.last_mut() {
             Some((first, seqs))
                 if *first + (seqs.len() / 8) as u64 == version

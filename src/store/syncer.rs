@@ -1,0 +1,141 @@
+//! The second stage of a commit: making written batches durable, then answering.
+//!
+//! The committer decides, chains, `apply_batch`es and `flush`es a batch (sled's
+//! flush writes the file but does not fsync), then hands it here and goes on with
+//! the next one. This thread takes every batch waiting, fsyncs them together
+//! (`sync_data` on our own handle to sled's file), and only then shows the new
+//! state to readers, feeds the export mirror and answers the callers, oldest batch
+//! first. So batch n+1 is decided and written while batch n's fsync runs, and a
+//! batch is never acknowledged or visible before it, and every batch before it,
+//! is on disk.
+
+use super::committer::{Answer, Reply};
+use super::mirror::Mirror;
+use super::StoreError;
+use crate::domain::{Share, ShareId};
+use crate::metrics::METRICS;
+use crate::projection::Shares;
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+/// A batch that is in sled's memory (or refused whole) and waits to be made durable.
+pub struct Applied {
+    pub number: u64,
+    pub started: Instant,
+    /// Highest seq in the batch (0 when it appended nothing).
+    pub last_seq: u64,
+    /// Event counts by type name, and visits by format, for the metrics.
+    pub types: Vec<(&'static str, u64)>,
+    pub visit_formats: Vec<(&'static str, u64)>,
+    /// The batch's export lines, each followed by `\n`.
+    pub lines: Vec<u8>,
+    /// The new state of every share the batch changed.
+    pub shares: HashMap<ShareId, Share>,
+    pub replies: Vec<(Reply, Result<Answer, StoreError>)>,
+}
+
+impl Applied {
+    fn events(&self) -> u64 {
+        self.types.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// What the syncer returns: the mirror and the last seq after a clean stop.
+pub type CleanStop = Option<(Mirror, u64)>;
+
+pub struct Syncer {
+    pub db: sled::Db,
+    /// Our own handle on sled's data file: `flush` alone is no fsync.
+    pub data_file: File,
+    pub shares: Arc<RwLock<Shares>>,
+    pub poisoned: Arc<AtomicBool>,
+    /// The number of the last batch shown to readers, for the committer's overlay.
+    pub published: Arc<AtomicU64>,
+    pub mirror: Mirror,
+    pub last_seq: u64,
+    pub rx: Receiver<Applied>,
+}
+
+impl Syncer {
+    pub fn run(mut self) -> CleanStop {
+        while let Ok(first) = self.rx.recv() {
+            let mut batches = vec![first];
+            batches.extend(self.rx.try_iter());
+            self.finish(batches);
+        }
+        if let Err(e) = self.sync() {
+            log::error!("final fsync failed: {e}");
+            return None;
+        }
+        if self.poisoned.load(Ordering::SeqCst) || !self.mirror.is_live() {
+            return None;
+        }
+        Some((self.mirror, self.last_seq))
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.data_file.sync_data()?;
+        Ok(())
+    }
+
+    fn finish(&mut self, mut batches: Vec<Applied>) {
+        let wrote = batches.iter().any(|b| b.last_seq != 0);
+        let result = match self.poisoned.load(Ordering::SeqCst) {
+            true => Err(StoreError::Io(
+                "the log stopped after a write failure".into(),
+            )),
+            // The committer flushed every batch before handing it over.
+            false if wrote => self.data_file.sync_data().map_err(StoreError::from),
+            false => Ok(()),
+        };
+        if let Err(e) = result {
+            if !self.poisoned.swap(true, Ordering::SeqCst) {
+                log::error!("event log fsync failed; refusing further writes until restart: {e}");
+            }
+            for b in batches {
+                for (reply, _) in b.replies {
+                    reply.send(Err(StoreError::Io(
+                        "the event log could not be written".into(),
+                    )));
+                }
+            }
+            return;
+        }
+        let mut shares = self.shares.write().unwrap_or_else(|e| e.into_inner());
+        for b in batches.iter_mut() {
+            for (_, share) in std::mem::take(&mut b.shares) {
+                shares.put(share);
+            }
+        }
+        METRICS.shares.set(shares.live_count() as i64);
+        drop(shares);
+        if let Some(last) = batches.last() {
+            self.published.store(last.number, Ordering::SeqCst);
+        }
+        for b in batches {
+            if b.last_seq == 0 {
+                b.replies.into_iter().for_each(|(r, a)| r.send(a));
+                continue;
+            }
+            self.last_seq = b.last_seq;
+            self.mirror.append(&b.lines);
+            METRICS
+                .commit_seconds
+                .observe(b.started.elapsed().as_secs_f64());
+            METRICS.commit_batch_size.observe(b.events() as f64);
+            for (t, n) in &b.types {
+                METRICS.events_appended.with_label_values(&[t]).inc_by(*n);
+            }
+            for (f, n) in &b.visit_formats {
+                METRICS.share_visits.with_label_values(&[f]).inc_by(*n);
+            }
+            // A caller that went away (client disconnected) does not undo a durable write.
+            b.replies.into_iter().for_each(|(r, a)| r.send(a));
+        }
+    }
+}
