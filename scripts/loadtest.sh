@@ -115,7 +115,18 @@ echo "== /livez" >&2
 read -r LIVEZ_RPS LIVEZ_P99 _ < <(bench "$BASE/livez")
 echo "== /share/{id} (raw)" >&2
 BEFORE=$(visits "$SHARE")
+commits() {
+    curl -fs "$BASE/metrics" | awk '/^sharelog_event_commit_(batch_size|seconds)_(sum|count)/ {printf "%s ", $2}
+        /^sharelog_http_request_duration_seconds_(sum|count)\{method="GET",route="\/share\/\{id\}"\}/ {printf "%s ", $2}
+        END {print ""}'
+}
+read -r B_SUM0 B_N0 S_SUM0 S_N0 H_SUM0 H_N0 < <(commits)
+vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
+IO0=$(awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io")
 read -r SHARE_RPS SHARE_P99 SHARE_OK < <(bench "$BASE/share/$SHARE")
+read -r B_SUM1 B_N1 S_SUM1 S_N1 H_SUM1 H_N1 < <(commits)
+IO1=$(awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io")
+IDLE=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
 sleep 1 # requests wrk abandoned at the deadline may still be committing
 AFTER=$(visits "$SHARE")
 COUNTED=$((AFTER - BEFORE))
@@ -143,6 +154,11 @@ python3 - <<EOF
 livez, share = float("$LIVEZ_RPS"), float("$SHARE_RPS")
 print(f"/livez:        {livez:10.0f} req/s   p99 $LIVEZ_P99")
 print(f"/share/{{id}}:   {share:10.0f} req/s   p99 $SHARE_P99   ({100 * share / livez:.0f}% of /livez)")
+batches = $B_N1 - $B_N0
+print(f"commits:       {batches} batches, mean {($B_SUM1 - $B_SUM0) / max(batches, 1):.1f} events, mean {1000 * ($S_SUM1 - $S_SUM0) / max(batches, 1):.2f} ms each (write + flush + fsync)")
+print(f"disk writes:   {($IO1 - $IO0) / max($B_SUM1 - $B_SUM0, 1):.0f} bytes per visit (/proc/PID/io write_bytes)")
+print(f"server side:   mean {1000 * ($H_SUM1 - $H_SUM0) / max($H_N1 - $H_N0, 1):.2f} ms from request to answer (visit on disk included)")
+print(f"CPU during /share/{{id}}: idle %s%%, iowait %s%% (vmstat)" % tuple("$IDLE".split()))
 print(f"visits:        wrk saw $SHARE_OK 2xx answers; visitCount grew by $COUNTED (difference {$COUNTED - $SHARE_OK})")
 for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("stream, 10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END), ("zip, 10 MB/s", $ZIP_BASE, $ZIP_PEAK, $ZIP_END)):
     print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
