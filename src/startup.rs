@@ -103,9 +103,10 @@ impl Application {
                 .configure(api::audit_routes)
                 .configure(|cfg| {
                     if settings.sharing.enabled {
+                        // Public links first: the busiest paths, and no other route starts with `/share`.
+                        public::routes(cfg);
                         api::routes(cfg);
                         subsonic::routes(cfg);
-                        public::routes(cfg);
                     }
                 })
                 .default_service(web::to(|| async {

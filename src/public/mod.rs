@@ -52,22 +52,27 @@ impl Public {
     }
 }
 
-/// Routes of the public links; absent entirely while sharing is disabled.
+/// Routes of the public links; absent entirely while sharing is disabled. A scope, so
+/// that other paths are told apart by one prefix comparison, and these resources'
+/// patterns (regular expressions) only run for `/share/…` paths.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/share/{id}")
-            .route(web::get().to(page::get))
-            .route(web::head().to(page::head)),
-    )
-    .service(
-        web::resource("/share/{id}/stream/{track}")
-            .route(web::get().to(proxy::stream))
-            .route(web::head().to(proxy::stream)),
-    )
-    .service(
-        web::resource("/share/{id}/download/{track}")
-            .route(web::get().to(proxy::download))
-            .route(web::head().to(proxy::download)),
+        web::scope("/share")
+            .service(
+                web::resource("/{id}")
+                    .route(web::get().to(page::get))
+                    .route(web::head().to(page::head)),
+            )
+            .service(
+                web::resource("/{id}/stream/{track}")
+                    .route(web::get().to(proxy::stream))
+                    .route(web::head().to(proxy::stream)),
+            )
+            .service(
+                web::resource("/{id}/download/{track}")
+                    .route(web::get().to(proxy::download))
+                    .route(web::head().to(proxy::download)),
+            ),
     );
 }
 
