@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
-use time::OffsetDateTime;
+use std::sync::Mutex;
+use time::{Date, OffsetDateTime};
 
 /// The visitor's address as we decided to believe it.
 pub fn resolve(settings: &Settings, peer: Option<IpAddr>, forwarded_for: &[&str]) -> IpAddr {
@@ -58,6 +59,8 @@ pub struct IpRecorder {
     mode: ClientIpMode,
     /// Random, kept in the data dir; day keys are derived from it.
     secret: [u8; 32],
+    /// The day's key, derived once per UTC day instead of once per visit.
+    day_key: Mutex<Option<(Date, [u8; 32])>>,
 }
 
 /// The file holding the hash secret, inside the data dir.
@@ -90,7 +93,11 @@ impl IpRecorder {
             }
             Err(e) => return Err(e),
         };
-        Ok(IpRecorder { mode, secret })
+        Ok(IpRecorder {
+            mode,
+            secret,
+            day_key: Mutex::new(None),
+        })
     }
 
     pub fn record(&self, ip: IpAddr, now: OffsetDateTime) -> Option<String> {
@@ -105,10 +112,27 @@ impl IpRecorder {
     /// A keyed hash that changes every UTC day: visits can be told apart within a day,
     /// but not followed across days, and nobody without the secret can test a guess.
     fn hash(&self, ip: IpAddr, now: OffsetDateTime) -> String {
-        let day = now.date().to_string();
-        let day_key = hmac(&self.secret, day.as_bytes());
+        let day_key = self.day_key(now.date());
         let mac = hmac(&day_key, ip.to_string().as_bytes());
-        mac[..12].iter().map(|b| format!("{b:02x}")).collect()
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        mac[..12]
+            .iter()
+            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+            .map(char::from)
+            .collect()
+    }
+
+    fn day_key(&self, day: Date) -> [u8; 32] {
+        // A poisoned lock holds a whole (day, key) pair or None: both are usable.
+        let mut cached = self.day_key.lock().unwrap_or_else(|e| e.into_inner());
+        match *cached {
+            Some((d, key)) if d == day => key,
+            _ => {
+                let key = hmac(&self.secret, day.to_string().as_bytes());
+                *cached = Some((day, key));
+                key
+            }
+        }
     }
 }
 
@@ -124,7 +148,7 @@ fn truncate(ip: IpAddr) -> IpAddr {
 fn hmac(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
     block[..32].copy_from_slice(key);
-    let pad = |b: u8| block.iter().map(move |k| k ^ b).collect::<Vec<u8>>();
+    let pad = |b: u8| block.map(|k| k ^ b);
     let inner = Sha256::new()
         .chain_update(pad(0x36))
         .chain_update(msg)
@@ -200,5 +224,19 @@ mod tests {
         assert_ne!(Some(a.clone()), r.record(ip("203.0.113.8"), day1));
         let reopened = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
         assert_eq!(Some(a), reopened.record(ip("203.0.113.9"), day1));
+    }
+
+    #[test]
+    fn the_hash_is_hmac_sha256_of_the_address_under_the_day_key() {
+        // Independently: hmac(hmac(secret, "2026-11-26"), "192.0.2.7")[:12], with Python's hmac.
+        let dir = tempfile::tempdir().unwrap();
+        let secret: Vec<u8> = (0u8..32).collect();
+        std::fs::write(dir.path().join(KEY_FILE), secret).unwrap();
+        let r = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        let at = time::macros::datetime!(2026-11-26 12:00 UTC);
+        assert_eq!(
+            r.record(ip("192.0.2.7"), at).as_deref(),
+            Some("9dee7934770b47dad1bffc56")
+        );
     }
 }
