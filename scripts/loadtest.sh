@@ -2,17 +2,20 @@
 # Load and memory benchmark of the public share links (docs/performance.md, "Public share access").
 #
 # Starts the test upstream (supysonic, with a ~50 MB track) and a release sharelog on one machine,
-# then measures with wrk (64 connections, 20 s each):
+# then measures with wrk (64 connections, DURATION s per run), in ROUNDS rounds of:
 #   1. GET /livez                      (the ceiling: no work at all)
 #   2. GET /share/{id}  (raw)          (cached metadata; every visit durably committed)
-# checks that visitCount grew by exactly the number of 2xx answers wrk received, and samples the
+# and compares the medians. It checks that visitCount grew by exactly the server's 200 answers
+# in every round, and, in a last run whose final 2 s ask for a 400 (no visit) so that wrk
+# abandons no visit when it stops, by exactly the 2xx answers wrk received. Then it samples the
 # process RSS while a 50 MB track streams through /share/{id}/stream/{trackId}.
 #
-# Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: CONNECTIONS=64 THREADS=2 BIG_MB=50)
+# Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: ROUNDS=3 CONNECTIONS=64 THREADS=2 BIG_MB=50)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-DURATION="${1:-20}"
+DURATION="${1:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 BIG_MB="${BIG_MB:-50}"
@@ -90,9 +93,28 @@ BIG_SHARE=$(create "{\"songs\": [\"$BIG\"], \"downloadable\": true}")
 curl -fs "$BASE/share/$SHARE" >/dev/null # fills the metadata cache
 
 cat >"$T/count.lua" <<'EOF'
+-- Counts 2xx answers. With arguments DRAIN_AFTER_SECONDS PATH it asks for PATH until
+-- then, and afterwards for PATH?format=drain, a 400 that is no visit: the requests
+-- wrk abandons when it stops are then never visits, so every visit is a counted 2xx.
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } timespec_t;
+           int clock_gettime(int clock, timespec_t *ts); ]]
+local ts = ffi.new("timespec_t")
+local function now() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9 end
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; other = 0 end
+function init(args)
+  ok = 0; other = 0
+  if args[1] then
+    deadline = now() + tonumber(args[1])
+    page = wrk.format("GET", args[2]); drain = wrk.format("GET", args[2] .. "?format=drain")
+  end
+end
+function request()
+  if deadline == nil then return wrk.request() end
+  if now() < deadline then return page end
+  return drain
+end
 function response(status, headers, body)
   if status >= 200 and status < 300 then ok = ok + 1 else other = other + 1 end
 end
@@ -102,34 +124,61 @@ function done(summary, latency, requests)
   io.write(string.format("2xx=%d non2xx=%d\n", o, n))
 end
 EOF
+# bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx"
 bench() {
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$T/count.lua" "$1" | tee "$T/wrk.out" >&2
-    local rps p99 ok
+    local url=$1 secs=${2:-$DURATION}
+    shift
+    [ $# -gt 0 ] && shift
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$T/count.lua" "$url" ${1:+-- "$@"} >"$T/wrk.out"
+    sed -n '/Latency Distribution/,/requests in/p' "$T/wrk.out" | sed 's/^/    /' >&2
+    local rps p99 ok bad
     rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
     p99=$(awk '$1=="99%" {print $2}' "$T/wrk.out")
     ok=$(sed -n 's/^2xx=\([0-9]*\).*/\1/p' "$T/wrk.out")
-    echo "$rps $p99 $ok"
+    bad=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' "$T/wrk.out")
+    echo "$rps $p99 $ok $bad"
 }
+# From /metrics: commit batch size (sum, count), commit seconds (sum, count), server-side
+# duration of GET /share/{id} (sum, count), then its 200 answers.
+counters() {
+    curl -fs "$BASE/metrics" | awk '
+        /^sharelog_event_commit_(batch_size|seconds)_(sum|count)/ {v[++n] = $2}
+        /^sharelog_http_request_duration_seconds_(sum|count)\{method="GET",route="\/share\/\{id\}"\}/ {v[++n] = $2}
+        /^sharelog_http_requests_total\{method="GET",route="\/share\/\{id\}",status="200"\}/ {ok = $2}
+        END {for (i = 1; i <= n; i++) printf "%s ", v[i]; print ok + 0}'
+}
+written() { awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io"; }
 
-echo "== /livez" >&2
-read -r LIVEZ_RPS LIVEZ_P99 _ < <(bench "$BASE/livez")
-echo "== /share/{id} (raw)" >&2
+# Rounds alternate /livez and the page, so that both see the same (shared, noisy)
+# machine; their medians are compared.
+: >"$T/rounds"
+read -r -a C0 < <(counters)
+IO0=$(written)
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round: GET /livez" >&2
+    read -r L_RPS L_P99 _ < <(bench "$BASE/livez")
+    echo "== round $round: GET /share/{id} (raw)" >&2
+    BEFORE=$(visits "$SHARE")
+    read -r -a R0 < <(counters)
+    vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
+    VMSTAT=$!
+    read -r S_RPS S_P99 S_OK _ < <(bench "$BASE/share/$SHARE")
+    wait "$VMSTAT"
+    sleep 1 # requests wrk abandoned at its deadline finish on the server
+    read -r -a R1 < <(counters)
+    AFTER=$(visits "$SHARE")
+    IDLE=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
+    echo "$L_RPS $L_P99 $S_RPS $S_P99 $S_OK $((R1[6] - R0[6])) $((AFTER - BEFORE)) $IDLE" >>"$T/rounds"
+done
+read -r -a C1 < <(counters)
+IO1=$(written)
+
+# The exact count as the client sees it: a run whose last 2 s ask for a 400 instead.
+echo "== drained run: GET /share/{id}, then a 400 for the last 2 s" >&2
 BEFORE=$(visits "$SHARE")
-commits() {
-    curl -fs "$BASE/metrics" | awk '/^sharelog_event_commit_(batch_size|seconds)_(sum|count)/ {printf "%s ", $2}
-        /^sharelog_http_request_duration_seconds_(sum|count)\{method="GET",route="\/share\/\{id\}"\}/ {printf "%s ", $2}
-        END {print ""}'
-}
-read -r B_SUM0 B_N0 S_SUM0 S_N0 H_SUM0 H_N0 < <(commits)
-vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
-IO0=$(awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io")
-read -r SHARE_RPS SHARE_P99 SHARE_OK < <(bench "$BASE/share/$SHARE")
-read -r B_SUM1 B_N1 S_SUM1 S_N1 H_SUM1 H_N1 < <(commits)
-IO1=$(awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io")
-IDLE=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
-sleep 1 # requests wrk abandoned at the deadline may still be committing
-AFTER=$(visits "$SHARE")
-COUNTED=$((AFTER - BEFORE))
+read -r _ _ D_OK D_BAD < <(bench "$BASE/share/$SHARE" "$DURATION" "$((DURATION - 2))" "/share/$SHARE")
+sleep 1
+D_COUNTED=$(($(visits "$SHARE") - BEFORE))
 
 # RSS while the 50 MB track streams (full speed, then a slow 10 MB/s client) and as a zip.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$APP_PID/status"; }
@@ -150,16 +199,25 @@ read -r FAST_BASE FAST_PEAK FAST_END < <(stream_rss "/stream/$BIG" "")
 read -r SLOW_BASE SLOW_PEAK SLOW_END < <(stream_rss "/stream/$BIG" "--limit-rate 10M")
 read -r ZIP_BASE ZIP_PEAK ZIP_END < <(stream_rss "?download=true" "--limit-rate 10M")
 
-python3 - <<EOF
-livez, share = float("$LIVEZ_RPS"), float("$SHARE_RPS")
-print(f"/livez:        {livez:10.0f} req/s   p99 $LIVEZ_P99")
-print(f"/share/{{id}}:   {share:10.0f} req/s   p99 $SHARE_P99   ({100 * share / livez:.0f}% of /livez)")
-batches = $B_N1 - $B_N0
-print(f"commits:       {batches} batches, mean {($B_SUM1 - $B_SUM0) / max(batches, 1):.1f} events, mean {1000 * ($S_SUM1 - $S_SUM0) / max(batches, 1):.2f} ms each (write + flush + fsync)")
-print(f"disk writes:   {($IO1 - $IO0) / max($B_SUM1 - $B_SUM0, 1):.0f} bytes per visit (/proc/PID/io write_bytes)")
-print(f"server side:   mean {1000 * ($H_SUM1 - $H_SUM0) / max($H_N1 - $H_N0, 1):.2f} ms from request to answer (visit on disk included)")
-print(f"CPU during /share/{{id}}: idle %s%%, iowait %s%% (vmstat)" % tuple("$IDLE".split()))
-print(f"visits:        wrk saw $SHARE_OK 2xx answers; visitCount grew by $COUNTED (difference {$COUNTED - $SHARE_OK})")
+python3 - "$T/rounds" <<EOF
+import statistics, sys
+ms = lambda t: float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
+rows = [line.split() for line in open(sys.argv[1])]
+print("round  /livez req/s      p99  /share/{id} req/s      p99  ratio   wrk 2xx  server 200    visits  idle iowait")
+for i, r in enumerate(rows, 1):
+    print(f"{i:5d}  {float(r[0]):12.0f}  {r[1]:>7}  {float(r[2]):17.0f}  {r[3]:>7}  {100 * float(r[2]) / float(r[0]):4.0f}%  {r[4]:>8}  {r[5]:>10}  {r[6]:>8}  {r[7]:>3}% {r[8]:>4}%")
+livez = statistics.median(float(r[0]) for r in rows)
+share = statistics.median(float(r[2]) for r in rows)
+worst = max(ms(r[3]) for r in rows)
+print(f"median: /livez {livez:.0f} req/s, /share/{{id}} {share:.0f} req/s = {100 * share / livez:.0f}% of /livez; worst page p99 {worst:.2f} ms")
+print("visits: in every round visitCount grew by the server's 200 answers: " + ("yes" if all(r[5] == r[6] for r in rows) else "NO"))
+print("        (wrk reads fewer: the answers to requests it abandons when it stops, at most one per connection)")
+print(f"drained run: wrk saw $D_OK 2xx (and $D_BAD drain 400s); visitCount grew by $D_COUNTED: " + ("equal" if $D_OK == $D_COUNTED else "DIFFERENT"))
+c0, c1 = [float(x) for x in "${C0[*]}".split()], [float(x) for x in "${C1[*]}".split()]
+events, batches = c1[0] - c0[0], max(c1[1] - c0[1], 1)
+print(f"commits: mean {events / batches:.1f} events per batch, {1000 * (c1[2] - c0[2]) / batches:.2f} ms from batch start to fsync done")
+print(f"server side: mean {1000 * (c1[4] - c0[4]) / max(c1[5] - c0[5], 1):.2f} ms from request to answer (visit on disk included)")
+print(f"disk: {($IO1 - $IO0) / max(events, 1):.0f} bytes written per visit (/proc/PID/io write_bytes)")
 for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("stream, 10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END), ("zip, 10 MB/s", $ZIP_BASE, $ZIP_PEAK, $ZIP_END)):
     print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
 EOF
