@@ -227,3 +227,78 @@ fn every_acknowledged_event_survives_kill_9() {
         "too few acknowledged events to mean anything: {acked_total}"
     );
 }
+
+/// A log written by the first schema (one event per `E` row, one seq per `S` row, the
+/// checkpoint at `C`) opens unchanged: same events, same shares, a verifying chain; it
+/// takes new events, and its checkpoint moves to `Z`.
+#[test]
+fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
+    use sharelog::store::keys;
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, shares) = {
+        let store = Store::open(dir.path(), POLICY).unwrap();
+        let a = store
+            .execute_blocking(create(1, "a"), None)
+            .unwrap()
+            .share
+            .id;
+        let b = store
+            .execute_blocking(create(2, "b"), None)
+            .unwrap()
+            .share
+            .id;
+        for _ in 0..30 {
+            store.execute_blocking(visit(&a), None).unwrap();
+        }
+        store
+            .execute_blocking(rename(&b, None, "b2"), None)
+            .unwrap();
+        let lines: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
+        let shares = store.shares().clone();
+        store.close();
+        (lines, shares)
+    };
+    support::offline::wait_until_released(dir.path());
+    {
+        // Rewrite the rows as the first schema laid them out.
+        let db = sled::open(dir.path()).unwrap();
+        let mut batch = sled::Batch::default();
+        for prefix in [keys::EVENT, keys::STREAM] {
+            for kv in db.scan_prefix([prefix]) {
+                batch.remove(kv.unwrap().0);
+            }
+        }
+        for env in &lines {
+            batch.insert(&keys::event(env.seq), env.to_line());
+            batch.insert(
+                keys::stream(env.stream.as_str(), env.version),
+                &env.seq.to_be_bytes(),
+            );
+        }
+        let checkpoint = db.get(keys::CHECKPOINT).unwrap().unwrap();
+        batch.insert(keys::LEGACY_CHECKPOINT, checkpoint);
+        batch.remove(keys::CHECKPOINT);
+        db.apply_batch(batch).unwrap();
+        assert_eq!(db.scan_prefix([keys::EVENT]).count(), lines.len());
+        db.flush().unwrap();
+    }
+    support::offline::wait_until_released(dir.path());
+
+    let store = Store::open(dir.path(), POLICY).unwrap();
+    assert_eq!(*store.shares(), shares);
+    let again: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
+    assert_eq!(again, lines);
+    let a = &lines[0].stream;
+    assert_eq!(store.stream(a).unwrap().len(), 31);
+    let seq = store.execute_blocking(visit(a), None).unwrap().seqs[0];
+    assert_eq!(seq, lines.len() as u64 + 1);
+    assert_eq!(verify_chain(&store), seq);
+    projections_equal_replay(&store);
+    assert_eq!(store.checkpoint().unwrap().unwrap().last_seq, seq);
+    store.close();
+    drop(store);
+    support::offline::wait_until_released(dir.path());
+    let db = sled::open(dir.path()).unwrap();
+    assert!(db.get(keys::LEGACY_CHECKPOINT).unwrap().is_none());
+    assert!(db.get(keys::CHECKPOINT).unwrap().is_some());
+}

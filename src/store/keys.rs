@@ -8,14 +8,22 @@
 //! | `P` share id | projection: the share's state (JSON) |
 //! | `V` share id | projection: visit counter `{visitCount,lastVisitedAt,version}` |
 //! | `I` user id `0x00` idempotency key | `{shareId, fingerprint}` |
-//! | `C` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
+//! | `Z` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
+//!
+//! `E` and `S` rows hold several events each (see `rows`). The checkpoint sorts
+//! last, next to the small `V` rows: it changes with every batch, and sled rewrites
+//! a whole leaf every few changes, so its leaf must not also hold event rows (as the
+//! first schema's `C` key did, next to the oldest `E` rows). Opening a log moves a `C`
+//! checkpoint to `Z`.
 
 pub const EVENT: u8 = b'E';
 pub const STREAM: u8 = b'S';
 pub const SHARE: u8 = b'P';
 pub const VISITS: u8 = b'V';
 pub const IDEMPOTENCY: u8 = b'I';
-pub const CHECKPOINT: &[u8] = b"C";
+pub const CHECKPOINT: &[u8] = b"Z";
+/// Where the checkpoint was kept before it moved to `Z`.
+pub const LEGACY_CHECKPOINT: &[u8] = b"C";
 
 pub fn event(seq: u64) -> [u8; 9] {
     let mut k = [EVENT; 9];

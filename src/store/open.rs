@@ -10,6 +10,7 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
     let db = open_db(dir)?;
+    move_legacy_checkpoint(&db)?;
     let checkpoint = read_checkpoint(&db)?;
     let last_event = last_seq_on_disk(&db)?;
     let checkpoint = match checkpoint {
@@ -49,8 +50,28 @@ pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, Stor
         })
 }
 
+/// Moves a first-schema `C` checkpoint to `Z` (see `keys`), once.
+fn move_legacy_checkpoint(db: &sled::Db) -> Result<(), StoreError> {
+    if let Some(old) = db.get(keys::LEGACY_CHECKPOINT)? {
+        let mut batch = sled::Batch::default();
+        if db.get(keys::CHECKPOINT)?.is_none() {
+            batch.insert(keys::CHECKPOINT, old);
+        }
+        batch.remove(keys::LEGACY_CHECKPOINT);
+        db.apply_batch(batch)?;
+        db.flush()?;
+    }
+    Ok(())
+}
+
+/// The checkpoint, where this version keeps it or where the first schema did
+/// (read-only tools open logs that no server has moved yet).
 pub fn read_checkpoint(db: &sled::Db) -> Result<Option<Checkpoint>, StoreError> {
-    match db.get(keys::CHECKPOINT)? {
+    let row = match db.get(keys::CHECKPOINT)? {
+        Some(row) => Some(row),
+        None => db.get(keys::LEGACY_CHECKPOINT)?,
+    };
+    match row {
         None => Ok(None),
         Some(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
@@ -113,6 +134,7 @@ pub fn rebuild_with_progress(
         );
     }
     batch.insert(keys::CHECKPOINT, encode(&folded.checkpoint)?);
+    batch.remove(keys::LEGACY_CHECKPOINT);
     db.apply_batch(batch)?;
     db.flush()?;
     Ok((folded.shares, folded.checkpoint))
