@@ -66,12 +66,12 @@ impl Metrics {
             ),
             commit_batch_size: histogram(
                 "sharelog_event_commit_batch_size",
-                "Events written per group commit.",
+                "Events written per committer batch (one fsync may cover several).",
                 vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0],
             ),
             commit_seconds: histogram(
                 "sharelog_event_commit_seconds",
-                "Time to write, flush and fsync one group commit.",
+                "Time from the start of a batch to the end of its fsync (decide, write, flush, fsync).",
                 vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0],
             ),
             upstream_requests: counter(
