@@ -1,6 +1,11 @@
 //! A bounded, expiring cache of album and song track lists for public pages, shared by all
 //! workers, so a popular link does not hammer the music server. The upstream client itself
 //! stays per worker (awc is not `Send`); only the answers are shared.
+//!
+//! When an entry expires, one request refetches it while every other request keeps getting
+//! the expired list, for at most another `ttl`. Without that, every visitor of a popular link
+//! called the music server at once each time the entry expired (seen in the load test as
+//! pauses of up to 1.3 s every minute).
 
 use crate::domain::Track;
 use crate::upstream::{Upstream, UpstreamError};
@@ -20,10 +25,45 @@ enum Kind {
     Song,
 }
 
+type Key = (Kind, String);
+
+struct Entry {
+    fetched: Instant,
+    tracks: Tracks,
+    /// A request is refetching this entry; the others serve it as it is meanwhile.
+    refreshing: bool,
+}
+
 pub struct MetaCache {
     ttl: Duration,
     max: usize,
-    entries: Mutex<HashMap<(Kind, String), (Instant, Tracks)>>,
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+/// What the cache holds for a key right now.
+enum Lookup {
+    Fresh(Tracks),
+    /// Expired, and another request is refetching it: serve this meanwhile.
+    Stale(Tracks),
+    /// Expired and nobody refetches it yet: this caller does (the flag is set), and
+    /// serves the expired list if the music server fails meanwhile.
+    Refresh(Tracks),
+    Missing,
+}
+
+/// Clears an entry's `refreshing` flag when a refetch ends without storing, even when the
+/// request is dropped mid-fetch (the visitor went away), so the next request tries again.
+struct RefreshGuard<'a> {
+    cache: &'a MetaCache,
+    key: &'a Key,
+}
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(e) = self.cache.lock().get_mut(self.key) {
+            e.refreshing = false;
+        }
+    }
 }
 
 impl Default for MetaCache {
@@ -62,46 +102,77 @@ impl MetaCache {
         fetch: impl std::future::Future<Output = Result<Vec<Track>, UpstreamError>>,
     ) -> Result<Tracks, UpstreamError> {
         let key = (kind, id.to_string());
-        if let Some(hit) = self.get(&key) {
-            return Ok(hit);
-        }
-        // Failures (other than "gone") are not cached: the next visit retries.
-        let tracks = match fetch.await {
-            Ok(t) => Arc::new(t),
-            Err(UpstreamError::NotFound) => Arc::new(Vec::new()),
-            Err(e) => return Err(e),
+        let (guard, stale) = match self.lookup(&key) {
+            Lookup::Fresh(t) | Lookup::Stale(t) => return Ok(t),
+            Lookup::Refresh(stale) => (
+                Some(RefreshGuard {
+                    cache: self,
+                    key: &key,
+                }),
+                Some(stale),
+            ),
+            Lookup::Missing => (None, None),
         };
-        self.put(key, tracks.clone());
+        // Failures (other than "gone") are not cached: the next visit retries.
+        let tracks = match (fetch.await, stale) {
+            (Ok(t), _) => Arc::new(t),
+            (Err(UpstreamError::NotFound), _) => Arc::new(Vec::new()),
+            (Err(e), Some(stale)) => {
+                log::warn!("refreshing cached metadata failed, serving it a while longer: {e}");
+                return Ok(stale);
+            }
+            (Err(e), None) => return Err(e),
+        };
+        self.put(key.clone(), tracks.clone());
+        drop(guard);
         Ok(tracks)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Kind, String), (Instant, Tracks)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
         // A panic while holding the lock cannot leave a half-written entry behind.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn get(&self, key: &(Kind, String)) -> Option<Tracks> {
-        let map = self.lock();
-        map.get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, t)| t.clone())
+    fn lookup(&self, key: &Key) -> Lookup {
+        let mut map = self.lock();
+        let Some(e) = map.get_mut(key) else {
+            return Lookup::Missing;
+        };
+        let age = e.fetched.elapsed();
+        if age < self.ttl {
+            Lookup::Fresh(e.tracks.clone())
+        } else if age >= self.ttl * 2 {
+            Lookup::Missing
+        } else if e.refreshing {
+            Lookup::Stale(e.tracks.clone())
+        } else {
+            e.refreshing = true;
+            Lookup::Refresh(e.tracks.clone())
+        }
     }
 
-    fn put(&self, key: (Kind, String), tracks: Tracks) {
+    fn put(&self, key: Key, tracks: Tracks) {
         let mut map = self.lock();
         if map.len() >= self.max && !map.contains_key(&key) {
-            map.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            map.retain(|_, e| e.fetched.elapsed() < self.ttl * 2);
             if map.len() >= self.max {
                 let oldest = map
                     .iter()
-                    .min_by_key(|(_, (at, _))| *at)
+                    .min_by_key(|(_, e)| e.fetched)
                     .map(|(k, _)| k.clone());
                 if let Some(k) = oldest {
                     map.remove(&k);
                 }
             }
         }
-        map.insert(key, (Instant::now(), tracks));
+        map.insert(
+            key,
+            Entry {
+                fetched: Instant::now(),
+                tracks,
+                refreshing: false,
+            },
+        );
     }
 
     pub fn len(&self) -> usize {
@@ -153,6 +224,62 @@ mod tests {
             c.get_or_fetch(Kind::Song, &id, fetch(&id)).await.unwrap();
         }
         assert_eq!(c.len(), 3);
+    }
+
+    #[actix_web::test]
+    async fn one_request_refetches_an_expired_entry_while_the_others_serve_it_as_it_was() {
+        let c = MetaCache::new(Duration::from_millis(50), 3);
+        c.get_or_fetch(Kind::Album, "a", fetch("1")).await.unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        // The refetch is under way (its future polled once, then parked on the music server).
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let refetch = c.get_or_fetch(Kind::Album, "a", async {
+            let _ = rx.await;
+            fetch("2").await
+        });
+        let mut refetch = Box::pin(refetch);
+        assert!(futures_util::FutureExt::now_or_never(&mut refetch).is_none());
+        let meanwhile = c
+            .get_or_fetch(Kind::Album, "a", async { panic!("a second fetch") })
+            .await
+            .unwrap();
+        assert_eq!(meanwhile[0].id, "1");
+        let _ = tx.send(());
+        assert_eq!(refetch.await.unwrap()[0].id, "2");
+        assert_eq!(
+            c.get_or_fetch(Kind::Album, "a", fetch("3")).await.unwrap()[0].id,
+            "2"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_refetch_that_is_dropped_or_fails_lets_the_next_request_try_and_serves_the_old_list()
+    {
+        let c = MetaCache::new(Duration::from_millis(50), 3);
+        c.get_or_fetch(Kind::Song, "s", fetch("1")).await.unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        let mut dropped = Box::pin(c.get_or_fetch(Kind::Song, "s", std::future::pending()));
+        assert!(futures_util::FutureExt::now_or_never(&mut dropped).is_none());
+        drop(dropped);
+        // The music server is down: the expired list is served rather than a 502.
+        let failed = c
+            .get_or_fetch(Kind::Song, "s", async {
+                Err(UpstreamError::Unavailable("down".into()))
+            })
+            .await;
+        assert_eq!(failed.unwrap()[0].id, "1");
+        assert_eq!(
+            c.get_or_fetch(Kind::Song, "s", fetch("2")).await.unwrap()[0].id,
+            "2"
+        );
+        // Past twice the ttl an entry is gone: a failure is a failure again.
+        std::thread::sleep(Duration::from_millis(110));
+        let gone = c
+            .get_or_fetch(Kind::Song, "s", async {
+                Err(UpstreamError::Unavailable("down".into()))
+            })
+            .await;
+        assert!(gone.is_err());
     }
 
     #[actix_web::test]
