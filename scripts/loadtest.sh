@@ -130,7 +130,7 @@ bench() {
     shift
     [ $# -gt 0 ] && shift
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$T/count.lua" "$url" ${1:+-- "$@"} >"$T/wrk.out"
-    sed -n '/Latency Distribution/,/requests in/p' "$T/wrk.out" | sed 's/^/    /' >&2
+    sed -n '/Latency  /p; /Latency Distribution/,/requests in/p' "$T/wrk.out" | sed 's/^/    /' >&2
     local rps p99 ok bad
     rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
     p99=$(awk '$1=="99%" {print $2}' "$T/wrk.out")
@@ -172,6 +172,7 @@ for round in $(seq "$ROUNDS"); do
 done
 read -r -a C1 < <(counters)
 IO1=$(written)
+curl -fs "$BASE/metrics" | grep -E '^sharelog_event_commit_seconds_bucket' | sed 's/^/    /' >&2
 
 # The exact count as the client sees it: a run whose last 2 s ask for a 400 instead.
 echo "== drained run: GET /share/{id}, then a 400 for the last 2 s" >&2
