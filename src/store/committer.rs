@@ -286,14 +286,16 @@ impl Committer {
                 lines.extend_from_slice(&line);
                 lines.push(b'\n');
                 packer.push(env.seq, id.as_str(), env.version, &line);
-                match env.event {
+                // Checked first: most events are visits to a share already in the set.
+                let touched = match env.event {
                     crate::domain::Event::ShareVisited(ref v) => {
-                        visited.insert(id.clone());
                         count(&mut visit_formats, v.format.as_str());
+                        &mut visited
                     }
-                    _ => {
-                        rewritten.insert(id.clone());
-                    }
+                    _ => &mut rewritten,
+                };
+                if !touched.contains(&id) {
+                    touched.insert(id.clone());
                 }
                 count(&mut types, env.event.type_name());
                 self.last_seq = env.seq;
