@@ -170,33 +170,10 @@ impl LineCache {
 mod tests {
     use super::*;
 
-    fn db() -> (sled::Db, tempdir_lite::Dir) {
-        let dir = tempdir_lite::Dir::new();
+    fn db() -> (sled::Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         (db, dir)
-    }
-
-    /// A tiny temp dir for unit tests, removed on drop.
-    mod tempdir_lite {
-        pub struct Dir(std::path::PathBuf);
-        impl Dir {
-            pub fn new() -> Self {
-                let p = std::env::temp_dir().join(format!(
-                    "sharelog-rows-{}-{}",
-                    std::process::id(),
-                    uuid::Uuid::new_v4()
-                ));
-                Dir(p)
-            }
-            pub fn path(&self) -> &std::path::Path {
-                &self.0
-            }
-        }
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     fn line(seq: u64, len: usize) -> Vec<u8> {
