@@ -4,7 +4,7 @@
 
 use super::cache::{self, VerdictCache};
 use super::AuthError;
-use crate::domain::{Actor, UserId};
+use crate::domain::Actor;
 use serde::Deserialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -109,16 +109,7 @@ fn claims(token: &str, now: f64) -> Result<Actor, AuthError> {
     if !p.exp.is_some_and(|exp| exp > now) {
         return Err(AuthError::Invalid);
     }
-    let username = p.sub.filter(|s| !s.is_empty()).ok_or(AuthError::Invalid)?;
-    let user_id = p
-        .uid
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| username.clone());
-    Ok(Actor {
-        user_id: UserId(user_id),
-        username,
-        is_admin: p.adm.unwrap_or(false),
-    })
+    super::actor_from_claims(p.sub, p.uid, p.adm)
 }
 
 /// Unpadded (or padded) base64url, as JWTs use.

@@ -79,21 +79,27 @@ impl Verifier {
         if claims.expires_at.is_none() {
             return Err(AuthError::Invalid);
         }
-        let username = claims
-            .subject
-            .filter(|s| !s.is_empty())
-            .ok_or(AuthError::Invalid)?;
-        let user_id = claims
-            .custom
-            .uid
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| username.clone());
-        Ok(Actor {
-            user_id: UserId(user_id),
-            username,
-            is_admin: claims.custom.adm.unwrap_or(false),
-        })
+        actor_from_claims(claims.subject, claims.custom.uid, claims.custom.adm)
     }
+}
+
+/// The acting user from a Navidrome token's claims, verified locally or by Navidrome:
+/// `sub` is the username (required); `uid` the user id, which falls back to the
+/// username when absent; `adm` the admin flag.
+fn actor_from_claims(
+    sub: Option<String>,
+    uid: Option<String>,
+    adm: Option<bool>,
+) -> Result<Actor, AuthError> {
+    let username = sub.filter(|s| !s.is_empty()).ok_or(AuthError::Invalid)?;
+    let user_id = uid
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| username.clone());
+    Ok(Actor {
+        user_id: UserId(user_id),
+        username,
+        is_admin: adm.unwrap_or(false),
+    })
 }
 
 /// Issues a Navidrome-style token; used by tests and tools that need one.
