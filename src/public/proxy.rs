@@ -4,7 +4,7 @@
 //! carries credentials, so it never appears in an answer or a log line.
 
 use super::{admit, downloads_allowed, effective_bit_rate, live_share, tracks, upstream_error};
-use crate::domain::Track;
+use crate::domain::{Share, Track};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::upstream::{Upstream, UpstreamError};
@@ -31,10 +31,7 @@ pub async fn stream(
     state: web::Data<AppState>,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
-    admit(&req, &state)?;
-    let (id, track) = path.into_inner();
-    let share = live_share(&state, &id)?;
-    let track = member(&state, &up, &share, &track).await?;
+    let (share, track) = requested(&req, path, &state, &up, |_| Ok(())).await?;
     let rate = effective_bit_rate(&share, &state.settings).to_string();
     let mut params = vec![("id", track.id.as_str())];
     if rate != "0" {
@@ -49,11 +46,8 @@ pub async fn download(
     state: web::Data<AppState>,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
-    admit(&req, &state)?;
-    let (id, track) = path.into_inner();
-    let share = live_share(&state, &id)?;
-    downloads_allowed(&share, &state.settings)?;
-    let track = member(&state, &up, &share, &track).await?;
+    let allowed = |share: &Share| downloads_allowed(share, &state.settings);
+    let (_, track) = requested(&req, path, &state, &up, allowed).await?;
     let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
     relay(
         &req,
@@ -65,18 +59,26 @@ pub async fn download(
     .await
 }
 
-/// The track, if it is part of the share (checked on every request): otherwise 404.
-async fn member(
+/// The share and track a stream or download asks for, checked on every request in
+/// this order: access rules (403/429), the share (404/410), `allowed` (the download's
+/// 403, before the music server is asked), then membership (404).
+async fn requested(
+    req: &HttpRequest,
+    path: web::Path<(String, String)>,
     state: &AppState,
     up: &Upstream,
-    share: &crate::domain::Share,
-    track: &str,
-) -> Result<Track, ApiError> {
-    tracks(state, up, share)
+    allowed: impl FnOnce(&Share) -> Result<(), ApiError>,
+) -> Result<(Share, Track), ApiError> {
+    admit(req, state)?;
+    let (id, track) = path.into_inner();
+    let share = live_share(state, &id)?;
+    allowed(&share)?;
+    let track = tracks(state, up, &share)
         .await?
         .into_iter()
         .find(|t| t.id == track)
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::not_found)?;
+    Ok((share, track))
 }
 
 async fn relay(
