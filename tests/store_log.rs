@@ -174,6 +174,7 @@ fn crash_child_entry_point() {
 fn every_acknowledged_event_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let mut acked_total = 0;
+    let mut visits_total = 0;
     for round in 0..25u64 {
         let mut child = Process::new(std::env::current_exe().unwrap())
             .args([
@@ -192,9 +193,18 @@ fn every_acknowledged_event_survives_kill_9() {
         // A pseudo-random moment between 30 and 330 ms after the first ack.
         let deadline = Duration::from_millis(30 + (round * 7919 % 300));
         let mut acked = Vec::new();
+        // Visits acknowledged through `Store::visit`, per share: the most seen.
+        let mut visited: std::collections::HashMap<String, u64> = Default::default();
         let mut lines = BufReader::new(stdout).lines();
         let mut started: Option<Instant> = None;
         while let Some(Ok(line)) = lines.next() {
+            if let Some((id, n)) = line
+                .strip_prefix("visited ")
+                .and_then(|s| s.split_once(' '))
+                .and_then(|(id, n)| Some((id.to_string(), n.parse::<u64>().ok()?)))
+            {
+                visited.insert(id, n);
+            }
             if let Some(seq) = line
                 .strip_prefix("ack ")
                 .and_then(|s| s.parse::<u64>().ok())
@@ -220,11 +230,21 @@ fn every_acknowledged_event_survives_kill_9() {
             "round {round}: acknowledged seq {max_acked} lost (log ends at {last})"
         );
         projections_equal_replay(&store);
+        for (id, n) in &visited {
+            let share = ShareId::parse(id).unwrap();
+            let count = store.shares().get(&share).unwrap().visit_count;
+            // Each share is visited by one thread only: at most one visit was in flight.
+            assert!(
+                count == *n || count == n + 1,
+                "round {round}: {n} visits to {id} acknowledged, {count} in the log"
+            );
+        }
         acked_total += acked.len();
+        visits_total += visited.values().sum::<u64>();
     }
     assert!(
-        acked_total > 100,
-        "too few acknowledged events to mean anything: {acked_total}"
+        acked_total > 100 && visits_total > 100,
+        "too few acknowledged events to mean anything: {acked_total} acks, {visits_total} visits"
     );
 }
 

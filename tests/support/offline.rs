@@ -4,10 +4,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use super::commands::{create, visit, POLICY};
+use sharelog::domain::Command;
 use sharelog::store::{Store, StoreError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command as Process, Output};
 use std::time::Duration;
 
 /// A config file naming `dir`, so every command runs with `--config` as an operator would.
@@ -24,7 +25,7 @@ pub fn config_for(dir: &Path) -> PathBuf {
 
 /// Runs the real binary with `--config` and `args`.
 pub fn sharelog(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharelog"))
+    Process::new(env!("CARGO_BIN_EXE_sharelog"))
         .arg("--config")
         .arg(config)
         .args(args)
@@ -35,7 +36,7 @@ pub fn sharelog(config: &Path, args: &[&str]) -> Output {
 
 /// Runs `scripts/verify_audit.py`, the verifier written from docs/audit.md alone.
 pub fn verify_py(args: &[&str]) -> Output {
-    Command::new("python3")
+    Process::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/scripts/verify_audit.py"
@@ -62,8 +63,9 @@ pub fn wait_until_released(dir: &Path) {
 }
 
 /// The body of a crash test's child process: opens the store in `SHARELOG_CHILD_DIR`
-/// and appends from `threads` threads, printing `ack <seq>` for every acknowledged
-/// event, until it is killed. With `SHARELOG_CHILD_MODE=open-only` it only opens.
+/// and appends from `threads` threads until it is killed: even threads through
+/// `execute_blocking`, printing `ack <seq>` for every acknowledged event; odd ones
+/// through `Store::visit`, printing `visited <share> <n>` after the n-th acknowledged visit. With `SHARELOG_CHILD_MODE=open-only` it only opens.
 /// Does nothing when the variable is absent (the entry point is an ignored test).
 pub fn appender_child(threads: u128) {
     let Ok(dir) = std::env::var("SHARELOG_CHILD_DIR") else {
@@ -88,6 +90,24 @@ pub fn appender_child(threads: u128) {
                     .unwrap()
                     .share
                     .id;
+                if t % 2 == 1 {
+                    // Half the threads visit as the public page does: `Store::visit`, which
+                    // acknowledges without a seq, so they print the visits acknowledged so far.
+                    let Ok(rt) = actix_rt::Runtime::new() else {
+                        return;
+                    };
+                    let mut n = 0u64;
+                    while let Command::Visit(v) = visit(&id) {
+                        if rt.block_on(store.visit(v)).is_err() {
+                            break;
+                        }
+                        n += 1;
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "visited {id} {n}");
+                        let _ = out.flush();
+                    }
+                    return;
+                }
                 while let Ok(o) = store.execute_blocking(visit(&id), None) {
                     let mut out = std::io::stdout().lock();
                     for seq in o.seqs {
