@@ -197,7 +197,7 @@ fn every_acknowledged_event_survives_kill_9() {
         let mut visited: std::collections::HashMap<String, u64> = Default::default();
         let mut lines = BufReader::new(stdout).lines();
         let mut started: Option<Instant> = None;
-        while let Some(Ok(line)) = lines.next() {
+        let mut record = |line: &str, acked: &mut Vec<u64>| {
             if let Some((id, n)) = line
                 .strip_prefix("visited ")
                 .and_then(|s| s.split_once(' '))
@@ -210,14 +210,23 @@ fn every_acknowledged_event_survives_kill_9() {
                 .and_then(|s| s.parse::<u64>().ok())
             {
                 acked.push(seq);
-                let t0 = *started.get_or_insert_with(Instant::now);
-                if t0.elapsed() >= deadline {
-                    break;
-                }
+            }
+        };
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            record(&line, &mut acked);
+            if !acked.is_empty() && started.get_or_insert_with(Instant::now).elapsed() >= deadline {
+                break;
             }
         }
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         child.wait().unwrap();
+        // The child is dead, but what it printed before dying may still be in the pipe:
+        // every acknowledgement it printed counts, so read them all (to EOF).
+        for line in lines {
+            let Ok(line) = line else { break };
+            record(&line, &mut acked);
+        }
         assert!(
             !acked.is_empty(),
             "round {round}: the child acknowledged nothing"
