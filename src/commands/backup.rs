@@ -74,13 +74,18 @@ pub fn run(args: BackupArgs) -> Result<(), CommandError> {
         }
         Ok(())
     })?;
-    println!(
-        "backed up {} new events to {} (seq {} to {})",
-        file.last_seq() - first,
-        args.to.display(),
-        first + 1,
-        file.last_seq()
-    );
+    match file.last_seq() - first {
+        0 => println!(
+            "backed up 0 new events: {} is up to date at seq {first}",
+            args.to.display()
+        ),
+        n => println!(
+            "backed up {n} new events to {} (seq {} to {})",
+            args.to.display(),
+            first + 1,
+            file.last_seq()
+        ),
+    }
     Ok(())
 }
 
