@@ -2,8 +2,8 @@
 //! route patterns, methods, formats and outcomes: never ids or addresses.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::LazyLock;
 
@@ -17,6 +17,9 @@ pub struct Metrics {
     pub commit_batch_size: Histogram,
     pub commit_seconds: Histogram,
     pub upstream_requests: IntCounterVec,
+    pub audit_followers: IntGauge,
+    pub audit_catch_ups: IntCounter,
+    pub store_writable: IntGauge,
     build_info: IntGaugeVec,
 }
 
@@ -79,6 +82,21 @@ impl Metrics {
                 "Requests to the music server's Subsonic API, by call and outcome.",
                 &["call", "outcome"],
             ),
+            audit_followers: IntGauge::new(
+                "sharelog_audit_followers",
+                "Clients following the audit feed (GET /api/audit?follow=true).",
+            )
+            .unwrap_or_else(|e| unreachable!("audit followers: {e}")),
+            audit_catch_ups: IntCounter::new(
+                "sharelog_audit_follower_catch_ups_total",
+                "Times an audit follower fell behind the live tail and read the missed events back from the log.",
+            )
+            .unwrap_or_else(|e| unreachable!("audit catch-ups: {e}")),
+            store_writable: IntGauge::new(
+                "sharelog_store_writable",
+                "1 while the event log accepts writes; 0 after a write or fsync failed (poisoned until restart).",
+            )
+            .unwrap_or_else(|e| unreachable!("store writable: {e}")),
             build_info: IntGaugeVec::new(
                 Opts::new("sharelog_build_info", "Build metadata; always 1."),
                 &["version"],
@@ -97,6 +115,9 @@ impl Metrics {
             Box::new(m.commit_batch_size.clone()),
             Box::new(m.commit_seconds.clone()),
             Box::new(m.upstream_requests.clone()),
+            Box::new(m.audit_followers.clone()),
+            Box::new(m.audit_catch_ups.clone()),
+            Box::new(m.store_writable.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {

@@ -32,9 +32,30 @@ pub struct AuditQuery {
     kind: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    after: Option<String>,
+}
+
+/// A parsed `GET /api/audit` query.
+struct AuditRequest {
+    filter: Filter,
+    /// Only events with a higher seq (0: from the start).
+    after: u64,
 }
 
 impl AuditQuery {
+    fn parse(self) -> Result<AuditRequest, ApiError> {
+        let after = match &self.after {
+            None => 0,
+            Some(s) => s.parse::<u64>().map_err(|_| {
+                ApiError::invalid("after", "must be a seq: a whole number of at least 0")
+            })?,
+        };
+        Ok(AuditRequest {
+            filter: self.into_filter()?,
+            after,
+        })
+    }
+
     fn into_filter(self) -> Result<Filter, ApiError> {
         let time = |field: &str, v: Option<String>| {
             v.map(|s| {
@@ -72,7 +93,8 @@ fn forbidden() -> ApiError {
     )
 }
 
-/// `GET /api/audit?share=&type=&since=&until=`: `application/x-ndjson`, oldest first.
+/// `GET /api/audit?share=&type=&since=&until=&after=`: `application/x-ndjson`, oldest first,
+/// every durable event with a seq above `after` that the filters select.
 pub async fn audit(
     state: web::Data<AppState>,
     Principal(actor): Principal,
@@ -82,15 +104,17 @@ pub async fn audit(
         return Err(forbidden());
     }
     // Parsed here, not by the extractor, so a bad query string gets the JSON error shape.
-    let filter = web::Query::<AuditQuery>::from_query(req.query_string())
+    let AuditRequest { filter, after } = web::Query::<AuditQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "malformed query string (a repeated key?)"))?
         .into_inner()
-        .into_filter()?;
+        .parse()?;
+    // Up to what is on disk now: a backup never holds an event a crash could take back.
+    let until = state.store.durable_seq();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
     let store = state.store.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 1024);
-        for ev in store.audit(filter) {
+        for ev in store.audit_range(filter, after, until) {
             match ev {
                 Ok(ev) => {
                     chunk.extend_from_slice(&ev.line);

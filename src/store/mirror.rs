@@ -148,7 +148,7 @@ pub fn remove_marker(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// The position of the last `\n` before byte `before`, reading backwards in chunks.
-fn prev_newline(file: &mut File, before: u64) -> std::io::Result<Option<u64>> {
+pub fn prev_newline(file: &mut File, before: u64) -> std::io::Result<Option<u64>> {
     let mut end = before;
     let mut buf = Vec::new();
     while end > 0 {

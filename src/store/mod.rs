@@ -7,6 +7,7 @@ mod committer;
 mod envelope;
 mod error;
 mod fold;
+mod import;
 pub mod keys;
 pub mod mirror;
 mod offline;
@@ -14,15 +15,18 @@ mod open;
 pub mod raw;
 mod read;
 mod rows;
+mod subscribe;
 mod syncer;
 
 pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
+pub use import::Importer;
 pub use offline::Log;
 pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
+pub use subscribe::{Durable, Subscription, TooManyFollowers};
 
 use crate::domain::{Command, Policy};
 use crate::projection::Shares;
@@ -70,6 +74,8 @@ struct Inner {
     /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
     thread: Mutex<Option<JoinHandle<syncer::CleanStop>>>,
     poisoned: Arc<AtomicBool>,
+    /// The durable tail, for followers of the audit feed.
+    feed: Arc<subscribe::Feed>,
 }
 
 impl Store {
@@ -79,7 +85,7 @@ impl Store {
         let shares = Arc::new(RwLock::new(shares));
         let poisoned = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel(4096);
-        let thread = committer::spawn(committer::Committer::new(
+        let stages = committer::Committer::new(
             db.clone(),
             dir,
             shares.clone(),
@@ -87,7 +93,9 @@ impl Store {
             checkpoint,
             poisoned.clone(),
             rx,
-        )?)?;
+        )?;
+        let feed = stages.1.feed.clone();
+        let thread = committer::spawn(stages)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -96,6 +104,7 @@ impl Store {
                 tx: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
                 poisoned,
+                feed,
             }),
         })
     }
