@@ -5,7 +5,7 @@
 use super::cache::Tracks;
 use super::{admit, downloads_allowed, flatten, live_share, track_lists, visit, zip};
 use crate::api::view::time;
-use crate::domain::{Format, Share, Track};
+use crate::domain::{Format, Share, Track, VisitKind};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::upstream::Upstream;
@@ -73,9 +73,10 @@ pub async fn get(
         &req,
         share.id.clone(),
         ip,
-        want.format,
+        want.format.into(),
         want.download,
         want.player.as_deref(),
+        VisitKind::Visit,
     )
     .await?;
     match body {
