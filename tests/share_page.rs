@@ -354,3 +354,86 @@ fn a_share_without_art_shows_a_stand_in_picture() {
     assert_eq!(r.header("Content-Type"), Some("image/svg+xml"));
     assert!(r.text().starts_with("<svg"));
 }
+
+fn counts(app: &TestApp, id: &str) -> (u64, u64) {
+    let v = app
+        .req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+        .json();
+    (
+        v["visitCount"].as_u64().unwrap(),
+        v["previewCount"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn preview_bots_and_prefetches_get_the_page_as_a_preview_not_a_visit() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(
+        &app,
+        json!({"description": "for you", "albums": [up.album("Alpha").id]}),
+    );
+    let path = format!("/share/{id}");
+    let person = page(&app, &path).text();
+
+    // Slack asks with */*: it still gets the page, whose tags it reads.
+    let slack = app.raw(
+        "GET",
+        &path,
+        &[
+            ("Accept", "*/*"),
+            (
+                "User-Agent",
+                "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            ),
+        ],
+        None,
+    );
+    let prefetch = app.raw(
+        "GET",
+        &path,
+        &[
+            ("Accept", BROWSER),
+            ("User-Agent", CHROME_UA),
+            ("Sec-Purpose", "prefetch"),
+        ],
+        None,
+    );
+
+    assert_eq!(slack.status(), 200);
+    assert_eq!(slack.text(), person, "the same page");
+    assert_eq!(prefetch.text(), person);
+    assert_eq!(counts(&app, &id), (1, 2));
+    let og = |name: &str| attr(&person, &format!("property=\"og:{name}\""), "content").to_string();
+    assert_eq!(og("title"), "for you");
+    assert_eq!(og("url"), format!("{PUBLIC_URL}/share/{id}"));
+    assert_eq!(og("image"), format!("{PUBLIC_URL}/share/{id}/cover"));
+    assert!(
+        og("description").starts_with("3 tracks · 0:07"),
+        "{}",
+        og("description")
+    );
+}
+
+#[test]
+fn configured_preview_agents_replace_the_defaults() {
+    let up = upstream::shared();
+    let app = spawn_app(|s| s.public_access.preview_agents = vec!["OurUnfurler".into()]);
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+    let path = format!("/share/{id}");
+
+    app.raw(
+        "GET",
+        &path,
+        &[("Accept", BROWSER), ("User-Agent", "ourunfurler/2")],
+        None,
+    );
+    app.raw(
+        "GET",
+        &path,
+        &[("Accept", BROWSER), ("User-Agent", "Slackbot 1.0")],
+        None,
+    );
+
+    assert_eq!(counts(&app, &id), (1, 1));
+}

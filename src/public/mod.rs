@@ -52,7 +52,6 @@ pub struct Public {
     cache: MetaCache,
     pages: rendered::Rendered,
     covers: cover_ids::CoverIds,
-    #[allow(dead_code)] // read by the page once previews are recorded apart from visits
     previews: preview::PreviewAgents,
 }
 
@@ -240,6 +239,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count: 0,
+            preview_count: 0,
             last_visited_at: None,
             version: 1,
             deleted: false,
