@@ -4,16 +4,31 @@
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
-//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
+//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
+//! - `negotiate`: whether a request prefers the HTML page (`Accept`)
+//! - `page_html`: the page and its error pages, rendered from templates/
+//! - `page_headers`: the page's CSP, framing, caching and robots headers
+//! - `assets`: the page's CSS, JS and icon under content-hashed names
+//! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
+//! - `oembed`: `/share/oembed?url=` for our own share pages
+//! - `preview`: link-preview bots and prefetches, told apart from people
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
 
 mod access;
+mod assets;
 mod cache;
 pub mod client_ip;
+mod cover;
+mod cover_ids;
+mod negotiate;
+mod oembed;
 mod page;
+mod page_headers;
+mod page_html;
+mod preview;
 mod proxy;
 mod rendered;
 mod visit;
@@ -38,6 +53,8 @@ pub struct Public {
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
     pages: rendered::Rendered,
+    covers: cover_ids::CoverIds,
+    previews: preview::PreviewAgents,
 }
 
 impl Public {
@@ -48,6 +65,8 @@ impl Public {
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
+            covers: cover_ids::CoverIds::default(),
+            previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })
     }
 }
@@ -58,10 +77,27 @@ impl Public {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/share")
+            // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
+            .service(
+                web::resource("/_assets/{name}")
+                    .route(web::get().to(assets::get))
+                    .route(web::head().to(assets::get)),
+            )
+            .service(web::resource("/oembed").route(web::get().to(oembed::get)))
             .service(
                 web::resource("/{id}")
                     .route(web::get().to(page::get))
                     .route(web::head().to(page::head)),
+            )
+            .service(
+                web::resource("/{id}/cover")
+                    .route(web::get().to(cover::first))
+                    .route(web::head().to(cover::first)),
+            )
+            .service(
+                web::resource("/{id}/cover/{cover}")
+                    .route(web::get().to(cover::by_id))
+                    .route(web::head().to(cover::by_id)),
             )
             .service(
                 web::resource("/{id}/stream/{track}")
