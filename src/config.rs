@@ -84,12 +84,47 @@ impl fmt::Debug for Auth {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PublicAccess {
     pub allow: Vec<Cidr>,
     pub deny: Vec<Cidr>,
     pub rate_limit: RateLimit,
+    /// User-Agent substrings (case-insensitive) of link-preview bots: their page loads are
+    /// previews, not visits. Replaces the default list when set.
+    pub preview_agents: Vec<String>,
+}
+
+/// Link unfurlers and crawlers of the common chat apps, social sites and search engines.
+pub const DEFAULT_PREVIEW_AGENTS: [&str; 17] = [
+    "Slackbot",
+    "Discordbot",
+    "TelegramBot",
+    "WhatsApp",
+    "facebookexternalhit",
+    "Twitterbot",
+    "LinkedInBot",
+    "SkypeUriPreview",
+    "Mastodon",
+    "redditbot",
+    "Iframely",
+    "Embedly",
+    "Googlebot",
+    "Bingbot",
+    "Applebot",
+    "SignalBot",
+    "vkShare",
+];
+
+impl Default for PublicAccess {
+    fn default() -> Self {
+        PublicAccess {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            rate_limit: RateLimit::default(),
+            preview_agents: DEFAULT_PREVIEW_AGENTS.map(String::from).to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -282,6 +317,17 @@ impl Settings {
         if rl.per_minute > 0 && rl.burst == 0 {
             return Err(ConfigError(
                 "publicAccess.rateLimit.burst: must be at least 1 when perMinute is set".into(),
+            ));
+        }
+        if self
+            .public_access
+            .preview_agents
+            .iter()
+            .any(|a| a.trim().is_empty())
+        {
+            return Err(ConfigError(
+                "publicAccess.previewAgents: an entry is empty (it would match every client)"
+                    .into(),
             ));
         }
         Ok(())

@@ -82,3 +82,25 @@ fn the_navidrome_url_comes_from_env_and_is_validated() {
         .navidrome_url
         .is_empty());
 }
+
+#[test]
+fn preview_agents_default_to_the_common_unfurlers_and_can_be_replaced() {
+    let s = Settings::load(None, no_env).unwrap();
+    for bot in ["Slackbot", "Discordbot", "facebookexternalhit", "Googlebot"] {
+        assert!(
+            s.public_access.preview_agents.iter().any(|a| a == bot),
+            "{bot}"
+        );
+    }
+    let s = Settings::from_yaml("publicAccess:\n  previewAgents: [MyBot]\n").unwrap();
+    assert_eq!(s.public_access.preview_agents, vec!["MyBot".to_string()]);
+}
+
+#[test]
+fn an_empty_preview_agent_is_refused_because_it_would_match_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(&path, "publicAccess:\n  previewAgents: [\"\"]\n").unwrap();
+    let err = Settings::load(Some(&path), no_env).unwrap_err();
+    assert!(err.0.contains("publicAccess.previewAgents"), "{err}");
+}

@@ -85,6 +85,7 @@ mod tests {
                 per_minute: 0,
                 burst: 0,
             },
+            ..PublicAccess::default()
         });
         assert!(a.check(ip("10.1.1.1")).is_ok());
         assert_eq!(a.check(ip("10.9.1.1")).unwrap_err().status, 403);

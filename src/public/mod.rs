@@ -4,16 +4,26 @@
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
-//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
+//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
+//! - `negotiate`: whether a request prefers the HTML page (`Accept`)
+//! - `page_html`: the page and its error pages, rendered from templates/
+//! - `page_headers`: the page's CSP, framing, caching and robots headers
+//! - `assets`: the page's CSS, JS and icon under content-hashed names
+//! - `preview`: link-preview bots and prefetches, told apart from people
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
 
 mod access;
+mod assets;
 mod cache;
 pub mod client_ip;
+mod negotiate;
 mod page;
+mod page_headers;
+mod page_html;
+mod preview;
 mod proxy;
 mod rendered;
 mod visit;
@@ -38,6 +48,8 @@ pub struct Public {
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
     pages: rendered::Rendered,
+    #[allow(dead_code)] // read by the page once previews are recorded apart from visits
+    previews: preview::PreviewAgents,
 }
 
 impl Public {
@@ -48,6 +60,7 @@ impl Public {
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
+            previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })
     }
 }
@@ -58,6 +71,12 @@ impl Public {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/share")
+            // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
+            .service(
+                web::resource("/_assets/{name}")
+                    .route(web::get().to(assets::get))
+                    .route(web::head().to(assets::get)),
+            )
             .service(
                 web::resource("/{id}")
                     .route(web::get().to(page::get))

@@ -1,0 +1,279 @@
+//! The share page for people (`GET /share/{id}` negotiated to HTML), its assets, covers,
+//! embed player and oEmbed, over real HTTP against a real supysonic upstream.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+const BROWSER: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+const CHROME_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+
+fn share_of(app: &TestApp, body: Value) -> String {
+    app.create(&alice(), body)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn page(app: &TestApp, path: &str) -> Resp {
+    app.raw(
+        "GET",
+        path,
+        &[("Accept", BROWSER), ("User-Agent", CHROME_UA)],
+        None,
+    )
+}
+
+fn visits(app: &TestApp, id: &str) -> u64 {
+    let r = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    r.json()["visitCount"].as_u64().unwrap()
+}
+
+/// The value of `attr` in the first tag that contains `marker`.
+fn attr<'a>(html: &'a str, marker: &str, attr: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in page"));
+    let tag_start = html[..=at].rfind('<').unwrap();
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>').unwrap()];
+    let key = format!(" {attr}=\"");
+    let v = tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("{attr} not in {tag}"));
+    let rest = &tag[v + key.len()..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+#[test]
+fn a_browser_gets_the_page_and_curl_keeps_the_json() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let album = up.album("Alpha");
+    let id = share_of(
+        &app,
+        json!({"description": "for you", "albums": [album.id]}),
+    );
+
+    let browser = page(&app, &format!("/share/{id}"));
+    let curl = app.raw("GET", &format!("/share/{id}"), &[("Accept", "*/*")], None);
+    let forced = app.raw("GET", &format!("/share/{id}?format=html"), &[], None);
+
+    assert_eq!(browser.status(), 200);
+    assert_eq!(
+        browser.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(browser.text().starts_with("<!doctype html>"));
+    assert_eq!(curl.status(), 200);
+    assert!(curl
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("application/json"));
+    assert_eq!(curl.json()["id"], id.as_str());
+    assert!(forced.text().starts_with("<!doctype html>"));
+    for r in [&browser, &curl, &forced] {
+        assert_eq!(r.header("Vary"), Some("Accept"));
+    }
+    let bad = app.raw("GET", &format!("/share/{id}?format=pdf"), &[], None);
+    assert_eq!((bad.status(), bad.code()), (400, "invalid-field".into()));
+    assert_eq!(bad.header("Vary"), Some("Accept"));
+}
+
+#[test]
+fn the_page_keeps_the_dom_the_player_and_browser_tests_rely_on() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let album = up.album("Alpha");
+    let id = share_of(
+        &app,
+        json!({"description": "for you", "albums": [album.id], "downloadable": true, "expiresIn": 86_400}),
+    );
+
+    let html = page(&app, &format!("/share/{id}")).text();
+
+    assert!(html.contains("<main>"));
+    assert!(html.contains("<h1 id=\"title\">for you</h1>"), "{html}");
+    assert!(html.contains("<audio id=\"player\" controls preload=\"none\""));
+    for control in [
+        "id=\"prev\"",
+        "id=\"play\"",
+        "id=\"next\"",
+        "id=\"seek\"",
+        "id=\"now-playing\"",
+    ] {
+        assert!(html.contains(control), "{control}");
+    }
+    assert!(html.contains("<ol id=\"tracks\">"));
+    assert_eq!(
+        html.matches("<li class=\"track\"").count(),
+        album.songs.len()
+    );
+    for song in &album.songs {
+        let stream = format!("/share/{id}/stream/{}", song.id);
+        let row = format!("data-track-id=\"{}\"", song.id);
+        assert_eq!(attr(&html, &row, "data-stream"), stream);
+        assert!(html.contains(&format!("<a class=\"play-link\" href=\"{stream}\">")));
+        assert!(html.contains(&format!("<span class=\"t-title\">{}</span>", song.title)));
+        assert!(html.contains(&format!("href=\"/share/{id}/download/{}\"", song.id)));
+    }
+    assert_eq!(
+        attr(&html, "id=\"zip\"", "href"),
+        format!("/share/{id}?download=true")
+    );
+    assert_eq!(
+        attr(&html, "id=\"m3u\"", "href"),
+        format!("/share/{id}?format=m3u")
+    );
+    let total: u32 = album.songs.iter().map(|s| s.duration).sum();
+    assert!(html.contains(&format!("<span id=\"total\">0:{total:02}</span>")));
+    assert!(html.contains("<span id=\"expires\">"));
+    assert_eq!(
+        attr(&html, "id=\"cover\"", "src"),
+        format!("/share/{id}/cover")
+    );
+    assert!(html.contains("Shared by <span id=\"owner\">alice</span>"));
+}
+
+#[test]
+fn downloads_and_expiry_are_shown_only_when_they_apply() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(
+        &app,
+        json!({"albums": [up.album("Alpha").id], "downloadable": false}),
+    );
+
+    let html = page(&app, &format!("/share/{id}")).text();
+
+    assert!(!html.contains("id=\"zip\"") && !html.contains("class=\"download\""));
+    assert!(!html.contains("id=\"expires\""));
+    assert!(
+        html.contains("<h1 id=\"title\">Alpha</h1>"),
+        "no description: the contents"
+    );
+}
+
+#[test]
+fn the_page_headers_lock_it_to_our_origin() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+
+    let r = page(&app, &format!("/share/{id}"));
+
+    let csp = r.header("Content-Security-Policy").unwrap();
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(r.header("X-Robots-Tag"), Some("noindex"));
+    assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"));
+    assert_eq!(r.header("Cache-Control"), Some("no-store"));
+    let html = r.text();
+    assert!(!html.contains("<script>") && !html.contains("<style") && !html.contains(" style="));
+    assert!(
+        !html.contains(" on") || !html.contains(" onclick="),
+        "no inline handlers"
+    );
+}
+
+#[test]
+fn a_script_in_the_description_is_text() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let evil = "</script><script>alert(1)</script>";
+    let id = share_of(
+        &app,
+        json!({"description": evil, "albums": [up.album("Alpha").id]}),
+    );
+
+    let html = page(&app, &format!("/share/{id}")).text();
+
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;"));
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only our own script tag"
+    );
+}
+
+#[test]
+fn assets_are_served_under_hashed_names_and_cached_forever() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+    let html = page(&app, &format!("/share/{id}")).text();
+    let css = attr(&html, "rel=\"stylesheet\"", "href").to_string();
+    let js = attr(&html, "<script src", "src").to_string();
+    assert!(
+        css.starts_with("/share/_assets/share.") && css.ends_with(".css"),
+        "{css}"
+    );
+
+    let mut wire = html.len();
+    for (path, kind) in [(&css, "text/css"), (&js, "text/javascript")] {
+        let r = app.raw("GET", path, &[], None);
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(r.header("Content-Type").unwrap().starts_with(kind));
+        assert_eq!(
+            r.header("Cache-Control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        wire += r.0.body.len();
+    }
+    assert!(wire < 50 * 1024, "page + CSS + JS is {wire} bytes");
+    let stale = app.raw("GET", "/share/_assets/share.0000000000.css", &[], None);
+    assert_eq!((stale.status(), stale.code()), (404, "not-found".into()));
+}
+
+#[test]
+fn a_browser_asking_for_a_missing_or_expired_share_gets_a_short_page() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(
+        &app,
+        json!({"albums": [up.album("Alpha").id], "expiresIn": 1}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+
+    let missing = page(&app, "/share/nosuchshare");
+    let gone = page(&app, &format!("/share/{id}"));
+    let curl_gone = app.raw("GET", &format!("/share/{id}"), &[("Accept", "*/*")], None);
+
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(missing.text().contains("Share not found"));
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().contains("expired"));
+    assert!(gone.header("Content-Security-Policy").is_some());
+    assert_eq!(gone.header("Vary"), Some("Accept"));
+    assert_eq!(
+        (curl_gone.status(), curl_gone.code()),
+        (410, "share-expired".into())
+    );
+}
+
+#[test]
+fn each_page_load_is_one_visit_and_head_is_none() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+
+    for _ in 0..3 {
+        assert_eq!(page(&app, &format!("/share/{id}")).status(), 200);
+    }
+    let head = app.raw(
+        "HEAD",
+        &format!("/share/{id}"),
+        &[("Accept", BROWSER)],
+        None,
+    );
+
+    assert_eq!(head.status(), 200);
+    assert_eq!(visits(&app, &id), 3);
+}
