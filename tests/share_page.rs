@@ -4,6 +4,7 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::upstream::http_get;
 use support::*;
 
 const BROWSER: &str =
@@ -276,4 +277,80 @@ fn each_page_load_is_one_visit_and_head_is_none() {
 
     assert_eq!(head.status(), 200);
     assert_eq!(visits(&app, &id), 3);
+}
+
+fn cover_of(up: &TestUpstream, album: &str) -> String {
+    let a = up.api("getAlbum", &[("id", &up.album(album).id)]);
+    a["album"]["coverArt"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_cover_is_the_music_servers_art_and_cacheable_and_not_a_visit() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+    let cover = cover_of(up, "Alpha");
+    let (status, original) =
+        http_get(&up.rest_url("getCoverArt", &[("id", &cover), ("size", "64")]));
+    assert_eq!(status, 200);
+
+    let first = app.raw("GET", &format!("/share/{id}/cover?size=64"), &[], None);
+    let named = app.raw(
+        "GET",
+        &format!("/share/{id}/cover/{cover}?size=64"),
+        &[],
+        None,
+    );
+
+    for r in [&first, &named] {
+        assert_eq!(r.status(), 200, "{}", r.text());
+        assert!(r.header("Content-Type").unwrap().starts_with("image/"));
+        assert_eq!(r.header("Cache-Control"), Some("public, max-age=86400"));
+        assert_eq!(r.0.body, original, "the music server's bytes, unchanged");
+    }
+    assert_eq!(visits(&app, &id), 0, "covers are not visits");
+    let default = app.raw("GET", &format!("/share/{id}/cover"), &[], None);
+    assert_eq!(default.status(), 200);
+    assert!(default.0.body.starts_with(&[0xFF, 0xD8]), "a JPEG");
+}
+
+#[test]
+fn a_cover_outside_the_share_is_not_found_even_if_the_music_server_has_it() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let beta = share_of(&app, json!({"albums": [up.album("Beta").id]}));
+    let alpha_cover = cover_of(up, "Alpha");
+
+    let foreign = app.raw(
+        "GET",
+        &format!("/share/{beta}/cover/{alpha_cover}"),
+        &[],
+        None,
+    );
+    let unknown = app.raw("GET", "/share/nosuchshare/cover", &[], None);
+    let bad_size = app.raw("GET", &format!("/share/{beta}/cover?size=5000"), &[], None);
+
+    assert_eq!(
+        (foreign.status(), foreign.code()),
+        (404, "not-found".into())
+    );
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        (bad_size.status(), bad_size.code()),
+        (400, "invalid-field".into())
+    );
+    assert_eq!(bad_size.json()["field"], "size");
+}
+
+#[test]
+fn a_share_without_art_shows_a_stand_in_picture() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let beta = share_of(&app, json!({"albums": [up.album("Beta").id]}));
+
+    let r = app.raw("GET", &format!("/share/{beta}/cover"), &[], None);
+
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("Content-Type"), Some("image/svg+xml"));
+    assert!(r.text().starts_with("<svg"));
 }

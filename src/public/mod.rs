@@ -9,6 +9,7 @@
 //! - `page_html`: the page and its error pages, rendered from templates/
 //! - `page_headers`: the page's CSP, framing, caching and robots headers
 //! - `assets`: the page's CSS, JS and icon under content-hashed names
+//! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
 //! - `preview`: link-preview bots and prefetches, told apart from people
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
@@ -19,6 +20,8 @@ mod access;
 mod assets;
 mod cache;
 pub mod client_ip;
+mod cover;
+mod cover_ids;
 mod negotiate;
 mod page;
 mod page_headers;
@@ -48,6 +51,7 @@ pub struct Public {
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
     pages: rendered::Rendered,
+    covers: cover_ids::CoverIds,
     #[allow(dead_code)] // read by the page once previews are recorded apart from visits
     previews: preview::PreviewAgents,
 }
@@ -60,6 +64,7 @@ impl Public {
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
+            covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })
     }
@@ -81,6 +86,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/{id}")
                     .route(web::get().to(page::get))
                     .route(web::head().to(page::head)),
+            )
+            .service(
+                web::resource("/{id}/cover")
+                    .route(web::get().to(cover::first))
+                    .route(web::head().to(cover::first)),
+            )
+            .service(
+                web::resource("/{id}/cover/{cover}")
+                    .route(web::get().to(cover::by_id))
+                    .route(web::head().to(cover::by_id)),
             )
             .service(
                 web::resource("/{id}/stream/{track}")

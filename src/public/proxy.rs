@@ -81,7 +81,8 @@ async fn requested(
     Ok((share, track))
 }
 
-async fn relay(
+/// Passes one upstream call through to the visitor (also used for cover art).
+pub(super) async fn relay(
     req: &HttpRequest,
     up: &Upstream,
     method: &str,
