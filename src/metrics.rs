@@ -1,6 +1,7 @@
 //! Every metric, declared once with its help text (CONTRACT §8). Labels carry
 //! route patterns, methods, formats and outcomes: never ids or addresses.
 
+use crate::domain::{VisitFormat, VisitKind};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -12,6 +13,7 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub share_visits: IntCounterVec,
+    pub share_previews: IntCounterVec,
     pub shares: IntGauge,
     pub events_appended: IntCounterVec,
     pub commit_batch_size: Histogram,
@@ -57,6 +59,11 @@ impl Metrics {
                 "Visits to public share links that were recorded, by format.",
                 &["format"],
             ),
+            share_previews: counter(
+                "sharelog_share_previews_total",
+                "Opens of public share links by link-preview bots and prefetches that were recorded (not visits), by format.",
+                &["format"],
+            ),
             shares: IntGauge::new("sharelog_shares", "Live (not deleted) shares.")
                 .unwrap_or_else(|e| unreachable!("shares: {e}")),
             events_appended: counter(
@@ -92,6 +99,7 @@ impl Metrics {
             Box::new(m.http_requests.clone()),
             Box::new(m.http_duration.clone()),
             Box::new(m.share_visits.clone()),
+            Box::new(m.share_previews.clone()),
             Box::new(m.shares.clone()),
             Box::new(m.events_appended.clone()),
             Box::new(m.commit_batch_size.clone()),
@@ -105,6 +113,22 @@ impl Metrics {
             }
         }
         m
+    }
+
+    /// Adds a batch's durable visits and previews, by kind and format.
+    pub fn count_opens(&self, opens: &crate::store::OpenTally) {
+        for kind in VisitKind::ALL {
+            let counter = match kind {
+                VisitKind::Visit => &self.share_visits,
+                VisitKind::Preview => &self.share_previews,
+            };
+            for format in VisitFormat::ALL {
+                let n = opens[kind.index()][format.index()];
+                if n > 0 {
+                    counter.with_label_values(&[format.as_str()]).inc_by(n);
+                }
+            }
+        }
     }
 
     /// The text exposition of every metric.

@@ -354,3 +354,194 @@ fn a_share_without_art_shows_a_stand_in_picture() {
     assert_eq!(r.header("Content-Type"), Some("image/svg+xml"));
     assert!(r.text().starts_with("<svg"));
 }
+
+fn counts(app: &TestApp, id: &str) -> (u64, u64) {
+    let v = app
+        .req("GET", &format!("/api/share/{id}"), Some(&alice()), None)
+        .json();
+    (
+        v["visitCount"].as_u64().unwrap(),
+        v["previewCount"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn preview_bots_and_prefetches_get_the_page_as_a_preview_not_a_visit() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(
+        &app,
+        json!({"description": "for you", "albums": [up.album("Alpha").id]}),
+    );
+    let path = format!("/share/{id}");
+    let person = page(&app, &path).text();
+
+    // Slack asks with */*: it still gets the page, whose tags it reads.
+    let slack = app.raw(
+        "GET",
+        &path,
+        &[
+            ("Accept", "*/*"),
+            (
+                "User-Agent",
+                "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            ),
+        ],
+        None,
+    );
+    let prefetch = app.raw(
+        "GET",
+        &path,
+        &[
+            ("Accept", BROWSER),
+            ("User-Agent", CHROME_UA),
+            ("Sec-Purpose", "prefetch"),
+        ],
+        None,
+    );
+
+    assert_eq!(slack.status(), 200);
+    assert_eq!(slack.text(), person, "the same page");
+    assert_eq!(prefetch.text(), person);
+    assert_eq!(counts(&app, &id), (1, 2));
+    let og = |name: &str| attr(&person, &format!("property=\"og:{name}\""), "content").to_string();
+    assert_eq!(og("title"), "for you");
+    assert_eq!(og("url"), format!("{PUBLIC_URL}/share/{id}"));
+    assert_eq!(og("image"), format!("{PUBLIC_URL}/share/{id}/cover"));
+    assert!(
+        og("description").starts_with("3 tracks · 0:07"),
+        "{}",
+        og("description")
+    );
+}
+
+#[test]
+fn configured_preview_agents_replace_the_defaults() {
+    let up = upstream::shared();
+    let app = spawn_app(|s| s.public_access.preview_agents = vec!["OurUnfurler".into()]);
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+    let path = format!("/share/{id}");
+
+    app.raw(
+        "GET",
+        &path,
+        &[("Accept", BROWSER), ("User-Agent", "ourunfurler/2")],
+        None,
+    );
+    app.raw(
+        "GET",
+        &path,
+        &[("Accept", BROWSER), ("User-Agent", "Slackbot 1.0")],
+        None,
+    );
+
+    assert_eq!(counts(&app, &id), (1, 1));
+}
+
+#[test]
+fn only_the_embed_player_may_be_framed() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+
+    let full = page(&app, &format!("/share/{id}"));
+    let embed = app.raw("GET", &format!("/share/{id}?embed=true"), &[], None);
+
+    assert_eq!(full.header("X-Frame-Options"), Some("DENY"));
+    assert_eq!(embed.status(), 200);
+    assert!(embed.text().contains("<body class=\"embed\">"));
+    assert!(embed.text().contains("<audio id=\"player\""));
+    let csp = embed.header("Content-Security-Policy").unwrap();
+    assert!(csp.ends_with("frame-ancestors *"), "{csp}");
+    assert_eq!(embed.header("X-Frame-Options"), None);
+    assert_eq!(counts(&app, &id), (2, 0), "both are visits");
+    let bad = app.raw("GET", &format!("/share/{id}?embed=yes"), &[], None);
+    assert_eq!(bad.status(), 400);
+}
+
+#[test]
+fn oembed_describes_our_share_pages_and_nothing_else() {
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let id = share_of(
+        &app,
+        json!({"description": "Mix \"1\" <b>", "albums": [up.album("Alpha").id]}),
+    );
+    let page_url = format!("{PUBLIC_URL}/share/{id}");
+    let html = page(&app, &format!("/share/{id}")).text();
+    let advertised = attr(&html, "type=\"application/json+oembed\"", "href").replace("&#38;", "&");
+    let oembed = |url: &str| {
+        app.raw(
+            "GET",
+            &format!("/share/oembed?url={}", upstream::percent_encode(url)),
+            &[],
+            None,
+        )
+    };
+
+    let r = oembed(&page_url);
+
+    assert_eq!(
+        advertised,
+        format!(
+            "{PUBLIC_URL}/share/oembed?url={}&format=json",
+            upstream::percent_encode(&page_url)
+        )
+    );
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["version"], "1.0");
+    assert_eq!(v["type"], "rich");
+    assert_eq!(v["title"], "Mix \"1\" <b>");
+    assert_eq!(v["author_name"], "alice");
+    assert_eq!(v["thumbnail_url"], format!("{page_url}/cover"));
+    let iframe = v["html"].as_str().unwrap();
+    assert!(
+        iframe.starts_with(&format!("<iframe src=\"{page_url}?embed=true\"")),
+        "{iframe}"
+    );
+    assert!(
+        iframe.contains("title=\"Mix &#34;1&#34; &#60;b&#62;\""),
+        "{iframe}"
+    );
+    assert_eq!(counts(&app, &id), (1, 0), "only the page load was a visit");
+
+    let foreign = oembed(&format!("http://elsewhere.example/share/{id}"));
+    let unknown = oembed(&format!("{PUBLIC_URL}/share/nosuchshare"));
+    let missing = app.raw("GET", "/share/oembed", &[], None);
+    let xml = app.raw(
+        "GET",
+        &format!(
+            "/share/oembed?url={}&format=xml",
+            upstream::percent_encode(&page_url)
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        (foreign.status(), foreign.code()),
+        (404, "not-found".into())
+    );
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        (missing.status(), missing.json()["field"].clone()),
+        (400, json!("url"))
+    );
+    assert_eq!(xml.status(), 501);
+    let small = app.raw(
+        "GET",
+        &format!(
+            "/share/oembed?url={}&maxwidth=320&maxheight=300",
+            upstream::percent_encode(&page_url)
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        (
+            small.json()["width"].clone(),
+            small.json()["height"].clone()
+        ),
+        (json!(320), json!(300))
+    );
+}

@@ -3,7 +3,7 @@
 //! one share's events. Sled is read on a blocking thread, never on the runtime.
 
 use super::principal::Principal;
-use crate::domain::ShareId;
+use crate::domain::{Event, ShareId};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::{Filter, StoreError};
@@ -18,12 +18,6 @@ use time::OffsetDateTime;
 /// Bytes per streamed chunk; with `CHUNKS_IN_FLIGHT` this bounds the memory of one export.
 const CHUNK_BYTES: usize = 64 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 4;
-const TYPES: [&str; 4] = [
-    "ShareCreated",
-    "ShareUpdated",
-    "ShareDeleted",
-    "ShareVisited",
-];
 
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
@@ -48,10 +42,10 @@ impl AuditQuery {
             .map(|s| ShareId::parse(&s).ok_or_else(|| ApiError::invalid("share", "not a share id")))
             .transpose()?;
         if let Some(k) = &self.kind {
-            if !TYPES.contains(&k.as_str()) {
+            if !Event::TYPES.contains(&k.as_str()) {
                 return Err(ApiError::invalid(
                     "type",
-                    format!("must be one of {}", TYPES.join(", ")),
+                    format!("must be one of {}", Event::TYPES.join(", ")),
                 ));
             }
         }

@@ -24,6 +24,7 @@ pub fn share_json(s: &Share, public_url: &str) -> Value {
         "format": s.format.as_str(),
         "maxBitRate": s.max_bit_rate,
         "visitCount": s.visit_count,
+        "previewCount": s.preview_count,
         "lastVisitedAt": time(s.last_visited_at),
         "downloadable": s.downloadable,
         "expiresAt": time(s.expires_at),

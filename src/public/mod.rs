@@ -10,6 +10,7 @@
 //! - `page_headers`: the page's CSP, framing, caching and robots headers
 //! - `assets`: the page's CSS, JS and icon under content-hashed names
 //! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
+//! - `oembed`: `/share/oembed?url=` for our own share pages
 //! - `preview`: link-preview bots and prefetches, told apart from people
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
@@ -23,6 +24,7 @@ pub mod client_ip;
 mod cover;
 mod cover_ids;
 mod negotiate;
+mod oembed;
 mod page;
 mod page_headers;
 mod page_html;
@@ -52,7 +54,6 @@ pub struct Public {
     cache: MetaCache,
     pages: rendered::Rendered,
     covers: cover_ids::CoverIds,
-    #[allow(dead_code)] // read by the page once previews are recorded apart from visits
     previews: preview::PreviewAgents,
 }
 
@@ -82,6 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(assets::get))
                     .route(web::head().to(assets::get)),
             )
+            .service(web::resource("/oembed").route(web::get().to(oembed::get)))
             .service(
                 web::resource("/{id}")
                     .route(web::get().to(page::get))
@@ -240,6 +242,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count: 0,
+            preview_count: 0,
             last_visited_at: None,
             version: 1,
             deleted: false,

@@ -10,7 +10,7 @@ use super::{
     admit, downloads_allowed, flatten, live_share, negotiate, page_html, track_lists, visit, zip,
 };
 use crate::api::view::time;
-use crate::domain::{Format, Share, Track};
+use crate::domain::{Format, Share, Track, VisitFormat, VisitKind};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::upstream::Upstream;
@@ -53,8 +53,9 @@ fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// What the request asks for: `format` and `embed` first, then the `Accept` header.
-fn wanted(req: &HttpRequest) -> Result<Wanted, ApiError> {
+/// What the request asks for: `format` and `embed` first, then the `Accept` header. A
+/// link-preview bot gets the page whatever it accepts: its tags are what the bot reads.
+fn wanted(req: &HttpRequest, state: &AppState) -> Result<Wanted, ApiError> {
     let q = web::Query::<PageQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
         .into_inner();
@@ -69,11 +70,9 @@ fn wanted(req: &HttpRequest) -> Result<Wanted, ApiError> {
                 .into(),
         ),
         _ => {
-            let accept = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok());
-            (embed || negotiate::prefers_html(accept)).then_some(html)
+            let accept = header_str(req, "accept");
+            let bot = state.public.previews.is_bot(header_str(req, "user-agent"));
+            (embed || bot || negotiate::prefers_html(accept)).then_some(html)
         }
     };
     Ok(Wanted {
@@ -92,7 +91,7 @@ pub async fn get(
     let answer = async {
         let ip = admit(&req, &state)?;
         let share = live_share(&state, &path)?;
-        let want = wanted(&req)?;
+        let want = wanted(&req, &state)?;
         if want.download {
             downloads_allowed(&share, &state.settings)?;
         }
@@ -102,18 +101,20 @@ pub async fn get(
             true => None,
             false => Some(body(&state, &share, &lists, want.body(&share))),
         };
+        let kind = want.body(&share);
         visit::record(
             &state,
             &req,
             share.id.clone(),
             ip,
-            share.format,
+            visit_format(kind),
             want.download,
             want.player.as_deref(),
+            visit_kind(&req, &state),
         )
         .await?;
         Ok(match body {
-            Some(body) => respond(want.body(&share), body),
+            Some(body) => respond(kind, body),
             None => zip::response(&share, flatten(&share, &lists), up.clone().into_inner()),
         })
     };
@@ -131,7 +132,7 @@ pub async fn head(
     let answer = async {
         admit(&req, &state)?;
         let share = live_share(&state, &path)?;
-        let want = wanted(&req)?;
+        let want = wanted(&req, &state)?;
         if want.download {
             downloads_allowed(&share, &state.settings)?;
             return Ok(HttpResponse::Ok()
@@ -156,7 +157,7 @@ fn finish(
 ) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
-        Err(e) if matches!(e.status.as_u16(), 404 | 410) && wants_html(req) => {
+        Err(e) if matches!(e.status.as_u16(), 404 | 410) && wants_html(req, state) => {
             let gone = e.status == StatusCode::GONE;
             page_headers::html(
                 e.status,
@@ -171,8 +172,34 @@ fn finish(
     resp
 }
 
-fn wants_html(req: &HttpRequest) -> bool {
-    wanted(req).is_ok_and(|w| w.is_html())
+/// The format a visit records: the page (and its embed) is `html`.
+fn visit_format(kind: Body) -> VisitFormat {
+    match kind {
+        Body::Raw => VisitFormat::Raw,
+        Body::M3u => VisitFormat::M3u,
+        Body::Page | Body::Embed => VisitFormat::Html,
+    }
+}
+
+/// A link-preview bot or a prefetch gets the same answer, recorded as a preview.
+fn visit_kind(req: &HttpRequest, state: &AppState) -> VisitKind {
+    let preview = state.public.previews.is_preview(
+        header_str(req, "user-agent"),
+        header_str(req, "sec-purpose"),
+        header_str(req, "purpose"),
+    );
+    match preview {
+        true => VisitKind::Preview,
+        false => VisitKind::Visit,
+    }
+}
+
+fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn wants_html(req: &HttpRequest, state: &AppState) -> bool {
+    wanted(req, state).is_ok_and(|w| w.is_html())
 }
 
 /// The page body, from the rendered cache or rendered now.

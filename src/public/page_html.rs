@@ -217,6 +217,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count: 0,
+            preview_count: 0,
             last_visited_at: None,
             version: 1,
             deleted: false,

@@ -3,39 +3,40 @@
 //! so their page loads are recorded as previews rather than visits.
 
 /// The configured User-Agent substrings, lower-cased once at startup.
-#[allow(dead_code)] // used by the page once previews are recorded apart from visits
 pub struct PreviewAgents(Vec<String>);
 
-#[allow(dead_code)]
 impl PreviewAgents {
     pub fn new(agents: &[String]) -> Self {
         PreviewAgents(agents.iter().map(|a| a.to_lowercase()).collect())
     }
 
-    /// Whether a request with these headers is a preview: a known bot's User-Agent
-    /// (case-insensitive substring), or a prefetch (`Sec-Purpose` / `Purpose: prefetch`,
-    /// which may carry more tokens, e.g. `prefetch;prerender`).
+    /// Whether a request with these headers is a preview: a known bot's User-Agent, or a
+    /// prefetch (`Sec-Purpose` / `Purpose: prefetch`, which may carry more tokens, e.g.
+    /// `prefetch;prerender`).
     pub fn is_preview(
         &self,
         user_agent: Option<&str>,
         sec_purpose: Option<&str>,
         purpose: Option<&str>,
     ) -> bool {
-        let prefetch = |v: Option<&str>| {
-            v.is_some_and(|v| {
-                v.split([';', ','])
-                    .any(|t| t.trim().eq_ignore_ascii_case("prefetch"))
-            })
-        };
-        if prefetch(sec_purpose) || prefetch(purpose) {
-            return true;
-        }
+        is_prefetch(sec_purpose) || is_prefetch(purpose) || self.is_bot(user_agent)
+    }
+
+    /// Whether the User-Agent contains one of the configured names (case-insensitive).
+    pub fn is_bot(&self, user_agent: Option<&str>) -> bool {
         let Some(ua) = user_agent.filter(|u| !u.is_empty()) else {
             return false;
         };
         let ua = ua.to_lowercase();
         self.0.iter().any(|a| ua.contains(a.as_str()))
     }
+}
+
+fn is_prefetch(purpose: Option<&str>) -> bool {
+    purpose.is_some_and(|v| {
+        v.split([';', ','])
+            .any(|t| t.trim().eq_ignore_ascii_case("prefetch"))
+    })
 }
 
 #[cfg(test)]

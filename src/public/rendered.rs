@@ -54,10 +54,9 @@ struct Inner {
     clock: u64,
 }
 
-/// What changes when the share's content changes, and not when it is visited: the
-/// number of non-visit events in its stream (each event adds one to `version`).
+/// What changes when the share's content changes, and not when it is visited or previewed.
 fn stamp(share: &Share) -> u64 {
-    share.version.saturating_sub(share.visit_count)
+    share.content_version()
 }
 
 fn same_lists(a: &[Tracks], b: &[Tracks]) -> bool {
@@ -154,6 +153,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count,
+            preview_count: 0,
             last_visited_at: None,
             version,
             deleted: false,

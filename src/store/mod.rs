@@ -23,6 +23,7 @@ pub use fold::Folded;
 pub use offline::Log;
 pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
+pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy};
 use crate::projection::Shares;
@@ -120,8 +121,8 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Appends a visit; resolves once it is on disk. Like `execute`, without
-    /// copying the share back (the public page does not need it).
+    /// Appends a visit or a preview; resolves once it is on disk. Like `execute`,
+    /// without copying the share back (the public page does not need it).
     pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = committer::Request {

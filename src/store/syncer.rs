@@ -12,7 +12,7 @@
 use super::committer::{Answer, Reply};
 use super::mirror::Mirror;
 use super::StoreError;
-use crate::domain::{Share, ShareId};
+use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
 use crate::projection::Shares;
 use std::collections::HashMap;
@@ -28,9 +28,9 @@ pub struct Applied {
     pub started: Instant,
     /// Highest seq in the batch (0 when it appended nothing).
     pub last_seq: u64,
-    /// Event counts by type name, and visits by format, for the metrics.
+    /// Event counts by type name, and visits and previews by format, for the metrics.
     pub types: Vec<(&'static str, u64)>,
-    pub visit_formats: Vec<(&'static str, u64)>,
+    pub opens: OpenTally,
     /// The batch's export lines, each followed by `\n`.
     pub lines: Vec<u8>,
     /// The new state of every share the batch changed.
@@ -43,6 +43,10 @@ impl Applied {
         self.types.iter().map(|(_, n)| n).sum()
     }
 }
+
+/// Counted opens of a batch by kind and format (`VisitKind::index`, `VisitFormat::index`):
+/// a fixed array, so counting costs the commit path no allocation and no lookup.
+pub type OpenTally = [[u64; VisitFormat::ALL.len()]; VisitKind::ALL.len()];
 
 /// What the syncer returns: the mirror and the last seq after a clean stop.
 pub type CleanStop = Option<(Mirror, u64)>;
@@ -131,9 +135,7 @@ impl Syncer {
             for (t, n) in &b.types {
                 METRICS.events_appended.with_label_values(&[t]).inc_by(*n);
             }
-            for (f, n) in &b.visit_formats {
-                METRICS.share_visits.with_label_values(&[f]).inc_by(*n);
-            }
+            METRICS.count_opens(&b.opens);
             // A caller that went away (client disconnected) does not undo a durable write.
             b.replies.into_iter().for_each(|(r, a)| r.send(a));
         }

@@ -61,8 +61,9 @@ pub fn delete(id: &ShareId) -> Command {
 pub fn visit(id: &ShareId) -> Command {
     Command::Visit(VisitShare {
         id: id.clone(),
-        visit: ShareVisited {
-            format: Format::M3u,
+        kind: VisitKind::Visit,
+        visit: VisitData {
+            format: VisitFormat::M3u,
             download: false,
             player: Some("VLC".into()),
             client_ip: Some("h:3f2a9c0d1e".into()),
