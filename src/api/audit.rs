@@ -2,6 +2,7 @@
 //! log as JSON Lines; `GET /api/share/{id}/history` (owner or admin) returns
 //! one share's events. Sled is read on a blocking thread, never on the runtime.
 
+use super::audit_follow::{self, Pace};
 use super::principal::Principal;
 use crate::domain::ShareId;
 use crate::error::ApiError;
@@ -12,6 +13,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::Value;
+use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -33,6 +35,7 @@ pub struct AuditQuery {
     since: Option<String>,
     until: Option<String>,
     after: Option<String>,
+    follow: Option<String>,
 }
 
 /// A parsed `GET /api/audit` query.
@@ -40,6 +43,8 @@ struct AuditRequest {
     filter: Filter,
     /// Only events with a higher seq (0: from the start).
     after: u64,
+    /// Go on with new events as they become durable.
+    follow: bool,
 }
 
 impl AuditQuery {
@@ -50,9 +55,22 @@ impl AuditQuery {
                 ApiError::invalid("after", "must be a seq: a whole number of at least 0")
             })?,
         };
+        let follow = match self.follow.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::invalid("follow", "must be true or false")),
+        };
+        if follow && self.until.is_some() {
+            // A live feed has no end to bound: `until` would only ever hold it open idle.
+            return Err(ApiError::invalid(
+                "until",
+                "cannot be combined with follow=true",
+            ));
+        }
         Ok(AuditRequest {
             filter: self.into_filter()?,
             after,
+            follow,
         })
     }
 
@@ -93,8 +111,9 @@ fn forbidden() -> ApiError {
     )
 }
 
-/// `GET /api/audit?share=&type=&since=&until=&after=`: `application/x-ndjson`, oldest first,
-/// every durable event with a seq above `after` that the filters select.
+/// `GET /api/audit?share=&type=&since=&until=&after=&follow=`: `application/x-ndjson`, oldest
+/// first, every durable event with a seq above `after` that the filters select; with
+/// `follow=true`, then every new one as it becomes durable (`audit_follow`).
 pub async fn audit(
     state: web::Data<AppState>,
     Principal(actor): Principal,
@@ -104,10 +123,17 @@ pub async fn audit(
         return Err(forbidden());
     }
     // Parsed here, not by the extractor, so a bad query string gets the JSON error shape.
-    let AuditRequest { filter, after } = web::Query::<AuditQuery>::from_query(req.query_string())
+    let AuditRequest {
+        filter,
+        after,
+        follow,
+    } = web::Query::<AuditQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "malformed query string (a repeated key?)"))?
         .into_inner()
         .parse()?;
+    if follow {
+        return start_following(&state, filter, after);
+    }
     // Up to what is on disk now: a backup never holds an event a crash could take back.
     let until = state.store.durable_seq();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
@@ -145,6 +171,32 @@ pub async fn audit(
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(body))
+}
+
+/// Attaches a follower, unless `audit.maxFollowers` are attached already (503).
+fn start_following(state: &AppState, filter: Filter, after: u64) -> Result<HttpResponse, ApiError> {
+    let audit = &state.settings.audit;
+    let subscription = state
+        .store
+        .subscribe(audit.follower_buffer, audit.max_followers)
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too-many-followers",
+                format!("{} clients already follow the audit feed (audit.maxFollowers); try again later", e.max),
+            )
+        })?;
+    let pace = Pace {
+        heartbeat: Duration::from_secs(audit.heartbeat_seconds),
+        stall: Duration::from_secs(audit.follower_timeout_seconds),
+    };
+    Ok(audit_follow::respond(
+        state.store.clone(),
+        subscription,
+        filter,
+        after,
+        pace,
+    ))
 }
 
 /// `GET /api/share/{id}/history`: the share's events as export objects, oldest first.

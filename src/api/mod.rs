@@ -2,6 +2,7 @@
 //! and the live audit trail (`/api/audit`, `/api/share/{id}/history`).
 
 pub mod audit;
+mod audit_follow;
 mod body;
 mod list;
 mod principal;
