@@ -3,6 +3,7 @@
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
+//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
@@ -13,6 +14,7 @@
 mod access;
 mod cache;
 pub mod client_ip;
+mod ip_key;
 mod page;
 mod proxy;
 mod rendered;
