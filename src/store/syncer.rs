@@ -68,6 +68,7 @@ impl Syncer {
             self.finish(batches);
         }
         if let Err(e) = self.sync() {
+            self.poisoned.store(true, Ordering::SeqCst);
             log::error!("final fsync failed: {e}");
             return None;
         }
