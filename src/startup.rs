@@ -143,8 +143,8 @@ impl Application {
         if !self.store.is_healthy() {
             return Err(std::io::Error::other(
                 "the event log was not closed cleanly: a write, flush or fsync failed (see above); \
-                 every acknowledged write is on disk, the refused ones are not; \
-                 fix the disk (free space?) and start again",
+                 every acknowledged write is on disk, a refused one may or may not be; \
+                 fix the disk (free space? dmesg?) and start again",
             ));
         }
         log::info!("event log closed");

@@ -23,7 +23,7 @@ fn config(work_dir: &Path, data_dir: &Path, port: u16) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\n",
+            "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\npublicAccess:\n  rateLimit:\n    perMinute: 0\n    burst: 0\n",
             data_dir.display(),
             up.url,
             up.admin.username,
