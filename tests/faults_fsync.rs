@@ -21,7 +21,7 @@ fn a_failed_fsync_loses_nothing_acknowledged_and_stops_writes_until_restart() {
     let data = work.path().join("data");
     let trigger = work.path().join("fsync-fails");
     let shim = fault_shim();
-    let mut app = Binary::start(
+    let app = Binary::start(
         work.path(),
         &data,
         &[
