@@ -3,6 +3,7 @@
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
+//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
@@ -25,6 +26,7 @@ mod cover;
 mod cover_ids;
 mod negotiate;
 mod oembed;
+mod ip_key;
 mod page;
 mod page_headers;
 mod page_html;

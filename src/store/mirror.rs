@@ -122,15 +122,9 @@ impl Mirror {
         };
         file.sync_all()?;
         drop(file);
-        let tmp = dir.join(format!("{MARKER}.tmp"));
         let body = serde_json::to_vec(&Marker { last_seq })
             .map_err(|e| StoreError::Io(format!("encoding the mirror marker: {e}")))?;
-        let mut f = File::create(&tmp)?;
-        f.write_all(&body)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, marker_path(dir))?;
-        File::open(dir)?.sync_all()?;
+        crate::fsutil::write_atomic(&marker_path(dir), &body)?;
         Ok(())
     }
 }

@@ -242,7 +242,11 @@ impl Inner {
             }
         }
         match self.db.flush() {
-            Err(e) => log::error!("final flush failed: {e}"),
+            Err(e) => {
+                // Seen by `is_healthy`: the process must not report a clean stop.
+                self.poisoned.store(true, Ordering::SeqCst);
+                log::error!("final flush failed: {e}")
+            }
             Ok(_) => {
                 if let Some((mirror, last_seq)) = clean {
                     if let Err(e) = mirror.close_clean(&self.dir, last_seq) {

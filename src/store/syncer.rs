@@ -77,6 +77,7 @@ impl Syncer {
         // Nothing more will be published: followers end their streams.
         self.feed.close();
         if let Err(e) = self.sync() {
+            self.poisoned.store(true, Ordering::SeqCst);
             log::error!("final fsync failed: {e}");
             return None;
         }
@@ -104,7 +105,12 @@ impl Syncer {
         };
         if let Err(e) = result {
             if !self.poisoned.swap(true, Ordering::SeqCst) {
-                log::error!("event log fsync failed; refusing further writes until restart: {e}");
+                let waiting: usize = batches.iter().map(|b| b.replies.len()).sum();
+                log::error!(
+                    "event log fsync failed ({e}): the {waiting} writes waiting for it are refused \
+                     (503), and every write after them is refused until restart; writes acknowledged \
+                     before are on disk. Check the disk (dmesg), then restart sharelog"
+                );
             }
             for b in batches {
                 for (reply, _) in b.replies {
