@@ -51,8 +51,8 @@ fn write_export(path: &std::path::Path, total: u64) {
                 },
             })
         } else {
-            Event::ShareVisited(ShareVisited {
-                format: Format::M3u,
+            Event::ShareVisited(VisitData {
+                format: VisitFormat::M3u,
                 download: false,
                 player: Some("VLC".into()),
                 client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
