@@ -276,26 +276,34 @@ fn without_javascript_the_page_lists_and_plays_every_track() {
 
 #[test]
 fn the_phone_page_has_no_sideways_scroll() {
-    // Given a share with a long, unbroken description and downloads on
+    // Given a plain share, and one with a long unbroken description and downloads on
     let app = app();
-    let id = alpha_share(
+    let plain = alpha_share(&app, json!({"description": "Road songs"}));
+    let long = alpha_share(
         &app,
         json!({"description": format!("A mix for the long drive home {}", "x".repeat(80)), "downloadable": true}),
     );
-
-    // When it is opened on a 360 px wide phone
     let browser = Browser::start(Viewport::Phone);
-    browser.goto(&format!("{}/share/{id}", app.url));
-    assert_eq!(browser.js("return window.innerWidth"), 360);
-    browser.screenshot("share-page-phone");
 
-    // Then nothing is wider than the screen
-    let widths = browser
-        .js("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
-    assert!(
-        widths[0].as_u64() <= widths[1].as_u64(),
-        "the page scrolls sideways: scrollWidth, clientWidth = {widths}"
-    );
+    for (id, shot) in [
+        (plain, "share-page-phone"),
+        (long, "share-page-phone-long-title"),
+    ] {
+        // When each is opened on a 360 px wide phone
+        browser.goto(&format!("{}/share/{id}", app.url));
+        assert_eq!(browser.js("return window.innerWidth"), 360);
+        browser.wait_for("the cover", "document.getElementById('cover').complete");
+        browser.screenshot(shot);
+
+        // Then nothing is wider than the screen
+        let widths = browser.js(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+        );
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "{shot} scrolls sideways: scrollWidth, clientWidth = {widths}"
+        );
+    }
     browser.assert_no_console_problems();
 }
 
