@@ -115,9 +115,11 @@ fn main() -> Result<(), Failure> {
         store.close();
         ids
     };
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".parse()?;
-    settings.data_dir = dir.path().to_path_buf();
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
     settings.auth.jwt_secret = SECRET.into();
     settings.public_access.rate_limit.per_minute = 0;
     let (tx, rx) = std::sync::mpsc::channel();
