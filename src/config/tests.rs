@@ -107,3 +107,11 @@ fn the_audit_feed_settings_default_and_refuse_zero() {
     let mut off = Settings::from_yaml("audit:\n  maxFollowers: 0\n").unwrap();
     assert!(off.validate().is_ok(), "0 followers turns following off");
 }
+
+#[test]
+fn the_shipped_example_config_loads() {
+    let text = include_str!("../../deploy/sharelog.example.yaml");
+    let mut s = Settings::from_yaml(text).expect("deploy/sharelog.example.yaml");
+    s.validate().expect("valid");
+    assert_eq!(s.audit.max_followers, 8);
+}
