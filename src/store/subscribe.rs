@@ -148,6 +148,11 @@ impl Store {
         self.inner.feed.durable_seq()
     }
 
+    /// Ends every follower's queue now (the process is stopping).
+    pub fn end_followers(&self) {
+        self.inner.feed.close();
+    }
+
     /// Attaches a follower to the durable tail (see the module comment).
     pub fn subscribe(&self, buffer: usize, max: usize) -> Result<Subscription, TooManyFollowers> {
         self.inner.feed.subscribe(buffer, max)
