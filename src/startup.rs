@@ -117,6 +117,8 @@ impl Application {
         .listen(listener)
         .map_err(StartupError::Bind)?
         .run();
+        // A follow response never finishes by itself: end them when a stop is asked for.
+        actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));
         log::info!("listening on port {port}");
         Ok(Application {
             port,

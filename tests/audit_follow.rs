@@ -255,3 +255,59 @@ fn the_feed_is_for_admins_and_refuses_bad_parameters() {
     }
     assert_eq!(metric(&app, "sharelog_audit_followers"), 0.0);
 }
+
+#[test]
+fn sigterm_ends_the_feed_at_once_instead_of_waiting_out_the_shutdown_timeout() {
+    let _serial = one_at_a_time();
+    // Given the real binary with a follower attached
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = tmp.path().join("sharelog.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen: 127.0.0.1:{port}\ndataDir: {}\nauth:\n  jwtSecret: {SECRET}\n",
+            tmp.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharelog"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut follower = FollowClient::open(&addr, "/api/audit?follow=true", &admin());
+    assert_eq!(follower.status, 200);
+    // When it gets SIGTERM
+    let signalled = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Then the feed is cut and the process exits 0 well inside the 10 s limit
+    assert_eq!(follower.next(Duration::from_secs(8)), Got::End);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(20),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(6), "the stop took {took:?}");
+}

@@ -180,11 +180,11 @@ fn start_following(state: &AppState, filter: Filter, after: u64) -> Result<HttpR
         .store
         .subscribe(audit.follower_buffer, audit.max_followers)
         .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too-many-followers",
-                format!("{} clients already follow the audit feed (audit.maxFollowers); try again later", e.max),
-            )
+            let message = match e.max {
+                0 => "following the audit feed is turned off (audit.maxFollowers: 0)".to_string(),
+                max => format!("{max} clients already follow the audit feed (audit.maxFollowers); try again later"),
+            };
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too-many-followers", message)
         })?;
     let pace = Pace {
         heartbeat: Duration::from_secs(audit.heartbeat_seconds),

@@ -74,6 +74,22 @@ pub fn respond(
         .streaming(body)
 }
 
+/// Ends every follow response once the process is asked to stop (SIGTERM, SIGINT).
+/// Graceful shutdown waits for responses in flight, and a feed never finishes by
+/// itself: without this, each stop would take the whole shutdown timeout.
+pub async fn end_on_shutdown(store: Store) {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        log::warn!("cannot watch for SIGTERM: audit followers hold a shutdown up to its timeout");
+        return;
+    };
+    select(pin!(term.recv()), pin!(int.recv())).await;
+    store.end_followers();
+}
+
 /// Why a follower's task ends.
 enum Stop {
     /// The client went away, or took nothing for too long.

@@ -11,6 +11,7 @@ mod resolve;
 pub mod share;
 pub mod view;
 
+pub use audit_follow::end_on_shutdown as end_follows_on_shutdown;
 pub use body::MAX_BODY;
 pub use principal::Principal;
 

@@ -148,6 +148,11 @@ impl Store {
         self.inner.feed.durable_seq()
     }
 
+    /// Ends every follower's queue now (the process is stopping).
+    pub fn end_followers(&self) {
+        self.inner.feed.close();
+    }
+
     /// Attaches a follower to the durable tail (see the module comment).
     pub fn subscribe(&self, buffer: usize, max: usize) -> Result<Subscription, TooManyFollowers> {
         self.inner.feed.subscribe(buffer, max)
@@ -183,5 +188,76 @@ impl Store {
             Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),
             Err(_) => true,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn lines(seqs: std::ops::RangeInclusive<u64>) -> Vec<u8> {
+        seqs.flat_map(|s| format!("{{\"seq\":{s}}}\n").into_bytes())
+            .collect()
+    }
+
+    fn publish(feed: &Feed, first: u64, last: u64) {
+        feed.publish(first, last, &mut lines(first..=last));
+    }
+
+    #[actix_web::test]
+    async fn a_follower_gets_batches_published_after_it_subscribed_with_their_seqs() {
+        let feed = Arc::new(Feed::new(2));
+        publish(&feed, 3, 3);
+        let mut sub = feed.subscribe(4, 8).unwrap();
+        publish(&feed, 4, 6);
+        let batch = sub.recv().await.unwrap();
+        assert_eq!((batch.first_seq, batch.last_seq), (4, 6));
+        let got: Vec<(u64, Vec<u8>)> = batch.lines().map(|(s, l)| (s, l.to_vec())).collect();
+        assert_eq!(got[2], (6, b"{\"seq\":6}".to_vec()));
+        assert_eq!(got.len(), 3);
+        assert_eq!(feed.durable_seq(), 6);
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_misses_batches_without_blocking_the_publisher() {
+        let feed = Arc::new(Feed::new(0));
+        let mut sub = feed.subscribe(1, 8).unwrap();
+        for seq in 1..=100 {
+            publish(&feed, seq, seq);
+        }
+        assert_eq!(feed.durable_seq(), 100);
+        // Only the first fitted; the follower sees a gap at the next one.
+        assert_eq!(sub.recv().await.unwrap().last_seq, 1);
+        publish(&feed, 101, 101);
+        assert_eq!(sub.recv().await.unwrap().first_seq, 101);
+    }
+
+    #[test]
+    fn the_cap_counts_live_followers_only() {
+        let feed = Arc::new(Feed::new(0));
+        let one = feed.subscribe(1, 2).unwrap();
+        let _two = feed.subscribe(1, 2).unwrap();
+        assert_eq!(feed.subscribe(1, 2).err().map(|e| e.max), Some(2));
+        drop(one);
+        assert!(feed.subscribe(1, 2).is_ok());
+        assert!(Arc::new(Feed::new(0)).subscribe(1, 0).is_err());
+    }
+
+    #[test]
+    fn with_nobody_listening_nothing_is_taken_or_queued() {
+        let feed = Feed::new(0);
+        let mut batch = lines(1..=2);
+        feed.publish(1, 2, &mut batch);
+        assert_eq!(batch, lines(1..=2), "not taken: nobody would read them");
+        assert_eq!(feed.durable_seq(), 2);
+    }
+
+    #[actix_web::test]
+    async fn closing_the_feed_ends_every_follower() {
+        let feed = Arc::new(Feed::new(0));
+        let mut sub = feed.subscribe(4, 8).unwrap();
+        feed.close();
+        assert!(sub.recv().await.is_none());
     }
 }
