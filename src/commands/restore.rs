@@ -7,7 +7,7 @@ use super::verify::Chain;
 use super::{progress, CommandError};
 use crate::cli::RestoreArgs;
 use crate::config::Settings;
-use crate::store::{chain, mirror, Importer, StoreError};
+use crate::store::{chain, mirror, Checkpoint, Envelope, Importer, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,31 +27,33 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
     let started = Instant::now();
     let bar = progress::bytes(size, "restoring");
     let mut importer = Importer::create(&building.dir)?;
-    let mut chain = Chain::new(false);
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
-    let mut line = Vec::with_capacity(4096);
-    let mut read = 0u64;
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| in_file(&args.from, e))?;
-        if n == 0 {
-            break;
-        }
-        read += n as u64;
-        line_no += 1;
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        let (canonical, env) = chain.check(line_no, &line, None)?.into_event()?;
-        importer.push(env, &canonical)?;
-        if line_no.is_multiple_of(8192) {
-            bar.set_position(read);
-        }
-    }
-    let checkpoint = importer.finish()?;
+    // Two stages on two threads: reading and checking the file (here), writing the
+    // log and folding the projections (the importer's thread), batch by batch.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, Envelope)>>(4);
+    let checkpoint = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<Checkpoint, CommandError> {
+            for batch in rx {
+                // The empty batch marks a file read and checked to its end.
+                if batch.is_empty() {
+                    return Ok(importer.finish()?);
+                }
+                for (line, env) in batch {
+                    importer.push(env, &line)?;
+                }
+            }
+            Err(CommandError::Refused(
+                "the export was not read to its end".into(),
+            ))
+        });
+        let read = read_checked(file, &args.from, &bar, tx);
+        let written = writer
+            .join()
+            .map_err(|_| CommandError::Refused("the restore's writer thread failed".into()))?;
+        // A reader's error is the cause; otherwise the writer's (the reader stops quietly
+        // when the writer does).
+        read?;
+        written
+    })?;
     bar.finish_and_clear();
     building.complete(target)?;
     let secs = started.elapsed().as_secs_f64();
@@ -63,6 +65,52 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
         target.display(),
         checkpoint.last_seq as f64 / secs.max(1e-9),
     );
+    Ok(())
+}
+
+/// Reads the export line by line, checks each against the chain, and sends batches
+/// of (canonical line, decoded event) to the writer.
+fn read_checked(
+    file: std::fs::File,
+    path: &Path,
+    bar: &indicatif::ProgressBar,
+    tx: std::sync::mpsc::SyncSender<Vec<(Vec<u8>, Envelope)>>,
+) -> Result<(), CommandError> {
+    const BATCH: usize = 1024;
+    let mut chain = Chain::new(false);
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let mut line = Vec::with_capacity(4096);
+    let mut batch = Vec::with_capacity(BATCH);
+    let (mut read, mut line_no) = (0u64, 0u64);
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| in_file(path, e))?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        line_no += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        batch.push(chain.check(line_no, &line, None)?.into_event()?);
+        if batch.len() == BATCH {
+            bar.set_position(read);
+            if tx
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+            {
+                // The writer stopped; its error is the one to report.
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() && tx.send(batch).is_err() {
+        return Ok(());
+    }
+    let _ = tx.send(Vec::new());
     Ok(())
 }
 

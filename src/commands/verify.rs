@@ -93,6 +93,10 @@ fn from_data_dir(settings: &Settings, chain: &mut Chain) -> Result<(), CommandEr
 pub struct Checked {
     pub seq: u64,
     pub unhashed: Value,
+    /// The canonical bytes that were hashed, and where `"hash":"…",` goes in them
+    /// (keys are in byte order: after `data`, before `id`).
+    hashed: Vec<u8>,
+    splice: usize,
     pub hash: [u8; 32],
 }
 
@@ -107,7 +111,13 @@ impl Checked {
             )));
         };
         let hex = chain::to_hex(&self.hash);
-        let line = chain::canonical_bytes_with(&map, "hash", &hex);
+        // The stored line is the hashed bytes with `hash` inserted, as the committer writes it.
+        let mut line = Vec::with_capacity(self.hashed.len() + 76);
+        line.extend_from_slice(&self.hashed[..self.splice]);
+        line.extend_from_slice(b"\"hash\":\"");
+        line.extend_from_slice(hex.as_bytes());
+        line.extend_from_slice(b"\",");
+        line.extend_from_slice(&self.hashed[self.splice..]);
         map.insert("hash".into(), Value::String(hex));
         let env = Envelope::from_json(Value::Object(map)).map_err(|e| {
             CommandError::Broken(format!("seq {}: not a sharelog event: {e}", self.seq))
@@ -214,7 +224,8 @@ impl Chain {
             return Err(fail("prevHash does not match the previous event's hash"));
         }
         map.remove("hash");
-        if chain::link(&prev, &chain::canonical_bytes(&value)) != hash {
+        let (hashed, splice) = canonical_with_splice(map);
+        if chain::link(&prev, &hashed) != hash {
             return Err(fail("hash does not match the event's content"));
         }
         self.count += 1;
@@ -223,9 +234,38 @@ impl Chain {
         Ok(Checked {
             seq,
             unhashed: value,
+            hashed,
+            splice,
             hash,
         })
     }
+}
+
+/// The canonical bytes of an event object without `hash` (as `chain::canonical_bytes`
+/// writes them), and the offset of its first key that sorts after `hash`.
+fn canonical_with_splice(map: &serde_json::Map<String, Value>) -> (Vec<u8>, usize) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut out = String::with_capacity(512);
+    let mut splice = None;
+    out.push('{');
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if splice.is_none() && k.as_bytes() > b"hash".as_slice() {
+            splice = Some(out.len());
+        }
+        chain::write_string(&mut out, k);
+        out.push(':');
+        if let Some(v) = map.get(k) {
+            chain::write_value(&mut out, v);
+        }
+    }
+    out.push('}');
+    // Every checked event has `id`, which sorts after `hash`.
+    let splice = splice.unwrap_or(out.len() - 1);
+    (out.into_bytes(), splice)
 }
 
 fn has_float(v: &Value) -> bool {

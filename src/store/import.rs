@@ -13,9 +13,14 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Events per sled batch: large enough that sled's per-batch cost vanishes, small
-/// enough that a batch's rows stay a few MB.
+/// Events per sled batch of `E` rows: large enough that sled's per-batch cost
+/// vanishes, small enough that a batch's rows stay a few MB.
 const BATCH_EVENTS: usize = 8_192;
+/// Events whose `S` (share, version) entries are collected before they are written.
+/// A batch of a few thousand events touches nearly every share once (visits spread
+/// over all of them), so writing `S` rows per batch cost about one row per event;
+/// collected over many batches, each share's run fills whole rows. ~8 bytes an event.
+const STREAM_EVENTS: usize = 2_000_000;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -23,8 +28,12 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Importer {
     db: sled::Db,
     dir: PathBuf,
-    packer: Packer,
+    /// `E` rows of the current batch.
+    lines: Packer,
     pending: usize,
+    /// `S` rows, written every `STREAM_EVENTS` events.
+    versions: Packer,
+    pending_versions: usize,
     shares: HashMap<ShareId, Share>,
     mirror: BufWriter<File>,
     head: Checkpoint,
@@ -44,8 +53,10 @@ impl Importer {
         Ok(Importer {
             db,
             dir: dir.to_path_buf(),
-            packer: Packer::default(),
+            lines: Packer::default(),
             pending: 0,
+            versions: Packer::default(),
+            pending_versions: 0,
             shares: HashMap::new(),
             mirror,
             head: Checkpoint {
@@ -65,8 +76,9 @@ impl Importer {
                 env.seq, self.head.last_seq
             )));
         }
-        self.packer
-            .push(env.seq, env.stream.as_str(), env.version, line);
+        self.lines.push_line(env.seq, line);
+        self.versions
+            .push_version(env.seq, env.stream.as_str(), env.version);
         self.mirror.write_all(line)?;
         self.mirror.write_all(b"\n")?;
         // The domain's own fold, so every event type (today's and future ones) counts.
@@ -77,8 +89,12 @@ impl Importer {
         self.head.last_seq = env.seq;
         self.head.last_hash = env.hash;
         self.pending += 1;
+        self.pending_versions += 1;
         if self.pending == BATCH_EVENTS {
             self.write_rows()?;
+        }
+        if self.pending_versions == STREAM_EVENTS {
+            self.write_versions()?;
         }
         Ok(())
     }
@@ -89,9 +105,19 @@ impl Importer {
 
     fn write_rows(&mut self) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        std::mem::take(&mut self.packer).write_to(&mut batch);
+        std::mem::take(&mut self.lines).write_to(&mut batch);
         self.db.apply_batch(batch)?;
+        // Written out now rather than by sled's flusher: dirty pages are what grows memory.
+        self.db.flush()?;
         self.pending = 0;
+        Ok(())
+    }
+
+    fn write_versions(&mut self) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        std::mem::take(&mut self.versions).write_to(&mut batch);
+        self.db.apply_batch(batch)?;
+        self.pending_versions = 0;
         Ok(())
     }
 
@@ -99,6 +125,7 @@ impl Importer {
     /// durable (sled's file, the mirror, its clean marker) and closes the database.
     pub fn finish(mut self) -> Result<Checkpoint, StoreError> {
         self.write_rows()?;
+        self.write_versions()?;
         let mut batch = sled::Batch::default();
         for share in self.shares.values() {
             batch.insert(
@@ -125,6 +152,11 @@ impl Importer {
         }
         mirror.close_clean(&self.dir, last_seq)?;
         drop(self.db);
+        wait_until_closed(&self.dir)?;
+        // sled's first open after a bulk write replays its whole log (seconds at a
+        // million events) and then writes a snapshot; do it here, so that the
+        // service's first start opens from that snapshot like any restart.
+        drop(open::open_db_with_cache(&self.dir, CACHE_BYTES)?);
         wait_until_closed(&self.dir)?;
         Ok(self.head)
     }
