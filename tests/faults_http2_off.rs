@@ -4,9 +4,9 @@
 //! "Advisories" paragraph.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
 #[path = "support/binary.rs"]
 mod binary;
+mod support;
 
 use binary::Binary;
 use std::io::{Read, Write};
