@@ -45,9 +45,14 @@ impl AuditQuery {
     fn parse(self) -> Result<AuditRequest, ApiError> {
         let after = match &self.after {
             None => 0,
-            Some(s) => s.parse::<u64>().map_err(|_| {
-                ApiError::invalid("after", "must be a seq: a whole number of at least 0")
-            })?,
+            // A seq is documented as a signed 64-bit integer, as JSON clients can hold it.
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::invalid("after", "must be a seq: a whole number of at least 0")
+                })?,
         };
         let follow = match self.follow.as_deref() {
             None | Some("false") => false,
