@@ -1,4 +1,4 @@
-//! The command line (CONTRACT §7).
+//! The command line (docs/cli.md).
 
 use crate::domain::ShareId;
 use crate::store::Filter;

@@ -1,4 +1,4 @@
-//! Every metric, declared once with its help text (CONTRACT §8). Labels carry
+//! Every metric, declared once with its help text (docs/operations.md). Labels carry
 //! route patterns, methods, formats and outcomes: never ids or addresses.
 
 use crate::domain::{VisitFormat, VisitKind};

@@ -35,7 +35,7 @@ pub struct Application {
     store: Store,
 }
 
-/// In-flight requests get this long after SIGTERM (CONTRACT §8).
+/// In-flight requests get this long after SIGTERM (docs/operations.md).
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! `/metrics` after real traffic: every CONTRACT §8 series that saw traffic is
+//! `/metrics` after real traffic: every docs/operations.md series that saw traffic is
 //! there, the text passes `promtool check metrics`, and no label carries an id.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,4 +1,4 @@
-//! The live audit trail (CONTRACT §6): `GET /api/audit` (admins) streams the
+//! The live audit trail (docs/audit.md): `GET /api/audit` (admins) streams the
 //! log as JSON Lines; `GET /api/share/{id}/history` (owner or admin) returns
 //! one share's events. Sled is read on a blocking thread, never on the runtime.
 

@@ -1,4 +1,4 @@
-//! Offline subcommands (CONTRACT §7): they open a stopped service's data
+//! Offline subcommands (docs/cli.md): they open a stopped service's data
 //! directory directly. Exit status: 0 done, 1 failed (for `verify`: the chain
 //! is broken), 2 the data directory is held by a running server.
 

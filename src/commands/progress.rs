@@ -3,7 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// Below this many events no bar is shown (CONTRACT §7: "more than about 100k").
+/// Below this many events no bar is shown (docs/cli.md: "more than about 100k").
 const MIN_EVENTS: u64 = 100_000;
 
 pub fn bar(total: u64, what: &'static str) -> ProgressBar {

@@ -1,4 +1,4 @@
-//! Public share links, no login (CONTRACT §5): `/share/{id}` as raw JSON, M3U or a zip,
+//! Public share links, no login (docs/public-access.md): `/share/{id}` as raw JSON, M3U or a zip,
 //! and the per-track stream and download proxies.
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
