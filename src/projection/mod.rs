@@ -1,9 +1,14 @@
 //! Read models folded from the log: every share's current state with its visit
 //! counter. The committer keeps them current (in memory and, in the same sled
-//! batch as the events, on disk); every read is served from here.
+//! batch as the events, on disk, as the rows in `rows`); every read is served
+//! from here. The store depends on this module, never the other way round.
 
-use crate::domain::{apply, Share, ShareId};
-use crate::store::Envelope;
+mod load;
+pub mod rows;
+
+pub use load::{load, LoadError};
+
+use crate::domain::{apply, Event, Share, ShareId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -79,19 +84,26 @@ impl Shares {
     }
 
     /// Folds one logged event in.
-    pub fn apply(&mut self, env: &Envelope) {
-        let state = self.by_id.get(&env.stream).cloned();
-        if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
+    pub fn apply(&mut self, logged: &impl Logged) {
+        let (stream, event, at) = logged.parts();
+        let state = self.by_id.get(stream).cloned();
+        if let Some(next) = apply(state, stream, event, at) {
             self.put(next);
         }
     }
 
     /// The full replay: what the projection must equal.
-    pub fn replay<E>(events: impl IntoIterator<Item = Result<Envelope, E>>) -> Result<Self, E> {
+    pub fn replay<L: Logged, E>(events: impl IntoIterator<Item = Result<L, E>>) -> Result<Self, E> {
         let mut shares = Shares::default();
-        for env in events {
-            shares.apply(&env?);
+        for logged in events {
+            shares.apply(&logged?);
         }
         Ok(shares)
     }
+}
+
+/// An event as the log holds it: what a projection needs of it. The log's own
+/// record type implements this, so projections do not depend on the store.
+pub trait Logged {
+    fn parts(&self) -> (&ShareId, &Event, OffsetDateTime);
 }

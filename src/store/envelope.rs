@@ -21,6 +21,12 @@ pub struct Envelope {
     pub hash: [u8; 32],
 }
 
+impl crate::projection::Logged for Envelope {
+    fn parts(&self) -> (&ShareId, &Event, OffsetDateTime) {
+        (&self.stream, &self.event, self.at)
+    }
+}
+
 /// Why stored bytes are not a valid envelope.
 #[derive(Debug)]
 pub struct BadEnvelope(pub String);

@@ -52,6 +52,15 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+impl From<crate::projection::LoadError> for StoreError {
+    fn from(e: crate::projection::LoadError) -> Self {
+        match e {
+            crate::projection::LoadError::Db(e) => e.into(),
+            crate::projection::LoadError::Corrupt(m) => StoreError::Corrupt(m),
+        }
+    }
+}
+
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
         StoreError::Io(e.to_string())

@@ -127,11 +127,9 @@ impl Importer {
         self.write_rows()?;
         self.write_versions()?;
         let mut batch = sled::Batch::default();
-        for share in self.shares.values() {
-            batch.insert(
-                keys::prefixed(keys::SHARE, share.id.as_str()),
-                open::encode(share)?,
-            );
+        for row in crate::projection::rows::all_rows(self.shares.values()) {
+            let (k, v) = row.map_err(open::encoding)?;
+            batch.insert(k, v);
         }
         batch.insert(keys::CHECKPOINT, open::encode(&self.head)?);
         self.db.apply_batch(batch)?;

@@ -18,8 +18,8 @@
 
 pub const EVENT: u8 = b'E';
 pub const STREAM: u8 = b'S';
-pub const SHARE: u8 = b'P';
-pub const VISITS: u8 = b'V';
+/// The projection's rows (`P`, `V`) are laid out by `projection::rows`.
+pub use crate::projection::rows::{SHARE, VISITS};
 pub const IDEMPOTENCY: u8 = b'I';
 pub const CHECKPOINT: &[u8] = b"Z";
 /// Where the checkpoint was kept before it moved to `Z`.

@@ -6,19 +6,22 @@ pub mod chain;
 mod committer;
 mod envelope;
 mod error;
+mod event_ids;
 mod fold;
 mod import;
 pub mod keys;
+mod latest;
 pub mod mirror;
 mod offline;
 mod open;
+mod plan;
 pub mod raw;
 mod read;
+mod request;
 mod rows;
 mod subscribe;
 mod syncer;
 
-pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
@@ -26,6 +29,7 @@ pub use import::Importer;
 pub use offline::Log;
 pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
+pub use request::{Idempotency, Outcome};
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 
@@ -71,7 +75,7 @@ struct Inner {
     db: sled::Db,
     dir: PathBuf,
     shares: Arc<RwLock<Shares>>,
-    tx: Mutex<Option<mpsc::Sender<committer::Request>>>,
+    tx: Mutex<Option<mpsc::Sender<request::Request>>>,
     /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
     thread: Mutex<Option<JoinHandle<syncer::CleanStop>>>,
     poisoned: Arc<AtomicBool>,
@@ -110,7 +114,7 @@ impl Store {
         })
     }
 
-    fn sender(&self) -> Result<mpsc::Sender<committer::Request>, StoreError> {
+    fn sender(&self) -> Result<mpsc::Sender<request::Request>, StoreError> {
         let guard = self.inner.tx.lock().map_err(|_| StoreError::Closed)?;
         guard.clone().ok_or(StoreError::Closed)
     }
@@ -122,9 +126,9 @@ impl Store {
         idem: Option<Idempotency>,
     ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let reply = committer::Reply::Outcome(reply);
+        let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .send(committer::Request { cmd, idem, reply })
+            .send(request::Request { cmd, idem, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -134,10 +138,10 @@ impl Store {
     /// without copying the share back (the public page does not need it).
     pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        let request = committer::Request {
+        let request = request::Request {
             cmd: Command::Visit(visit),
             idem: None,
-            reply: committer::Reply::Ack(reply),
+            reply: request::Reply::Ack(reply),
         };
         self.sender()?
             .send(request)
@@ -153,9 +157,9 @@ impl Store {
         idem: Option<Idempotency>,
     ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let reply = committer::Reply::Outcome(reply);
+        let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .blocking_send(committer::Request { cmd, idem, reply })
+            .blocking_send(request::Request { cmd, idem, reply })
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
@@ -202,7 +206,7 @@ impl Store {
         let Some(row) = self.inner.db.get(keys::idempotency(user_id, key))? else {
             return Ok(None);
         };
-        let row: committer::IdempotencyRow = serde_json::from_slice(&row)
+        let row: request::IdempotencyRow = serde_json::from_slice(&row)
             .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
         if row.fingerprint != fingerprint {
             return Err(StoreError::IdempotencyKeyReused);

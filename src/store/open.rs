@@ -1,8 +1,7 @@
 //! Opening the database and loading the projections from their rows (O(shares)).
 
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
-use crate::domain::Share;
-use crate::projection::{Shares, VisitCounter};
+use crate::projection::{rows, Shares};
 use std::path::Path;
 
 /// sled's page cache; its resident memory grows past this, so it is set explicitly.
@@ -90,24 +89,7 @@ fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
 }
 
 pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
-    let mut shares = Shares::default();
-    let mut rows: Vec<Share> = Vec::new();
-    for kv in db.scan_prefix([keys::SHARE]) {
-        let (_, v) = kv?;
-        rows.push(
-            serde_json::from_slice(&v)
-                .map_err(|e| StoreError::Corrupt(format!("share row: {e}")))?,
-        );
-    }
-    for mut share in rows {
-        if let Some(v) = db.get(keys::prefixed(keys::VISITS, share.id.as_str()))? {
-            let counter: VisitCounter = serde_json::from_slice(&v)
-                .map_err(|e| StoreError::Corrupt(format!("visit row: {e}")))?;
-            counter.overlay(&mut share);
-        }
-        shares.put(share);
-    }
-    Ok(shares)
+    Ok(crate::projection::load(db)?)
 }
 
 /// Recreates every projection row from the log and returns the new checkpoint.
@@ -127,11 +109,9 @@ pub fn rebuild_with_progress(
             batch.remove(kv?.0);
         }
     }
-    for share in folded.shares.all() {
-        batch.insert(
-            keys::prefixed(keys::SHARE, share.id.as_str()),
-            encode(share)?,
-        );
+    for row in rows::all_rows(folded.shares.all()) {
+        let (k, v) = row.map_err(encoding)?;
+        batch.insert(k, v);
     }
     batch.insert(keys::CHECKPOINT, encode(&folded.checkpoint)?);
     batch.remove(keys::LEGACY_CHECKPOINT);
@@ -141,5 +121,9 @@ pub fn rebuild_with_progress(
 }
 
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Io(format!("encoding: {e}")))
+    serde_json::to_vec(v).map_err(encoding)
+}
+
+pub fn encoding(e: serde_json::Error) -> StoreError {
+    StoreError::Io(format!("encoding: {e}"))
 }

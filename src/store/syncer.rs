@@ -9,8 +9,8 @@
 //! batch is never acknowledged or visible before it, and every batch before it,
 //! is on disk.
 
-use super::committer::{Answer, Reply};
 use super::mirror::Mirror;
+use super::request::Answered;
 use super::subscribe::Feed;
 use super::StoreError;
 use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
@@ -36,7 +36,8 @@ pub struct Applied {
     pub lines: Vec<u8>,
     /// The new state of every share the batch changed.
     pub shares: HashMap<ShareId, Share>,
-    pub replies: Vec<(Reply, Result<Answer, StoreError>)>,
+    /// Every caller's answer, sent once the batch is durable.
+    pub answers: Vec<Answered>,
 }
 
 impl Applied {
@@ -105,7 +106,7 @@ impl Syncer {
         };
         if let Err(e) = result {
             if !self.poisoned.swap(true, Ordering::SeqCst) {
-                let waiting: usize = batches.iter().map(|b| b.replies.len()).sum();
+                let waiting: usize = batches.iter().map(|b| b.answers.len()).sum();
                 log::error!(
                     "event log fsync failed ({e}): the {waiting} writes waiting for it are refused \
                      (503), and every write after them is refused until restart; writes acknowledged \
@@ -113,10 +114,10 @@ impl Syncer {
                 );
             }
             for b in batches {
-                for (reply, _) in b.replies {
-                    reply.send(Err(StoreError::Io(
-                        "the event log could not be written".into(),
-                    )));
+                for answer in b.answers {
+                    answer
+                        .into_failed(StoreError::Io("the event log could not be written".into()))
+                        .send();
                 }
             }
             return;
@@ -134,7 +135,7 @@ impl Syncer {
         }
         for mut b in batches {
             if b.last_seq == 0 {
-                b.replies.into_iter().for_each(|(r, a)| r.send(a));
+                b.answers.into_iter().for_each(Answered::send);
                 continue;
             }
             self.last_seq = b.last_seq;
@@ -150,7 +151,7 @@ impl Syncer {
             }
             METRICS.count_opens(&b.opens);
             // A caller that went away (client disconnected) does not undo a durable write.
-            b.replies.into_iter().for_each(|(r, a)| r.send(a));
+            b.answers.into_iter().for_each(Answered::send);
         }
     }
 }

@@ -1,0 +1,176 @@
+//! Planning a batch: for each command in order, decide it against the latest
+//! state (earlier commands of the same batch included), seal its events into
+//! the hash chain and apply them. Nothing here writes: the result is a
+//! `BatchPlan` that the committer writes in one sled batch (`committer.rs`)
+//! and the syncer answers once it is durable (`syncer.rs`).
+
+use super::envelope::Envelope;
+use super::event_ids::EventIds;
+use super::latest::LatestShares;
+use super::request::{Answered, Idempotency, IdempotencyRow, Request};
+use super::rows::Packer;
+use super::syncer::OpenTally;
+use super::StoreError;
+use crate::domain::{apply, decide, Command, DomainError, Event, Policy, Share, ShareId};
+use crate::projection::rows::Changed;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// What a batch is planned against.
+pub struct Planner<'a> {
+    pub policy: &'a Policy,
+    pub now: OffsetDateTime,
+    /// `now` as the log writes it (RFC 3339), formatted once per batch.
+    pub at: &'a str,
+    pub latest: &'a LatestShares,
+    pub idempotency: &'a HashMap<(String, String), IdempotencyRow>,
+}
+
+/// A planned batch: what to write, what changed, and every caller's answer.
+pub struct BatchPlan {
+    pub answers: Vec<Answered>,
+    /// The export lines of the batch's events, each followed by `\n`.
+    pub lines: Vec<u8>,
+    /// The event and stream rows.
+    pub packer: Packer,
+    pub changed: Changed,
+    pub new_keys: Vec<((String, String), IdempotencyRow)>,
+    /// Event counts by type name, and opens by kind and format, for the metrics.
+    pub types: Vec<(&'static str, u64)>,
+    pub opens: OpenTally,
+    /// The head of the chain after the batch.
+    pub last_seq: u64,
+    pub last_hash: [u8; 32],
+}
+
+/// Plans `batch` on top of the chain head `(last_seq, last_hash)`.
+pub fn plan(batch: Vec<Request>, p: &Planner, last_seq: u64, last_hash: [u8; 32]) -> BatchPlan {
+    let mut ids = EventIds::for_batch(batch.len());
+    let mut plan = BatchPlan {
+        answers: Vec::with_capacity(batch.len()),
+        lines: Vec::new(),
+        packer: Packer::default(),
+        changed: Changed::default(),
+        new_keys: Vec::new(),
+        types: Vec::new(),
+        opens: OpenTally::default(),
+        last_seq,
+        last_hash,
+    };
+    for request in batch {
+        let answer = plan.one(p, &mut ids, request);
+        plan.answers.push(answer);
+    }
+    plan
+}
+
+impl BatchPlan {
+    fn one(&mut self, p: &Planner, ids: &mut EventIds, request: Request) -> Answered {
+        let Request { cmd, idem, reply } = request;
+        if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
+            return match first {
+                Ok(share) => reply.succeeded(&share, vec![], true),
+                Err(e) => reply.failed(e),
+            };
+        }
+        let id = cmd.share_id().clone();
+        // Taken out of the batch's changes (not cloned): it goes back in below.
+        let (state, changed_here) = match self.changed.shares.remove(&id) {
+            Some(s) => (Some(s), true),
+            None => (p.latest.get(&id), false),
+        };
+        let events = match decide(state.as_ref(), &cmd, p.policy, p.now) {
+            Ok(events) => events,
+            Err(e) => {
+                if let Some(s) = state.filter(|_| changed_here) {
+                    self.changed.shares.insert(id, s);
+                }
+                return reply.failed(StoreError::Rejected(e));
+            }
+        };
+        let (state, seqs) = self.seal(p, ids, &cmd, &id, state, events);
+        let Some(share) = state else {
+            return reply.failed(StoreError::Rejected(DomainError::NotFound));
+        };
+        if let Some(i) = idem.filter(|_| !seqs.is_empty()) {
+            let row = IdempotencyRow {
+                share_id: id.clone(),
+                fingerprint: i.fingerprint,
+            };
+            self.new_keys.push(((i.user_id, i.key), row));
+        }
+        let answer = reply.succeeded(&share, seqs, false);
+        self.changed.shares.insert(id, share);
+        answer
+    }
+
+    /// The first result of a create repeated with its `Idempotency-Key`, if it is one.
+    fn repeat_of(&self, p: &Planner, i: &Idempotency) -> Option<Result<Share, StoreError>> {
+        let k = (i.user_id.clone(), i.key.clone());
+        let row = p.idempotency.get(&k).or_else(|| {
+            self.new_keys
+                .iter()
+                .find(|(nk, _)| *nk == k)
+                .map(|(_, r)| r)
+        })?;
+        let state = match self.changed.shares.get(&row.share_id) {
+            Some(s) => Some(s.clone()),
+            None => p.latest.get(&row.share_id),
+        };
+        Some(match state {
+            Some(share) if row.fingerprint == i.fingerprint => Ok(share),
+            Some(_) => Err(StoreError::IdempotencyKeyReused),
+            None => Err(StoreError::Corrupt(
+                "idempotency key names an unknown share".into(),
+            )),
+        })
+    }
+
+    /// Chains, packs and applies one command's events; returns the state after them.
+    fn seal(
+        &mut self,
+        p: &Planner,
+        ids: &mut EventIds,
+        cmd: &Command,
+        id: &ShareId,
+        mut state: Option<Share>,
+        events: Vec<Event>,
+    ) -> (Option<Share>, Vec<u64>) {
+        let mut seqs = Vec::with_capacity(events.len());
+        for event in events {
+            let (env, line) = Envelope {
+                seq: self.last_seq + 1,
+                id: ids.next_id(),
+                stream: id.clone(),
+                version: state.as_ref().map_or(1, |s| s.version + 1),
+                at: p.now,
+                actor: cmd.actor().cloned(),
+                event,
+                prev_hash: self.last_hash,
+                hash: [0; 32],
+            }
+            .seal_to_line(p.at);
+            self.lines.extend_from_slice(&line);
+            self.lines.push(b'\n');
+            self.packer.push(env.seq, id.as_str(), env.version, &line);
+            let counted = env.event.counted();
+            if let Some((kind, v)) = counted {
+                self.opens[kind.index()][v.format.index()] += 1;
+            }
+            self.changed.touch(id, counted.is_some());
+            count(&mut self.types, env.event.type_name());
+            (self.last_seq, self.last_hash) = (env.seq, env.hash);
+            seqs.push(env.seq);
+            state = apply(state, id, &env.event, env.at);
+        }
+        (state, seqs)
+    }
+}
+
+/// Adds one to `name`'s count (a handful of names: a linear scan beats hashing).
+fn count(counts: &mut Vec<(&'static str, u64)>, name: &'static str) {
+    match counts.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, c)) => *c += 1,
+        None => counts.push((name, 1)),
+    }
+}

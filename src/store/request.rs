@@ -1,0 +1,114 @@
+//! What a caller sends the committer and what it gets back.
+//!
+//! A caller asks either for the share's state after its command (`Reply::Outcome`)
+//! or only for the news that it is on disk (`Reply::Ack`, for visits). `Answered`
+//! pairs each reply channel with a result of its own kind, so an answer that does
+//! not fit its request cannot be built.
+
+use super::StoreError;
+use crate::domain::{Command, Share, ShareId};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+/// An `Idempotency-Key` on a create, scoped to the user who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Idempotency {
+    pub user_id: String,
+    pub key: String,
+    /// A digest of the request body, to refuse the same key with another body.
+    pub fingerprint: String,
+}
+
+/// The stored form of a used idempotency key (`I` row).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct IdempotencyRow {
+    pub share_id: ShareId,
+    pub fingerprint: String,
+}
+
+/// The result of a command: the share's state after it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub share: Share,
+    /// Seqs of the events appended (empty for a no-op update or an idempotent repeat).
+    pub seqs: Vec<u64>,
+    /// True when an `Idempotency-Key` repeat returned the first result.
+    pub replayed: bool,
+}
+
+pub struct Request {
+    pub cmd: Command,
+    pub idem: Option<Idempotency>,
+    pub reply: Reply,
+}
+
+/// Where a command's result goes.
+pub enum Reply {
+    /// The share's state after the command (owner API, Subsonic, tools).
+    Outcome(oneshot::Sender<Result<Outcome, StoreError>>),
+    /// Only that it is on disk: a visit's caller needs no copy of the share, and not
+    /// cloning one per visit is most of what a visit costs the committer.
+    Ack(oneshot::Sender<Result<(), StoreError>>),
+}
+
+impl Reply {
+    /// The answer for a command that succeeded with `share` as its new state.
+    /// The share is cloned only for callers that asked for it.
+    pub fn succeeded(self, share: &Share, seqs: Vec<u64>, replayed: bool) -> Answered {
+        match self {
+            Reply::Outcome(tx) => Answered::Outcome(
+                tx,
+                Ok(Box::new(Outcome {
+                    share: share.clone(),
+                    seqs,
+                    replayed,
+                })),
+            ),
+            Reply::Ack(tx) => Answered::Ack(tx, Ok(())),
+        }
+    }
+
+    pub fn failed(self, error: StoreError) -> Answered {
+        match self {
+            Reply::Outcome(tx) => Answered::Outcome(tx, Err(error)),
+            Reply::Ack(tx) => Answered::Ack(tx, Err(error)),
+        }
+    }
+}
+
+/// A reply channel with its result, waiting until the batch is durable.
+pub enum Answered {
+    /// Boxed: an outcome is large and most answers are acks.
+    Outcome(
+        oneshot::Sender<Result<Outcome, StoreError>>,
+        Result<Box<Outcome>, StoreError>,
+    ),
+    Ack(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+    ),
+}
+
+impl Answered {
+    /// Replaces the result with a failure: the batch did not reach the disk.
+    pub fn into_failed(self, error: StoreError) -> Answered {
+        match self {
+            Answered::Outcome(tx, _) => Answered::Outcome(tx, Err(error)),
+            Answered::Ack(tx, _) => Answered::Ack(tx, Err(error)),
+        }
+    }
+
+    pub fn send(self) {
+        // A caller that went away (client disconnected) does not undo a durable write.
+        match self {
+            Answered::Outcome(tx, result) => {
+                let _ = tx.send(result.map(|o| *o));
+            }
+            Answered::Ack(tx, result) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
