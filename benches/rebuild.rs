@@ -77,7 +77,8 @@ fn synthetic(total: u64) -> impl Iterator<Item = Envelope> {
             prev_hash: prev,
             hash: [0; 32],
         }
-        .seal();
+        .seal()
+        .unwrap();
         prev = env.hash;
         env
     })

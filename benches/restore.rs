@@ -75,7 +75,7 @@ fn write_export(path: &std::path::Path, total: u64) {
             prev_hash: prev,
             hash: [0; 32],
         };
-        let (env, line) = env.seal_to_line(&at.format(&Rfc3339).unwrap());
+        let (env, line) = env.seal_to_line(&at.format(&Rfc3339).unwrap()).unwrap();
         prev = env.hash;
         out.write_all(&line).unwrap();
         out.write_all(b"\n").unwrap();

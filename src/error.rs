@@ -155,7 +155,10 @@ impl From<StoreError> for ApiError {
                     "the event log is not available",
                 )
             }
-            StoreError::Io(_) | StoreError::Corrupt(_) => {
+            StoreError::Disk { .. }
+            | StoreError::Db(_)
+            | StoreError::Io(_)
+            | StoreError::Corrupt(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -21,6 +21,9 @@
 //! - `cli`: the command line
 //! - `fsutil`: whole files written atomically (temp file, fsync, rename, fsync of the directory)
 //! - `commands`: offline subcommands on the data directory: audit export/verify, replay, rebuild
+
+// Locks, signals and files all have safe std APIs; nothing here needs unsafe.
+#![forbid(unsafe_code)]
 pub mod api;
 pub mod auth;
 pub mod cli;

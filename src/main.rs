@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use sharelog::cli::{Cli, Cmd};
 use sharelog::config::Settings;

@@ -57,7 +57,8 @@ fn the_preview_vector_is_what_the_committer_writes() {
         hash: [0; 32],
         ..env
     }
-    .seal_to_line(&at);
+    .seal_to_line(&at)
+    .unwrap();
     assert_eq!(sealed.hash, published);
     let stored: Value = serde_json::from_slice(&stored).unwrap();
     assert_eq!(stored, serde_json::from_str::<Value>(line).unwrap());

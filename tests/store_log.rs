@@ -298,7 +298,7 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
             }
         }
         for env in &lines {
-            batch.insert(&keys::event(env.seq), env.to_line());
+            batch.insert(&keys::event(env.seq), env.to_line().unwrap());
             batch.insert(
                 keys::stream(env.stream.as_str(), env.version),
                 &env.seq.to_be_bytes(),

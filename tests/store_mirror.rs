@@ -29,7 +29,7 @@ fn marker(dir: &Path) -> Option<u64> {
 fn expected(store: &Store) -> Vec<u8> {
     let mut out = Vec::new();
     for ev in store.events(1) {
-        out.extend_from_slice(&ev.unwrap().to_line());
+        out.extend_from_slice(&ev.unwrap().to_line().unwrap());
         out.push(b'\n');
     }
     out

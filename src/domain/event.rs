@@ -53,6 +53,17 @@ impl ShareChanges {
 #[derive(Debug)]
 pub struct UnknownEvent(pub String);
 
+/// Why an event's data cannot be written: never a blank or `null` in its place,
+/// since the log is tamper-evident and a silent default would be sealed in for good.
+#[derive(Debug)]
+pub struct UnwritableEvent(pub String);
+
+impl std::fmt::Display for UnwritableEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "event data cannot be written: {}", self.0)
+    }
+}
+
 impl Event {
     /// Every event type name, as the log, exports and filters spell it.
     pub const TYPES: [&'static str; 5] = [
@@ -96,13 +107,14 @@ impl Event {
         1
     }
 
-    pub fn to_data(&self) -> Value {
+    pub fn to_data(&self) -> Result<Value, UnwritableEvent> {
+        let unwritable = |e: serde_json::Error| UnwritableEvent(e.to_string());
         match self {
-            Event::ShareCreated(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+            Event::ShareCreated(e) => serde_json::to_value(e).map_err(unwritable),
             Event::ShareUpdated(c) => changes_to_json(c),
-            Event::ShareDeleted => Value::Object(Map::new()),
+            Event::ShareDeleted => Ok(Value::Object(Map::new())),
             Event::ShareVisited(v) | Event::SharePreviewed(v) => {
-                serde_json::to_value(v).unwrap_or(Value::Null)
+                serde_json::to_value(v).map_err(unwritable)
             }
         }
     }
@@ -133,11 +145,13 @@ impl Event {
     }
 }
 
-fn fmt_time(t: OffsetDateTime) -> Value {
-    t.format(&Rfc3339).map(Value::String).unwrap_or(Value::Null)
+fn fmt_time(t: OffsetDateTime) -> Result<Value, UnwritableEvent> {
+    t.format(&Rfc3339)
+        .map(Value::String)
+        .map_err(|e| UnwritableEvent(format!("time {t}: {e}")))
 }
 
-fn changes_to_json(c: &ShareChanges) -> Value {
+fn changes_to_json(c: &ShareChanges) -> Result<Value, UnwritableEvent> {
     let mut m = Map::new();
     if let Some(d) = &c.description {
         m.insert(
@@ -155,9 +169,13 @@ fn changes_to_json(c: &ShareChanges) -> Value {
         m.insert("downloadable".into(), Value::Bool(d));
     }
     if let Some(e) = c.expires_at {
-        m.insert("expiresAt".into(), e.map(fmt_time).unwrap_or(Value::Null));
+        // `null` here is data: the expiry was cleared.
+        m.insert(
+            "expiresAt".into(),
+            e.map(fmt_time).transpose()?.unwrap_or(Value::Null),
+        );
     }
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 fn changes_from_json(v: &Value) -> Result<ShareChanges, String> {
@@ -201,7 +219,7 @@ mod tests {
         };
         let e = Event::ShareUpdated(c);
         assert_eq!(
-            Event::from_data("ShareUpdated", 1, e.to_data()).ok(),
+            Event::from_data("ShareUpdated", 1, e.to_data().unwrap()).ok(),
             Some(e)
         );
     }
@@ -211,12 +229,23 @@ mod tests {
         let cleared = changes_to_json(&ShareChanges {
             expires_at: Some(None),
             ..Default::default()
-        });
+        })
+        .unwrap();
         assert_eq!(cleared, serde_json::json!({"expiresAt": null}));
         assert_eq!(
-            changes_to_json(&ShareChanges::default()),
+            changes_to_json(&ShareChanges::default()).unwrap(),
             serde_json::json!({})
         );
+    }
+
+    #[test]
+    fn an_expiry_rfc_3339_cannot_write_is_an_error_not_a_null() {
+        let far = time::macros::datetime!(-0001-01-01 00:00:00 UTC);
+        let e = Event::ShareUpdated(ShareChanges {
+            expires_at: Some(Some(far)),
+            ..Default::default()
+        });
+        assert!(e.to_data().is_err());
     }
 
     #[test]

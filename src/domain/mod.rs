@@ -14,7 +14,7 @@ mod visit;
 pub use command::{Command, CreateShare, DeleteShare, Policy, UpdateShare, VisitShare};
 pub use decide::{apply, decide};
 pub use error::DomainError;
-pub use event::{Event, ShareChanges, ShareCreated};
+pub use event::{Event, ShareChanges, ShareCreated, UnwritableEvent};
 pub use ids::{Actor, ShareId, UserId};
 pub use share::{
     AlbumItem, Format, PlaylistItem, Share, ShareItems, SongItem, Track, MAX_DESCRIPTION_CHARS,

@@ -5,6 +5,7 @@
 //! one fsync for every batch waiting (group commit), while this thread already
 //! works on the next.
 
+use super::error::Doing;
 use super::latest::LatestShares;
 use super::mirror::Mirror;
 use super::open::{encode, encoding};
@@ -58,7 +59,8 @@ impl Committer {
         poisoned: Arc<AtomicBool>,
         rx: mpsc::Receiver<Request>,
     ) -> Result<(Self, Syncer), StoreError> {
-        let data_file = File::open(dir.join("db"))?;
+        let data_file =
+            File::open(dir.join("db")).doing(|| format!("opening {}", dir.join("db").display()))?;
         // Before anything is appended: drops the clean marker and catches the mirror up with sled.
         let mirror = Mirror::open(dir, &db, checkpoint.last_seq)?;
         let mut idempotency = HashMap::new();

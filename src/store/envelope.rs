@@ -1,7 +1,7 @@
 //! The stored and exported form of an event: one JSON object per event, hashed into the chain.
 
 use super::chain;
-use crate::domain::{Actor, Event, ShareId, UserId, VisitData};
+use crate::domain::{Actor, Event, ShareId, UnwritableEvent, UserId, VisitData};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 use time::format_description::well_known::Rfc3339;
@@ -39,43 +39,47 @@ impl std::fmt::Display for BadEnvelope {
 
 impl Envelope {
     /// The JSON object without `hash`: what the chain hashes.
-    pub fn unhashed_json(&self) -> Value {
+    pub fn unhashed_json(&self) -> Result<Value, UnwritableEvent> {
         let actor = self
             .actor
             .as_ref()
             .map(|a| json!({"userId": a.user_id.0, "username": a.username}))
             .unwrap_or(Value::Null);
-        json!({
+        let at = self
+            .at
+            .format(&Rfc3339)
+            .map_err(|e| UnwritableEvent(format!("time {}: {e}", self.at)))?;
+        Ok(json!({
             "seq": self.seq,
             "id": self.id,
             "stream": self.stream.as_str(),
             "version": self.version,
             "type": self.event.type_name(),
             "typeVersion": self.event.type_version(),
-            "at": self.at.format(&Rfc3339).unwrap_or_default(),
+            "at": at,
             "actor": actor,
-            "data": self.event.to_data(),
+            "data": self.event.to_data()?,
             "prevHash": chain::to_hex(&self.prev_hash),
-        })
+        }))
     }
 
     /// Computes `hash` from the other fields.
-    pub fn seal(mut self) -> Self {
+    pub fn seal(mut self) -> Result<Self, UnwritableEvent> {
         self.hash = chain::link(
             &self.prev_hash,
-            &chain::canonical_bytes(&self.unhashed_json()),
+            &chain::canonical_bytes(&self.unhashed_json()?),
         );
-        self
+        Ok(self)
     }
 
     /// Whether `hash` matches the content and `prev_hash`.
     pub fn is_sealed(&self) -> bool {
-        self.clone().seal().hash == self.hash
+        self.clone().seal().is_ok_and(|s| s.hash == self.hash)
     }
 
     /// One export line (without the newline): canonical JSON including `hash`.
-    pub fn to_line(&self) -> Vec<u8> {
-        line_of(&self.unhashed_json(), &self.hash)
+    pub fn to_line(&self) -> Result<Vec<u8>, UnwritableEvent> {
+        Ok(line_of(&self.unhashed_json()?, &self.hash))
     }
 
     /// `seal` and `to_line` in one pass, writing the canonical bytes directly instead
@@ -83,7 +87,7 @@ impl Envelope {
     /// canonical (byte-sorted) key order; `hash` sorts between `data` and `id`, so the
     /// line is the hashed bytes with `"hash":"…",` spliced in at that point.
     /// `at_rfc3339` is `at` formatted, which a whole batch shares.
-    pub fn seal_to_line(mut self, at_rfc3339: &str) -> (Self, Vec<u8>) {
+    pub fn seal_to_line(mut self, at_rfc3339: &str) -> Result<(Self, Vec<u8>), UnwritableEvent> {
         let mut out = String::with_capacity(640);
         out.push_str("{\"actor\":");
         match &self.actor {
@@ -99,7 +103,7 @@ impl Envelope {
         out.push_str(",\"at\":");
         chain::write_string(&mut out, at_rfc3339);
         out.push_str(",\"data\":");
-        write_data(&mut out, &self.event);
+        write_data(&mut out, &self.event)?;
         out.push(',');
         let splice = out.len();
         out.push_str("\"id\":");
@@ -123,7 +127,7 @@ impl Envelope {
         line.extend_from_slice(chain::to_hex(&self.hash).as_bytes());
         line.extend_from_slice(b"\",");
         line.extend_from_slice(&out.as_bytes()[splice..]);
-        (self, line)
+        Ok((self, line))
     }
 
     pub fn from_line(bytes: &[u8]) -> Result<Self, BadEnvelope> {
@@ -177,7 +181,7 @@ impl Envelope {
 /// The canonical bytes of an event's `data`. Visits and previews, nearly every event,
 /// are written field by field (keys in byte order, as `chain::write_value` would sort
 /// them); the rest go through `to_data`. The test below holds the two ways equal.
-fn write_data(out: &mut String, event: &Event) {
+fn write_data(out: &mut String, event: &Event) -> Result<(), UnwritableEvent> {
     let Some((
         _,
         VisitData {
@@ -189,7 +193,8 @@ fn write_data(out: &mut String, event: &Event) {
         },
     )) = event.counted()
     else {
-        return chain::write_value(out, &event.to_data());
+        chain::write_value(out, &event.to_data()?);
+        return Ok(());
     };
     let opt = |out: &mut String, v: &Option<String>| match v {
         Some(s) => chain::write_string(out, s),
@@ -209,6 +214,7 @@ fn write_data(out: &mut String, event: &Event) {
     out.push_str(",\"userAgent\":");
     opt(out, user_agent);
     out.push('}');
+    Ok(())
 }
 
 fn line_of(unhashed: &Value, hash: &[u8; 32]) -> Vec<u8> {
@@ -279,11 +285,11 @@ mod tests {
             envelope(preview, None),
             envelope(other, None),
         ] {
-            let slow = env.clone().seal();
+            let slow = env.clone().seal().unwrap();
             let at = env.at.format(&Rfc3339).unwrap();
-            let (fast, line) = env.seal_to_line(&at);
+            let (fast, line) = env.seal_to_line(&at).unwrap();
             assert_eq!(fast.hash, slow.hash);
-            assert_eq!(line, slow.to_line());
+            assert_eq!(line, slow.to_line().unwrap());
             assert_eq!(Envelope::from_line(&line).unwrap(), fast);
         }
     }

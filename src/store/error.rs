@@ -1,5 +1,6 @@
 use crate::domain::DomainError;
 use std::fmt;
+use std::path::Path;
 
 /// What can go wrong when appending or reading the log.
 #[derive(Debug)]
@@ -8,14 +9,28 @@ pub enum StoreError {
     Rejected(DomainError),
     /// The same idempotency key arrived with a different request body.
     IdempotencyKeyReused,
-    /// Another process holds the data directory.
+    /// Another process holds the data directory (the path of its database file).
     Locked(String),
-    /// Disk or database failure; the store stops writing (poisoned) until restarted.
+    /// A disk operation failed: what was being done, and the system's error.
+    Disk {
+        doing: String,
+        source: std::io::Error,
+    },
+    /// sled failed.
+    Db(sled::Error),
+    /// Any other storage failure, described; the store stops writing (poisoned) until restarted.
     Io(String),
     /// Stored bytes that do not decode: the log is damaged.
     Corrupt(String),
     /// The committer has stopped.
     Closed,
+}
+
+impl StoreError {
+    /// A held lock, named by the file locked: a sentence, not the system's error.
+    pub fn locked(db_file: &Path) -> Self {
+        StoreError::Locked(db_file.display().to_string())
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -28,7 +43,15 @@ impl fmt::Display for StoreError {
                     "Idempotency-Key was already used for a different request"
                 )
             }
-            StoreError::Locked(m) => write!(f, "data directory is in use by another process: {m}"),
+            StoreError::Locked(file) => write!(
+                f,
+                "the data directory is in use by another process ({file} is locked); \
+                 stop that process first"
+            ),
+            StoreError::Disk { doing, source } => {
+                write!(f, "storage failure while {doing}: {source}")
+            }
+            StoreError::Db(e) => write!(f, "storage failure in the database: {e}"),
             StoreError::Io(m) => write!(f, "storage failure: {m}"),
             StoreError::Corrupt(m) => write!(f, "damaged event log: {m}"),
             StoreError::Closed => write!(f, "event log is closed"),
@@ -36,33 +59,50 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Disk { source, .. } => Some(source),
+            StoreError::Db(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        match &e {
-            sled::Error::Io(io)
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("lock") =>
-            {
-                StoreError::Locked(io.to_string())
-            }
-            _ => StoreError::Io(e.to_string()),
-        }
+        StoreError::Db(e)
     }
 }
 
 impl From<crate::projection::LoadError> for StoreError {
     fn from(e: crate::projection::LoadError) -> Self {
         match e {
-            crate::projection::LoadError::Db(e) => e.into(),
+            crate::projection::LoadError::Db(e) => StoreError::Db(e),
             crate::projection::LoadError::Corrupt(m) => StoreError::Corrupt(m),
         }
     }
 }
 
 impl From<std::io::Error> for StoreError {
-    fn from(e: std::io::Error) -> Self {
-        StoreError::Io(e.to_string())
+    fn from(source: std::io::Error) -> Self {
+        StoreError::Disk {
+            doing: "using the data directory".into(),
+            source,
+        }
+    }
+}
+
+/// Names what a disk operation was doing when it failed.
+pub trait Doing<T> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, StoreError>;
+}
+
+impl<T> Doing<T> for Result<T, std::io::Error> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Disk {
+            doing: what(),
+            source,
+        })
     }
 }

@@ -248,22 +248,20 @@ fn reconcile(path: &Path, db: &sled::Db, last_seq: u64) -> Result<File, StoreErr
 /// no server starts meanwhile. `Ok(None)` when there is no `db` file; `Locked` while
 /// a server (sled holds an exclusive `flock` on that file) has the directory open.
 pub fn lock_shared(dir: &Path) -> Result<Option<File>, StoreError> {
-    use std::os::fd::AsRawFd;
-    let file = match File::open(dir.join("db")) {
+    let db_file = dir.join("db");
+    let file = match File::open(&db_file) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    // SAFETY: flock on a descriptor we own; the lock goes with the descriptor.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(if e.kind() == std::io::ErrorKind::WouldBlock {
-            StoreError::Locked(format!("{}: {e}", dir.join("db").display()))
-        } else {
-            StoreError::Io(format!("locking {}: {e}", dir.join("db").display()))
-        });
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Disk {
+            doing: format!("locking {}", db_file.display()),
+            source: e,
+        }),
     }
-    Ok(Some(file))
 }
 
 /// The mirror after a clean close, read front to back in constant memory.

@@ -103,7 +103,10 @@ impl Log {
                     env.seq, head.0
                 )));
             }
-            packer.push(env.seq, env.stream.as_str(), env.version, &env.to_line());
+            let line = env
+                .to_line()
+                .map_err(|e| StoreError::Corrupt(format!("import: event {}: {e}", env.seq)))?;
+            packer.push(env.seq, env.stream.as_str(), env.version, &line);
             head = (env.seq, env.hash);
             pending += 1;
             if pending == IMPORT_BATCH {

@@ -1,7 +1,9 @@
 //! Opening the database and loading the projections from their rows (O(shares)).
 
+use super::error::Doing;
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::projection::{rows, Shares};
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
 /// sled's page cache; its resident memory grows past this, so it is set explicitly.
@@ -37,16 +39,31 @@ pub fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
 }
 
 pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
-    std::fs::create_dir_all(dir)?;
-    sled::Config::new()
+    std::fs::create_dir_all(dir).doing(|| format!("creating {}", dir.display()))?;
+    refuse_if_held(dir)?;
+    Ok(sled::Config::new()
         .path(dir)
         .cache_capacity(cache_bytes)
         .flush_every_ms(Some(500))
-        .open()
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Io(m) if m.contains("lock") => StoreError::Locked(m),
-            other => other,
-        })
+        .open()?)
+}
+
+/// `Locked` when another process holds the database. sled reports a held lock only
+/// as text, so we ask the system ourselves first: sled locks `<dir>/db` with
+/// `flock`, and a `flock` of our own on another descriptor of that file fails with
+/// `WouldBlock` while anyone holds it. Our probe lock goes when the file closes.
+fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
+    let db_file = dir.join("db");
+    let file = match File::open(&db_file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).doing(|| format!("opening {}", db_file.display())),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
+        Err(TryLockError::Error(e)) => Err(e).doing(|| format!("locking {}", db_file.display())),
+    }
 }
 
 /// Moves a first-schema `C` checkpoint to `Z` (see `keys`), once.
@@ -126,4 +143,44 @@ pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
 
 pub fn encoding(e: serde_json::Error) -> StoreError {
     StoreError::Io(format!("encoding: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_held_database_is_locked_named_by_its_file_in_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = open_db(dir.path()).unwrap();
+        let err = open_db(dir.path()).expect_err("a second open must fail");
+        let db_file = dir.path().join("db").display().to_string();
+        assert!(
+            matches!(&err, StoreError::Locked(f) if *f == db_file),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("in use by another process"), "{text}");
+        assert!(!text.contains("Os {"), "a raw system error leaked: {text}");
+        // The probe's own lock went with its descriptor: once sled lets go, it opens again.
+        drop(held);
+        let mut reopened = None;
+        for _ in 0..200 {
+            match open_db(dir.path()) {
+                Ok(db) => {
+                    reopened = Some(db);
+                    break;
+                }
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            reopened.is_some(),
+            "the database stayed locked after it was dropped"
+        );
+    }
 }

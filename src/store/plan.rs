@@ -11,7 +11,9 @@ use super::request::{Answered, Idempotency, IdempotencyRow, Request};
 use super::rows::Packer;
 use super::syncer::OpenTally;
 use super::StoreError;
-use crate::domain::{apply, decide, Command, DomainError, Event, Policy, Share, ShareId};
+use crate::domain::{
+    apply, decide, Command, DomainError, Event, Policy, Share, ShareId, UnwritableEvent,
+};
 use crate::projection::rows::Changed;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -88,7 +90,17 @@ impl BatchPlan {
                 return reply.failed(StoreError::Rejected(e));
             }
         };
-        let (state, seqs) = self.seal(p, ids, &cmd, &id, state, events);
+        let version = state.as_ref().map_or(0, |s| s.version);
+        let sealed = match self.seal(p, ids, &cmd, &id, version, events) {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                if let Some(s) = state.filter(|_| changed_here) {
+                    self.changed.shares.insert(id, s);
+                }
+                return reply.failed(StoreError::Io(e.to_string()));
+            }
+        };
+        let (state, seqs) = self.take_in(&id, state, sealed);
         let Some(share) = state else {
             return reply.failed(StoreError::Rejected(DomainError::NotFound));
         };
@@ -126,30 +138,52 @@ impl BatchPlan {
         })
     }
 
-    /// Chains, packs and applies one command's events; returns the state after them.
+    /// Seals one command's events into the chain after the batch's head, without
+    /// adding them yet: a command whose event cannot be written leaves the batch and
+    /// the chain as they were.
     fn seal(
-        &mut self,
+        &self,
         p: &Planner,
         ids: &mut EventIds,
         cmd: &Command,
         id: &ShareId,
-        mut state: Option<Share>,
+        version: u64,
         events: Vec<Event>,
-    ) -> (Option<Share>, Vec<u64>) {
-        let mut seqs = Vec::with_capacity(events.len());
+    ) -> Result<Vec<(Envelope, Vec<u8>)>, UnwritableEvent> {
+        let mut sealed: Vec<(Envelope, Vec<u8>)> = Vec::with_capacity(events.len());
         for event in events {
-            let (env, line) = Envelope {
-                seq: self.last_seq + 1,
-                id: ids.next_id(),
-                stream: id.clone(),
-                version: state.as_ref().map_or(1, |s| s.version + 1),
-                at: p.now,
-                actor: cmd.actor().cloned(),
-                event,
-                prev_hash: self.last_hash,
-                hash: [0; 32],
-            }
-            .seal_to_line(p.at);
+            let (seq, hash, version) = match sealed.last() {
+                Some((e, _)) => (e.seq, e.hash, e.version),
+                None => (self.last_seq, self.last_hash, version),
+            };
+            sealed.push(
+                Envelope {
+                    seq: seq + 1,
+                    id: ids.next_id(),
+                    stream: id.clone(),
+                    version: version + 1,
+                    at: p.now,
+                    actor: cmd.actor().cloned(),
+                    event,
+                    prev_hash: hash,
+                    hash: [0; 32],
+                }
+                .seal_to_line(p.at)?,
+            );
+        }
+        Ok(sealed)
+    }
+
+    /// Adds sealed events to the batch (lines, rows, counts) and applies them;
+    /// returns the share's state after them and their seqs.
+    fn take_in(
+        &mut self,
+        id: &ShareId,
+        mut state: Option<Share>,
+        sealed: Vec<(Envelope, Vec<u8>)>,
+    ) -> (Option<Share>, Vec<u64>) {
+        let mut seqs = Vec::with_capacity(sealed.len());
+        for (env, line) in sealed {
             self.lines.extend_from_slice(&line);
             self.lines.push(b'\n');
             self.packer.push(env.seq, id.as_str(), env.version, &line);

@@ -49,12 +49,10 @@ pub fn verify_py(args: &[&str]) -> Output {
 /// sled releases its file lock from background threads a moment after the last
 /// handle drops; wait for that, as an operator's next command would find it free.
 pub fn wait_until_released(dir: &Path) {
-    use std::os::fd::AsRawFd;
     let file = std::fs::File::open(dir.join("db")).unwrap();
     for _ in 0..500 {
-        // SAFETY: flock on a descriptor we own; the lock is dropped again at once.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        if file.try_lock().is_ok() {
+            file.unlock().unwrap();
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
