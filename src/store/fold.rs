@@ -4,7 +4,7 @@
 //! `domain::Counted` (the rule `domain::apply` uses for them too); other events
 //! are decoded in full and go through `domain::apply`.
 
-use super::raw::{Header, RawEvent};
+use super::reader::{Header, RawEvent};
 use super::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
@@ -93,7 +93,7 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
     let mut items = Vec::new();
     let mut run = VisitRun::new();
     let mut want = first;
-    for raw in super::raw::between(db, first, last) {
+    for raw in super::reader::between(db, first, last) {
         let raw = raw?;
         if raw.seq != want {
             return Err(StoreError::Corrupt(format!("event {want} is missing")));
@@ -192,7 +192,7 @@ pub fn fold_all(
     let last_hash = match last_seq {
         0 => chain::GENESIS,
         n => {
-            let line = super::rows::line_at(db, n)?
+            let line = super::packing::line_at(db, n)?
                 .ok_or_else(|| StoreError::Corrupt(format!("event {n} is missing")))?;
             let raw = RawEvent { seq: n, line };
             let header = raw.header()?;

@@ -5,7 +5,7 @@
 //! first start is as fast as any restart.
 
 use super::mirror::{self, Mirror};
-use super::rows::Packer;
+use super::packing::Packer;
 use super::{chain, keys, open, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Share, ShareId};
 use std::collections::HashMap;

@@ -10,7 +10,7 @@
 //! | `I` user id `0x00` idempotency key | `{shareId, fingerprint}` |
 //! | `Z` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
 //!
-//! `E` and `S` rows hold several events each (see `rows`). The checkpoint sorts
+//! `E` and `S` rows hold several events each (see `packing`). The checkpoint sorts
 //! last, next to the small `V` rows: it changes with every batch, and sled rewrites
 //! a whole leaf every few changes, so its leaf must not also hold event rows (as the
 //! first schema's `C` key did, next to the oldest `E` rows). Opening a log moves a `C`

@@ -8,7 +8,7 @@
 //! means the mirror holds exactly seqs `1..=N` and sled's log ends at `N`.
 //! Opening reconciles the mirror with sled from its tail (O(tail), not O(events)).
 
-use super::{raw, StoreError};
+use super::{reader, StoreError};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -219,7 +219,7 @@ fn reconcile(path: &Path, db: &sled::Db, last_seq: u64) -> Result<File, StoreErr
         }
         let mut out = BufWriter::with_capacity(1024 * 1024, &file);
         let mut expect = seq + 1;
-        for ev in raw::events(db, expect) {
+        for ev in reader::events(db, expect) {
             let ev = ev?;
             if ev.seq > last_seq {
                 break;
@@ -309,7 +309,7 @@ impl CleanMirror {
     }
 
     /// The next line (without `\n`) and its header; checks that seqs run 1, 2, … without gaps.
-    pub fn next_line(&mut self) -> Result<Option<(raw::Header<'_>, &[u8])>, StoreError> {
+    pub fn next_line(&mut self) -> Result<Option<(reader::Header<'_>, &[u8])>, StoreError> {
         if self.next_seq > self.last_seq {
             return Ok(None);
         }
@@ -322,7 +322,7 @@ impl CleanMirror {
             )));
         }
         let line = &self.buf[..self.buf.len() - 1];
-        let header: raw::Header<'_> = serde_json::from_slice(line).map_err(|e| {
+        let header: reader::Header<'_> = serde_json::from_slice(line).map_err(|e| {
             StoreError::Corrupt(format!("export mirror, seq {}: {e}", self.next_seq))
         })?;
         if header.seq != self.next_seq {

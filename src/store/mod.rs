@@ -14,11 +14,10 @@ mod latest;
 pub mod mirror;
 mod offline;
 mod open;
+mod packing;
 mod plan;
-pub mod raw;
-mod read;
+pub mod reader;
 mod request;
-mod rows;
 mod subscribe;
 mod syncer;
 
@@ -27,8 +26,8 @@ pub use error::StoreError;
 pub use fold::Folded;
 pub use import::Importer;
 pub use offline::Log;
-pub use raw::{Filter, RawEvent};
-pub use read::EventIter;
+pub use reader::EventIter;
+pub use reader::{Filter, RawEvent};
 pub use request::{Idempotency, Outcome};
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
@@ -172,7 +171,7 @@ impl Store {
 
     /// Events from `from_seq` on, read lazily in seq order.
     pub fn events(&self, from_seq: u64) -> EventIter {
-        read::events(&self.inner.db, from_seq)
+        reader::decoded(&self.inner.db, from_seq)
     }
 
     /// Stored export lines that `filter` selects, in seq order, read lazily (blocking: run off the async runtime).
@@ -180,7 +179,7 @@ impl Store {
         &self,
         filter: Filter,
     ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-        raw::filtered(&self.inner.db, filter)
+        reader::filtered(&self.inner.db, filter)
     }
 
     /// One share's stored export lines, oldest first, read lazily (blocking).
@@ -188,12 +187,7 @@ impl Store {
         &self,
         id: &crate::domain::ShareId,
     ) -> impl Iterator<Item = Result<RawEvent, StoreError>> + Send {
-        raw::stream(&self.inner.db, id)
-    }
-
-    /// One share's events, oldest first.
-    pub fn stream(&self, id: &crate::domain::ShareId) -> Result<Vec<Envelope>, StoreError> {
-        read::stream(&self.inner.db, id)
+        reader::stream(&self.inner.db, id)
     }
 
     /// The share an earlier create with this `Idempotency-Key` made, if any.

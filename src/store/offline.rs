@@ -3,7 +3,7 @@
 //! server holds the directory.
 
 use super::fold::{fold, Folded};
-use super::raw::{self, Filter, Header, RawEvent, RawIter};
+use super::reader::{self, Filter, Header, RawEvent, RawIter};
 use super::{chain, open, Checkpoint, Envelope, StoreError};
 use crate::projection::Shares;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ impl Log {
 
     /// Stored events from `from_seq` on, in seq order.
     pub fn events(&self, from_seq: u64) -> RawIter {
-        raw::events(&self.db, from_seq)
+        reader::events(&self.db, from_seq)
     }
 
     /// The events an audit filter selects, in seq order.
@@ -52,7 +52,7 @@ impl Log {
         &self,
         filter: Filter,
     ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-        raw::filtered(&self.db, filter)
+        reader::filtered(&self.db, filter)
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
@@ -94,7 +94,7 @@ impl Log {
         let mut head = self
             .checkpoint()?
             .map_or((0, chain::GENESIS), |c| (c.last_seq, c.last_hash));
-        let mut packer = super::rows::Packer::default();
+        let mut packer = super::packing::Packer::default();
         let mut pending = 0;
         for env in events {
             if env.seq != head.0 + 1 || env.prev_hash != head.1 || !env.is_sealed() {

@@ -100,7 +100,7 @@ fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
         None => Ok(0),
         Some(kv) => {
             let (k, v) = kv?;
-            Ok(super::rows::Lines::new(&k, v)?.end_seq() - 1)
+            Ok(super::packing::Lines::new(&k, v)?.end_seq() - 1)
         }
     }
 }

@@ -7,8 +7,8 @@
 use super::envelope::Envelope;
 use super::event_ids::EventIds;
 use super::latest::LatestShares;
+use super::packing::Packer;
 use super::request::{Answered, Idempotency, IdempotencyRow, Request};
-use super::rows::Packer;
 use super::syncer::OpenTally;
 use super::StoreError;
 use crate::domain::{

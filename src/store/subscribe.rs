@@ -12,7 +12,7 @@
 //! tail. So a slow or stalled reader costs the committer one failed `try_send`
 //! and holds at most its queue's worth of batches in memory.
 
-use super::raw::{self, Filter, RawEvent};
+use super::reader::{self, Filter, RawEvent};
 use super::{Store, StoreError};
 use crate::metrics::METRICS;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,11 +178,15 @@ impl Store {
             match filter.share.clone() {
                 // One share: its own rows, not a scan of the whole log.
                 Some(id) => Box::new(
-                    raw::stream(&self.inner.db, &id)
+                    reader::stream(&self.inner.db, &id)
                         .skip_while(after_start)
                         .take_while(in_range),
                 ),
-                None => Box::new(raw::between(&self.inner.db, after.saturating_add(1), until)),
+                None => Box::new(reader::between(
+                    &self.inner.db,
+                    after.saturating_add(1),
+                    until,
+                )),
             };
         Box::new(events.filter(move |r| match r {
             Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),

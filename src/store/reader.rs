@@ -1,9 +1,11 @@
 //! The log as stored bytes: each line of an `E` row already is the canonical export
 //! line (docs/audit.md), so exports copy it as is, and filters read only a few header
-//! fields instead of decoding the whole event.
+//! fields instead of decoding the whole event. Every way of reading the log is
+//! here: `events` (from a seq on), `between` (a seq range), `stream` (one share),
+//! `filtered` (the audit trail's filters) and `decoded` (whole envelopes).
 
-use super::rows::{stream_seqs, LineCache, Lines};
-use super::{keys, StoreError};
+use super::packing::{stream_seqs, LineCache, Lines};
+use super::{keys, Envelope, StoreError};
 use crate::domain::ShareId;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -162,5 +164,29 @@ pub fn filtered(
     match share {
         Some(id) => Box::new(stream(db, &id).filter(keep)),
         None => Box::new(events(db, 1).filter(keep)),
+    }
+}
+
+/// Events in seq order, decoded one at a time.
+pub struct EventIter {
+    inner: RawIter,
+}
+
+impl Iterator for EventIter {
+    type Item = Result<Envelope, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(
+            self.inner
+                .next()?
+                .and_then(|ev| Envelope::from_line(&ev.line).map_err(|e| StoreError::Corrupt(e.0))),
+        )
+    }
+}
+
+/// `events`, decoded: for replays and tests that need whole envelopes.
+pub fn decoded(db: &sled::Db, from_seq: u64) -> EventIter {
+    EventIter {
+        inner: events(db, from_seq),
     }
 }
