@@ -4,7 +4,7 @@
 //! branch is only there to answer a broken build with the usual error shape.
 
 use crate::error::ApiError;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::Value;
 use std::sync::LazyLock;
 
@@ -18,11 +18,7 @@ fn parse(yaml: &str) -> Result<String, String> {
     serde_json::to_string(&value).map_err(|e| e.to_string())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi)));
-}
-
-async fn openapi() -> Result<HttpResponse, ApiError> {
+pub(crate) async fn openapi() -> Result<HttpResponse, ApiError> {
     match &*DOCUMENT {
         Ok(json) => Ok(HttpResponse::Ok()
             .content_type("application/json")

@@ -4,30 +4,15 @@
 use crate::auth::{Delegated, Directory, Verifier};
 use crate::config::Settings;
 use crate::domain::Policy;
-use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, health, http_log, openapi, public, subsonic};
+use crate::{api, http_log, public, routes, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
-
-/// What every handler shares.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub verifier: Verifier,
-    /// Public links: access rules, rate limiter, IP recorder, metadata cache.
-    pub public: public::Public,
-    /// Set with `auth.navidromeUrl`: tokens the local verifier refuses are shown to Navidrome.
-    pub delegated: Option<Delegated>,
-    /// Usernames -> user ids from verified tokens (ownership across `/api` and `/rest`).
-    pub directory: Directory,
-    /// Subsonic login verdicts (`/rest`), cached by credential digest.
-    pub logins: subsonic::Logins,
-}
 
 pub struct Application {
     port: u16,
@@ -98,20 +83,7 @@ impl Application {
                 .app_data(upstream)
                 .app_data(web::PayloadConfig::new(api::MAX_BODY))
                 .wrap(from_fn(http_log::record))
-                .configure(health::routes)
-                .configure(openapi::routes)
-                .configure(api::audit_routes)
-                .configure(|cfg| {
-                    if settings.sharing.enabled {
-                        // Public links first: the busiest paths, and no other route starts with `/share`.
-                        public::routes(cfg);
-                        api::routes(cfg);
-                        subsonic::routes(cfg);
-                    }
-                })
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::not_found())
-                }))
+                .configure(|cfg| routes::configure(cfg, settings.sharing.enabled))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)

@@ -6,7 +6,7 @@ use super::audit_follow::{self, Pace};
 use super::principal::Principal;
 use crate::domain::{Event, ShareId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{Filter, StoreError};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};

@@ -6,7 +6,7 @@
 use crate::auth::{AuthError, Verifier};
 use crate::domain::Actor;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::upstream::Upstream;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;

@@ -6,7 +6,7 @@ use super::view::{share_json, share_response};
 use super::{body, request, resolve};
 use crate::domain::{Command, CreateShare, DeleteShare, ShareId, UpdateShare};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::Idempotency;
 use crate::upstream::Upstream;
 use actix_web::http::header;

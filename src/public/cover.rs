@@ -6,7 +6,7 @@
 
 use super::{admit, live_share, proxy, upstream_error};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

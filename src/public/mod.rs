@@ -19,32 +19,37 @@
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
 
 mod access;
-mod assets;
+pub(crate) mod assets;
 mod cache;
 pub mod client_ip;
-mod cover;
+pub(crate) mod cover;
 mod cover_ids;
 mod ip_key;
 mod negotiate;
-mod oembed;
-mod page;
+pub(crate) mod oembed;
+pub(crate) mod page;
 mod page_headers;
 mod page_html;
 mod preview;
-mod proxy;
+pub(crate) mod proxy;
 mod rendered;
 mod visit;
 mod zip;
 
 pub use cache::MetaCache;
 
+/// The handlers `routes.rs` sends public paths to.
+pub(crate) mod handlers {
+    pub(crate) use super::{assets, cover, oembed, page, proxy};
+}
+
 use crate::config::Settings;
 use crate::domain::{Share, ShareId, Track};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::HttpRequest;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -71,47 +76,6 @@ impl Public {
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })
     }
-}
-
-/// Routes of the public links; absent entirely while sharing is disabled. A scope, so
-/// that other paths are told apart by one prefix comparison, and these resources'
-/// patterns (regular expressions) only run for `/share/…` paths.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/share")
-            // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
-            .service(
-                web::resource("/_assets/{name}")
-                    .route(web::get().to(assets::get))
-                    .route(web::head().to(assets::get)),
-            )
-            .service(web::resource("/oembed").route(web::get().to(oembed::get)))
-            .service(
-                web::resource("/{id}")
-                    .route(web::get().to(page::get))
-                    .route(web::head().to(page::head)),
-            )
-            .service(
-                web::resource("/{id}/cover")
-                    .route(web::get().to(cover::first))
-                    .route(web::head().to(cover::first)),
-            )
-            .service(
-                web::resource("/{id}/cover/{cover}")
-                    .route(web::get().to(cover::by_id))
-                    .route(web::head().to(cover::by_id)),
-            )
-            .service(
-                web::resource("/{id}/stream/{track}")
-                    .route(web::get().to(proxy::stream))
-                    .route(web::head().to(proxy::stream)),
-            )
-            .service(
-                web::resource("/{id}/download/{track}")
-                    .route(web::get().to(proxy::download))
-                    .route(web::head().to(proxy::download)),
-            ),
-    );
 }
 
 /// Access rules first (403/429), then the visitor's address as we believe it.

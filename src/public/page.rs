@@ -12,7 +12,7 @@ use super::{
 use crate::api::view::time;
 use crate::domain::{Format, Share, Track, VisitFormat, VisitKind};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;

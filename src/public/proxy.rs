@@ -6,7 +6,7 @@
 use super::{admit, downloads_allowed, effective_bit_rate, live_share, tracks, upstream_error};
 use crate::domain::{Share, Track};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};

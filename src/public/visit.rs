@@ -5,7 +5,7 @@
 
 use crate::domain::{ShareId, VisitData, VisitFormat, VisitKind, VisitShare};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use std::net::IpAddr;

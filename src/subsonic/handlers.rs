@@ -12,7 +12,7 @@ use crate::domain::{
     UpdateShare, UserId,
 };
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::{web, HttpRequest, HttpResponse};

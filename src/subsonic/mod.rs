@@ -22,10 +22,10 @@ type Data<T> = web::Data<T>;
 
 macro_rules! endpoint {
     ($name:ident, $op:expr) => {
-        async fn $name(
+        pub(crate) async fn $name(
             req: HttpRequest,
             body: web::Bytes,
-            state: Data<crate::startup::AppState>,
+            state: Data<crate::state::AppState>,
             upstream: Data<crate::upstream::Upstream>,
         ) -> HttpResponse {
             serve($op, req, body, state, upstream).await
@@ -37,27 +37,3 @@ endpoint!(get_shares, Op::List);
 endpoint!(create_share, Op::Create);
 endpoint!(update_share, Op::Update);
 endpoint!(delete_share, Op::Delete);
-
-/// Routes of the Subsonic share endpoints; registered only while sharing is enabled.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(["/rest/getShares", "/rest/getShares.view"])
-            .route(web::get().to(get_shares))
-            .route(web::post().to(get_shares)),
-    )
-    .service(
-        web::resource(["/rest/createShare", "/rest/createShare.view"])
-            .route(web::get().to(create_share))
-            .route(web::post().to(create_share)),
-    )
-    .service(
-        web::resource(["/rest/updateShare", "/rest/updateShare.view"])
-            .route(web::get().to(update_share))
-            .route(web::post().to(update_share)),
-    )
-    .service(
-        web::resource(["/rest/deleteShare", "/rest/deleteShare.view"])
-            .route(web::get().to(delete_share))
-            .route(web::post().to(delete_share)),
-    );
-}
