@@ -1,6 +1,7 @@
 //! The one place where failures become HTTP answers: a status and a stable kebab-case code.
 
 use crate::domain::DomainError;
+pub use crate::error_code::ErrorCode;
 use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 use actix_web::http::StatusCode;
@@ -12,7 +13,7 @@ use std::fmt;
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
     pub extra: Option<Box<(&'static str, Value)>>,
@@ -21,9 +22,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with `code`'s one status (see `ErrorCode`).
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            status: code.status(),
             code,
             message: message.into(),
             field: None,
@@ -38,16 +40,16 @@ impl ApiError {
         let message = format!("{field}: {}", message.into());
         ApiError {
             field: Some(field),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid-field", message)
+            ..Self::new(ErrorCode::InvalidField, message)
         }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "not found")
+        Self::new(ErrorCode::NotFound, "not found")
     }
 
     pub fn unauthorized(message: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     /// 503: the server that verifies credentials (Navidrome, the music server) did not answer.
@@ -56,19 +58,14 @@ impl ApiError {
         ApiError {
             retry_after: Some(5),
             ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "auth-unavailable",
+                ErrorCode::AuthUnavailable,
                 "the server that verifies logins is unreachable; try again later",
             )
         }
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal-error",
-            "internal error",
-        )
+        Self::new(ErrorCode::InternalError, "internal error")
     }
 
     pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
@@ -95,7 +92,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut body = json!({"error": self.message, "code": self.code});
+        let mut body = json!({"error": self.message, "code": self.code.as_str()});
         if let Some(f) = &self.field {
             body["field"] = Value::String(f.clone());
         }
@@ -116,21 +113,17 @@ impl From<DomainError> for ApiError {
         let msg = e.to_string();
         match e {
             DomainError::NotFound => ApiError::not_found(),
-            DomainError::Expired => {
-                ApiError::new(StatusCode::GONE, "share-expired", "share expired")
-            }
+            DomainError::Expired => ApiError::new(ErrorCode::ShareExpired, "share expired"),
             DomainError::Invalid { field, message } => ApiError::invalid(field, message),
             DomainError::DownloadsDisabled => ApiError {
                 field: Some("downloadable".into()),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "downloads-disabled", msg)
+                ..ApiError::new(ErrorCode::DownloadsDisabled, msg)
             },
             DomainError::VersionConflict { actual, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "version-conflict", msg)
+                ApiError::new(ErrorCode::VersionConflict, msg)
                     .with_extra("currentVersion", json!(actual))
             }
-            DomainError::AlreadyExists => {
-                ApiError::new(StatusCode::CONFLICT, "already-exists", msg)
-            }
+            DomainError::AlreadyExists => ApiError::new(ErrorCode::AlreadyExists, msg),
         }
     }
 }
@@ -141,17 +134,12 @@ impl From<StoreError> for ApiError {
             StoreError::Rejected(d) => d.into(),
             StoreError::IdempotencyKeyReused => ApiError {
                 field: Some("Idempotency-Key".into()),
-                ..ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    e.to_string(),
-                )
+                ..ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string())
             },
             StoreError::Closed | StoreError::Locked(_) => {
                 log::error!("store unavailable: {e}");
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store-unavailable",
+                    ErrorCode::StoreUnavailable,
                     "the event log is not available",
                 )
             }
@@ -161,8 +149,7 @@ impl From<StoreError> for ApiError {
             | StoreError::Corrupt(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store-unavailable",
+                    ErrorCode::StoreUnavailable,
                     "the event log is not available",
                 )
             }
@@ -176,13 +163,11 @@ impl ApiError {
         log::warn!("upstream during create: {e}");
         match e {
             UpstreamError::Unavailable(_) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "upstream-unavailable",
+                ErrorCode::UpstreamUnavailable,
                 "the music server is unreachable; try again later",
             ),
             _ => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "upstream-error",
+                ErrorCode::UpstreamError,
                 "the music server answered with an error",
             ),
         }

@@ -31,6 +31,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod error_code;
 pub mod fsutil;
 pub mod health;
 pub mod http_log;

@@ -49,4 +49,20 @@ mod tests {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }
     }
+
+    #[test]
+    fn the_document_lists_exactly_the_error_codes_there_are() {
+        let doc: Value = serde_json::from_str(&parse(SOURCE).expect("parses")).expect("JSON");
+        let listed: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+            .as_array()
+            .expect("an enum of codes")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let codes: Vec<&str> = crate::error::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(listed, codes);
+    }
 }

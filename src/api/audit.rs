@@ -5,10 +5,9 @@
 use super::audit_follow::{self, Pace};
 use super::principal::Principal;
 use crate::domain::{Event, ShareId};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::{Filter, StoreError};
-use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -103,11 +102,7 @@ impl AuditQuery {
 }
 
 fn forbidden() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "the audit trail is for admins",
-    )
+    ApiError::new(ErrorCode::Forbidden, "the audit trail is for admins")
 }
 
 /// `GET /api/audit?share=&type=&since=&until=&after=&follow=`: `application/x-ndjson`, oldest
@@ -183,7 +178,7 @@ fn start_following(state: &AppState, filter: Filter, after: u64) -> Result<HttpR
                 0 => "following the audit feed is turned off (audit.maxFollowers: 0)".to_string(),
                 max => format!("{max} clients already follow the audit feed (audit.maxFollowers); try again later"),
             };
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too-many-followers", message)
+            ApiError::new(ErrorCode::TooManyFollowers, message)
         })?;
     let pace = Pace {
         heartbeat: Duration::from_secs(audit.heartbeat_seconds),

@@ -2,8 +2,7 @@
 //! Unknown fields are ignored: react-admin sends whole records back on PUT.
 
 use crate::domain::{Format, MAX_DESCRIPTION_CHARS};
-use crate::error::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::{ApiError, ErrorCode};
 use actix_web::web;
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
@@ -15,13 +14,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads the payload, refusing it as soon as it passes `MAX_BODY`.
 pub async fn read(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "body: at most 64 KiB",
-        )
-    };
+    let too_large = || ApiError::new(ErrorCode::PayloadTooLarge, "body: at most 64 KiB");
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| match e {
@@ -44,8 +37,7 @@ pub fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         Err(e) => Err(ApiError {
             field: Some("body".into()),
             ..ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
+                ErrorCode::MalformedJson,
                 format!("body: malformed JSON ({e})"),
             )
         }),

@@ -2,9 +2,8 @@
 
 use super::request::CreateRequest;
 use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::upstream::{Upstream, UpstreamError};
-use actix_web::http::StatusCode;
 use futures_util::future::join_all;
 
 /// Resolves albums, songs and playlists in parallel. Unknown ids: 422 listing all of them.
@@ -60,8 +59,7 @@ pub async fn items(up: &Upstream, req: &CreateRequest) -> Result<ShareItems, Api
     }
     if !unknown.is_empty() {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown-items",
+            ErrorCode::UnknownItems,
             format!("{} id(s) are not known to the music server", unknown.len()),
         )
         .with_extra("items", serde_json::json!(unknown)));

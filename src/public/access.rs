@@ -2,8 +2,7 @@
 //! limit (429 with `Retry-After`), a token bucket from the `governor` crate (MIT).
 
 use crate::config::PublicAccess;
-use crate::error::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::{ApiError, ErrorCode};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
@@ -39,8 +38,7 @@ impl Access {
             self.rules.allow.is_empty() || self.rules.allow.iter().any(|c| c.contains(ip));
         if !allowed || self.rules.deny.iter().any(|c| c.contains(ip)) {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "access-denied",
+                ErrorCode::AccessDenied,
                 "public links are not available from this address",
             ));
         }
@@ -57,11 +55,7 @@ impl Access {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError {
                 retry_after: Some(secs.max(1)),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    "too many requests; try again later",
-                )
+                ..ApiError::new(ErrorCode::RateLimited, "too many requests; try again later")
             }
         })
     }

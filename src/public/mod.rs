@@ -45,10 +45,9 @@ pub(crate) mod handlers {
 
 use crate::config::Settings;
 use crate::domain::{Share, ShareId, Track};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::upstream::{Upstream, UpstreamError};
-use actix_web::http::StatusCode;
 use actix_web::HttpRequest;
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -145,11 +144,7 @@ async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Tr
 /// 502 `upstream-error`: the music server failed while public content was served.
 fn upstream_error(e: UpstreamError) -> ApiError {
     log::warn!("upstream while serving a public link: {e}");
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "upstream-error",
-        "the music server is unavailable",
-    )
+    ApiError::new(ErrorCode::UpstreamError, "the music server is unavailable")
 }
 
 /// The effective cap: the smaller of the share's and the server's, where set (0 = none).
@@ -167,8 +162,7 @@ fn downloads_allowed(share: &Share, settings: &Settings) -> Result<(), ApiError>
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "download-not-allowed",
+            ErrorCode::DownloadNotAllowed,
             "this share cannot be downloaded",
         ))
     }

@@ -3,9 +3,9 @@
 //! Only URLs of our own share pages (under `publicUrl`) are answered. Not a visit.
 
 use super::{admit, live_share, page_html};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -42,8 +42,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     if !matches!(q.format.as_deref(), None | Some("") | Some("json")) {
         // What the oEmbed spec asks of a provider for a format it does not offer.
         return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "unsupported-format",
+            ErrorCode::UnsupportedFormat,
             "format: only json is offered",
         ));
     }

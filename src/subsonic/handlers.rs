@@ -11,7 +11,7 @@ use crate::domain::{
     Actor, Command, DeleteShare, DomainError, Format as ShareFormat, Share, ShareChanges, ShareId,
     UpdateShare, UserId,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::upstream::{Upstream, UpstreamError};
@@ -245,8 +245,10 @@ fn from_upstream(e: UpstreamError) -> Failure {
 
 fn from_api(e: ApiError) -> Failure {
     match e.code {
-        "unknown-items" => Failure::new(70, e.message),
-        "upstream-unavailable" | "upstream-error" => Failure::unavailable(&e.message),
+        ErrorCode::UnknownItems => Failure::new(70, e.message),
+        ErrorCode::UpstreamUnavailable | ErrorCode::UpstreamError => {
+            Failure::unavailable(&e.message)
+        }
         _ if e.status.is_server_error() => Failure::unavailable(&e.message),
         _ => Failure::new(0, e.message),
     }
