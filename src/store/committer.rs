@@ -121,14 +121,9 @@ impl Committer {
         self.batch_number += 1;
         self.latest.forget_published();
         if self.poisoned.load(Ordering::SeqCst) {
-            for r in batch {
-                r.reply
-                    .failed(StoreError::Io(
-                        "the log stopped after a write failure".into(),
-                    ))
-                    .send();
-            }
-            return;
+            return refuse(batch, || {
+                StoreError::Io("the log stopped after a write failure".into())
+            });
         }
         let started = Instant::now();
         let now = OffsetDateTime::now_utc();
@@ -136,12 +131,9 @@ impl Committer {
         let at = match now.format(&Rfc3339) {
             Ok(at) => at,
             Err(e) => {
-                for r in batch {
-                    r.reply
-                        .failed(StoreError::Io(format!("cannot write the time {now}: {e}")))
-                        .send();
-                }
-                return;
+                return refuse(batch, || {
+                    StoreError::Io(format!("cannot write the time {now}: {e}"))
+                })
             }
         };
         let planner = Planner {
@@ -169,6 +161,11 @@ impl Committer {
             self.latest
                 .remember(self.batch_number, &plan.changed.shares);
         }
+        self.hand_over(plan, wrote, started);
+    }
+
+    /// Hands a written (or wholly refused) batch to the syncer, which answers it once durable.
+    fn hand_over(&self, plan: BatchPlan, wrote: bool, started: Instant) {
         let applied = Applied {
             number: self.batch_number,
             started,
@@ -213,6 +210,13 @@ impl Committer {
         // requests that arrived meanwhile waited a whole extra round.
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// Answers every request of a batch that is not planned at all with an error.
+fn refuse(batch: Vec<Request>, error: impl Fn() -> StoreError) {
+    for r in batch {
+        r.reply.failed(error()).send();
     }
 }
 
