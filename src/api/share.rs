@@ -191,10 +191,7 @@ fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<I
             "must be 1 to 255 visible characters",
         ));
     }
-    let fingerprint = Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = crate::hex::encode(&Sha256::digest(body));
     Ok(Some(Idempotency {
         user_id: user_id.to_string(),
         key: key.to_string(),

@@ -51,7 +51,7 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 impl Asset {
     fn new(stem: &str, ext: &str, content_type: &'static str, body: &'static [u8]) -> Self {
         let digest = Sha256::digest(body);
-        let hash: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = crate::hex::encode(&digest[..5]);
         Asset {
             name: format!("{stem}.{hash}.{ext}"),
             content_type,

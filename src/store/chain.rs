@@ -103,13 +103,7 @@ pub fn link(prev: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
 }
 
 pub fn to_hex(bytes: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(64);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
+    crate::hex::encode(bytes)
 }
 
 pub fn from_hex(s: &str) -> Option<[u8; 32]> {

@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
 /// The Subsonic API version we speak.
-pub const API_VERSION: &str = "1.16.1";
+pub use crate::subsonic_api::API_VERSION;
 
 /// An element: attributes (JSON properties) and named children.
 #[derive(Default)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 /// Bound on every metadata call, so a hung music server cannot hang us.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const API_VERSION: &str = "1.16.1";
+use crate::subsonic_api::API_VERSION;
 const CLIENT_NAME: &str = "sharelog";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,10 +77,13 @@ impl Upstream {
             UpstreamAuth::Token => {
                 let salt = random_salt();
                 let token = Md5::digest(format!("{}{}", s.password, salt).as_bytes());
-                q.push(("t", hex(&token)));
+                q.push(("t", crate::hex::encode(&token)));
                 q.push(("s", salt));
             }
-            UpstreamAuth::Password => q.push(("p", format!("enc:{}", hex(s.password.as_bytes())))),
+            UpstreamAuth::Password => q.push((
+                "p",
+                format!("enc:{}", crate::hex::encode(s.password.as_bytes())),
+            )),
         }
         let mut url = format!("{}/rest/{}?", s.url, method);
         for (i, (k, v)) in q
@@ -183,11 +186,7 @@ fn random_salt() -> String {
     let mut b = [0u8; 8];
     // An unpredictable salt is best effort: a fixed one still authenticates.
     let _ = getrandom::getrandom(&mut b);
-    hex(&b)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&b)
 }
 
 #[cfg(test)]
