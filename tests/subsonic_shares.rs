@@ -162,6 +162,18 @@ fn unknown_ids_are_code_70_and_nothing_is_stored() {
 }
 
 #[test]
+fn more_ids_than_one_share_may_name_are_refused_before_any_is_looked_up() {
+    let app = spawn_app(|_| {});
+    // 501 ids that do not exist: were they looked up, the answer would be code 70.
+    let ids: String = (0..501).map(|i| format!("&id=missing{i}")).collect();
+    let r = json_call(&app, "createShare", &format!("{ALICE}{ids}"));
+    assert_eq!(error_code(&r), 0, "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("at most 500 items"), "{message}");
+    assert!(share_ids(&json_call(&app, "getShares", ALICE)).is_empty());
+}
+
+#[test]
 fn another_users_share_is_code_70_and_an_admin_sees_all() {
     let app = spawn_app(|_| {});
     let bobs = app.create(&bob(), json!({"albums": [album("Beta")]}));

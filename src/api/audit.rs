@@ -205,7 +205,7 @@ pub async fn history(
         .store
         .shares()
         .get(&id)
-        .is_some_and(|s| actor.is_admin || s.owner_id == actor.user_id);
+        .is_some_and(|s| s.history_visible_to(&actor));
     if !allowed {
         return Err(ApiError::not_found());
     }

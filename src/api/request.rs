@@ -1,13 +1,10 @@
 //! The owner API's create and update bodies, parsed into domain values.
 
 use super::body::Fields;
-use crate::domain::{Format, ShareChanges};
+use crate::domain::{check_requested_items, Format, ShareChanges};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
-
-/// Most ids in one share; keeps a create's upstream fan-out bounded.
-const MAX_ITEMS: usize = 500;
 
 /// A create body: the spec's fields, or Navidrome UI's `resourceIds`/`resourceType`/`expiresAt`.
 #[derive(Debug)]
@@ -53,19 +50,7 @@ impl CreateRequest {
         for list in [&mut albums, &mut songs, &mut playlists] {
             dedup(list);
         }
-        let total = albums.len() + songs.len() + playlists.len();
-        if total == 0 {
-            return Err(ApiError::invalid(
-                "albums",
-                "a share needs at least one album, song or playlist",
-            ));
-        }
-        if total > MAX_ITEMS {
-            return Err(ApiError::invalid(
-                "albums",
-                format!("at most {MAX_ITEMS} items in one share"),
-            ));
-        }
+        check_requested_items(albums.len() + songs.len() + playlists.len(), "albums")?;
         Ok(CreateRequest {
             description: f.description("description")?,
             downloadable: f.bool("downloadable")?.unwrap_or(false),

@@ -17,7 +17,8 @@ pub use error::DomainError;
 pub use event::{Event, ShareChanges, ShareCreated, UnwritableEvent};
 pub use ids::{Actor, ShareId, UserId};
 pub use share::{
-    AlbumItem, Format, PlaylistItem, Share, ShareItems, SongItem, Track, MAX_DESCRIPTION_CHARS,
+    check_requested_items, AlbumItem, Format, PlaylistItem, Share, ShareItems, SongItem, Track,
+    MAX_DESCRIPTION_CHARS, MAX_REQUESTED_ITEMS,
 };
 
 pub use visit::{Counted, VisitData, VisitFormat, VisitKind};

@@ -5,6 +5,23 @@ use time::OffsetDateTime;
 /// Longest description accepted, counted in characters (not bytes, so CJK text is not cut short).
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 
+/// Most albums, songs and playlists one create may name: each is looked up on the
+/// music server, so this bounds a create's fan-out.
+pub const MAX_REQUESTED_ITEMS: usize = 500;
+
+/// The rule for how many items a create names, checked by every front door before
+/// any is looked up (`field` is the name that door's clients use).
+pub fn check_requested_items(count: usize, field: &'static str) -> Result<(), super::DomainError> {
+    let refuse = |message: String| Err(super::DomainError::Invalid { field, message });
+    match count {
+        0 => refuse("a share needs at least one album, song or playlist".into()),
+        n if n > MAX_REQUESTED_ITEMS => {
+            refuse(format!("at most {MAX_REQUESTED_ITEMS} items in one share"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How a public link answers by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -145,6 +162,18 @@ impl Share {
 
     /// Whether `actor` may see and change this share.
     pub fn is_visible_to(&self, actor: &super::Actor) -> bool {
-        !self.deleted && (actor.is_admin || actor.user_id == self.owner_id)
+        !self.deleted && self.history_visible_to(actor)
+    }
+
+    /// Whether `actor` may read this share's history: its owner or an admin, also
+    /// after it was deleted (the audit trail outlives the share).
+    pub fn history_visible_to(&self, actor: &super::Actor) -> bool {
+        actor.is_admin || actor.user_id == self.owner_id
+    }
+
+    /// `is_visible_to` for a door that proves only a username, not a user id (a
+    /// Subsonic login): ownership is matched by the owner's name.
+    pub fn is_visible_to_username(&self, username: &str, is_admin: bool) -> bool {
+        !self.deleted && (is_admin || self.owner_name == username)
     }
 }

@@ -8,8 +8,8 @@ use super::view;
 use crate::api::request::CreateRequest;
 use crate::api::share::create_command;
 use crate::domain::{
-    Actor, Command, DeleteShare, DomainError, Format as ShareFormat, Share, ShareChanges, ShareId,
-    UpdateShare, UserId,
+    check_requested_items, Actor, Command, DeleteShare, DomainError, Format as ShareFormat, Share,
+    ShareChanges, ShareId, UpdateShare, UserId,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -58,7 +58,7 @@ pub async fn serve(
 /// Ownership is matched by username on this door: a Subsonic login proves a username, not
 /// Navidrome's user id (docs/subsonic.md, "Ownership").
 fn is_visible(s: &Share, user: &SubsonicUser) -> bool {
-    !s.deleted && (user.is_admin || s.owner_name == user.username)
+    s.is_visible_to_username(&user.username, user.is_admin)
 }
 
 /// The actor for commands by `user`: the user id their tokens carry when known (learned from
@@ -97,6 +97,7 @@ async fn create(
     if ids.is_empty() {
         return Err(Failure::missing("id"));
     }
+    check_requested_items(ids.len(), "id").map_err(|e| from_store(StoreError::Rejected(e)))?;
     let now = OffsetDateTime::now_utc();
     let expires_at = expires(params, now)?.flatten();
     let mut parsed = CreateRequest {
