@@ -15,6 +15,7 @@ mod open;
 pub mod raw;
 mod read;
 mod rows;
+mod sealed;
 mod subscribe;
 mod syncer;
 
@@ -22,10 +23,11 @@ pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
-pub use import::Importer;
+pub use import::{Batcher, ImportBatch, Importer, BATCH_EVENTS};
 pub use offline::Log;
 pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
+pub use sealed::decode_sealed;
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 
