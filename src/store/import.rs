@@ -281,14 +281,21 @@ impl Importer {
                 mirror::path(&self.dir).display()
             )));
         }
-        mirror.close_clean(&self.dir, last_seq)?;
         drop(self.db);
-        wait_until_closed(&self.dir)?;
-        // sled's first open after a bulk write replays its whole log (seconds at a
-        // million events) and then writes a snapshot; do it here, so that the
-        // service's first start opens from that snapshot like any restart.
-        drop(open::open_db_with_cache(&self.dir, CACHE_BYTES)?);
-        wait_until_closed(&self.dir)?;
+        let dir = &self.dir;
+        std::thread::scope(|scope| {
+            // The mirror's fsync runs beside sled's reopen: different files, both disk-bound.
+            let mirror = scope.spawn(move || mirror.close_clean(dir, last_seq));
+            wait_until_closed(dir)?;
+            // sled's first open after a bulk write replays its whole log (seconds at a
+            // million events) and then writes a snapshot; do it here, so that the
+            // service's first start opens from that snapshot like any restart.
+            drop(open::open_db_with_cache(dir, CACHE_BYTES)?);
+            wait_until_closed(dir)?;
+            mirror
+                .join()
+                .map_err(|_| StoreError::Io("the mirror's closing thread failed".into()))?
+        })?;
         Ok(self.head)
     }
 }
