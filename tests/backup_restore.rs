@@ -287,7 +287,8 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
 
 #[test]
 fn a_long_export_with_lines_in_another_form_restores_every_row_and_history() {
-    // Given a log of several restore batches, with a line longer than a sled row,
+    // Given a log of several restore batches (and of sled batches of `S` rows), with
+    // a line longer than a sled row,
     let tmp = tempfile::tempdir().unwrap();
     let original = tmp.path().join("original");
     write_long_log(&original, 50, 20_000);

@@ -28,6 +28,8 @@ pub const BATCH_EVENTS: usize = 8_192;
 /// over all of them), so writing `S` rows per batch cost about one row per event;
 /// collected over many batches, each share's run fills whole rows. ~8 bytes an event.
 const STREAM_EVENTS: usize = 2_000_000;
+/// Seqs of `S` rows per sled batch when they are written (8 bytes each).
+const VERSIONS_PER_WRITE: usize = 16_384;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -243,10 +245,18 @@ impl Importer {
         self.head.last_seq
     }
 
+    /// Writes the collected `S` rows, ~128 KB per sled batch, each flushed:
+    /// in one batch, a million events' rows raised the peak memory by ~90 MB.
     fn write_versions(&mut self) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
+        let mut seqs = 0;
         for stream in &mut self.streams {
-            stream.versions.write_to(stream.id.as_str(), &mut batch);
+            seqs += stream.versions.write_to(stream.id.as_str(), &mut batch);
+            if seqs >= VERSIONS_PER_WRITE {
+                self.db.apply_batch(std::mem::take(&mut batch))?;
+                self.db.flush()?;
+                seqs = 0;
+            }
         }
         self.db.apply_batch(batch)?;
         self.pending_versions = 0;

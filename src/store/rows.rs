@@ -52,11 +52,14 @@ impl VersionRuns {
         }
     }
 
-    /// Moves the runs into `batch` as the `S` rows of `stream`.
-    pub fn write_to(&mut self, stream: &str, batch: &mut sled::Batch) {
+    /// Moves the runs into `batch` as the `S` rows of `stream`; returns how many seqs.
+    pub fn write_to(&mut self, stream: &str, batch: &mut sled::Batch) -> usize {
+        let mut count = 0;
         for (first, seqs) in self.0.drain(..) {
+            count += seqs.len() / 8;
             batch.insert(keys::stream(stream, first), seqs);
         }
+        count
     }
 }
 

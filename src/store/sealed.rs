@@ -8,7 +8,7 @@
 //! checks it the general way, which also names what is wrong with it.
 
 use super::{chain, Envelope};
-use crate::domain::{Actor, Event, ShareId, UserId};
+use crate::domain::{Actor, Event, ShareId, UserId, VisitData, VisitKind};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 /// is then written as `null`, so such a line never comes out equal.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Fields<'a> {
+struct Fields<'a, D> {
     seq: u64,
     #[serde(borrow)]
     id: Cow<'a, str>,
@@ -33,7 +33,7 @@ struct Fields<'a> {
     at: Cow<'a, str>,
     #[serde(borrow)]
     actor: Option<ActorFields<'a>>,
-    data: Value,
+    data: D,
     #[serde(borrow)]
     prev_hash: Cow<'a, str>,
     #[serde(borrow)]
@@ -52,7 +52,25 @@ struct ActorFields<'a> {
 /// The event of `line` if `line` is exactly the canonical, sealed export line of
 /// that event; `None` otherwise (not a verdict: check such a line the general way).
 pub fn decode_sealed(line: &[u8]) -> Option<Envelope> {
-    let f: Fields = serde_json::from_slice(line).ok()?;
+    // Visits and previews, nearly every line, have their `data` read as it is typed;
+    // other events through a JSON value, as `Event::from_data` takes it.
+    decode_with::<VisitData>(line, |kind, _, data| {
+        VisitKind::of_type_name(kind).map(|kind| Event::of_counted(kind, data))
+    })
+    .or_else(|| {
+        decode_with::<Value>(line, |kind, version, data| {
+            Event::from_data(kind, version, data).ok()
+        })
+    })
+}
+
+/// Decodes `line` with `data` as a `D`, builds the event with `event(type,
+/// typeVersion, data)`, and keeps it only if writing it again gives `line`.
+fn decode_with<'a, D: Deserialize<'a>>(
+    line: &'a [u8],
+    event: impl FnOnce(&str, u32, D) -> Option<Event>,
+) -> Option<Envelope> {
+    let f: Fields<'a, D> = serde_json::from_slice(line).ok()?;
     // `hash` is compared as part of the bytes below; it only has to be read.
     let _ = &f.hash;
     if f.seq == 0 {
@@ -69,7 +87,7 @@ pub fn decode_sealed(line: &[u8]) -> Option<Envelope> {
             username: a.username.into_owned(),
             is_admin: false,
         }),
-        event: Event::from_data(&f.kind, f.type_version, f.data).ok()?,
+        event: event(&f.kind, f.type_version, f.data)?,
         prev_hash: chain::from_hex(&f.prev_hash)?,
         hash: [0; 32],
     };
@@ -80,9 +98,23 @@ pub fn decode_sealed(line: &[u8]) -> Option<Envelope> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{VisitData, VisitFormat};
+    use crate::domain::VisitFormat;
+
+    fn visit() -> Event {
+        Event::ShareVisited(VisitData {
+            format: VisitFormat::M3u,
+            download: false,
+            player: Some("vlc \"q\"\n".into()),
+            client_ip: None,
+            user_agent: Some("Mozilla/5.0 é".into()),
+        })
+    }
 
     fn sealed_line() -> (Envelope, Vec<u8>) {
+        sealed_line_of(visit(), None)
+    }
+
+    fn sealed_line_of(event: Event, actor: Option<Actor>) -> (Envelope, Vec<u8>) {
         let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let env = Envelope {
             seq: 7,
@@ -90,14 +122,8 @@ mod tests {
             stream: ShareId::parse("AbCdEfGhIjKlMnOpQrStUv").unwrap(),
             version: 3,
             at,
-            actor: None,
-            event: Event::ShareVisited(VisitData {
-                format: VisitFormat::M3u,
-                download: false,
-                player: Some("vlc \"q\"\n".into()),
-                client_ip: None,
-                user_agent: Some("Mozilla/5.0 é".into()),
-            }),
+            actor,
+            event,
             prev_hash: [0xab; 32],
             hash: [0; 32],
         };
@@ -107,8 +133,37 @@ mod tests {
 
     #[test]
     fn a_sealed_canonical_line_decodes_to_its_event() {
-        let (env, line) = sealed_line();
-        assert_eq!(decode_sealed(&line), Some(env));
+        let created = Event::ShareCreated(crate::domain::ShareCreated {
+            owner_id: UserId("u-1".into()),
+            owner_name: "ann".into(),
+            description: Some("a \\ b".into()),
+            format: crate::domain::Format::Raw,
+            max_bit_rate: 128,
+            downloadable: true,
+            expires_at: None,
+            items: crate::domain::ShareItems::default(),
+        });
+        let preview = Event::SharePreviewed(VisitData {
+            format: VisitFormat::Html,
+            download: false,
+            player: None,
+            client_ip: Some("h:1".into()),
+            user_agent: None,
+        });
+        let actor = Actor {
+            user_id: UserId("u-1".into()),
+            username: "ann".into(),
+            is_admin: false,
+        };
+        for (event, actor) in [
+            (visit(), None),
+            (preview, None),
+            (created, Some(actor)),
+            (Event::ShareDeleted, None),
+        ] {
+            let (env, line) = sealed_line_of(event, actor);
+            assert_eq!(decode_sealed(&line), Some(env));
+        }
     }
 
     #[test]
