@@ -178,6 +178,7 @@ impl Importer {
     /// Appends a batch: its `E` rows in one sled batch, its lines to the mirror, its
     /// events to the projections. The reader checked the chain; this refuses a batch
     /// that does not continue the log's seqs.
+    ///
     /// The batch is left empty, for the reader to fill again (its buffers are reused
     /// rather than freed on this thread and allocated anew on the other).
     pub fn push_batch(&mut self, batch: &mut ImportBatch) -> Result<(), StoreError> {
