@@ -1,6 +1,7 @@
 //! Restore throughput and memory on a large export, and what follows a restore.
 //!
-//! `cargo bench --bench restore` (BENCH_EVENTS=N, default 1,000,000). Writes a
+//! `cargo bench --bench restore` (BENCH_EVENTS=N, default 1,000,000; BENCH_EXPORT=FILE
+//! keeps the export for another run or a profiler). Writes a
 //! synthetic but valid export (the log shape of `benches/rebuild.rs`: 10,000 shares
 //! created, the rest visits), then measures, each as a child process:
 //! - `sharelog restore --from export.jsonl`: events/s and peak RSS;
@@ -126,14 +127,19 @@ fn main() {
         .unwrap_or(1_000_000);
     let tmp = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_sharelog");
-    let export = tmp.path().join("export.jsonl");
-    let t = Instant::now();
-    write_export(&export, total);
-    println!(
-        "wrote an export of {total} events ({} MB) in {:.1} s",
-        std::fs::metadata(&export).unwrap().len() / 1_000_000,
-        t.elapsed().as_secs_f64()
-    );
+    // BENCH_EXPORT=FILE keeps the export there (and reuses it), e.g. to profile a restore.
+    let export = std::env::var_os("BENCH_EXPORT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("export.jsonl"));
+    if !export.exists() {
+        let t = Instant::now();
+        write_export(&export, total);
+        println!(
+            "wrote an export of {total} events ({} MB) in {:.1} s",
+            std::fs::metadata(&export).unwrap().len() / 1_000_000,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let dir = tmp.path().join("data");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

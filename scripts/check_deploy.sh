@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the deployment files with the real tools:
 #   deploy/nginx.conf, deploy/Caddyfile, deploy/prometheus.yml,
-#   docker-compose.yml, deploy/Dockerfile, deploy/sharelog.service,
+#   docker-compose.yml, deploy/Dockerfile, deploy/*.service and *.timer,
 #   deploy/sharelog.example.yaml, docs/configuration.md
 # and routes requests through nginx and Caddy to two stub upstreams.
 #
@@ -281,6 +281,18 @@ PYEOF
 }
 
 # ----------------------------------------------------------------- 6. systemd
+# Every unit in deploy/ (sharelog.service, the backup service, its timer and the
+# follow service): the required directives, each ExecStart run through the real
+# binary's own argument parser, each backup target writable under the unit's
+# sandbox, and systemd-analyze verify on all of them together.
+SHARELOG_BIN="${SHARELOG_BIN:-}"
+find_sharelog_bin() {
+    if [ -n "$SHARELOG_BIN" ]; then return 0; fi
+    cargo build --quiet --bin sharelog >"$TMP/cargo-build.log" 2>&1 || return 1
+    SHARELOG_BIN="$ROOT/target/debug/sharelog"
+    [ -x "$SHARELOG_BIN" ]
+}
+
 check_systemd() {
     local unit="deploy/sharelog.service" log="$TMP/systemd.log" missing=() d
     for d in 'DynamicUser=no' 'User=sharelog' 'StateDirectory=sharelog' \
@@ -295,23 +307,120 @@ check_systemd() {
     done
     if [ ${#missing[@]} -ne 0 ]; then
         report FAIL systemd "missing directives: ${missing[*]}"
+    else
+        report PASS systemd "deploy/sharelog.service has every required directive"
+    fi
+
+    log="$TMP/systemd-exec.log"
+    if ! find_sharelog_bin; then
+        report FAIL systemd-exec "could not build the sharelog binary" "$TMP/cargo-build.log"
         return
     fi
+    if SHARELOG_BIN="$SHARELOG_BIN" python3 - deploy >"$log" 2>&1 <<'PYEOF'
+import glob, os, shlex, subprocess, sys
+
+def parse(path):
+    """A unit file as {section: [(key, value)]}: comments dropped, continuation lines joined."""
+    sections, current, pending = {}, None, ""
+    for raw in open(path).read().splitlines():
+        line = pending + raw.strip() if pending else raw.strip()
+        pending = ""
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        elif "=" in line and current is not None:
+            k, v = line.split("=", 1)
+            current.append((k.strip(), v.strip()))
+        else:
+            errors.append(f"{path}: line outside a section or without '=': {raw!r}")
+    return sections
+
+def values(sections, section, key):
+    return [v for k, v in sections.get(section, []) if k == key]
+
+errors = []
+binary = os.environ["SHARELOG_BIN"]
+units = sorted(glob.glob(os.path.join(sys.argv[1], "*.service")) + glob.glob(os.path.join(sys.argv[1], "*.timer")))
+checked = 0
+for path in units:
+    u = parse(path)
+    name = os.path.basename(path)
+    if path.endswith(".timer"):
+        # A timer starts the service of its own name unless Unit= says otherwise.
+        target = (values(u, "Timer", "Unit") or [name[: -len(".timer")] + ".service"])[0]
+        if not os.path.exists(os.path.join(sys.argv[1], target)):
+            errors.append(f"{name}: starts {target}, which deploy/ does not ship")
+        if not any(values(u, "Timer", k) for k in ("OnCalendar", "OnUnitActiveSec", "OnBootSec")):
+            errors.append(f"{name}: no schedule (OnCalendar/OnUnitActiveSec/OnBootSec)")
+        continue
+    execs = values(u, "Service", "ExecStart")
+    if len(execs) != 1:
+        errors.append(f"{name}: {len(execs)} ExecStart lines (want 1)")
+        continue
+    argv = shlex.split(execs[0])
+    if argv[0] != "/usr/local/bin/sharelog":
+        errors.append(f"{name}: ExecStart runs {argv[0]}, not /usr/local/bin/sharelog")
+        continue
+    # The binary's own parser: an unknown subcommand or flag, or a flag without its
+    # value, exits 2; with everything valid, the trailing --help exits 0.
+    run = subprocess.run([binary] + argv[1:] + ["--help"], capture_output=True, text=True)
+    if run.returncode != 0:
+        errors.append(f"{name}: sharelog refuses `{' '.join(argv[1:])}`: {run.stderr.strip()}")
+        continue
+    if values(u, "Service", "User") != ["sharelog"]:
+        errors.append(f"{name}: User= must be sharelog")
+    if values(u, "Service", "NoNewPrivileges") != ["yes"]:
+        errors.append(f"{name}: NoNewPrivileges=yes")
+    if argv[1] == "backup":
+        # Under ProtectSystem=strict the backup file must lie in a ReadWritePaths= directory.
+        if values(u, "Service", "ProtectSystem") != ["strict"]:
+            errors.append(f"{name}: ProtectSystem=strict")
+        to = argv[argv.index("--to") + 1] if "--to" in argv else None
+        writable = [w for v in values(u, "Service", "ReadWritePaths") for w in v.split()]
+        if not to or not any(os.path.dirname(to) == w.rstrip("/") or to.startswith(w.rstrip("/") + "/") for w in writable):
+            errors.append(f"{name}: --to {to} is not under ReadWritePaths= {writable}")
+        follow = "--follow" in argv
+        kind = values(u, "Service", "Type")
+        if follow and (kind != ["exec"] or values(u, "Service", "Restart") != ["on-failure"]):
+            errors.append(f"{name}: a --follow backup runs as Type=exec with Restart=on-failure")
+        if not follow and kind != ["oneshot"]:
+            errors.append(f"{name}: a one-shot backup runs as Type=oneshot")
+    checked += 1
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+print(f"{checked} ExecStart lines accepted by sharelog's own parser; {len(units)} units")
+PYEOF
+    then
+        report PASS systemd-exec "$(tail -n 1 "$log"); backup targets writable, timer's service shipped"
+    else
+        report FAIL systemd-exec "a unit in deploy/ does not fit the sharelog binary" "$log"
+    fi
+
+    log="$TMP/systemd-verify.log"
     if ! systemd-analyze --version >/dev/null 2>&1; then
-        report PASS systemd "all required directives present (systemd-analyze not available here)"
+        report SKIP systemd-verify "systemd-analyze not available here"
         return
     fi
-    # The binary is not installed here: verify a copy whose ExecStart runs
-    # /bin/true with the same arguments. Anything printed about the unit fails.
+    # The binary is not installed here: verify copies whose ExecStart runs the one
+    # just built. Anything printed about our units fails.
     mkdir -p "$TMP/unit"
-    sed 's#^ExecStart=/usr/local/bin/sharelog #ExecStart=/bin/true #' "$unit" >"$TMP/unit/sharelog.service"
-    if systemd-analyze verify "$TMP/unit/sharelog.service" >"$log" 2>&1 && ! grep -q 'sharelog' "$log"; then
+    local f
+    for f in deploy/*.service deploy/*.timer; do
+        sed "s#^ExecStart=/usr/local/bin/sharelog #ExecStart=$SHARELOG_BIN #" "$f" >"$TMP/unit/$(basename "$f")"
+    done
+    if (cd "$TMP/unit" && systemd-analyze verify ./*.service ./*.timer) >"$log" 2>&1 &&
+        ! grep -q 'sharelog' "$log"; then
         local score
         score=$(systemd-analyze security --offline=true "$TMP/unit/sharelog.service" 2>/dev/null |
             sed -n 's/.*Overall exposure level for sharelog.service: *\([0-9.]* [A-Z]*\).*/\1/p')
-        report PASS systemd "systemd-analyze verify clean; directives present${score:+; exposure $score}"
+        report PASS systemd-verify "systemd-analyze verify clean on $(ls "$TMP/unit" | wc -l) units${score:+; sharelog.service exposure $score}"
     else
-        report FAIL systemd "systemd-analyze verify complained" "$log"
+        report FAIL systemd-verify "systemd-analyze verify complained" "$log"
     fi
 }
 

@@ -7,7 +7,10 @@ use super::verify::Chain;
 use super::{progress, CommandError};
 use crate::cli::RestoreArgs;
 use crate::config::Settings;
-use crate::store::{chain, mirror, Checkpoint, Envelope, Importer, StoreError};
+use crate::store::{
+    chain, decode_sealed, mirror, Batcher, Checkpoint, ImportBatch, Importer, StoreError,
+    BATCH_EVENTS,
+};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -29,23 +32,26 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
     let mut importer = Importer::create(&building.dir)?;
     // Two stages on two threads: reading and checking the file (here), writing the
     // log and folding the projections (the importer's thread), batch by batch.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, Envelope)>>(4);
+    // Emptied batches go back to the reader to be filled again.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<ImportBatch>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<ImportBatch>(8);
     let checkpoint = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<Checkpoint, CommandError> {
             for batch in rx {
-                // The empty batch marks a file read and checked to its end.
-                if batch.is_empty() {
-                    return Ok(importer.finish()?);
-                }
-                for (line, env) in batch {
-                    importer.push(env, &line)?;
+                // `None` marks a file read and checked to its end.
+                match batch {
+                    Some(mut batch) => {
+                        importer.push_batch(&mut batch)?;
+                        let _ = back_tx.try_send(batch);
+                    }
+                    None => return Ok(importer.finish()?),
                 }
             }
             Err(CommandError::Refused(
                 "the export was not read to its end".into(),
             ))
         });
-        let read = read_checked(file, &args.from, &bar, tx);
+        let read = read_checked(file, &args.from, &bar, tx, back_rx);
         let written = writer
             .join()
             .map_err(|_| CommandError::Refused("the restore's writer thread failed".into()))?;
@@ -69,48 +75,57 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
 }
 
 /// Reads the export line by line, checks each against the chain, and sends batches
-/// of (canonical line, decoded event) to the writer.
+/// to the writer. A line as the committer writes it (canonical, sealed: nearly every
+/// line of an export) is decoded straight into its event and kept as it is; any other
+/// is checked in full, which names what is wrong, and stored in canonical form.
 fn read_checked(
     file: std::fs::File,
     path: &Path,
     bar: &indicatif::ProgressBar,
-    tx: std::sync::mpsc::SyncSender<Vec<(Vec<u8>, Envelope)>>,
+    tx: std::sync::mpsc::SyncSender<Option<ImportBatch>>,
+    spares: std::sync::mpsc::Receiver<ImportBatch>,
 ) -> Result<(), CommandError> {
-    const BATCH: usize = 1024;
     let mut chain = Chain::new(false);
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
-    let mut line = Vec::with_capacity(4096);
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut reader = std::io::BufReader::with_capacity(1024 * 1024, file);
+    let mut batcher = Batcher::default();
     let (mut read, mut line_no) = (0u64, 0u64);
     loop {
-        line.clear();
+        let text = batcher.text();
+        let start = text.len();
         let n = reader
-            .read_until(b'\n', &mut line)
+            .read_until(b'\n', text)
             .map_err(|e| in_file(path, e))?;
         if n == 0 {
             break;
         }
         read += n as u64;
         line_no += 1;
-        if line.last() == Some(&b'\n') {
-            line.pop();
+        if text.last() == Some(&b'\n') {
+            text.pop();
         }
-        batch.push(chain.check(line_no, &line, None)?.into_event()?);
-        if batch.len() == BATCH {
+        let line = &text[start..];
+        match decode_sealed(line) {
+            Some(env) => {
+                chain.follow(env.seq, &env.prev_hash, env.hash)?;
+                batcher.push(env);
+            }
+            None => {
+                let (canonical, env) = chain.check(line_no, line, None)?.into_event()?;
+                batcher.push_rewritten(env, start, &canonical);
+            }
+        }
+        if batcher.len() == BATCH_EVENTS {
             bar.set_position(read);
-            if tx
-                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                .is_err()
-            {
+            if tx.send(Some(batcher.take(spares.try_recv().ok()))).is_err() {
                 // The writer stopped; its error is the one to report.
                 return Ok(());
             }
         }
     }
-    if !batch.is_empty() && tx.send(batch).is_err() {
+    if !batcher.is_empty() && tx.send(Some(batcher.take(None))).is_err() {
         return Ok(());
     }
-    let _ = tx.send(Vec::new());
+    let _ = tx.send(None);
     Ok(())
 }
 

@@ -204,7 +204,38 @@ impl Chain {
         if key_seq.is_some_and(|k| k != seq) {
             return Err(fail("stored under another seq"));
         }
-        if (seq == 1) != (prev == chain::GENESIS) {
+        self.check_link(seq, &prev)?;
+        map.remove("hash");
+        let (hashed, splice) = canonical_with_splice(map);
+        if chain::link(&prev, &hashed) != hash {
+            return Err(fail("hash does not match the event's content"));
+        }
+        self.advance(seq, hash);
+        Ok(Checked {
+            seq,
+            unhashed: value,
+            hashed,
+            splice,
+            hash,
+        })
+    }
+    /// Takes an event whose hash is known to seal its content (`store::decode_sealed`):
+    /// checks only how it links to the chain so far.
+    pub fn follow(
+        &mut self,
+        seq: u64,
+        prev: &[u8; 32],
+        hash: [u8; 32],
+    ) -> Result<(), CommandError> {
+        self.check_link(seq, prev)?;
+        self.advance(seq, hash);
+        Ok(())
+    }
+
+    /// The rules that tie an event to the ones before it (docs/audit.md).
+    fn check_link(&self, seq: u64, prev: &[u8; 32]) -> Result<(), CommandError> {
+        let fail = |reason: &str| CommandError::Broken(format!("seq {seq}: {reason}"));
+        if (seq == 1) != (*prev == chain::GENESIS) {
             return Err(fail("prevHash is the zero hash exactly when seq is 1"));
         }
         if self.count > 0 && seq <= self.last_seq {
@@ -213,31 +244,22 @@ impl Chain {
                 self.last_seq
             )));
         }
-        if let Some(want) = expected {
-            if seq != want {
-                return Err(CommandError::Broken(format!(
-                    "seq {want}: missing (the next line has seq {seq})"
-                )));
-            }
+        if !self.partial && seq != self.last_seq + 1 {
+            return Err(CommandError::Broken(format!(
+                "seq {}: missing (the next line has seq {seq})",
+                self.last_seq + 1
+            )));
         }
-        if (self.count > 0 || !self.partial) && seq == self.last_seq + 1 && prev != self.head {
+        if (self.count > 0 || !self.partial) && seq == self.last_seq + 1 && *prev != self.head {
             return Err(fail("prevHash does not match the previous event's hash"));
         }
-        map.remove("hash");
-        let (hashed, splice) = canonical_with_splice(map);
-        if chain::link(&prev, &hashed) != hash {
-            return Err(fail("hash does not match the event's content"));
-        }
+        Ok(())
+    }
+
+    fn advance(&mut self, seq: u64, hash: [u8; 32]) {
         self.count += 1;
         self.last_seq = seq;
         self.head = hash;
-        Ok(Checked {
-            seq,
-            unhashed: value,
-            hashed,
-            splice,
-            hash,
-        })
     }
 }
 

@@ -76,6 +76,12 @@ pub fn write_value(out: &mut String, v: &Value) {
 
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    // Nearly every string needs no escape: copy it whole.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

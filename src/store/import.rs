@@ -3,38 +3,149 @@
 //! the projections folded on the way in (no second pass through sled, which would
 //! cost hundreds of MB at a million events), and a complete export mirror, so the
 //! first start is as fast as any restart.
+//!
+//! The reading side gathers an [`ImportBatch`]: the lines in one buffer (which is
+//! at once the mirror's next bytes and the `E` rows, cut at line ends) and per
+//! event only what the projections need, with share ids numbered. So the writing
+//! side hashes no ids and frees no per-event memory that another thread allocated
+//! (both cost more than sled itself at a million events, docs/performance.md).
 
 use super::mirror::{self, Mirror};
-use super::packing::Packer;
+use super::packing::{row_takes, VersionRuns};
 use super::{chain, keys, open, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
-use crate::domain::{apply, Share, ShareId};
+use crate::domain::{apply, Counted, Share, ShareId, VisitKind};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
 
-/// Events per sled batch of `E` rows: large enough that sled's per-batch cost
-/// vanishes, small enough that a batch's rows stay a few MB.
-const BATCH_EVENTS: usize = 8_192;
+/// Events per batch, and per sled batch of `E` rows: large enough that sled's
+/// per-batch cost vanishes, small enough that a batch stays a few MB.
+pub const BATCH_EVENTS: usize = 8_192;
 /// Events whose `S` (share, version) entries are collected before they are written.
 /// A batch of a few thousand events touches nearly every share once (visits spread
 /// over all of them), so writing `S` rows per batch cost about one row per event;
 /// collected over many batches, each share's run fills whole rows. ~8 bytes an event.
 const STREAM_EVENTS: usize = 2_000_000;
+/// Seqs of `S` rows per sled batch when they are written (8 bytes each).
+const VERSIONS_PER_WRITE: usize = 16_384;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// An empty data directory being filled, event by event, in seq order.
+/// Checked events in seq order, ready for [`Importer::push_batch`].
+#[derive(Default)]
+pub struct ImportBatch {
+    /// The events' export lines, each ended by `\n`.
+    text: Vec<u8>,
+    events: Vec<Imported>,
+    /// Shares first seen in this batch, in the order of their numbers.
+    new_shares: Vec<ShareId>,
+    /// The hash of the batch's last event.
+    last_hash: [u8; 32],
+}
+
+struct Imported {
+    seq: u64,
+    /// The share's number (see [`Batcher`]).
+    share: u32,
+    version: u64,
+    /// Where the event's line ends in `text` (its `\n` excluded).
+    end: usize,
+    change: Change,
+}
+
+/// What an event does to its share.
+enum Change {
+    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
+    Counted(VisitKind, OffsetDateTime),
+    /// Anything else, through `domain::apply`.
+    Other(Box<Envelope>),
+}
+
+/// The reading side of a restore: fills batches and numbers share ids.
+#[derive(Default)]
+pub struct Batcher {
+    numbers: HashMap<ShareId, u32>,
+    batch: ImportBatch,
+}
+
+impl Batcher {
+    /// The buffer the next line is read into: appended to the batch's lines, then
+    /// ended by [`Batcher::push`] or [`Batcher::push_rewritten`].
+    pub fn text(&mut self) -> &mut Vec<u8> {
+        &mut self.batch.text
+    }
+
+    /// Takes `env`, whose line is `text()[start..]` (its `\n` removed or absent).
+    pub fn push(&mut self, env: Envelope) {
+        let end = self.batch.text.len();
+        self.batch.text.push(b'\n');
+        let share = match self.numbers.get(&env.stream) {
+            Some(n) => *n,
+            None => {
+                let n = self.numbers.len() as u32;
+                self.numbers.insert(env.stream.clone(), n);
+                self.batch.new_shares.push(env.stream.clone());
+                n
+            }
+        };
+        self.batch.last_hash = env.hash;
+        let (seq, version) = (env.seq, env.version);
+        let change = match env.event.counted() {
+            Some((kind, _)) => Change::Counted(kind, env.at),
+            None => Change::Other(Box::new(env)),
+        };
+        self.batch.events.push(Imported {
+            seq,
+            share,
+            version,
+            end,
+            change,
+        });
+    }
+
+    /// Takes `env` with `line` (its canonical line) in place of `text()[start..]`.
+    pub fn push_rewritten(&mut self, env: Envelope, start: usize, line: &[u8]) {
+        self.batch.text.truncate(start);
+        self.batch.text.extend_from_slice(line);
+        self.push(env);
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.events.is_empty()
+    }
+
+    /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
+    pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
+        let next = spare.unwrap_or_else(|| ImportBatch {
+            text: Vec::with_capacity(self.batch.text.capacity()),
+            events: Vec::with_capacity(self.batch.events.capacity()),
+            ..ImportBatch::default()
+        });
+        std::mem::replace(&mut self.batch, next)
+    }
+}
+
+/// A share as the importer knows it: its id, its state so far, its `S` rows to write.
+struct Stream {
+    id: ShareId,
+    state: Option<Share>,
+    versions: VersionRuns,
+}
+
+/// An empty data directory being filled, batch by batch, in seq order.
 pub struct Importer {
     db: sled::Db,
     dir: PathBuf,
-    /// `E` rows of the current batch.
-    lines: Packer,
-    pending: usize,
-    /// `S` rows, written every `STREAM_EVENTS` events.
-    versions: Packer,
+    /// By share number.
+    streams: Vec<Stream>,
+    /// Events whose `S` entries are not written yet.
     pending_versions: usize,
-    shares: HashMap<ShareId, Share>,
     mirror: BufWriter<File>,
     head: Checkpoint,
 }
@@ -53,11 +164,8 @@ impl Importer {
         Ok(Importer {
             db,
             dir: dir.to_path_buf(),
-            lines: Packer::default(),
-            pending: 0,
-            versions: Packer::default(),
+            streams: Vec::new(),
             pending_versions: 0,
-            shares: HashMap::new(),
             mirror,
             head: Checkpoint {
                 last_seq: 0,
@@ -67,33 +175,68 @@ impl Importer {
         })
     }
 
-    /// Appends one event; `line` is its canonical export line (the caller checked that
-    /// `hash` seals it). Refuses an event that does not continue the chain.
-    pub fn push(&mut self, env: Envelope, line: &[u8]) -> Result<(), StoreError> {
-        if env.seq != self.head.last_seq + 1 || env.prev_hash != self.head.last_hash {
-            return Err(StoreError::Corrupt(format!(
-                "event {} does not continue the chain at seq {}",
-                env.seq, self.head.last_seq
-            )));
+    /// Appends a batch: its `E` rows in one sled batch, its lines to the mirror, its
+    /// events to the projections. The reader checked the chain; this refuses a batch
+    /// that does not continue the log's seqs.
+    ///
+    /// The batch is left empty, for the reader to fill again (its buffers are reused
+    /// rather than freed on this thread and allocated anew on the other).
+    pub fn push_batch(&mut self, batch: &mut ImportBatch) -> Result<(), StoreError> {
+        let text = &batch.text;
+        self.streams
+            .extend(batch.new_shares.drain(..).map(|id| Stream {
+                id,
+                state: None,
+                versions: VersionRuns::default(),
+            }));
+        self.mirror.write_all(text)?;
+        let mut rows = sled::Batch::default();
+        // The current row: text[row_start..row_end], its first seq.
+        let (mut row_start, mut row_end, mut row_seq) = (0, 0, self.head.last_seq + 1);
+        for ev in batch.events.drain(..) {
+            if ev.seq != self.head.last_seq + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "event {} does not continue the log at seq {}",
+                    ev.seq, self.head.last_seq
+                )));
+            }
+            let line_start = if ev.seq == row_seq {
+                row_start
+            } else {
+                row_end + 1
+            };
+            if ev.seq != row_seq && !row_takes(row_end - row_start, ev.end - line_start) {
+                rows.insert(&keys::event(row_seq), &text[row_start..row_end]);
+                (row_start, row_seq) = (line_start, ev.seq);
+            }
+            row_end = ev.end;
+            let stream = self.streams.get_mut(ev.share as usize).ok_or_else(|| {
+                StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
+            })?;
+            stream.versions.push(ev.seq, ev.version);
+            match ev.change {
+                Change::Counted(kind, at) => {
+                    if let Some(share) = stream.state.as_mut() {
+                        Counted::one(kind, at).apply_to(share);
+                    }
+                }
+                // The domain's own fold, so every other event type (today's and future ones) counts.
+                Change::Other(env) => {
+                    stream.state = apply(stream.state.take(), &env.stream, &env.event, env.at);
+                }
+            }
+            self.head.last_seq = ev.seq;
+            self.pending_versions += 1;
         }
-        self.lines.push_line(env.seq, line);
-        self.versions
-            .push_version(env.seq, env.stream.as_str(), env.version);
-        self.mirror.write_all(line)?;
-        self.mirror.write_all(b"\n")?;
-        // The domain's own fold, so every event type (today's and future ones) counts.
-        let state = self.shares.remove(&env.stream);
-        if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-            self.shares.insert(env.stream.clone(), next);
+        if self.head.last_seq >= row_seq {
+            rows.insert(&keys::event(row_seq), &text[row_start..row_end]);
         }
-        self.head.last_seq = env.seq;
-        self.head.last_hash = env.hash;
-        self.pending += 1;
-        self.pending_versions += 1;
-        if self.pending == BATCH_EVENTS {
-            self.write_rows()?;
-        }
-        if self.pending_versions == STREAM_EVENTS {
+        self.head.last_hash = batch.last_hash;
+        batch.text.clear();
+        self.db.apply_batch(rows)?;
+        // Written out now rather than by sled's flusher: dirty pages are what grows memory.
+        self.db.flush()?;
+        if self.pending_versions >= STREAM_EVENTS {
             self.write_versions()?;
         }
         Ok(())
@@ -103,19 +246,19 @@ impl Importer {
         self.head.last_seq
     }
 
-    fn write_rows(&mut self) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        std::mem::take(&mut self.lines).write_to(&mut batch);
-        self.db.apply_batch(batch)?;
-        // Written out now rather than by sled's flusher: dirty pages are what grows memory.
-        self.db.flush()?;
-        self.pending = 0;
-        Ok(())
-    }
-
+    /// Writes the collected `S` rows, ~128 KB per sled batch, each flushed:
+    /// in one batch, a million events' rows raised the peak memory by ~90 MB.
     fn write_versions(&mut self) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        std::mem::take(&mut self.versions).write_to(&mut batch);
+        let mut seqs = 0;
+        for stream in &mut self.streams {
+            seqs += stream.versions.write_to(stream.id.as_str(), &mut batch);
+            if seqs >= VERSIONS_PER_WRITE {
+                self.db.apply_batch(std::mem::take(&mut batch))?;
+                self.db.flush()?;
+                seqs = 0;
+            }
+        }
         self.db.apply_batch(batch)?;
         self.pending_versions = 0;
         Ok(())
@@ -124,10 +267,11 @@ impl Importer {
     /// Writes the last rows, the projections and the checkpoint, makes everything
     /// durable (sled's file, the mirror, its clean marker) and closes the database.
     pub fn finish(mut self) -> Result<Checkpoint, StoreError> {
-        self.write_rows()?;
         self.write_versions()?;
         let mut batch = sled::Batch::default();
-        for row in crate::projection::rows::all_rows(self.shares.values()) {
+        for row in
+            crate::projection::rows::all_rows(self.streams.iter().filter_map(|s| s.state.as_ref()))
+        {
             let (k, v) = row.map_err(open::encoding)?;
             batch.insert(k, v);
         }
@@ -148,14 +292,21 @@ impl Importer {
                 mirror::path(&self.dir).display()
             )));
         }
-        mirror.close_clean(&self.dir, last_seq)?;
         drop(self.db);
-        wait_until_closed(&self.dir)?;
-        // sled's first open after a bulk write replays its whole log (seconds at a
-        // million events) and then writes a snapshot; do it here, so that the
-        // service's first start opens from that snapshot like any restart.
-        drop(open::open_db_with_cache(&self.dir, CACHE_BYTES)?);
-        wait_until_closed(&self.dir)?;
+        let dir = &self.dir;
+        std::thread::scope(|scope| {
+            // The mirror's fsync runs beside sled's reopen: different files, both disk-bound.
+            let mirror = scope.spawn(move || mirror.close_clean(dir, last_seq));
+            wait_until_closed(dir)?;
+            // sled's first open after a bulk write replays its whole log (seconds at a
+            // million events) and then writes a snapshot; do it here, so that the
+            // service's first start opens from that snapshot like any restart.
+            drop(open::open_db_with_cache(dir, CACHE_BYTES)?);
+            wait_until_closed(dir)?;
+            mirror
+                .join()
+                .map_err(|_| StoreError::Io("the mirror's closing thread failed".into()))?
+        })?;
         Ok(self.head)
     }
 }

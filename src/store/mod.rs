@@ -18,17 +18,19 @@ mod packing;
 mod plan;
 pub mod reader;
 mod request;
+mod sealed;
 mod subscribe;
 mod syncer;
 
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
-pub use import::Importer;
+pub use import::{Batcher, ImportBatch, Importer, BATCH_EVENTS};
 pub use offline::Log;
 pub use reader::EventIter;
 pub use reader::{Filter, RawEvent};
 pub use request::{Idempotency, Outcome};
+pub use sealed::decode_sealed;
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 

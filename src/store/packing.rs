@@ -19,13 +19,48 @@ pub const MAX_ROW_BYTES: usize = 4096;
 /// Most seqs in one `S` row (the same 4 KiB).
 const MAX_STREAM_RUN: usize = MAX_ROW_BYTES / 8;
 
+/// Whether an `E` row of `row_len` bytes takes one more line of `line_len` bytes
+/// (a row always takes its first line, however long).
+pub fn row_takes(row_len: usize, line_len: usize) -> bool {
+    row_len + 1 + line_len <= MAX_ROW_BYTES
+}
+
 /// Collects one batch's events into packed rows.
 #[derive(Default)]
 pub struct Packer {
     rows: Vec<(u64, Vec<u8>)>,
     next_seq: u64,
-    /// Per share: runs of consecutive versions, as (first version, seqs).
-    streams: HashMap<String, Vec<(u64, Vec<u8>)>>,
+    /// Per share: runs of consecutive versions.
+    streams: HashMap<String, VersionRuns>,
+}
+
+/// One share's `S` rows being collected: runs of consecutive versions, as
+/// (first version, big-endian seqs), each at most `MAX_STREAM_RUN` long.
+#[derive(Default)]
+pub struct VersionRuns(Vec<(u64, Vec<u8>)>);
+
+impl VersionRuns {
+    pub fn push(&mut self, seq: u64, version: u64) {
+        match self.0.last_mut() {
+            Some((first, seqs))
+                if *first + (seqs.len() / 8) as u64 == version
+                    && seqs.len() / 8 < MAX_STREAM_RUN =>
+            {
+                seqs.extend_from_slice(&seq.to_be_bytes());
+            }
+            _ => self.0.push((version, seq.to_be_bytes().to_vec())),
+        }
+    }
+
+    /// Moves the runs into `batch` as the `S` rows of `stream`; returns how many seqs.
+    pub fn write_to(&mut self, stream: &str, batch: &mut sled::Batch) -> usize {
+        let mut count = 0;
+        for (first, seqs) in self.0.drain(..) {
+            count += seqs.len() / 8;
+            batch.insert(keys::stream(stream, first), seqs);
+        }
+        count
+    }
 }
 
 impl Packer {
@@ -37,9 +72,7 @@ impl Packer {
     /// Adds an event's line to the `E` rows only.
     pub fn push_line(&mut self, seq: u64, line: &[u8]) {
         match self.rows.last_mut() {
-            Some((_, row))
-                if seq == self.next_seq && row.len() + 1 + line.len() <= MAX_ROW_BYTES =>
-            {
+            Some((_, row)) if seq == self.next_seq && row_takes(row.len(), line.len()) => {
                 row.push(b'\n');
                 row.extend_from_slice(line);
             }
@@ -51,19 +84,11 @@ impl Packer {
     /// Adds an event's (share, version) to the `S` rows only.
     pub fn push_version(&mut self, seq: u64, stream: &str, version: u64) {
         if !self.streams.contains_key(stream) {
-            self.streams.insert(stream.to_string(), Vec::new());
+            self.streams
+                .insert(stream.to_string(), VersionRuns::default());
         }
-        let Some(runs) = self.streams.get_mut(stream) else {
-            return;
-        };
-        match runs.last_mut() {
-            Some((first, seqs))
-                if *first + (seqs.len() / 8) as u64 == version
-                    && seqs.len() / 8 < MAX_STREAM_RUN =>
-            {
-                seqs.extend_from_slice(&seq.to_be_bytes());
-            }
-            _ => runs.push((version, seq.to_be_bytes().to_vec())),
+        if let Some(runs) = self.streams.get_mut(stream) {
+            runs.push(seq, version);
         }
     }
 
@@ -71,10 +96,8 @@ impl Packer {
         for (first, row) in self.rows {
             batch.insert(&keys::event(first), row);
         }
-        for (stream, runs) in self.streams {
-            for (first, seqs) in runs {
-                batch.insert(keys::stream(&stream, first), seqs);
-            }
+        for (stream, mut runs) in self.streams {
+            runs.write_to(&stream, batch);
         }
     }
 }
