@@ -486,6 +486,8 @@ routes = [
     ("/share/AbC123/download/tr-1", S), ("/share/AbC123?format=m3u", S),
     ("/share/img/eyJhbGc.x", N), ("/share/s/tok-en", N), ("/share/d/AbC123", N),
     ("/share/favicon.ico", N),
+    ("/share/_assets/share.0123456789.css", S), ("/share/AbC123/cover?size=300", S),
+    ("/share/AbC123/cover/al-1", S), ("/share/oembed?url=x", S),
     ("/rest/getShares", S), ("/rest/getShares.view?u=a&f=json", S), ("/rest/createShare", S),
     ("/rest/createShare.view", S), ("/rest/updateShare", S), ("/rest/updateShare.view", S),
     ("/rest/deleteShare", S), ("/rest/deleteShare.view", S),

@@ -8,6 +8,7 @@
 )]
 
 pub mod commands;
+pub mod nginx;
 pub mod offline;
 pub mod upstream;
 
