@@ -148,6 +148,14 @@ pub enum ClientIpMode {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Audit {
     pub client_ip: ClientIpMode,
+    /// Most clients following the audit feed at once (`follow=true`); 0 turns following off.
+    pub max_followers: usize,
+    /// An empty line goes to a follower after this long without anything else.
+    pub heartbeat_seconds: u64,
+    /// Durable batches queued for one follower; past it the follower reads the log back.
+    pub follower_buffer: usize,
+    /// A follower that reads nothing for this long is disconnected.
+    pub follower_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -200,6 +208,10 @@ impl Default for Audit {
     fn default() -> Self {
         Audit {
             client_ip: ClientIpMode::Hash,
+            max_followers: 8,
+            heartbeat_seconds: 15,
+            follower_buffer: 64,
+            follower_timeout_seconds: 60,
         }
     }
 }
@@ -312,6 +324,19 @@ impl Settings {
         self.upstream.url = check_url("upstream.url", &self.upstream.url)?;
         if !self.auth.navidrome_url.is_empty() {
             self.auth.navidrome_url = check_url("auth.navidromeUrl", &self.auth.navidrome_url)?;
+        }
+        let audit = &self.audit;
+        for (key, value) in [
+            ("audit.heartbeatSeconds", audit.heartbeat_seconds),
+            ("audit.followerBuffer", audit.follower_buffer as u64),
+            (
+                "audit.followerTimeoutSeconds",
+                audit.follower_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{key}: must be at least 1")));
+            }
         }
         let rl = self.public_access.rate_limit;
         if rl.per_minute > 0 && rl.burst == 0 {

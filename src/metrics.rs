@@ -1,10 +1,10 @@
-//! Every metric, declared once with its help text (CONTRACT §8). Labels carry
+//! Every metric, declared once with its help text (docs/operations.md). Labels carry
 //! route patterns, methods, formats and outcomes: never ids or addresses.
 
 use crate::domain::{VisitFormat, VisitKind};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::LazyLock;
 
@@ -19,6 +19,9 @@ pub struct Metrics {
     pub commit_batch_size: Histogram,
     pub commit_seconds: Histogram,
     pub upstream_requests: IntCounterVec,
+    pub audit_followers: IntGauge,
+    pub audit_catch_ups: IntCounter,
+    pub store_writable: IntGauge,
     build_info: IntGaugeVec,
 }
 
@@ -86,6 +89,21 @@ impl Metrics {
                 "Requests to the music server's Subsonic API, by call and outcome.",
                 &["call", "outcome"],
             ),
+            audit_followers: IntGauge::new(
+                "sharelog_audit_followers",
+                "Clients following the audit feed (GET /api/audit?follow=true).",
+            )
+            .unwrap_or_else(|e| unreachable!("audit followers: {e}")),
+            audit_catch_ups: IntCounter::new(
+                "sharelog_audit_follower_catch_ups_total",
+                "Times an audit follower fell behind the live tail and read the missed events back from the log.",
+            )
+            .unwrap_or_else(|e| unreachable!("audit catch-ups: {e}")),
+            store_writable: IntGauge::new(
+                "sharelog_store_writable",
+                "1 while the event log accepts writes; 0 after a write or fsync failed (poisoned until restart).",
+            )
+            .unwrap_or_else(|e| unreachable!("store writable: {e}")),
             build_info: IntGaugeVec::new(
                 Opts::new("sharelog_build_info", "Build metadata; always 1."),
                 &["version"],
@@ -105,6 +123,9 @@ impl Metrics {
             Box::new(m.commit_batch_size.clone()),
             Box::new(m.commit_seconds.clone()),
             Box::new(m.upstream_requests.clone()),
+            Box::new(m.audit_followers.clone()),
+            Box::new(m.audit_catch_ups.clone()),
+            Box::new(m.store_writable.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {

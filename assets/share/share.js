@@ -61,7 +61,6 @@
   function showPlaying() {
     var playing = !audio.paused && !audio.ended;
     playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
-    playButton.firstElementChild.textContent = playing ? "⏸" : "▶";
     if ("mediaSession" in navigator) {
       navigator.mediaSession.playbackState = playing ? "playing" : "paused";
     }

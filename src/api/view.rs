@@ -1,4 +1,4 @@
-//! The share object of CONTRACT §4, as the owner API shows it.
+//! The share object of docs/api.md, as the owner API shows it.
 
 use crate::domain::Share;
 use actix_web::http::header;

@@ -1,8 +1,9 @@
-//! Public share links, no login (CONTRACT §5): `/share/{id}` as raw JSON, M3U or a zip,
+//! Public share links, no login (docs/public-access.md): `/share/{id}` as raw JSON, M3U or a zip,
 //! and the per-track stream and download proxies.
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
+//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
@@ -23,6 +24,7 @@ mod cache;
 pub mod client_ip;
 mod cover;
 mod cover_ids;
+mod ip_key;
 mod negotiate;
 mod oembed;
 mod page;

@@ -9,6 +9,7 @@ use super::envelope::Envelope;
 use super::mirror::Mirror;
 use super::open::encode;
 use super::rows::Packer;
+use super::subscribe::Feed;
 use super::syncer::{Applied, CleanStop, OpenTally, Syncer};
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
@@ -155,6 +156,7 @@ impl Committer {
             poisoned: poisoned.clone(),
             published: published.clone(),
             mirror,
+            feed: Arc::new(Feed::new(checkpoint.last_seq)),
             last_seq: checkpoint.last_seq,
             rx: syncer_rx,
         };

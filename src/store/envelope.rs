@@ -7,7 +7,7 @@ use std::fmt::Write;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// An event as the log keeps it (CONTRACT §6 export format).
+/// An event as the log keeps it (docs/audit.md export format).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     pub seq: u64,

@@ -11,6 +11,7 @@
 
 use super::committer::{Answer, Reply};
 use super::mirror::Mirror;
+use super::subscribe::Feed;
 use super::StoreError;
 use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
@@ -60,6 +61,8 @@ pub struct Syncer {
     /// The number of the last batch shown to readers, for the committer's overlay.
     pub published: Arc<AtomicU64>,
     pub mirror: Mirror,
+    /// Followers of the audit feed get each batch here, after its fsync.
+    pub feed: Arc<Feed>,
     pub last_seq: u64,
     pub rx: Receiver<Applied>,
 }
@@ -71,7 +74,10 @@ impl Syncer {
             batches.extend(self.rx.try_iter());
             self.finish(batches);
         }
+        // Nothing more will be published: followers end their streams.
+        self.feed.close();
         if let Err(e) = self.sync() {
+            self.poisoned.store(true, Ordering::SeqCst);
             log::error!("final fsync failed: {e}");
             return None;
         }
@@ -99,7 +105,12 @@ impl Syncer {
         };
         if let Err(e) = result {
             if !self.poisoned.swap(true, Ordering::SeqCst) {
-                log::error!("event log fsync failed; refusing further writes until restart: {e}");
+                let waiting: usize = batches.iter().map(|b| b.replies.len()).sum();
+                log::error!(
+                    "event log fsync failed ({e}): the {waiting} writes waiting for it are refused \
+                     (503), and every write after them is refused until restart; writes acknowledged \
+                     before are on disk. Check the disk (dmesg), then restart sharelog"
+                );
             }
             for b in batches {
                 for (reply, _) in b.replies {
@@ -121,13 +132,15 @@ impl Syncer {
         if let Some(last) = batches.last() {
             self.published.store(last.number, Ordering::SeqCst);
         }
-        for b in batches {
+        for mut b in batches {
             if b.last_seq == 0 {
                 b.replies.into_iter().for_each(|(r, a)| r.send(a));
                 continue;
             }
             self.last_seq = b.last_seq;
             self.mirror.append(&b.lines);
+            let first_seq = b.last_seq + 1 - b.events();
+            self.feed.publish(first_seq, b.last_seq, &mut b.lines);
             METRICS
                 .commit_seconds
                 .observe(b.started.elapsed().as_secs_f64());

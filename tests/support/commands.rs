@@ -71,3 +71,18 @@ pub fn visit(id: &ShareId) -> Command {
         },
     })
 }
+
+/// What a link-preview bot's unfurl appends: a visit's data, counted as a preview.
+pub fn preview(id: &ShareId) -> Command {
+    Command::Visit(VisitShare {
+        id: id.clone(),
+        kind: VisitKind::Preview,
+        visit: VisitData {
+            format: VisitFormat::Html,
+            download: false,
+            player: None,
+            client_ip: Some("h:77aa01".into()),
+            user_agent: Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)".into()),
+        },
+    })
+}

@@ -8,7 +8,6 @@
 )]
 
 pub mod commands;
-pub mod nginx;
 pub mod offline;
 pub mod upstream;
 

@@ -1,25 +1,36 @@
-//! A real nginx running `deploy/nginx.conf`, with only the two upstream addresses and the
-//! listen port substituted (as scripts/check_deploy.sh does). CI installs nginx; a missing
-//! nginx fails the test that asks for it, with the command that installs it.
+//! nginx with `deploy/nginx.conf` (only the two upstream addresses and the listen
+//! port substituted) as a real process, for tests that go through the proxy.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use super::{http_send, HttpResponse};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// nginx from PATH or Debian's /usr/sbin.
+/// nginx from PATH or Debian's /usr/sbin, installed with apt-get when missing.
 pub fn binary() -> PathBuf {
-    let path = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
-        .expect("nginx is not installed: apt-get install -y nginx (.ci/run does)")
+    let find = || {
+        let path = std::env::var("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+            .map(|d| d.join("nginx"))
+            .find(|p| p.is_file())
+    };
+    if let Some(found) = find() {
+        return found;
+    }
+    let installed = Command::new("apt-get")
+        .args(["install", "-y", "nginx"])
+        .status()
+        .is_ok_and(|s| s.success());
+    match find() {
+        Some(found) if installed => found,
+        _ => panic!("nginx is missing and could not be installed: run `apt-get install -y nginx`"),
+    }
 }
 
 /// `deploy/nginx.conf` with exactly these three strings replaced, each found exactly once.
-pub fn shipped_config(sharelog: &str, navidrome: &str, port: u16) -> String {
-    let mut out =
+pub fn config(sharelog: &str, navidrome: &str, port: u16) -> String {
+    let mut conf =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx.conf"))
             .unwrap();
     for (from, to) in [
@@ -28,13 +39,13 @@ pub fn shipped_config(sharelog: &str, navidrome: &str, port: u16) -> String {
         ("listen 8080;", format!("listen 127.0.0.1:{port};")),
     ] {
         assert_eq!(
-            out.matches(from).count(),
+            conf.matches(from).count(),
             1,
-            "deploy/nginx.conf must contain `{from}` exactly once"
+            "deploy/nginx.conf must contain `{from}` exactly once (the test substitutes it)"
         );
-        out = out.replace(from, &to);
+        conf = conf.replace(from, &to);
     }
-    out
+    conf
 }
 
 /// An nginx master process in the foreground; stopped (SIGQUIT, then SIGKILL) on drop.
@@ -83,17 +94,19 @@ impl Nginx {
         std::fs::read_to_string(self.prefix.path().join("logs/error.log")).unwrap_or_default()
     }
 
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+    /// What nginx logged of the requests it served (the shipped config's `access_log`).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("logs/access.log")).unwrap_or_default()
     }
 
-    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-        http_send("GET", &format!("{}{path}", self.url()), headers, None)
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 }
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGQUIT: a graceful stop that takes the workers down with the master.
         let _ = Command::new("kill")
             .args(["-QUIT", &self.child.id().to_string()])
             .status();

@@ -1,0 +1,236 @@
+//! The share page through the shipped reverse proxy: real nginx with `deploy/nginx.conf` in
+//! front of sharelog and of the supysonic upstream standing in for Navidrome, and a real
+//! headless Chromium that only ever talks to nginx's port. The headers sharelog sets (CSP,
+//! caching, Vary) must come out of the proxy as they went in.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/browser.rs"]
+mod browser;
+#[path = "support/nginx.rs"]
+mod nginx;
+mod support;
+
+use browser::{Browser, Viewport};
+use nginx::Nginx;
+use serde_json::json;
+use sharelog::config::Cidr;
+use support::*;
+
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+fn text(r: &HttpResponse) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+/// GET `path` from nginx's port.
+fn via(proxy: &Nginx, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http_send("GET", &format!("http://{}{path}", proxy.addr()), headers, None)
+}
+
+/// The first `attr="…"` value after `marker`.
+fn value_after(html: &str, marker: &str, attr: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in page"));
+    let rest = &html[at..];
+    let key = format!("{attr}=\"");
+    let v = rest.find(&key).unwrap() + key.len();
+    rest[v..v + rest[v..].find('"').unwrap()].to_string()
+}
+
+/// sharelog behind nginx with the shipped config, its public URL the proxy's.
+fn behind_nginx() -> (TestApp, Nginx, String) {
+    let up = upstream::shared();
+    let port = free_port();
+    let proxy_url = format!("http://127.0.0.1:{port}");
+    let app = spawn_app(|s| {
+        s.trusted_proxies = vec![Cidr::parse("127.0.0.1/32").unwrap()];
+        s.public_url = proxy_url.clone();
+    });
+    let proxy = Nginx::start(
+        &nginx::config(&format!("127.0.0.1:{}", app.port), up.addr(), port),
+        port,
+    );
+    (app, proxy, proxy_url)
+}
+
+#[test]
+fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers() {
+    // Given a share behind nginx
+    let (app, proxy, proxy_url) = behind_nginx();
+    let album = upstream::shared().album("Alpha");
+    let id = app.create(
+        &alice(),
+        json!({"albums": [album.id], "description": "via nginx"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let direct = app.raw(
+        "GET",
+        &format!("/share/{id}"),
+        &[("Accept", BROWSER_ACCEPT)],
+        None,
+    );
+
+    // When a browser's request for the page goes through the proxy
+    let page = via(&proxy, &format!("/share/{id}"), &[("Accept", BROWSER_ACCEPT)]);
+
+    // Then it is the page, with every header sharelog set, unchanged
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let html = text(&page);
+    assert!(html.contains("<h1 id=\"title\">via nginx</h1>"), "{html}");
+    for h in [
+        "Content-Security-Policy",
+        "Cache-Control",
+        "X-Robots-Tag",
+        "Referrer-Policy",
+        "Vary",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+    ] {
+        assert!(page.header(h).is_some(), "{h} lost in the proxy");
+        assert_eq!(page.header(h), direct.header(h), "{h} changed by the proxy");
+    }
+    assert!(html.contains(&format!("content=\"{proxy_url}/share/{id}/cover\"")));
+
+    // And its stylesheet, script and icon come through with their immutable caching
+    for (marker, attr, kind) in [
+        ("rel=\"stylesheet\"", "href", "text/css"),
+        ("<script", "src", "text/javascript"),
+        ("rel=\"icon\"", "href", "image/svg+xml"),
+    ] {
+        let path = value_after(&html, marker, attr);
+        assert!(path.starts_with("/share/_assets/"), "{path}");
+        let r = via(&proxy, &path, &[]);
+        assert_eq!(r.status, 200, "{path} through nginx: {}", text(&r));
+        assert!(
+            r.header("Content-Type").unwrap().starts_with(kind),
+            "{path}"
+        );
+        assert_eq!(
+            r.header("Cache-Control"),
+            Some("public, max-age=31536000, immutable")
+        );
+    }
+
+    // And the cover, a track range and oEmbed answer through it too
+    let cover = via(&proxy, &format!("/share/{id}/cover?size=64"), &[]);
+    assert_eq!(cover.status, 200, "{}", text(&cover));
+    assert!(cover.header("Content-Type").unwrap().starts_with("image/"));
+    assert_eq!(cover.header("Cache-Control"), Some("public, max-age=86400"));
+
+    let song = &album.songs[0];
+    let link = value_after(&html, &format!("data-track-id=\"{}\"", song.id), "href");
+    let part = via(&proxy, &link, &[("Range", "bytes=0-99")]);
+    assert_eq!(part.status, 206, "{link}: {}", text(&part));
+    assert_eq!(part.body, std::fs::read(&song.path).unwrap()[..100]);
+
+    let oembed_path = value_after(&html, "application/json+oembed", "href")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace(&proxy_url, "");
+    let oembed = via(&proxy, &oembed_path, &[]);
+    assert_eq!(oembed.status, 200, "{oembed_path}: {}", text(&oembed));
+    assert!(text(&oembed).contains("\"type\":\"rich\""));
+
+    // And a missing share is sharelog's HTML 404, while Navidrome keeps its token paths
+    let missing = via(&proxy, "/share/NoSuchShare0", &[("Accept", BROWSER_ACCEPT)]);
+    assert_eq!(missing.status, 404);
+    assert!(missing
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/html"));
+    let theirs = via(&proxy, "/share/img/x", &[]);
+    assert!(
+        !text(&theirs).contains("\"code\":\"not-found\""),
+        "{}",
+        text(&theirs)
+    );
+}
+
+#[test]
+fn through_nginx_the_browser_loads_the_page_its_assets_and_cover_and_plays_a_track() {
+    // Given sharelog behind nginx with the shipped config, its public URL the proxy's
+    let (app, nginx, proxy_url) = behind_nginx();
+    let album = upstream::shared().album("Alpha");
+    let id = app.create(
+        &alice(),
+        json!({"albums": [album.id], "description": "via nginx"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // When a browser opens the link the owner was given
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{proxy_url}/share/{id}"));
+
+    // Then the page, its stylesheet and script (under /share/_assets/) and the cover all
+    // arrived through the proxy with a 200
+    assert_eq!(
+        browser.js("return document.getElementById('title').textContent"),
+        "via nginx"
+    );
+    browser.wait_for(
+        "the cover",
+        "document.getElementById('cover').complete && document.getElementById('cover').naturalWidth > 0",
+    );
+    let loaded = browser.js(
+        "return performance.getEntriesByType('resource').map(e => [new URL(e.name).pathname, e.initiatorType, e.responseStatus]);",
+    );
+    let loaded = loaded.as_array().unwrap();
+    let arrived = |what: &str, initiator: &str| {
+        loaded
+            .iter()
+            .any(|e| e[0].as_str().unwrap().starts_with(what) && e[1] == initiator && e[2] == 200)
+    };
+    assert!(
+        arrived("/share/_assets/", "link"),
+        "no stylesheet: {loaded:?}"
+    );
+    assert!(
+        arrived("/share/_assets/", "script"),
+        "no script: {loaded:?}"
+    );
+    assert!(
+        arrived(&format!("/share/{id}/cover"), "img"),
+        "no cover: {loaded:?}"
+    );
+    assert!(
+        browser.js(
+            "return document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0"
+        ) == true,
+        "the stylesheet is empty"
+    );
+
+    // And pressing play plays the first track through the proxy
+    browser.click("#play");
+    let song = &album.songs[0];
+    browser.wait_for(
+        "the first track to play",
+        &format!(
+            "(() => {{ const a = document.getElementById('player');
+                      return a.src === '{proxy_url}/share/{id}/stream/{}' && !a.paused && a.currentTime > 0.2; }})()",
+            song.id
+        ),
+    );
+    browser.assert_no_console_problems();
+    let foreign: Vec<String> = browser
+        .loaded_urls()
+        .into_iter()
+        .filter(|u| !u.starts_with(&format!("{proxy_url}/")))
+        .collect();
+    assert!(foreign.is_empty(), "requests to other origins: {foreign:?}");
+
+    // And nginx served all of it (not a direct connection to sharelog)
+    let log = nginx.access_log();
+    for path in [
+        format!("GET /share/{id} "),
+        "GET /share/_assets/".to_string(),
+        format!("GET /share/{id}/cover"),
+        format!("GET /share/{id}/stream/{}", song.id),
+    ] {
+        assert!(log.contains(&path), "nginx did not serve {path}:\n{log}");
+    }
+}
