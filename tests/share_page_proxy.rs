@@ -13,7 +13,7 @@ mod support;
 use browser::{Browser, Viewport};
 use nginx::Nginx;
 use serde_json::json;
-use sharelog::config::Cidr;
+use sharelog::config::{Cidr, Settings};
 use support::*;
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -24,7 +24,12 @@ fn text(r: &HttpResponse) -> String {
 
 /// GET `path` from nginx's port.
 fn via(proxy: &Nginx, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    http_send("GET", &format!("http://{}{path}", proxy.addr()), headers, None)
+    http_send(
+        "GET",
+        &format!("http://{}{path}", proxy.addr()),
+        headers,
+        None,
+    )
 }
 
 /// The first `attr="…"` value after `marker`.
@@ -74,7 +79,11 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
     );
 
     // When a browser's request for the page goes through the proxy
-    let page = via(&proxy, &format!("/share/{id}"), &[("Accept", BROWSER_ACCEPT)]);
+    let page = via(
+        &proxy,
+        &format!("/share/{id}"),
+        &[("Accept", BROWSER_ACCEPT)],
+    );
 
     // Then it is the page, with every header sharelog set, unchanged
     assert_eq!(page.status, 200, "{}", text(&page));
@@ -233,4 +242,158 @@ fn through_nginx_the_browser_loads_the_page_its_assets_and_cover_and_plays_a_tra
     ] {
         assert!(log.contains(&path), "nginx did not serve {path}:\n{log}");
     }
+}
+
+/// The shipped config plus a front server on `front` that serves the whole shipped site
+/// under `/music/` (the prefix is stripped before the shipped routes see the path), the way
+/// a host that mounts the music server below a path does.
+fn under_a_prefix(app: &TestApp, shipped: u16, front: u16) -> String {
+    let conf = nginx::config(
+        &format!("127.0.0.1:{}", app.port),
+        upstream::shared().addr(),
+        shipped,
+    );
+    let end = conf.trim_end().rfind('}').unwrap();
+    format!(
+        "{}    server {{
+        listen 127.0.0.1:{front};
+        location /music/ {{
+            proxy_buffering off;
+            proxy_pass http://127.0.0.1:{shipped}/;
+        }}
+    }}
+}}
+",
+        &conf[..end]
+    )
+}
+
+#[test]
+fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy() {
+    // Given sharelog whose publicUrl has a path (given with a trailing slash, as people
+    // write it), behind a proxy that serves it there
+    let (shipped, front) = (free_port(), free_port());
+    let base = format!("http://127.0.0.1:{front}/music");
+    let configured = Settings::load(None, |k| {
+        (k == "SHARELOG_PUBLIC_URL").then(|| format!("{base}/"))
+    })
+    .unwrap()
+    .public_url;
+    assert_eq!(
+        configured, base,
+        "publicUrl keeps its path, without the slash"
+    );
+    let app = spawn_app(|s| {
+        s.trusted_proxies = vec![Cidr::parse("127.0.0.1/32").unwrap()];
+        s.public_url = configured;
+    });
+    let proxy = Nginx::start(&under_a_prefix(&app, shipped, front), shipped);
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        http_send(
+            "GET",
+            &format!("http://127.0.0.1:{front}{path}"),
+            headers,
+            None,
+        )
+    };
+    let album = upstream::shared().album("Alpha");
+    let created = app.create(&alice(), json!({"albums": [album.id]}));
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["url"], format!("{base}/share/{id}"));
+
+    // When the page is opened under the prefix
+    let page = get(&format!("/music/share/{id}"), &[("Accept", BROWSER_ACCEPT)]);
+
+    // Then every link on it is under the prefix and answers through the proxy
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let html = text(&page);
+    for (marker, attr) in [
+        ("rel=\"stylesheet\"", "href"),
+        ("<script", "src"),
+        ("rel=\"icon\"", "href"),
+        ("id=\"cover\"", "src"),
+        ("id=\"m3u\"", "href"),
+        (
+            &format!("data-track-id=\"{}\"", album.songs[0].id) as &str,
+            "href",
+        ),
+    ] {
+        let path = value_after(&html, marker, attr);
+        assert!(path.starts_with("/music/share/"), "{marker}: {path}");
+        let r = get(&path, &[("Range", "bytes=0-9")]);
+        assert!(
+            r.status == 200 || r.status == 206,
+            "{path}: {} {}",
+            r.status,
+            text(&r)
+        );
+    }
+    // And the absolute ones (previews, oEmbed discovery) carry the prefix too
+    let og_image = value_after(&html, "property=\"og:image\"", "content");
+    assert_eq!(og_image, format!("{base}/share/{id}/cover"));
+    let og_url = value_after(&html, "property=\"og:url\"", "content");
+    assert_eq!(og_url, format!("{base}/share/{id}"));
+    let cover = http_send("GET", &og_image, &[], None);
+    assert_eq!(cover.status, 200);
+    assert!(cover.header("Content-Type").unwrap().starts_with("image/"));
+
+    let oembed_url = value_after(&html, "application/json+oembed", "href")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        oembed_url.starts_with(&format!("{base}/share/oembed?")),
+        "{oembed_url}"
+    );
+    let oembed = http_send("GET", &oembed_url, &[], None);
+    assert_eq!(oembed.status, 200, "{oembed_url}: {}", text(&oembed));
+    let oembed: serde_json::Value = serde_json::from_slice(&oembed.body).unwrap();
+    assert_eq!(oembed["provider_url"], base);
+    let iframe = oembed["html"].as_str().unwrap();
+    assert!(
+        iframe.contains(&format!("src=\"{base}/share/{id}?embed=true")),
+        "{iframe}"
+    );
+    let embed = get(&format!("/music/share/{id}?embed=true"), &[]);
+    assert_eq!(embed.status, 200);
+    assert!(text(&embed).contains(&format!("href=\"/music/share/{id}\"")));
+
+    // And the M3U lists absolute stream URLs under the prefix, each playable through it
+    let m3u = get(&format!("/music/share/{id}?format=m3u"), &[]);
+    assert_eq!(m3u.status, 200);
+    let streams: Vec<String> = text(&m3u)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(streams.len(), album.songs.len(), "{}", text(&m3u));
+    for (url, song) in streams.iter().zip(&album.songs) {
+        assert_eq!(url, &format!("{base}/share/{id}/stream/{}", song.id));
+        let part = http_send("GET", url, &[("Range", "bytes=0-99")], None);
+        assert_eq!(part.status, 206, "{url}");
+        assert_eq!(part.body, std::fs::read(&song.path).unwrap()[..100]);
+    }
+
+    // And a browser at the prefixed URL loads it all and plays the first track
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{base}/share/{id}"));
+    browser.wait_for(
+        "the cover",
+        "document.getElementById('cover').complete && document.getElementById('cover').naturalWidth > 0",
+    );
+    browser.click("#play");
+    browser.wait_for(
+        "the first track to play",
+        "(() => { const a = document.getElementById('player'); return !a.paused && a.currentTime > 0.2; })()",
+    );
+    browser.assert_no_console_problems();
+    let outside: Vec<String> = browser
+        .loaded_urls()
+        .into_iter()
+        .filter(|u| !u.starts_with(&format!("{base}/")))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "requests outside the prefix: {outside:?}"
+    );
+    drop(proxy);
 }
