@@ -376,6 +376,7 @@ want = {
     "auth.jwtSecret": "SHARELOG_JWT_SECRET", "auth.navidromeUrl": "SHARELOG_NAVIDROME_URL",
     "publicAccess.allow": None, "publicAccess.deny": None,
     "publicAccess.rateLimit.perMinute": None, "publicAccess.rateLimit.burst": None,
+    "publicAccess.previewAgents": None,
     "audit.clientIp": None,
     "audit.maxFollowers": None, "audit.heartbeatSeconds": None,
     "audit.followerBuffer": None, "audit.followerTimeoutSeconds": None,
