@@ -123,7 +123,14 @@ mod tests {
         assert_eq!(size("").unwrap(), 600);
         assert_eq!(size("size=32").unwrap(), 32);
         assert_eq!(size("size=1200").unwrap(), 1200);
-        for bad in ["size=", "size=31", "size=1201", "size=-5", "size=big", "size=1e3"] {
+        for bad in [
+            "size=",
+            "size=31",
+            "size=1201",
+            "size=-5",
+            "size=big",
+            "size=1e3",
+        ] {
             let e = size(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("size"), "{bad}");
         }
