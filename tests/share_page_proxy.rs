@@ -6,11 +6,14 @@
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/html.rs"]
+mod html;
 #[path = "support/nginx.rs"]
 mod nginx;
 mod support;
 
 use browser::{Browser, Viewport};
+use html::attr;
 use nginx::Nginx;
 use serde_json::json;
 use sharelog::config::{Cidr, Settings};
@@ -30,17 +33,6 @@ fn via(proxy: &Nginx, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
         headers,
         None,
     )
-}
-
-/// The first `attr="…"` value after `marker`.
-fn value_after(html: &str, marker: &str, attr: &str) -> String {
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in page"));
-    let rest = &html[at..];
-    let key = format!("{attr}=\"");
-    let v = rest.find(&key).unwrap() + key.len();
-    rest[v..v + rest[v..].find('"').unwrap()].to_string()
 }
 
 /// sharelog behind nginx with the shipped config, its public URL the proxy's.
@@ -104,12 +96,12 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
     assert!(html.contains(&format!("content=\"{proxy_url}/share/{id}/cover\"")));
 
     // And its stylesheet, script and icon come through with their immutable caching
-    for (marker, attr, kind) in [
+    for (marker, name, kind) in [
         ("rel=\"stylesheet\"", "href", "text/css"),
         ("<script", "src", "text/javascript"),
         ("rel=\"icon\"", "href", "image/svg+xml"),
     ] {
-        let path = value_after(&html, marker, attr);
+        let path = attr(&html, marker, name);
         assert!(path.starts_with("/share/_assets/"), "{path}");
         let r = via(&proxy, &path, &[]);
         assert_eq!(r.status, 200, "{path} through nginx: {}", text(&r));
@@ -130,12 +122,16 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
     assert_eq!(cover.header("Cache-Control"), Some("public, max-age=86400"));
 
     let song = &album.songs[0];
-    let link = value_after(&html, &format!("data-track-id=\"{}\"", song.id), "href");
+    let link = attr(
+        &html,
+        &format!("data-track-id=\"{}\"", song.id),
+        "data-stream",
+    );
     let part = via(&proxy, &link, &[("Range", "bytes=0-99")]);
     assert_eq!(part.status, 206, "{link}: {}", text(&part));
     assert_eq!(part.body, std::fs::read(&song.path).unwrap()[..100]);
 
-    let oembed_path = value_after(&html, "application/json+oembed", "href")
+    let oembed_path = attr(&html, "application/json+oembed", "href")
         .replace("&#38;", "&")
         .replace("&amp;", "&")
         .replace(&proxy_url, "");
@@ -307,7 +303,7 @@ fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy(
     // Then every link on it is under the prefix and answers through the proxy
     assert_eq!(page.status, 200, "{}", text(&page));
     let html = text(&page);
-    for (marker, attr) in [
+    for (marker, name) in [
         ("rel=\"stylesheet\"", "href"),
         ("<script", "src"),
         ("rel=\"icon\"", "href"),
@@ -315,10 +311,10 @@ fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy(
         ("id=\"m3u\"", "href"),
         (
             &format!("data-track-id=\"{}\"", album.songs[0].id) as &str,
-            "href",
+            "data-stream",
         ),
     ] {
-        let path = value_after(&html, marker, attr);
+        let path = attr(&html, marker, name);
         assert!(path.starts_with("/music/share/"), "{marker}: {path}");
         let r = get(&path, &[("Range", "bytes=0-9")]);
         assert!(
@@ -329,15 +325,15 @@ fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy(
         );
     }
     // And the absolute ones (previews, oEmbed discovery) carry the prefix too
-    let og_image = value_after(&html, "property=\"og:image\"", "content");
+    let og_image = attr(&html, "property=\"og:image\"", "content");
     assert_eq!(og_image, format!("{base}/share/{id}/cover"));
-    let og_url = value_after(&html, "property=\"og:url\"", "content");
+    let og_url = attr(&html, "property=\"og:url\"", "content");
     assert_eq!(og_url, format!("{base}/share/{id}"));
     let cover = http_send("GET", &og_image, &[], None);
     assert_eq!(cover.status, 200);
     assert!(cover.header("Content-Type").unwrap().starts_with("image/"));
 
-    let oembed_url = value_after(&html, "application/json+oembed", "href")
+    let oembed_url = attr(&html, "application/json+oembed", "href")
         .replace("&#38;", "&")
         .replace("&amp;", "&");
     assert!(
