@@ -103,7 +103,7 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
     ] {
         let path = attr(&html, marker, name);
         assert!(path.starts_with("/share/_assets/"), "{path}");
-        let r = via(&proxy, &path, &[]);
+        let r = via(&proxy, path, &[]);
         assert_eq!(r.status, 200, "{path} through nginx: {}", text(&r));
         assert!(
             r.header("Content-Type").unwrap().starts_with(kind),
@@ -127,7 +127,7 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
         &format!("data-track-id=\"{}\"", song.id),
         "data-stream",
     );
-    let part = via(&proxy, &link, &[("Range", "bytes=0-99")]);
+    let part = via(&proxy, link, &[("Range", "bytes=0-99")]);
     assert_eq!(part.status, 206, "{link}: {}", text(&part));
     assert_eq!(part.body, std::fs::read(&song.path).unwrap()[..100]);
 
@@ -316,7 +316,7 @@ fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy(
     ] {
         let path = attr(&html, marker, name);
         assert!(path.starts_with("/music/share/"), "{marker}: {path}");
-        let r = get(&path, &[("Range", "bytes=0-9")]);
+        let r = get(path, &[("Range", "bytes=0-9")]);
         assert!(
             r.status == 200 || r.status == 206,
             "{path}: {} {}",
@@ -329,7 +329,7 @@ fn with_a_path_prefix_in_public_url_every_link_stays_under_it_through_the_proxy(
     assert_eq!(og_image, format!("{base}/share/{id}/cover"));
     let og_url = attr(&html, "property=\"og:url\"", "content");
     assert_eq!(og_url, format!("{base}/share/{id}"));
-    let cover = http_send("GET", &og_image, &[], None);
+    let cover = http_send("GET", og_image, &[], None);
     assert_eq!(cover.status, 200);
     assert!(cover.header("Content-Type").unwrap().starts_with("image/"));
 
