@@ -3,12 +3,16 @@
 #
 # Starts the test upstream (supysonic, with a ~50 MB track) and a release sharelog on one machine,
 # then measures with wrk (64 connections, DURATION s per run), in ROUNDS rounds of:
-#   1. GET /livez                      (the ceiling: no work at all)
-#   2. GET /share/{id}  (raw)          (cached metadata; every visit durably committed)
-# and compares the medians. It checks that visitCount grew by exactly the server's 200 answers
-# in every round, and, in a last run whose final 2 s ask for a 400 (no visit) so that wrk
-# abandons no visit when it stops, by exactly the 2xx answers wrk received. Then it samples the
-# process RSS while a 50 MB track streams through /share/{id}/stream/{trackId}.
+#   1. GET /livez                                  (the ceiling: no work at all)
+#   2. GET /share/{id}  (raw JSON)                 (cached metadata; every visit durably committed)
+#   3. GET /share/{id}  Accept: text/html          (the page for people; every visit committed)
+#   4. GET /share/{id}  User-Agent: Slackbot-...   (a link preview; every SharePreviewed committed)
+# and compares each with /livez of the same round, and the medians. It checks in every round
+# that visitCount (previewCount for 4) grew by exactly the server's 200 answers and the other
+# count not at all, and, in last runs (raw, page) whose final 2 s ask for a 400 (no visit) so
+# that wrk abandons no visit when it stops, by exactly the 2xx answers wrk received. Then it
+# samples the process RSS while a 50 MB track streams through /share/{id}/stream/{trackId}.
+# Exits 1 when a count is not exact.
 #
 # Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: ROUNDS=3 CONNECTIONS=64 THREADS=2 BIG_MB=50)
 set -euo pipefail
@@ -84,10 +88,12 @@ create() {
     curl -fs -X POST "$BASE/api/share" -H "X-ND-Authorization: Bearer $TOKEN" \
         -H 'Content-Type: application/json' -d "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
-visits() {
+# counts SHARE -> "visitCount previewCount" (the owner API)
+counts() {
     curl -fs "$BASE/api/share/$1" -H "X-ND-Authorization: Bearer $TOKEN" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["visitCount"])'
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["visitCount"], d["previewCount"])'
 }
+visits() { counts "$1" | cut -d' ' -f1; }
 SHARE=$(create "{\"albums\": [\"$ALBUM\"]}")
 BIG_SHARE=$(create "{\"songs\": [\"$BIG\"], \"downloadable\": true}")
 curl -fs "$BASE/share/$SHARE" >/dev/null # fills the metadata cache
@@ -124,12 +130,15 @@ function done(summary, latency, requests)
   io.write(string.format("2xx=%d non2xx=%d\n", o, n))
 end
 EOF
-# bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx"
+# bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx"; each request carries the
+# headers in the HEADERS array (wrk -H arguments), if any.
+HEADERS=()
 bench() {
     local url=$1 secs=${2:-$DURATION}
     shift
     [ $# -gt 0 ] && shift
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$T/count.lua" "$url" ${1:+-- "$@"} >"$T/wrk.out"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$T/count.lua" ${HEADERS[@]+"${HEADERS[@]}"} \
+        "$url" ${1:+-- "$@"} >"$T/wrk.out"
     sed -n '/Latency  /p; /Latency Distribution/,/requests in/p' "$T/wrk.out" | sed 's/^/    /' >&2
     local rps p99 ok bad
     rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
@@ -149,37 +158,64 @@ counters() {
 }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io"; }
 
-# Rounds alternate /livez and the page, so that both see the same (shared, noisy)
-# machine; their medians are compared.
+# share_round KIND [wrk -H ARGS...]: one run on the share with those headers; appends
+# "KIND req/s p99 wrk2xx server200 visits previews idle iowait" to the rounds file.
+share_round() {
+    local kind=$1
+    shift
+    HEADERS=("$@")
+    local before after r0 r1 rps p99 ok idle vm
+    read -r -a before < <(counts "$SHARE")
+    read -r -a r0 < <(counters)
+    vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
+    vm=$!
+    read -r rps p99 ok _ < <(bench "$BASE/share/$SHARE")
+    wait "$vm"
+    sleep 1 # requests wrk abandoned at its deadline finish on the server
+    read -r -a r1 < <(counters)
+    read -r -a after < <(counts "$SHARE")
+    idle=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
+    echo "$kind $rps $p99 $ok $((r1[6] - r0[6])) $((after[0] - before[0])) $((after[1] - before[1])) $idle" >>"$T/rounds"
+    HEADERS=()
+}
+PAGE=(-H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+PREVIEW=(-H "User-Agent: Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")
+
+# Rounds alternate /livez and the share's answers, so that all see the same (shared, noisy)
+# machine; each is compared with /livez of its round, and the medians with each other.
 : >"$T/rounds"
 read -r -a C0 < <(counters)
 IO0=$(written)
 for round in $(seq "$ROUNDS"); do
     echo "== round $round: GET /livez" >&2
     read -r L_RPS L_P99 _ < <(bench "$BASE/livez")
+    echo "livez $L_RPS $L_P99 0 0 0 0 0 0" >>"$T/rounds"
     echo "== round $round: GET /share/{id} (raw)" >&2
-    BEFORE=$(visits "$SHARE")
-    read -r -a R0 < <(counters)
-    vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
-    VMSTAT=$!
-    read -r S_RPS S_P99 S_OK _ < <(bench "$BASE/share/$SHARE")
-    wait "$VMSTAT"
-    sleep 1 # requests wrk abandoned at its deadline finish on the server
-    read -r -a R1 < <(counters)
-    AFTER=$(visits "$SHARE")
-    IDLE=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
-    echo "$L_RPS $L_P99 $S_RPS $S_P99 $S_OK $((R1[6] - R0[6])) $((AFTER - BEFORE)) $IDLE" >>"$T/rounds"
+    share_round raw
+    echo "== round $round: GET /share/{id} (page, Accept: text/html)" >&2
+    share_round page "${PAGE[@]}"
+    echo "== round $round: GET /share/{id} (preview, Slackbot)" >&2
+    share_round preview "${PREVIEW[@]}"
 done
 read -r -a C1 < <(counters)
 IO1=$(written)
 curl -fs "$BASE/metrics" | grep -E '^sharelog_event_commit_seconds_bucket' | sed 's/^/    /' >&2
 
-# The exact count as the client sees it: a run whose last 2 s ask for a 400 instead.
-echo "== drained run: GET /share/{id}, then a 400 for the last 2 s" >&2
-BEFORE=$(visits "$SHARE")
-read -r _ _ D_OK D_BAD < <(bench "$BASE/share/$SHARE" "$DURATION" "$((DURATION - 2))" "/share/$SHARE")
-sleep 1
-D_COUNTED=$(($(visits "$SHARE") - BEFORE))
+# The exact count as the client sees it: runs whose last 2 s ask for a 400 instead.
+# drained_run [wrk -H ARGS...] -> "wrk2xx drain400s visits"
+drained_run() {
+    HEADERS=("$@")
+    local before ok bad
+    before=$(visits "$SHARE")
+    read -r _ _ ok bad < <(bench "$BASE/share/$SHARE" "$DURATION" "$((DURATION - 2))" "/share/$SHARE")
+    sleep 1
+    echo "$ok $bad $(($(visits "$SHARE") - before))"
+    HEADERS=()
+}
+echo "== drained run: GET /share/{id} (raw), then a 400 for the last 2 s" >&2
+read -r D_OK D_BAD D_COUNTED < <(drained_run)
+echo "== drained run: GET /share/{id} (page), then a 400 for the last 2 s" >&2
+read -r DP_OK DP_BAD DP_COUNTED < <(drained_run "${PAGE[@]}")
 
 # RSS while the 50 MB track streams (full speed, then a slow 10 MB/s client) and as a zip.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$APP_PID/status"; }
@@ -204,21 +240,34 @@ python3 - "$T/rounds" <<EOF
 import statistics, sys
 ms = lambda t: float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
 rows = [line.split() for line in open(sys.argv[1])]
-print("round  /livez req/s      p99  /share/{id} req/s      p99  ratio   wrk 2xx  server 200    visits  idle iowait")
-for i, r in enumerate(rows, 1):
-    print(f"{i:5d}  {float(r[0]):12.0f}  {r[1]:>7}  {float(r[2]):17.0f}  {r[3]:>7}  {100 * float(r[2]) / float(r[0]):4.0f}%  {r[4]:>8}  {r[5]:>10}  {r[6]:>8}  {r[7]:>3}% {r[8]:>4}%")
-livez = statistics.median(float(r[0]) for r in rows)
-share = statistics.median(float(r[2]) for r in rows)
-worst = max(ms(r[3]) for r in rows)
-print(f"median: /livez {livez:.0f} req/s, /share/{{id}} {share:.0f} req/s = {100 * share / livez:.0f}% of /livez; worst page p99 {worst:.2f} ms")
-print("visits: in every round visitCount grew by the server's 200 answers: " + ("yes" if all(r[5] == r[6] for r in rows) else "NO"))
+# A round is a /livez row followed by its raw, page and preview rows.
+rounds, livez = [], None
+for r in rows:
+    if r[0] == "livez":
+        livez = r
+    else:
+        rounds.append((livez, r))
+print("round  kind     /livez req/s  share req/s      p99  ratio   wrk 2xx  server 200   visits  previews  idle iowait")
+for i, (l, r) in enumerate(rounds):
+    print(f"{i // 3 + 1:5d}  {r[0]:7}  {float(l[1]):12.0f}  {float(r[1]):11.0f}  {r[2]:>7}  {100 * float(r[1]) / float(l[1]):4.0f}%  {r[3]:>8}  {r[4]:>10}  {r[5]:>7}  {r[6]:>8}  {r[7]:>3}% {r[8]:>4}%")
+lz = statistics.median(float(r[1]) for r in rows if r[0] == "livez")
+print(f"median /livez {lz:.0f} req/s")
+for kind in ("raw", "page", "preview"):
+    med = statistics.median(float(r[1]) for _, r in rounds if r[0] == kind)
+    ratios = ", ".join(f"{100 * float(r[1]) / float(l[1]):.0f}%" for l, r in rounds if r[0] == kind)
+    worst = max(ms(r[2]) for _, r in rounds if r[0] == kind)
+    print(f"median {kind:7}: {med:.0f} req/s = {100 * med / lz:.0f}% of /livez (each round: {ratios}); worst p99 {worst:.2f} ms")
+exact = all((r[4] == r[6] and r[5] == "0") if r[0] == "preview" else (r[4] == r[5] and r[6] == "0") for _, r in rounds)
+print("counts: in every round visitCount (previewCount for previews) grew by the server's 200 answers, the other not at all: " + ("yes" if exact else "NO"))
 print("        (wrk reads fewer: the answers to requests it abandons when it stops, at most one per connection)")
-print(f"drained run: wrk saw $D_OK 2xx (and $D_BAD drain 400s); visitCount grew by $D_COUNTED: " + ("equal" if $D_OK == $D_COUNTED else "DIFFERENT"))
+print(f"drained raw run: wrk saw $D_OK 2xx (and $D_BAD drain 400s); visitCount grew by $D_COUNTED: " + ("equal" if $D_OK == $D_COUNTED else "DIFFERENT"))
+print(f"drained page run: wrk saw $DP_OK 2xx (and $DP_BAD drain 400s); visitCount grew by $DP_COUNTED: " + ("equal" if $DP_OK == $DP_COUNTED else "DIFFERENT"))
 c0, c1 = [float(x) for x in "${C0[*]}".split()], [float(x) for x in "${C1[*]}".split()]
 events, batches = c1[0] - c0[0], max(c1[1] - c0[1], 1)
 print(f"commits: mean {events / batches:.1f} events per batch, {1000 * (c1[2] - c0[2]) / batches:.2f} ms from batch start to fsync done")
-print(f"server side: mean {1000 * (c1[4] - c0[4]) / max(c1[5] - c0[5], 1):.2f} ms from request to answer (visit on disk included)")
-print(f"disk: {($IO1 - $IO0) / max(events, 1):.0f} bytes written per visit (/proc/PID/io write_bytes)")
+print(f"server side: mean {1000 * (c1[4] - c0[4]) / max(c1[5] - c0[5], 1):.2f} ms from request to answer (event on disk included)")
+print(f"disk: {($IO1 - $IO0) / max(events, 1):.0f} bytes written per event (/proc/PID/io write_bytes)")
 for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("stream, 10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END), ("zip, 10 MB/s", $ZIP_BASE, $ZIP_PEAK, $ZIP_END)):
     print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
+sys.exit(0 if exact and $D_OK == $D_COUNTED and $DP_OK == $DP_COUNTED else 1)
 EOF

@@ -35,6 +35,12 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "410", "41
 include-operation-id = "createShare"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "409", "422"]
 
+# oEmbed 1.0 asks a provider to answer 501 to a format it does not offer.
+[[operations]]
+include-operation-id = "oembed"
+checks.not_a_server_error.expected-statuses = ["2xx", "4xx", "501"]
+checks.negative_data_rejection.expected-statuses = ["400", "404", "410", "501"]
+
 [[operations]]
 include-operation-id = "updateShare"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409"]

@@ -1,8 +1,11 @@
 //! The share page for people (`GET /share/{id}` negotiated to HTML), its assets, covers,
 //! embed player and oEmbed, over real HTTP against a real supysonic upstream.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#[path = "support/html.rs"]
+mod html;
 mod support;
 
+use html::attr;
 use serde_json::{json, Value};
 use support::upstream::http_get;
 use support::*;
@@ -30,21 +33,6 @@ fn page(app: &TestApp, path: &str) -> Resp {
 fn visits(app: &TestApp, id: &str) -> u64 {
     let r = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
     r.json()["visitCount"].as_u64().unwrap()
-}
-
-/// The value of `attr` in the first tag that contains `marker`.
-fn attr<'a>(html: &'a str, marker: &str, attr: &str) -> &'a str {
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in page"));
-    let tag_start = html[..=at].rfind('<').unwrap();
-    let tag = &html[tag_start..tag_start + html[tag_start..].find('>').unwrap()];
-    let key = format!(" {attr}=\"");
-    let v = tag
-        .find(&key)
-        .unwrap_or_else(|| panic!("{attr} not in {tag}"));
-    let rest = &tag[v + key.len()..];
-    &rest[..rest.find('"').unwrap()]
 }
 
 #[test]

@@ -308,6 +308,61 @@ fn the_phone_page_has_no_sideways_scroll() {
 }
 
 #[test]
+fn on_a_phone_the_title_player_and_first_tracks_fit_the_first_screen() {
+    // Given a share with a two-line title
+    let app = app();
+    let id = alpha_share(
+        &app,
+        json!({"description": "Songs for the long drive home, side one"}),
+    );
+    let browser = Browser::start(Viewport::Phone);
+
+    // When it is opened on a 360 x 640 phone
+    browser.goto(&format!("{}/share/{id}", app.url));
+    browser.wait_for("the cover", "document.getElementById('cover').complete");
+    assert_eq!(
+        browser.js("return [window.innerWidth, window.innerHeight]"),
+        json!([360, 640])
+    );
+    browser.screenshot("share-page-phone-first-screen");
+
+    // Then the cover leaves room: the title, the play button and the first track are on the
+    // first screen, without scrolling, and the second track begins on it
+    let bottoms = browser.js("const b = e => Math.ceil(e.getBoundingClientRect().bottom);
+         const t = document.querySelectorAll('#tracks .track');
+         return [b(document.getElementById('cover')), b(document.getElementById('title')),
+                 b(document.getElementById('play')), b(t[0]),
+                 Math.ceil(t[1].getBoundingClientRect().top) + 24, window.scrollY];");
+    let b: Vec<u64> = bottoms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(b[5], 0, "the page opened scrolled");
+    for (what, bottom) in [
+        "cover",
+        "title",
+        "play button",
+        "first track",
+        "first line of the second track",
+    ]
+    .iter()
+    .zip(&b)
+    {
+        assert!(
+            *bottom <= 640,
+            "the {what} ends at {bottom} px, below the first screen: {bottoms}"
+        );
+    }
+    assert!(
+        b[0] <= 280,
+        "the cover takes {} px of the 640 px screen",
+        b[0]
+    );
+}
+
+#[test]
 fn a_page_load_with_playback_is_exactly_one_visit() {
     // Given a share nobody has visited
     let app = app();
@@ -332,17 +387,60 @@ fn a_page_load_with_playback_is_exactly_one_visit() {
 }
 
 #[test]
-fn the_embed_page_loads_and_plays() {
-    // Given the compact page meant for an iframe
+fn the_embed_page_fits_its_oembed_frame_and_plays() {
+    // Given the compact page meant for an iframe, of a share of three tracks, and the iframe
+    // size its oEmbed answer gives
     let app = app();
-    let id = alpha_share(&app, json!({}));
-    let browser = Browser::start(Viewport::Desktop);
+    let id = alpha_share(
+        &app,
+        json!({"description": "Road songs for the long drive home"}),
+    );
+    assert_eq!(alpha_songs().len(), 3);
+    let oembed = app.raw(
+        "GET",
+        &format!("/share/oembed?url={}/share/{id}", app.url),
+        &[],
+        None,
+    );
+    assert_eq!(oembed.status(), 200, "{}", oembed.text());
+    let oembed: Value = serde_json::from_str(&oembed.text()).unwrap();
+    let (width, height) = (
+        oembed["width"].as_u64().unwrap() as u32,
+        oembed["height"].as_u64().unwrap() as u32,
+    );
+    let browser = Browser::start(Viewport::Frame { width, height });
 
-    // When it is opened and play is pressed
+    // When it is opened in a viewport of exactly that size
     browser.goto(&format!("{}/share/{id}?embed=true", app.url));
-    browser.click("#play");
+    browser.wait_for("the cover", "document.getElementById('cover').complete");
+    assert_eq!(
+        browser.js("return [window.innerWidth, window.innerHeight]"),
+        json!([width, height])
+    );
 
-    // Then it plays, with nothing logged and nothing from elsewhere
+    // Then neither the page nor the track list scrolls
+    let sizes = browser.js(
+        "const d = document.documentElement, t = document.getElementById('tracks');
+         return [d.scrollHeight, d.clientHeight, d.scrollWidth, d.clientWidth, t.scrollHeight, t.clientHeight];",
+    );
+    let n: Vec<u64> = sizes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(
+        n[0] <= n[1],
+        "the embed page scrolls at {width}x{height}: {sizes}"
+    );
+    assert!(n[2] <= n[3], "the embed page scrolls sideways: {sizes}");
+    assert!(
+        n[4] <= n[5],
+        "the three tracks scroll in their list: {sizes}"
+    );
+
+    // And pressing play plays, with nothing logged and nothing from elsewhere
+    browser.click("#play");
     wait_playing(&browser, 0);
     browser.screenshot("share-page-embed");
     browser.assert_no_console_problems();

@@ -92,12 +92,12 @@ async fn answer(
     }
 }
 
-/// `size` in pixels: 32–1200, 600 when absent.
+/// `size` in pixels: 32–1200, 600 when absent (an empty `size=` is a bad size, not absent).
 fn size(query: &str) -> Result<u32, ApiError> {
     let q = web::Query::<CoverQuery>::from_query(query)
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?;
     match q.size.as_deref() {
-        None | Some("") => Ok(DEFAULT_SIZE),
+        None => Ok(DEFAULT_SIZE),
         Some(s) => s
             .parse::<u32>()
             .ok()
@@ -123,7 +123,14 @@ mod tests {
         assert_eq!(size("").unwrap(), 600);
         assert_eq!(size("size=32").unwrap(), 32);
         assert_eq!(size("size=1200").unwrap(), 1200);
-        for bad in ["size=31", "size=1201", "size=-5", "size=big", "size=1e3"] {
+        for bad in [
+            "size=",
+            "size=31",
+            "size=1201",
+            "size=-5",
+            "size=big",
+            "size=1e3",
+        ] {
             let e = size(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("size"), "{bad}");
         }

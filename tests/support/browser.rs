@@ -38,8 +38,12 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 pub enum Viewport {
     /// 1280 x 900 CSS pixels.
     Desktop,
-    /// 360 x 740 CSS pixels, touch, device pixel ratio 2 (Chromium's mobile emulation).
+    /// 360 x 640 CSS pixels (the smallest common phone screen), touch, device pixel ratio 2
+    /// (Chromium's mobile emulation).
     Phone,
+    /// Exactly this many CSS pixels of viewport, not a phone: what an iframe of that size
+    /// gives the page inside it.
+    Frame { width: u32, height: u32 },
 }
 
 /// One line of the browser's console log.
@@ -221,9 +225,15 @@ impl Browser {
         match viewport {
             Viewport::Desktop => args.push("--window-size=1280,900".into()),
             Viewport::Phone => {
-                args.push("--window-size=360,740".into());
+                args.push("--window-size=360,640".into());
                 options["mobileEmulation"] = json!({
-                    "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true, "mobile": true}
+                    "deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2.0, "touch": true, "mobile": true}
+                });
+            }
+            Viewport::Frame { width, height } => {
+                args.push(format!("--window-size={width},{height}"));
+                options["mobileEmulation"] = json!({
+                    "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": false, "mobile": false}
                 });
             }
         }

@@ -94,6 +94,11 @@ impl Nginx {
         std::fs::read_to_string(self.prefix.path().join("logs/error.log")).unwrap_or_default()
     }
 
+    /// What nginx logged of the requests it served (the shipped config's `access_log`).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("logs/access.log")).unwrap_or_default()
+    }
+
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
