@@ -6,6 +6,11 @@
 //! the expired list, for at most another `ttl`. Without that, every visitor of a popular link
 //! called the music server at once each time the entry expired (seen in the load test as
 //! pauses of up to 1.3 s every minute).
+//!
+//! Likewise when an entry is missing: one request fetches it and the others that
+//! find it missing meanwhile wait for that fetch and share its answer, success or
+//! failure, so the first minute of a link posted to a busy chat makes one call to
+//! the music server, not one per visitor.
 
 use crate::domain::Track;
 use crate::upstream::{Upstream, UpstreamError};
@@ -38,7 +43,12 @@ pub struct MetaCache {
     ttl: Duration,
     max: usize,
     entries: Mutex<HashMap<Key, Entry>>,
+    /// Keys being fetched because they were missing, each with its turn: the first
+    /// holder fetches, the others wait; a failure is left in it for those waiting.
+    fetching: Mutex<HashMap<Key, Gate>>,
 }
+
+type Gate = Arc<tokio::sync::Mutex<Option<UpstreamError>>>;
 
 /// What the cache holds for a key right now.
 enum Lookup {
@@ -78,6 +88,7 @@ impl MetaCache {
             ttl,
             max: max.max(1),
             entries: Mutex::new(HashMap::new()),
+            fetching: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,7 +122,7 @@ impl MetaCache {
                 }),
                 Some(stale),
             ),
-            Lookup::Missing => (None, None),
+            Lookup::Missing => return self.fetch_once(key, fetch).await,
         };
         // Failures (other than "gone") are not cached: the next visit retries.
         let tracks = match (fetch.await, stale) {
@@ -126,6 +137,47 @@ impl MetaCache {
         self.put(key.clone(), tracks.clone());
         drop(guard);
         Ok(tracks)
+    }
+
+    /// Fetches a missing key, or waits for the request already fetching it.
+    async fn fetch_once(
+        &self,
+        key: Key,
+        fetch: impl std::future::Future<Output = Result<Vec<Track>, UpstreamError>>,
+    ) -> Result<Tracks, UpstreamError> {
+        let gate = {
+            let mut fetching = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
+            fetching.entry(key.clone()).or_default().clone()
+        };
+        let result = {
+            let mut turn = gate.lock().await;
+            match (self.peek(&key), turn.clone()) {
+                (Some(tracks), _) => Ok(tracks),
+                (None, Some(failed)) => Err(failed),
+                (None, None) => match fetch.await {
+                    Ok(t) => Ok(self.put(key.clone(), Arc::new(t))),
+                    Err(UpstreamError::NotFound) => Ok(self.put(key.clone(), Arc::default())),
+                    // Not cached: those waiting now share it, the next visit retries.
+                    Err(e) => {
+                        *turn = Some(e.clone());
+                        Err(e)
+                    }
+                },
+            }
+        };
+        let mut fetching = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
+        // Ours and the map's: nobody else waits, so the next miss starts afresh.
+        if Arc::strong_count(&gate) <= 2 {
+            fetching.remove(&key);
+        }
+        result
+    }
+
+    /// The entry's list if it is still usable, without starting a refresh.
+    fn peek(&self, key: &Key) -> Option<Tracks> {
+        let map = self.lock();
+        let e = map.get(key)?;
+        (e.fetched.elapsed() < self.ttl * 2).then(|| e.tracks.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
@@ -151,7 +203,7 @@ impl MetaCache {
         }
     }
 
-    fn put(&self, key: Key, tracks: Tracks) {
+    fn put(&self, key: Key, tracks: Tracks) -> Tracks {
         let mut map = self.lock();
         if map.len() >= self.max && !map.contains_key(&key) {
             map.retain(|_, e| e.fetched.elapsed() < self.ttl * 2);
@@ -169,10 +221,11 @@ impl MetaCache {
             key,
             Entry {
                 fetched: Instant::now(),
-                tracks,
+                tracks: tracks.clone(),
                 refreshing: false,
             },
         );
+        tracks
     }
 
     pub fn len(&self) -> usize {
@@ -292,5 +345,40 @@ mod tests {
             })
             .await;
         assert!(r.is_err());
+    }
+
+    #[actix_web::test]
+    async fn concurrent_misses_fetch_once_and_share_the_answer_or_the_failure() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let c = MetaCache::new(Duration::from_secs(60), 10);
+        let calls = AtomicUsize::new(0);
+        for (outcome, id) in [(Ok(()), "a"), (Err(()), "b")] {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let rx = std::sync::Mutex::new(Some(rx));
+            let one = |_| {
+                c.get_or_fetch(Kind::Album, id, async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let waiting = rx.lock().unwrap().take();
+                    if let Some(rx) = waiting {
+                        let _ = rx.await;
+                    }
+                    match outcome {
+                        Ok(()) => fetch("1").await,
+                        Err(()) => Err(UpstreamError::Unavailable("down".into())),
+                    }
+                })
+            };
+            let mut all: Vec<_> = (0..16).map(|i| Box::pin(one(i))).collect();
+            for f in all.iter_mut() {
+                assert!(futures_util::FutureExt::now_or_never(f).is_none());
+            }
+            let _ = tx.send(());
+            let results = futures_util::future::join_all(all).await;
+            assert!(results.iter().all(|r| r.is_ok() == outcome.is_ok()));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one fetch per key");
+        // A shared failure is not kept: the next request fetches again.
+        let again = c.get_or_fetch(Kind::Album, "b", fetch("2")).await.unwrap();
+        assert_eq!(again[0].id, "2");
     }
 }
