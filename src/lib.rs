@@ -16,6 +16,8 @@
 //! - `health`: `/livez`, `/readyz`, `/metrics`
 //! - `openapi`: `/openapi.json`, from `docs/openapi.yaml` embedded at build time
 //! - `http_log`: one log line and metrics sample per request
+//! - `http_errors`: answers actix makes itself (405) as our JSON errors
+//! - `request_body`: every request body bounded in size and time, before any handler
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
 //! - `cli`: the command line
@@ -28,11 +30,13 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod http_errors;
 pub mod http_log;
 pub mod metrics;
 pub mod openapi;
 pub mod projection;
 pub mod public;
+pub mod request_body;
 pub mod startup;
 pub mod store;
 pub mod subsonic;

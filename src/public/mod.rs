@@ -9,13 +9,17 @@
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
+//! - `transfers`: how many streams, downloads and zips a client, and everyone, may hold
+//! - `pipe`: the body of a transfer, cut off when either side stalls
 
 mod access;
 mod cache;
 pub mod client_ip;
 mod page;
+mod pipe;
 mod proxy;
 mod rendered;
+mod transfers;
 mod visit;
 mod zip;
 
@@ -38,16 +42,18 @@ pub struct Public {
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
     pages: rendered::Rendered,
+    transfers: transfers::Transfers,
 }
 
 impl Public {
     /// Reads (or creates) the IP hash secret in the data dir.
     pub fn new(settings: &Settings) -> std::io::Result<Self> {
         Ok(Public {
-            access: access::Access::new(&settings.public_access),
+            access: access::Access::new(&settings.public_access, settings.limits.ipv6_prefix),
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
+            transfers: transfers::Transfers::new(&settings.limits),
         })
     }
 }

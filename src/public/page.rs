@@ -63,10 +63,16 @@ pub async fn get(
         downloads_allowed(&share, &state.settings)?;
     }
     let lists = track_lists(&state, &up, &share).await?;
-    // Rendered (or found) before the visit is appended: a failure here is not a visit.
-    let body = match want.download {
-        true => None,
-        false => Some(body(&state, &share, &lists, want.format)),
+    // Rendered (or found), or the zip's first file opened, before the visit is appended:
+    // a failure here is not a visit.
+    let (body, zip) = match want.download {
+        true => {
+            let slots = state.public.transfers.admit(ip)?;
+            let tracks = flatten(&share, &lists);
+            let first = zip::open_first(&up, &tracks).await?;
+            (None, Some((tracks, first, slots)))
+        }
+        false => (Some(body(&state, &share, &lists, want.format)), None),
     };
     visit::record(
         &state,
@@ -78,13 +84,12 @@ pub async fn get(
         want.player.as_deref(),
     )
     .await?;
-    match body {
-        Some(body) => Ok(respond(want.format, body)),
-        None => Ok(zip::response(
-            &share,
-            flatten(&share, &lists),
-            up.into_inner(),
-        )),
+    match (body, zip) {
+        (Some(body), _) => Ok(respond(want.format, body)),
+        (None, Some((tracks, first, slots))) => {
+            Ok(zip::response(&share, tracks, up.into_inner(), first, slots))
+        }
+        (None, None) => Err(ApiError::internal()),
     }
 }
 

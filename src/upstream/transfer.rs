@@ -1,0 +1,63 @@
+//! File transfers from the music server (stream, download): a connection pool of their own,
+//! so visitors holding transfers open can never starve the metadata calls that every share
+//! page needs; a short wait for the answer's head (`limits.firstByteTimeout`), apart from the
+//! long cap on the whole transfer (`limits.transferTimeout`).
+
+use super::{describe_send_error, record, Upstream, UpstreamError, CONNECT_TIMEOUT};
+use crate::config::Limits;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
+
+/// The bulk pool's client. Its connection limit is the global transfer limit, which the
+/// public handlers enforce across workers before they ever get here.
+pub(super) fn bulk_client(limits: &Limits) -> awc::Client {
+    let connector = awc::Connector::new()
+        .timeout(CONNECT_TIMEOUT)
+        .limit(limits.transfers as usize);
+    awc::Client::builder()
+        .connector(connector)
+        .disable_redirects()
+        .finish()
+}
+
+impl Upstream {
+    /// Starts `method` (`stream`, `download`) as a GET or HEAD on the bulk pool, passing
+    /// `headers` (such as `Range`) along. Returns once the status and headers are in; the
+    /// body is then read by the caller, within the transfer timeout.
+    pub async fn open(
+        &self,
+        verb: Method,
+        method: &str,
+        params: &[(&str, &str)],
+        headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+    ) -> Result<awc::ClientResponse, UpstreamError> {
+        let mut call = self
+            .bulk
+            .request(verb, self.url(method, params))
+            .timeout(self.limits.transfer_timeout());
+        for h in headers {
+            call = call.insert_header(h);
+        }
+        let result =
+            match actix_web::rt::time::timeout(self.limits.first_byte_timeout(), call.send()).await
+            {
+                Err(_) => Err(UpstreamError::Unavailable(format!(
+                    "{method}: no answer within {} s",
+                    self.limits.first_byte_timeout
+                ))),
+                // Described without the URL: it carries credentials.
+                Ok(Err(e)) => Err(UpstreamError::Unavailable(format!(
+                    "{method}: {}",
+                    describe_send_error(&e)
+                ))),
+                Ok(Ok(resp)) => Ok(resp),
+            };
+        record(method, &result);
+        result
+    }
+
+    /// How long a transfer may go without progress either way.
+    pub fn stall_timeout(&self) -> std::time::Duration {
+        self.limits.stall_timeout()
+    }
+}
