@@ -58,8 +58,8 @@ fn synthetic(total: u64) -> impl Iterator<Item = Envelope> {
                 },
             })
         } else {
-            Event::ShareVisited(ShareVisited {
-                format: Format::M3u,
+            Event::ShareVisited(VisitData {
+                format: VisitFormat::M3u,
                 download: false,
                 player: Some("VLC".into()),
                 client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
@@ -292,8 +292,8 @@ fn through_committer(dir: &Path, total: u64) {
             s.spawn(move || {
                 for i in 0..per_thread {
                     let id = &ids[((t * per_thread + i) % SHARES) as usize];
-                    let visit = ShareVisited {
-                        format: Format::M3u,
+                    let visit = VisitData {
+                        format: VisitFormat::M3u,
                         download: false,
                         player: Some("VLC".into()),
                         client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
@@ -301,6 +301,7 @@ fn through_committer(dir: &Path, total: u64) {
                     };
                     let cmd = sharelog::domain::Command::Visit(VisitShare {
                         id: id.clone(),
+                        kind: VisitKind::Visit,
                         visit,
                     });
                     store.execute_blocking(cmd, None).unwrap();

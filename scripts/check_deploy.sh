@@ -377,6 +377,8 @@ want = {
     "publicAccess.allow": None, "publicAccess.deny": None,
     "publicAccess.rateLimit.perMinute": None, "publicAccess.rateLimit.burst": None,
     "audit.clientIp": None,
+    "audit.maxFollowers": None, "audit.heartbeatSeconds": None,
+    "audit.followerBuffer": None, "audit.followerTimeoutSeconds": None,
 }
 def leaves(d, prefix=""):
     for k, v in d.items():

@@ -24,7 +24,9 @@ KEYS = frozenset(
     ["seq", "id", "stream", "version", "type", "typeVersion", "at",
      "actor", "data", "prevHash", "hash"]
 )
-TYPES = frozenset(["ShareCreated", "ShareUpdated", "ShareDeleted", "ShareVisited"])
+TYPES = frozenset(
+    ["ShareCreated", "ShareUpdated", "ShareDeleted", "ShareVisited", "SharePreviewed"]
+)
 ACTOR_KEYS = frozenset(["userId", "username"])
 
 HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -1,4 +1,4 @@
-//! The command line (CONTRACT §7).
+//! The command line (docs/cli.md).
 
 use crate::domain::ShareId;
 use crate::store::Filter;
@@ -34,6 +34,10 @@ pub enum Cmd {
     Replay(ReplayArgs),
     /// Rebuild every projection from the log.
     Rebuild,
+    /// Append a running server's new events to a JSON Lines backup file.
+    Backup(BackupArgs),
+    /// Build the (empty) data directory from an export, checking its whole chain.
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +94,29 @@ pub struct ReplayArgs {
     /// Apply the events up to and including this seq.
     #[arg(long, value_name = "N")]
     pub seq: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The server's base URL, e.g. http://127.0.0.1:4534.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// A file holding an admin's bearer token (never printed).
+    #[arg(long, value_name = "F")]
+    pub token_file: PathBuf,
+    /// The backup file: created if absent, continued from its last seq otherwise.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub to: PathBuf,
+    /// Keep streaming new events, reconnecting with back-off, instead of stopping when caught up.
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A complete export (`audit export`, `GET /api/audit` or `sharelog backup`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub from: PathBuf,
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {

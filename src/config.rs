@@ -87,12 +87,47 @@ impl fmt::Debug for Auth {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PublicAccess {
     pub allow: Vec<Cidr>,
     pub deny: Vec<Cidr>,
     pub rate_limit: RateLimit,
+    /// User-Agent substrings (case-insensitive) of link-preview bots: their page loads are
+    /// previews, not visits. Replaces the default list when set.
+    pub preview_agents: Vec<String>,
+}
+
+/// Link unfurlers and crawlers of the common chat apps, social sites and search engines.
+pub const DEFAULT_PREVIEW_AGENTS: [&str; 17] = [
+    "Slackbot",
+    "Discordbot",
+    "TelegramBot",
+    "WhatsApp",
+    "facebookexternalhit",
+    "Twitterbot",
+    "LinkedInBot",
+    "SkypeUriPreview",
+    "Mastodon",
+    "redditbot",
+    "Iframely",
+    "Embedly",
+    "Googlebot",
+    "Bingbot",
+    "Applebot",
+    "SignalBot",
+    "vkShare",
+];
+
+impl Default for PublicAccess {
+    fn default() -> Self {
+        PublicAccess {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            rate_limit: RateLimit::default(),
+            preview_agents: DEFAULT_PREVIEW_AGENTS.map(String::from).to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -116,6 +151,14 @@ pub enum ClientIpMode {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Audit {
     pub client_ip: ClientIpMode,
+    /// Most clients following the audit feed at once (`follow=true`); 0 turns following off.
+    pub max_followers: usize,
+    /// An empty line goes to a follower after this long without anything else.
+    pub heartbeat_seconds: u64,
+    /// Durable batches queued for one follower; past it the follower reads the log back.
+    pub follower_buffer: usize,
+    /// A follower that reads nothing for this long is disconnected.
+    pub follower_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -169,6 +212,10 @@ impl Default for Audit {
     fn default() -> Self {
         Audit {
             client_ip: ClientIpMode::Hash,
+            max_followers: 8,
+            heartbeat_seconds: 15,
+            follower_buffer: 64,
+            follower_timeout_seconds: 60,
         }
     }
 }
@@ -282,10 +329,34 @@ impl Settings {
         if !self.auth.navidrome_url.is_empty() {
             self.auth.navidrome_url = check_url("auth.navidromeUrl", &self.auth.navidrome_url)?;
         }
+        let audit = &self.audit;
+        for (key, value) in [
+            ("audit.heartbeatSeconds", audit.heartbeat_seconds),
+            ("audit.followerBuffer", audit.follower_buffer as u64),
+            (
+                "audit.followerTimeoutSeconds",
+                audit.follower_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{key}: must be at least 1")));
+            }
+        }
         let rl = self.public_access.rate_limit;
         if rl.per_minute > 0 && rl.burst == 0 {
             return Err(ConfigError(
                 "publicAccess.rateLimit.burst: must be at least 1 when perMinute is set".into(),
+            ));
+        }
+        if self
+            .public_access
+            .preview_agents
+            .iter()
+            .any(|a| a.trim().is_empty())
+        {
+            return Err(ConfigError(
+                "publicAccess.previewAgents: an entry is empty (it would match every client)"
+                    .into(),
             ));
         }
         self.limits.validate()

@@ -168,7 +168,7 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
-    /// An upstream failure while creating a share (CONTRACT §4).
+    /// An upstream failure while creating a share (docs/api.md).
     pub fn from_upstream_on_create(e: UpstreamError) -> Self {
         log::warn!("upstream during create: {e}");
         match e {

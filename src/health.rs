@@ -39,7 +39,11 @@ async fn readyz(state: web::Data<AppState>, upstream: web::Data<Upstream>) -> Ht
     }
 }
 
-async fn metrics() -> HttpResponse {
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // Read at scrape time: the one place that knows is the store's own flag.
+    METRICS
+        .store_writable
+        .set(i64::from(state.store.is_healthy()));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(METRICS.render())

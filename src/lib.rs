@@ -21,6 +21,7 @@
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
 //! - `cli`: the command line
+//! - `fsutil`: whole files written atomically (temp file, fsync, rename, fsync of the directory)
 //! - `commands`: offline subcommands on the data directory: audit export/verify, replay, rebuild
 pub mod api;
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fsutil;
 pub mod health;
 pub mod http_errors;
 pub mod http_log;

@@ -1,9 +1,10 @@
-//! Every metric, declared once with its help text (CONTRACT §8). Labels carry
+//! Every metric, declared once with its help text (docs/operations.md). Labels carry
 //! route patterns, methods, formats and outcomes: never ids or addresses.
 
+use crate::domain::{VisitFormat, VisitKind};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::LazyLock;
 
@@ -12,11 +13,15 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub share_visits: IntCounterVec,
+    pub share_previews: IntCounterVec,
     pub shares: IntGauge,
     pub events_appended: IntCounterVec,
     pub commit_batch_size: Histogram,
     pub commit_seconds: Histogram,
     pub upstream_requests: IntCounterVec,
+    pub audit_followers: IntGauge,
+    pub audit_catch_ups: IntCounter,
+    pub store_writable: IntGauge,
     build_info: IntGaugeVec,
 }
 
@@ -57,6 +62,11 @@ impl Metrics {
                 "Visits to public share links that were recorded, by format.",
                 &["format"],
             ),
+            share_previews: counter(
+                "sharelog_share_previews_total",
+                "Opens of public share links by link-preview bots and prefetches that were recorded (not visits), by format.",
+                &["format"],
+            ),
             shares: IntGauge::new("sharelog_shares", "Live (not deleted) shares.")
                 .unwrap_or_else(|e| unreachable!("shares: {e}")),
             events_appended: counter(
@@ -79,6 +89,21 @@ impl Metrics {
                 "Requests to the music server's Subsonic API, by call and outcome.",
                 &["call", "outcome"],
             ),
+            audit_followers: IntGauge::new(
+                "sharelog_audit_followers",
+                "Clients following the audit feed (GET /api/audit?follow=true).",
+            )
+            .unwrap_or_else(|e| unreachable!("audit followers: {e}")),
+            audit_catch_ups: IntCounter::new(
+                "sharelog_audit_follower_catch_ups_total",
+                "Times an audit follower fell behind the live tail and read the missed events back from the log.",
+            )
+            .unwrap_or_else(|e| unreachable!("audit catch-ups: {e}")),
+            store_writable: IntGauge::new(
+                "sharelog_store_writable",
+                "1 while the event log accepts writes; 0 after a write or fsync failed (poisoned until restart).",
+            )
+            .unwrap_or_else(|e| unreachable!("store writable: {e}")),
             build_info: IntGaugeVec::new(
                 Opts::new("sharelog_build_info", "Build metadata; always 1."),
                 &["version"],
@@ -92,11 +117,15 @@ impl Metrics {
             Box::new(m.http_requests.clone()),
             Box::new(m.http_duration.clone()),
             Box::new(m.share_visits.clone()),
+            Box::new(m.share_previews.clone()),
             Box::new(m.shares.clone()),
             Box::new(m.events_appended.clone()),
             Box::new(m.commit_batch_size.clone()),
             Box::new(m.commit_seconds.clone()),
             Box::new(m.upstream_requests.clone()),
+            Box::new(m.audit_followers.clone()),
+            Box::new(m.audit_catch_ups.clone()),
+            Box::new(m.store_writable.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {
@@ -105,6 +134,22 @@ impl Metrics {
             }
         }
         m
+    }
+
+    /// Adds a batch's durable visits and previews, by kind and format.
+    pub fn count_opens(&self, opens: &crate::store::OpenTally) {
+        for kind in VisitKind::ALL {
+            let counter = match kind {
+                VisitKind::Visit => &self.share_visits,
+                VisitKind::Preview => &self.share_previews,
+            };
+            for format in VisitFormat::ALL {
+                let n = opens[kind.index()][format.index()];
+                if n > 0 {
+                    counter.with_label_values(&[format.as_str()]).inc_by(n);
+                }
+            }
+        }
     }
 
     /// The text exposition of every metric.

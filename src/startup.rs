@@ -35,7 +35,7 @@ pub struct Application {
     store: Store,
 }
 
-/// In-flight requests get this long after SIGTERM (CONTRACT §8).
+/// In-flight requests get this long after SIGTERM (docs/operations.md).
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 #[derive(Debug)]
@@ -122,6 +122,8 @@ impl Application {
         .listen(listener)
         .map_err(StartupError::Bind)?
         .run();
+        // A follow response never finishes by itself: end them when a stop is asked for.
+        actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));
         log::info!("listening on port {port}");
         Ok(Application {
             port,
@@ -140,10 +142,18 @@ impl Application {
     }
 
     /// Serves until stopped (SIGTERM/SIGINT or the handle), then commits and closes the log.
+    /// An error when a write, flush or fsync failed at any time: the exit status must say so.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         log::info!("server stopped; closing the event log");
         self.store.close();
+        if !self.store.is_healthy() {
+            return Err(std::io::Error::other(
+                "the event log was not closed cleanly: a write, flush or fsync failed (see above); \
+                 every acknowledged write is on disk, a refused one may or may not be; \
+                 fix the disk (free space? dmesg?) and start again",
+            ));
+        }
         log::info!("event log closed");
         result
     }

@@ -145,3 +145,43 @@ fn the_audit_trail_stays_available_to_admins_when_sharing_is_disabled() {
         403
     );
 }
+
+#[test]
+fn after_seq_streams_only_later_events_with_the_same_bytes() {
+    let app = spawn_app(|_| {});
+    let (a, _) = three_shares(&app);
+    let get = |q: &str| {
+        let r = app.req("GET", &format!("/api/audit?{q}"), Some(&admin()), None);
+        assert_eq!(r.status(), 200, "{q}: {}", r.text());
+        r.text()
+    };
+    let all = get("");
+    let tail: String = all.split_inclusive('\n').skip(2).collect();
+    assert_eq!(
+        get("after=2"),
+        tail,
+        "after=2 is the export from seq 3 on, byte for byte"
+    );
+    assert_eq!(seqs(&lines_of(&get("after=0"))), vec![1, 2, 3, 4]);
+    assert_eq!(get("after=4"), "");
+    assert_eq!(get("after=99"), "");
+    assert_eq!(
+        seqs(&lines_of(&get(&format!("after=1&share={a}")))),
+        vec![3]
+    );
+    assert_eq!(
+        seqs(&lines_of(&get("after=1&type=ShareCreated"))),
+        vec![2, 4]
+    );
+    for bad in ["after=abc", "after=-1", "after=1.5", "after="] {
+        let r = app.req("GET", &format!("/api/audit?{bad}"), Some(&admin()), None);
+        assert_eq!(r.status(), 400, "{bad}: {}", r.text());
+        assert_eq!(r.json()["field"], "after", "{bad}");
+    }
+}
+
+fn lines_of(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
+use sharelog::domain::{Event, VisitFormat};
 use sharelog::store::{chain, Envelope};
+use time::format_description::well_known::Rfc3339;
 
 const VECTORS: &str = include_str!("data/audit_vectors.jsonl");
 
@@ -22,7 +24,7 @@ fn the_published_vectors_hash_as_documented() {
 }
 
 /// Vector 1's illustrative playlist tracks lack fields the current `Track` has,
-/// so only the update and the visit decode as typed events.
+/// so only the update, the visit and the preview decode as typed events.
 #[test]
 fn typed_envelopes_reseal_to_the_published_hashes() {
     for line in VECTORS.lines().skip(1) {
@@ -37,4 +39,54 @@ fn a_changed_field_breaks_the_seal() {
     let mut env = Envelope::from_line(line.as_bytes()).unwrap();
     env.version += 1;
     assert!(!env.is_sealed());
+}
+
+/// Vector 4 is what the committer writes for a preview: its direct writer (the
+/// hot path, not the generic `Value` one) gives the published hash.
+#[test]
+fn the_preview_vector_is_what_the_committer_writes() {
+    let line = VECTORS.lines().nth(3).unwrap();
+    let env = Envelope::from_line(line.as_bytes()).unwrap();
+    let Event::SharePreviewed(data) = &env.event else {
+        panic!("vector 4 is not a preview: {:?}", env.event)
+    };
+    assert_eq!(data.format, VisitFormat::Html);
+    let published = env.hash;
+    let at = env.at.format(&Rfc3339).unwrap();
+    let (sealed, stored) = Envelope {
+        hash: [0; 32],
+        ..env
+    }
+    .seal_to_line(&at);
+    assert_eq!(sealed.hash, published);
+    let stored: Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored, serde_json::from_str::<Value>(line).unwrap());
+}
+
+/// The standalone verifier, written from docs/audit.md alone, reaches the head the
+/// Rust hasher computes.
+#[test]
+fn the_python_verifier_agrees_on_the_head() {
+    let last = VECTORS.lines().next_back().unwrap();
+    let head = serde_json::from_str::<Value>(last).unwrap()["hash"].clone();
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/verify_audit.py"
+        ))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/audit_vectors.jsonl"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let n = VECTORS.lines().count();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!(
+            "OK {n} events, last seq {n}, head {}",
+            head.as_str().unwrap()
+        )
+    );
 }

@@ -1,4 +1,4 @@
-//! The offline command line (CONTRACT §7) on a real data directory:
+//! The offline command line (docs/cli.md) on a real data directory:
 //! export and verify (ours and the standalone Python verifier), replay, rebuild,
 //! and refusing to touch a directory a running server holds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,35 +1,16 @@
-//! `/metrics` after real traffic: every CONTRACT §8 series that saw traffic is
+//! `/metrics` after real traffic: every docs/operations.md series that saw traffic is
 //! there, the text passes `promtool check metrics`, and no label carries an id.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/promtool.rs"]
+mod promtool;
 mod support;
 
+use promtool::promtool;
 use serde_json::json;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use support::*;
-
-/// `promtool`, installing Debian's `prometheus` package when it is missing.
-fn promtool() -> &'static str {
-    let found = |p: &str| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if found("promtool") {
-        return "promtool";
-    }
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "prometheus"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        installed && found("promtool"),
-        "promtool is missing and could not be installed: run `apt-get install -y prometheus`"
-    );
-    "promtool"
-}
 
 #[test]
 fn metrics_after_real_traffic_pass_promtool_and_carry_no_ids() {

@@ -1,4 +1,4 @@
-//! SIGTERM under load (CONTRACT §8): the real binary stops accepting, finishes
+//! SIGTERM under load (docs/operations.md): the real binary stops accepting, finishes
 //! what is in flight, flushes the log and exits 0, and every write that was
 //! answered 2xx is in the log afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};
-use sharelog::domain::{Event, Policy, ShareVisited};
+use sharelog::domain::{Event, Policy, VisitData};
 use sharelog::store::Store;
 use support::*;
 
@@ -24,7 +24,7 @@ fn visit_count(app: &TestApp, id: &str) -> u64 {
 }
 
 /// Stops the app and reads every ShareVisited from its log.
-fn recorded_visits(app: &mut TestApp) -> Vec<ShareVisited> {
+fn recorded_visits(app: &mut TestApp) -> Vec<VisitData> {
     // The temp dir goes when `_tmp` drops, after the log was read.
     let _tmp = app.stop();
     // Workers may still be dropping their handles (and the sled lock) for a moment.

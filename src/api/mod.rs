@@ -2,6 +2,7 @@
 //! and the live audit trail (`/api/audit`, `/api/share/{id}/history`).
 
 pub mod audit;
+mod audit_follow;
 mod body;
 mod list;
 mod principal;
@@ -10,6 +11,7 @@ mod resolve;
 pub mod share;
 pub mod view;
 
+pub use audit_follow::end_on_shutdown as end_follows_on_shutdown;
 pub use body::MAX_BODY;
 pub use principal::Principal;
 

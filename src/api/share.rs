@@ -1,4 +1,4 @@
-//! `/api/share`: list, get, create, update, delete (CONTRACT §4).
+//! `/api/share`: list, get, create, update, delete (docs/api.md).
 
 use super::list::ListQuery;
 use super::principal::Principal;

@@ -1,4 +1,4 @@
-//! The share object of CONTRACT §4, as the owner API shows it.
+//! The share object of docs/api.md, as the owner API shows it.
 
 use crate::domain::Share;
 use actix_web::http::header;
@@ -24,6 +24,7 @@ pub fn share_json(s: &Share, public_url: &str) -> Value {
         "format": s.format.as_str(),
         "maxBitRate": s.max_bit_rate,
         "visitCount": s.visit_count,
+        "previewCount": s.preview_count,
         "lastVisitedAt": time(s.last_visited_at),
         "downloadable": s.downloadable,
         "expiresAt": time(s.expires_at),

@@ -2,18 +2,21 @@
 //! `uid` = user id, `adm` = admin, `exp` required.
 //!
 //! - this file: local HS256 verification with the operator's `auth.jwtSecret`
+//! - `claims`: the payload's claims and the time-window rule both paths apply
 //! - `delegated`: verification by Navidrome's `/api/keepalive/keepalive`
 //! - `cache`: the short verdict cache, keyed by credential digests
 //! - `directory`: usernames -> user ids seen in verified tokens
 
 pub mod cache;
+mod claims;
 mod delegated;
 mod directory;
 
+pub use claims::CLOCK_LEEWAY_SECS;
 pub use delegated::Delegated;
 pub use directory::Directory;
 
-use crate::domain::{Actor, UserId};
+use crate::domain::Actor;
 use jwt_simple::prelude::*;
 
 /// Claims beyond the registered ones that Navidrome puts in its tokens.
@@ -64,42 +67,23 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Actor, AuthError> {
         let key = self.key.as_ref().ok_or(AuthError::NotConfigured)?;
         let options = VerificationOptions {
-            // The contract: exp must be in the future, no grace period.
-            time_tolerance: Some(Duration::from_secs(0)),
-            // iat in the future only means clock skew; exp still bounds the token.
+            // The time window is `claims::check_time`'s: jwt-simple reads a negative `exp` as
+            // a date near 2106, and checks `nbf` without a leeway or not at all. Its own `exp`
+            // check (no tolerance) only ever refuses what ours refuses too.
             accept_future: true,
+            time_tolerance: Some(Duration::from_secs(0)),
             allowed_issuers: None,
             required_signature_type: None,
             ..Default::default()
         };
-        // jwt-simple checks the header's `alg` is HS256, so `alg: none` and RS/ES tokens fail here.
-        let claims = key
-            .verify_token::<NavidromeClaims>(token, Some(options))
+        // jwt-simple checks the signature, and that the header's `alg` is HS256, so
+        // `alg: none` and RS/ES tokens fail here.
+        key.verify_token::<NavidromeClaims>(token, Some(options))
             .map_err(|_| AuthError::Invalid)?;
-        if claims.expires_at.is_none() {
-            return Err(AuthError::Invalid);
-        }
-        actor_from_claims(claims.subject, claims.custom.uid, claims.custom.adm)
+        let claims = claims::read(token)?;
+        claims.check_time(claims::now_secs())?;
+        claims.into_actor()
     }
-}
-
-/// The acting user from a Navidrome token's claims, verified locally or by Navidrome:
-/// `sub` is the username (required); `uid` the user id, which falls back to the
-/// username when absent; `adm` the admin flag.
-fn actor_from_claims(
-    sub: Option<String>,
-    uid: Option<String>,
-    adm: Option<bool>,
-) -> Result<Actor, AuthError> {
-    let username = sub.filter(|s| !s.is_empty()).ok_or(AuthError::Invalid)?;
-    let user_id = uid
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| username.clone());
-    Ok(Actor {
-        user_id: UserId(user_id),
-        username,
-        is_admin: adm.unwrap_or(false),
-    })
 }
 
 /// Issues a Navidrome-style token; used by tests and tools that need one.
@@ -118,6 +102,7 @@ pub fn issue(secret: &str, actor: &Actor, valid_for: Duration) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::UserId;
 
     const SECRET: &str = "unit-test-secret-of-some-length";
 

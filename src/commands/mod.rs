@@ -1,11 +1,14 @@
-//! Offline subcommands (CONTRACT §7): they open a stopped service's data
+//! Offline subcommands (docs/cli.md): they open a stopped service's data
 //! directory directly. Exit status: 0 done, 1 failed (for `verify`: the chain
 //! is broken), 2 the data directory is held by a running server.
 
+mod backup;
+mod backup_file;
 mod export;
 mod progress;
 mod rebuild;
 mod replay;
+mod restore;
 mod verify;
 
 use crate::cli::{AuditCmd, Cmd};
@@ -20,6 +23,8 @@ pub enum CommandError {
     Locked(String, String),
     /// The hash chain is broken at this seq (or unreadable at this line of a file).
     Broken(String),
+    /// The command will not do what was asked (a used target, a bad argument).
+    Refused(String),
     Store(StoreError),
     Io(std::io::Error),
 }
@@ -33,6 +38,7 @@ impl std::fmt::Display for CommandError {
                  (or read the audit trail live through GET /api/audit) [{detail}]"
             ),
             CommandError::Broken(m) => write!(f, "FAIL {m}"),
+            CommandError::Refused(m) => write!(f, "{m}"),
             CommandError::Store(e) => write!(f, "{e}"),
             CommandError::Io(e) => write!(f, "{e}"),
         }
@@ -72,6 +78,8 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
         } => verify::run(settings, args),
         Cmd::Replay(args) => replay::run(settings, args),
         Cmd::Rebuild => rebuild::run(settings),
+        Cmd::Backup(args) => backup::run(args),
+        Cmd::Restore(args) => restore::run(settings, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

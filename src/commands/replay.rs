@@ -1,5 +1,5 @@
 //! `sharelog replay --until TIME | --seq N`: the live shares as they were at
-//! that point, as a JSON array of share objects (CONTRACT §4), visit counts included.
+//! that point, as a JSON array of share objects (docs/api.md), visit counts included.
 
 use super::{event_count, open_log, progress, CommandError};
 use crate::api::view::share_json;

@@ -15,6 +15,39 @@ fn no_file_gives_the_embedded_defaults() {
 }
 
 #[test]
+fn the_audit_feed_settings_default_and_refuse_zero() {
+    let s = Settings::load(None, no_env).expect("defaults");
+    assert_eq!(
+        (
+            s.audit.max_followers,
+            s.audit.heartbeat_seconds,
+            s.audit.follower_buffer,
+            s.audit.follower_timeout_seconds
+        ),
+        (8, 15, 64, 60)
+    );
+    for key in [
+        "heartbeatSeconds",
+        "followerBuffer",
+        "followerTimeoutSeconds",
+    ] {
+        let mut s = Settings::from_yaml(&format!("audit:\n  {key}: 0\n")).unwrap();
+        let err = s.validate().unwrap_err();
+        assert!(err.0.contains(&format!("audit.{key}")), "{err}");
+    }
+    let mut off = Settings::from_yaml("audit:\n  maxFollowers: 0\n").unwrap();
+    assert!(off.validate().is_ok(), "0 followers turns following off");
+}
+
+#[test]
+fn the_shipped_example_config_loads() {
+    let text = include_str!("../../deploy/sharelog.example.yaml");
+    let mut s = Settings::from_yaml(text).expect("deploy/sharelog.example.yaml");
+    s.validate().expect("valid");
+    assert_eq!(s.audit.max_followers, 8);
+}
+
+#[test]
 fn an_unknown_key_is_named() {
     let err = Settings::from_yaml("sharing:\n  enabeld: true\n").unwrap_err();
     assert!(err.0.contains("enabeld"), "{err}");
@@ -81,4 +114,26 @@ fn the_navidrome_url_comes_from_env_and_is_validated() {
         .auth
         .navidrome_url
         .is_empty());
+}
+
+#[test]
+fn preview_agents_default_to_the_common_unfurlers_and_can_be_replaced() {
+    let s = Settings::load(None, no_env).unwrap();
+    for bot in ["Slackbot", "Discordbot", "facebookexternalhit", "Googlebot"] {
+        assert!(
+            s.public_access.preview_agents.iter().any(|a| a == bot),
+            "{bot}"
+        );
+    }
+    let s = Settings::from_yaml("publicAccess:\n  previewAgents: [MyBot]\n").unwrap();
+    assert_eq!(s.public_access.preview_agents, vec!["MyBot".to_string()]);
+}
+
+#[test]
+fn an_empty_preview_agent_is_refused_because_it_would_match_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(&path, "publicAccess:\n  previewAgents: [\"\"]\n").unwrap();
+    let err = Settings::load(Some(&path), no_env).unwrap_err();
+    assert!(err.0.contains("publicAccess.previewAgents"), "{err}");
 }

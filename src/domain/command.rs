@@ -1,6 +1,7 @@
-use super::event::{ShareChanges, ShareVisited};
+use super::event::ShareChanges;
 use super::ids::{Actor, ShareId};
 use super::share::{Format, ShareItems};
+use super::visit::{VisitData, VisitKind};
 use time::OffsetDateTime;
 
 /// Server settings that the rules depend on.
@@ -38,11 +39,12 @@ pub struct DeleteShare {
     pub expected_version: Option<u64>,
 }
 
-/// Somebody opened a public link.
+/// Somebody (a person, or a preview bot: `kind`) opened a public link.
 #[derive(Debug, Clone)]
 pub struct VisitShare {
     pub id: ShareId,
-    pub visit: ShareVisited,
+    pub kind: VisitKind,
+    pub visit: VisitData,
 }
 
 #[derive(Debug, Clone)]

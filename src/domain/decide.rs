@@ -3,6 +3,7 @@ use super::error::DomainError;
 use super::event::{Event, ShareChanges, ShareCreated};
 use super::ids::ShareId;
 use super::share::{Share, MAX_DESCRIPTION_CHARS};
+use super::visit::Counted;
 use time::OffsetDateTime;
 
 /// Every rule of the share lifecycle: the events `cmd` produces against `state`, or why not.
@@ -21,12 +22,13 @@ pub fn decide(
             check_version(share, c.expected_version)?;
             Ok(vec![Event::ShareDeleted])
         }
+        // Visits and previews alike: only a live share can be opened.
         Command::Visit(v) => {
             let share = state.filter(|s| !s.deleted).ok_or(DomainError::NotFound)?;
             if share.is_expired(now) {
                 return Err(DomainError::Expired);
             }
-            Ok(vec![Event::ShareVisited(v.visit.clone())])
+            Ok(vec![Event::of_counted(v.kind, v.visit.clone())])
         }
     }
 }
@@ -165,11 +167,16 @@ pub fn apply(
             updated_at: at,
             items: e.items.clone(),
             visit_count: 0,
+            preview_count: 0,
             last_visited_at: None,
             version: 1,
             deleted: false,
         }),
         (Some(mut s), e) => {
+            if let Some((kind, _)) = e.counted() {
+                Counted::one(kind, at).apply_to(&mut s);
+                return Some(s);
+            }
             s.version += 1;
             match e {
                 Event::ShareCreated(_) => {}
@@ -195,10 +202,7 @@ pub fn apply(
                     s.deleted = true;
                     s.updated_at = at;
                 }
-                Event::ShareVisited(_) => {
-                    s.visit_count += 1;
-                    s.last_visited_at = Some(at);
-                }
+                Event::ShareVisited(_) | Event::SharePreviewed(_) => {}
             }
             Some(s)
         }

@@ -1,5 +1,6 @@
 use super::ids::UserId;
 use super::share::{Format, ShareItems};
+use super::visit::{VisitData, VisitKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -11,7 +12,10 @@ pub enum Event {
     ShareCreated(ShareCreated),
     ShareUpdated(ShareChanges),
     ShareDeleted,
-    ShareVisited(ShareVisited),
+    /// A person opened a public link.
+    ShareVisited(VisitData),
+    /// A link-preview bot or a prefetch opened it: counted apart from visits.
+    SharePreviewed(VisitData),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,28 +49,45 @@ impl ShareChanges {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShareVisited {
-    pub format: Format,
-    pub download: bool,
-    pub player: Option<String>,
-    /// As `audit.clientIp` allows: full, truncated, a keyed hash, or nothing.
-    pub client_ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
 /// Why stored event data could not be read back.
 #[derive(Debug)]
 pub struct UnknownEvent(pub String);
 
 impl Event {
+    /// Every event type name, as the log, exports and filters spell it.
+    pub const TYPES: [&'static str; 5] = [
+        "ShareCreated",
+        "ShareUpdated",
+        "ShareDeleted",
+        "ShareVisited",
+        "SharePreviewed",
+    ];
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Event::ShareCreated(_) => "ShareCreated",
             Event::ShareUpdated(_) => "ShareUpdated",
             Event::ShareDeleted => "ShareDeleted",
-            Event::ShareVisited(_) => "ShareVisited",
+            Event::ShareVisited(_) => VisitKind::Visit.type_name(),
+            Event::SharePreviewed(_) => VisitKind::Preview.type_name(),
+        }
+    }
+
+    /// A counted open (visit or preview): its kind and data. These only raise
+    /// counters, so the committer and the folds take a short path for them.
+    pub fn counted(&self) -> Option<(VisitKind, &VisitData)> {
+        match self {
+            Event::ShareVisited(v) => Some((VisitKind::Visit, v)),
+            Event::SharePreviewed(v) => Some((VisitKind::Preview, v)),
+            _ => None,
+        }
+    }
+
+    /// The event a counted open of `kind` is logged as.
+    pub fn of_counted(kind: VisitKind, data: VisitData) -> Self {
+        match kind {
+            VisitKind::Visit => Event::ShareVisited(data),
+            VisitKind::Preview => Event::SharePreviewed(data),
         }
     }
 
@@ -80,7 +101,9 @@ impl Event {
             Event::ShareCreated(e) => serde_json::to_value(e).unwrap_or(Value::Null),
             Event::ShareUpdated(c) => changes_to_json(c),
             Event::ShareDeleted => Value::Object(Map::new()),
-            Event::ShareVisited(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+            Event::ShareVisited(v) | Event::SharePreviewed(v) => {
+                serde_json::to_value(v).unwrap_or(Value::Null)
+            }
         }
     }
 
@@ -101,6 +124,9 @@ impl Event {
             ("ShareDeleted", 1) => Ok(Event::ShareDeleted),
             ("ShareVisited", 1) => serde_json::from_value(data)
                 .map(Event::ShareVisited)
+                .map_err(|e| bad(&e)),
+            ("SharePreviewed", 1) => serde_json::from_value(data)
+                .map(Event::SharePreviewed)
                 .map_err(|e| bad(&e)),
             _ => Err(bad(&"unknown type or version")),
         }

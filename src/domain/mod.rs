@@ -9,15 +9,17 @@ mod error;
 mod event;
 mod ids;
 mod share;
+mod visit;
 
 pub use command::{Command, CreateShare, DeleteShare, Policy, UpdateShare, VisitShare};
 pub use decide::{apply, decide};
 pub use error::DomainError;
-pub use event::{Event, ShareChanges, ShareCreated, ShareVisited};
+pub use event::{Event, ShareChanges, ShareCreated};
 pub use ids::{Actor, ShareId, UserId};
 pub use share::{
     AlbumItem, Format, PlaylistItem, Share, ShareItems, SongItem, Track, MAX_DESCRIPTION_CHARS,
 };
 
+pub use visit::{Counted, VisitData, VisitFormat, VisitKind};
 #[cfg(test)]
 mod tests;

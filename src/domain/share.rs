@@ -117,6 +117,10 @@ pub struct Share {
     pub updated_at: OffsetDateTime,
     pub items: ShareItems,
     pub visit_count: u64,
+    /// Opens by link-preview bots and prefetches. Absent from rows written before
+    /// previews existed, which therefore read as 0.
+    #[serde(default)]
+    pub preview_count: u64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_visited_at: Option<OffsetDateTime>,
     /// The stream version: the number of events applied so far (1 after creation).
@@ -126,6 +130,15 @@ pub struct Share {
 }
 
 impl Share {
+    /// The number of events that changed what the share holds or how it answers:
+    /// every event but visits and previews (each event adds one to `version`).
+    /// Caches of a rendered share key on it, so opening a link does not invalidate them.
+    pub fn content_version(&self) -> u64 {
+        self.version
+            .saturating_sub(self.visit_count)
+            .saturating_sub(self.preview_count)
+    }
+
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_some_and(|t| t <= now)
     }

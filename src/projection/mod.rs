@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
-/// The visit counter row, written on its own so a visit does not rewrite the whole share.
+/// The counter row (`V`), written on its own so a visit or a preview does not
+/// rewrite the whole share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VisitCounter {
     pub visit_count: u64,
+    /// Absent from rows written before previews existed: those read as 0.
+    #[serde(default)]
+    pub preview_count: u64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_visited_at: Option<OffsetDateTime>,
     pub version: u64,
@@ -22,6 +26,7 @@ impl VisitCounter {
     pub fn of(share: &Share) -> Self {
         VisitCounter {
             visit_count: share.visit_count,
+            preview_count: share.preview_count,
             last_visited_at: share.last_visited_at,
             version: share.version,
         }
@@ -31,6 +36,7 @@ impl VisitCounter {
     pub fn overlay(&self, share: &mut Share) {
         if self.version > share.version {
             share.visit_count = self.visit_count;
+            share.preview_count = self.preview_count;
             share.last_visited_at = self.last_visited_at;
             share.version = self.version;
         }

@@ -93,6 +93,7 @@ mod tests {
                     per_minute: 0,
                     burst: 0,
                 },
+                ..PublicAccess::default()
             },
             64,
         );

@@ -5,7 +5,6 @@
 
 use crate::config::{ClientIpMode, Settings};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::sync::Mutex;
@@ -78,36 +77,12 @@ pub struct IpRecorder {
     day_key: Mutex<Option<(Date, [u8; 32])>>,
 }
 
-/// The file holding the hash secret, inside the data dir.
-pub const KEY_FILE: &str = "ip-hash.key";
+pub use super::ip_key::KEY_FILE;
 
 impl IpRecorder {
     /// Loads (or creates, on first start) the secret in `data_dir`.
     pub fn open(mode: ClientIpMode, data_dir: &Path) -> std::io::Result<Self> {
-        let path = data_dir.join(KEY_FILE);
-        let secret = match std::fs::read(&path) {
-            Ok(bytes) if bytes.len() == 32 => {
-                let mut s = [0u8; 32];
-                s.copy_from_slice(&bytes);
-                s
-            }
-            Ok(_) => {
-                return Err(std::io::Error::other(format!(
-                    "{} is not a 32-byte key",
-                    path.display()
-                )))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut s = [0u8; 32];
-                getrandom::getrandom(&mut s).map_err(std::io::Error::other)?;
-                std::fs::create_dir_all(data_dir)?;
-                let mut f = std::fs::File::create(&path)?;
-                f.write_all(&s)?;
-                f.sync_all()?;
-                s
-            }
-            Err(e) => return Err(e),
-        };
+        let secret = super::ip_key::load_or_create(data_dir)?;
         Ok(IpRecorder {
             mode,
             secret,

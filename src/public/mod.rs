@@ -1,10 +1,18 @@
-//! Public share links, no login (CONTRACT §5): `/share/{id}` as raw JSON, M3U or a zip,
+//! Public share links, no login (docs/public-access.md): `/share/{id}` as raw JSON, M3U or a zip,
 //! and the per-track stream and download proxies.
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
+//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
-//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, zip)
+//! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
+//! - `negotiate`: whether a request prefers the HTML page (`Accept`)
+//! - `page_html`: the page and its error pages, rendered from templates/
+//! - `page_headers`: the page's CSP, framing, caching and robots headers
+//! - `assets`: the page's CSS, JS and icon under content-hashed names
+//! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
+//! - `oembed`: `/share/oembed?url=` for our own share pages
+//! - `preview`: link-preview bots and prefetches, told apart from people
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
@@ -13,10 +21,19 @@
 //! - `pipe`: the body of a transfer, cut off when either side stalls
 
 mod access;
+mod assets;
 mod cache;
 pub mod client_ip;
+mod cover;
+mod cover_ids;
+mod ip_key;
+mod negotiate;
+mod oembed;
 mod page;
+mod page_headers;
+mod page_html;
 mod pipe;
+mod preview;
 mod proxy;
 mod rendered;
 mod transfers;
@@ -43,6 +60,8 @@ pub struct Public {
     cache: MetaCache,
     pages: rendered::Rendered,
     transfers: transfers::Transfers,
+    covers: cover_ids::CoverIds,
+    previews: preview::PreviewAgents,
 }
 
 impl Public {
@@ -54,6 +73,8 @@ impl Public {
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
             transfers: transfers::Transfers::new(&settings.limits),
+            covers: cover_ids::CoverIds::default(),
+            previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })
     }
 }
@@ -64,10 +85,27 @@ impl Public {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/share")
+            // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
+            .service(
+                web::resource("/_assets/{name}")
+                    .route(web::get().to(assets::get))
+                    .route(web::head().to(assets::get)),
+            )
+            .service(web::resource("/oembed").route(web::get().to(oembed::get)))
             .service(
                 web::resource("/{id}")
                     .route(web::get().to(page::get))
                     .route(web::head().to(page::head)),
+            )
+            .service(
+                web::resource("/{id}/cover")
+                    .route(web::get().to(cover::first))
+                    .route(web::head().to(cover::first)),
+            )
+            .service(
+                web::resource("/{id}/cover/{cover}")
+                    .route(web::get().to(cover::by_id))
+                    .route(web::head().to(cover::by_id)),
             )
             .service(
                 web::resource("/{id}/stream/{track}")
@@ -212,6 +250,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count: 0,
+            preview_count: 0,
             last_visited_at: None,
             version: 1,
             deleted: false,

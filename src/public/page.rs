@@ -1,17 +1,22 @@
-//! `GET|HEAD /share/{id}`: the share as raw JSON, an M3U playlist, or (`?download=true`) a zip.
+//! `GET|HEAD /share/{id}`: the share as raw JSON, an M3U playlist, the HTML page for people
+//! (negotiated, see `negotiate`), or (`?download=true`) a zip.
 //! Order matters: check, resolve the tracks, append the visit, then answer; so a failed
 //! request is never counted and a counted one always gets its answer.
 
 use super::cache::Tracks;
-use super::{admit, downloads_allowed, flatten, live_share, track_lists, visit, zip};
+use super::page_headers::{self, Framing};
+use super::rendered::Body;
+use super::{
+    admit, downloads_allowed, flatten, live_share, negotiate, page_html, track_lists, visit, zip,
+};
 use crate::api::view::time;
-use crate::domain::{Format, Share, Track};
+use crate::domain::{Format, Share, Track, VisitFormat, VisitKind};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::upstream::Upstream;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,31 +25,58 @@ struct PageQuery {
     format: Option<String>,
     player: Option<String>,
     download: Option<String>,
+    embed: Option<String>,
 }
 
 struct Wanted {
-    format: Format,
+    /// The body asked for; `None` = the share's own format.
+    body: Option<Body>,
     download: bool,
     player: Option<String>,
 }
 
-fn wanted(req: &HttpRequest, share: &Share) -> Result<Wanted, ApiError> {
+impl Wanted {
+    fn body(&self, share: &Share) -> Body {
+        self.body.unwrap_or_else(|| share.format.into())
+    }
+
+    fn is_html(&self) -> bool {
+        matches!(self.body, Some(Body::Page | Body::Embed))
+    }
+}
+
+fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {
+    match value {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::invalid(field, "must be true or false")),
+    }
+}
+
+/// What the request asks for: `format` and `embed` first, then the `Accept` header. A
+/// link-preview bot gets the page whatever it accepts: its tags are what the bot reads.
+fn wanted(req: &HttpRequest, state: &AppState) -> Result<Wanted, ApiError> {
     let q = web::Query::<PageQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
         .into_inner();
-    let format = match q.format.as_deref() {
-        None | Some("") => share.format,
-        Some(f) => {
-            Format::parse(f).ok_or_else(|| ApiError::invalid("format", "must be raw or m3u"))?
+    let embed = flag(q.embed.as_deref(), "embed")?;
+    let download = flag(q.download.as_deref(), "download")?;
+    let html = if embed { Body::Embed } else { Body::Page };
+    let body = match q.format.as_deref() {
+        Some("html") => Some(html),
+        Some(f) if !f.is_empty() => Some(
+            Format::parse(f)
+                .ok_or_else(|| ApiError::invalid("format", "must be raw, m3u or html"))?
+                .into(),
+        ),
+        _ => {
+            let accept = header_str(req, "accept");
+            let bot = state.public.previews.is_bot(header_str(req, "user-agent"));
+            (embed || bot || negotiate::prefers_html(accept)).then_some(html)
         }
     };
-    let download = match q.download.as_deref() {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::invalid("download", "must be true or false")),
-    };
     Ok(Wanted {
-        format,
+        body,
         download,
         player: q.player,
     })
@@ -55,42 +87,52 @@ pub async fn get(
     path: web::Path<String>,
     state: web::Data<AppState>,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let ip = admit(&req, &state)?;
-    let share = live_share(&state, &path)?;
-    let want = wanted(&req, &share)?;
-    if want.download {
-        downloads_allowed(&share, &state.settings)?;
-    }
-    let lists = track_lists(&state, &up, &share).await?;
-    // Rendered (or found), or the zip's first file opened, before the visit is appended:
-    // a failure here is not a visit.
-    let (body, zip) = match want.download {
-        true => {
-            let slots = state.public.transfers.admit(ip)?;
-            let tracks = flatten(&share, &lists);
-            let first = zip::open_first(&up, &tracks).await?;
-            (None, Some((tracks, first, slots)))
+) -> HttpResponse {
+    let answer = async {
+        let ip = admit(&req, &state)?;
+        let share = live_share(&state, &path)?;
+        let want = wanted(&req, &state)?;
+        if want.download {
+            downloads_allowed(&share, &state.settings)?;
         }
-        false => (Some(body(&state, &share, &lists, want.format)), None),
+        let lists = track_lists(&state, &up, &share).await?;
+        let kind = want.body(&share);
+        // Rendered (or found), or the zip's first file opened, before the visit is appended:
+        // a failure here is not a visit.
+        let (body, zip) = match want.download {
+            true => {
+                let slots = state.public.transfers.admit(ip)?;
+                let tracks = flatten(&share, &lists);
+                let first = zip::open_first(&up, &tracks).await?;
+                (None, Some((tracks, first, slots)))
+            }
+            false => (Some(body(&state, &share, &lists, kind)), None),
+        };
+        visit::record(
+            &state,
+            &req,
+            share.id.clone(),
+            ip,
+            visit_format(kind),
+            want.download,
+            want.player.as_deref(),
+            visit_kind(&req, &state),
+        )
+        .await?;
+        match (body, zip) {
+            (Some(body), _) => Ok(respond(kind, body)),
+            (None, Some((tracks, first, slots))) => Ok(zip::response(
+                &share,
+                tracks,
+                up.clone().into_inner(),
+                first,
+                slots,
+            )),
+            (None, None) => Err(ApiError::internal()),
+        }
     };
-    visit::record(
-        &state,
-        &req,
-        share.id.clone(),
-        ip,
-        want.format,
-        want.download,
-        want.player.as_deref(),
-    )
-    .await?;
-    match (body, zip) {
-        (Some(body), _) => Ok(respond(want.format, body)),
-        (None, Some((tracks, first, slots))) => {
-            Ok(zip::response(&share, tracks, up.into_inner(), first, slots))
-        }
-        (None, None) => Err(ApiError::internal()),
-    }
+    let answer = answer.await;
+    finish(&req, &state, answer)
 }
 
 /// Same answer as GET without the body, and not a visit.
@@ -99,43 +141,104 @@ pub async fn head(
     path: web::Path<String>,
     state: web::Data<AppState>,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    admit(&req, &state)?;
-    let share = live_share(&state, &path)?;
-    let want = wanted(&req, &share)?;
-    if want.download {
-        downloads_allowed(&share, &state.settings)?;
-        return Ok(HttpResponse::Ok()
-            .content_type("application/zip")
-            .insert_header((header::CONTENT_DISPOSITION, zip::disposition(&share)))
-            .finish());
+) -> HttpResponse {
+    let answer = async {
+        admit(&req, &state)?;
+        let share = live_share(&state, &path)?;
+        let want = wanted(&req, &state)?;
+        if want.download {
+            downloads_allowed(&share, &state.settings)?;
+            return Ok(HttpResponse::Ok()
+                .content_type("application/zip")
+                .insert_header((header::CONTENT_DISPOSITION, zip::disposition(&share)))
+                .finish());
+        }
+        let lists = track_lists(&state, &up, &share).await?;
+        let body = want.body(&share);
+        Ok(respond(body, self::body(&state, &share, &lists, body)))
+    };
+    let answer = answer.await;
+    finish(&req, &state, answer)
+}
+
+/// Every answer varies with `Accept`; a browser asking for a missing (404) or expired (410)
+/// share gets a short page instead of the JSON error the other clients keep.
+fn finish(
+    req: &HttpRequest,
+    state: &AppState,
+    answer: Result<HttpResponse, ApiError>,
+) -> HttpResponse {
+    let mut resp = match answer {
+        Ok(resp) => resp,
+        Err(e) if matches!(e.status.as_u16(), 404 | 410) && wants_html(req, state) => {
+            let gone = e.status == StatusCode::GONE;
+            page_headers::html(
+                e.status,
+                Framing::Nobody,
+                page_html::render_error(&state.settings, gone),
+            )
+        }
+        Err(e) => e.error_response(),
+    };
+    resp.headers_mut()
+        .append(header::VARY, header::HeaderValue::from_static("Accept"));
+    resp
+}
+
+/// The format a visit records: the page (and its embed) is `html`.
+fn visit_format(kind: Body) -> VisitFormat {
+    match kind {
+        Body::Raw => VisitFormat::Raw,
+        Body::M3u => VisitFormat::M3u,
+        Body::Page | Body::Embed => VisitFormat::Html,
     }
-    let lists = track_lists(&state, &up, &share).await?;
-    Ok(respond(
-        want.format,
-        body(&state, &share, &lists, want.format),
-    ))
+}
+
+/// A link-preview bot or a prefetch gets the same answer, recorded as a preview.
+fn visit_kind(req: &HttpRequest, state: &AppState) -> VisitKind {
+    let preview = state.public.previews.is_preview(
+        header_str(req, "user-agent"),
+        header_str(req, "sec-purpose"),
+        header_str(req, "purpose"),
+    );
+    match preview {
+        true => VisitKind::Preview,
+        false => VisitKind::Visit,
+    }
+}
+
+fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn wants_html(req: &HttpRequest, state: &AppState) -> bool {
+    wanted(req, state).is_ok_and(|w| w.is_html())
 }
 
 /// The page body, from the rendered cache or rendered now.
-fn body(state: &AppState, share: &Share, lists: &[Tracks], format: Format) -> Bytes {
-    state.public.pages.get_or_render(share, format, lists, || {
+fn body(state: &AppState, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
+    state.public.pages.get_or_render(share, kind, lists, || {
         let tracks = flatten(share, lists);
-        let base = format!("{}/share/{}", state.settings.public_url, share.id);
-        match format {
+        let settings = &state.settings;
+        let base = format!("{}/share/{}", settings.public_url, share.id);
+        match kind {
             // Serializing a Value we built cannot fail; an empty body would be the only fallback.
-            Format::Raw => serde_json::to_vec(&raw(share, &tracks, &base))
+            Body::Raw => serde_json::to_vec(&raw(share, &tracks, &base))
                 .unwrap_or_default()
                 .into(),
-            Format::M3u => m3u(share, &tracks, &base).into(),
+            Body::M3u => m3u(share, &tracks, &base).into(),
+            Body::Page => page_html::render(share, &tracks, settings, false).into(),
+            Body::Embed => page_html::render(share, &tracks, settings, true).into(),
         }
     })
 }
 
-fn respond(format: Format, body: Bytes) -> HttpResponse {
-    let content_type = match format {
-        Format::Raw => "application/json",
-        Format::M3u => "audio/x-mpegurl; charset=utf-8",
+fn respond(kind: Body, body: Bytes) -> HttpResponse {
+    let content_type = match kind {
+        Body::Raw => "application/json",
+        Body::M3u => "audio/x-mpegurl; charset=utf-8",
+        Body::Page => return page_headers::html(StatusCode::OK, Framing::Nobody, body),
+        Body::Embed => return page_headers::html(StatusCode::OK, Framing::Anyone, body),
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

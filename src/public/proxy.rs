@@ -11,7 +11,7 @@ use super::{
 use crate::domain::{Share, Track};
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::{Pool, Upstream, UpstreamError};
 use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -36,13 +36,14 @@ pub async fn stream(
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
     let (share, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
-    let slots = state.public.transfers.admit(ip)?;
+    let (client, upstream) = state.public.transfers.admit(ip)?;
     let rate = effective_bit_rate(&share, &state.settings).to_string();
     let mut params = vec![("id", track.id.as_str())];
     if rate != "0" {
         params.push(("maxBitRate", rate.as_str()));
     }
-    relay(&req, &up, "stream", &params, None, Some(slots)).await
+    let lane = Lane::Transfer(client, upstream);
+    relay(&req, &up, "stream", &params, None, lane).await
 }
 
 pub async fn download(
@@ -53,7 +54,7 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let allowed = |share: &Share| downloads_allowed(share, &state.settings);
     let (_, track, ip) = requested(&req, path, &state, &up, allowed).await?;
-    let slots = state.public.transfers.admit(ip)?;
+    let (client, upstream) = state.public.transfers.admit(ip)?;
     let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
     relay(
         &req,
@@ -61,7 +62,7 @@ pub async fn download(
         "download",
         &[("id", track.id.as_str())],
         Some(disposition),
-        Some(slots),
+        Lane::Transfer(client, upstream),
     )
     .await
 }
@@ -88,24 +89,36 @@ async fn requested(
     Ok((share, track, ip))
 }
 
-/// Passes the music server's answer to `method` through. `slots`, when given, are the
-/// transfer's allowance (`transfers.rs`): the visitor's is kept until the body is over,
-/// the global one until the music server has been read.
-pub async fn relay(
+/// How a passed-through answer uses the music server.
+pub(super) enum Lane {
+    /// A stream or download: the bulk pool, holding the transfer's allowance
+    /// (`transfers.rs`): the visitor's slot until the body is over, the global one until
+    /// the music server has been read.
+    Transfer(ClientSlot, UpstreamSlot),
+    /// A cover: small, page-like traffic on the metadata pool, whole within its short bound.
+    Small,
+}
+
+/// Passes one upstream call through to the visitor (streams, downloads, cover art).
+pub(super) async fn relay(
     req: &HttpRequest,
     up: &Upstream,
     method: &str,
     params: &[(&str, &str)],
     disposition: Option<String>,
-    slots: Option<(ClientSlot, UpstreamSlot)>,
+    lane: Lane,
 ) -> Result<HttpResponse, ApiError> {
     let head = req.method() == Method::HEAD;
     let forwarded = FORWARDED_HEADERS
         .iter()
         .filter_map(|name| Some((name.clone(), req.headers().get(name)?.clone())));
     let verb = if head { Method::HEAD } else { Method::GET };
+    let pool = match lane {
+        Lane::Transfer(..) => Pool::Bulk,
+        Lane::Small => Pool::Metadata,
+    };
     let mut resp = up
-        .open(verb, method, params, forwarded)
+        .open(pool, verb, method, params, forwarded)
         .await
         .map_err(upstream_error)?;
     let status = resp.status();
@@ -161,7 +174,10 @@ pub async fn relay(
             None => out.finish(),
         });
     }
-    let (client_slot, upstream_slot) = slots.unzip();
+    let (client_slot, upstream_slot) = match lane {
+        Lane::Transfer(client, upstream) => (Some(client), Some(upstream)),
+        Lane::Small => (None, None),
+    };
     let (outlet, body) = pipe::pipe(up.stall_timeout(), client_slot);
     // The awc client is per worker (not Send), so the copy runs on this worker's thread.
     actix_web::rt::spawn(async move {

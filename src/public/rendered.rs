@@ -13,6 +13,24 @@ use actix_web::web::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// Which body of a share: its raw JSON, its M3U, its page, or the page's compact embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Body {
+    Raw,
+    M3u,
+    Page,
+    Embed,
+}
+
+impl From<Format> for Body {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Raw => Body::Raw,
+            Format::M3u => Body::M3u,
+        }
+    }
+}
+
 /// Total body bytes kept; the oldest entries go first past it.
 pub const MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -31,15 +49,14 @@ pub struct Rendered {
 
 #[derive(Default)]
 struct Inner {
-    entries: HashMap<(ShareId, Format), Entry>,
+    entries: HashMap<(ShareId, Body), Entry>,
     bytes: usize,
     clock: u64,
 }
 
-/// What changes when the share's content changes, and not when it is visited: the
-/// number of non-visit events in its stream (each event adds one to `version`).
+/// What changes when the share's content changes, and not when it is visited or previewed.
 fn stamp(share: &Share) -> u64 {
-    share.version.saturating_sub(share.visit_count)
+    share.content_version()
 }
 
 fn same_lists(a: &[Tracks], b: &[Tracks]) -> bool {
@@ -51,11 +68,11 @@ impl Rendered {
     pub fn get_or_render(
         &self,
         share: &Share,
-        format: Format,
+        body: Body,
         lists: &[Tracks],
         render: impl FnOnce() -> Bytes,
     ) -> Bytes {
-        let key = (share.id.clone(), format);
+        let key = (share.id.clone(), body);
         if let Some(hit) = self
             .lock()
             .entries
@@ -70,7 +87,7 @@ impl Rendered {
         body
     }
 
-    fn put(&self, key: (ShareId, Format), stamp: u64, lists: Vec<Tracks>, body: Bytes) {
+    fn put(&self, key: (ShareId, Body), stamp: u64, lists: Vec<Tracks>, body: Bytes) {
         if body.len() > MAX_BYTES / 4 {
             return; // a huge playlist is rendered each time rather than crowd out the rest
         }
@@ -136,6 +153,7 @@ mod tests {
             updated_at: now,
             items: Default::default(),
             visit_count,
+            preview_count: 0,
             last_visited_at: None,
             version,
             deleted: false,
@@ -156,7 +174,7 @@ mod tests {
     }
 
     fn render(r: &Rendered, s: &Share, f: Format, lists: &[Tracks], text: &'static str) -> Bytes {
-        r.get_or_render(s, f, lists, || Bytes::from_static(text.as_bytes()))
+        r.get_or_render(s, f.into(), lists, || Bytes::from_static(text.as_bytes()))
     }
 
     #[test]
@@ -183,7 +201,7 @@ mod tests {
         for i in 0..20 {
             let mut s = share(1, 0);
             s.id = ShareId::parse(&format!("share{i}")).unwrap();
-            let body = r.get_or_render(&s, Format::Raw, &[], || big.clone());
+            let body = r.get_or_render(&s, Body::Raw, &[], || big.clone());
             assert_eq!(body.len(), big.len());
         }
         assert!(r.bytes() <= MAX_BYTES, "{} bytes kept", r.bytes());

@@ -1,8 +1,9 @@
-//! A visit goes through the same group-committed, fsynced log as every other change, and
-//! is on disk before the visitor gets an answer. The committer re-checks deleted/expired,
-//! so a share deleted while its page was being prepared is not counted (and answers 404).
+//! A visit (or a preview) goes through the same group-committed, fsynced log as every
+//! other change, and is on disk before the visitor gets an answer. The committer
+//! re-checks deleted/expired, so a share deleted while its page was being prepared is
+//! not counted (and answers 404).
 
-use crate::domain::{Format, ShareId, ShareVisited, VisitShare};
+use crate::domain::{ShareId, VisitData, VisitFormat, VisitKind, VisitShare};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use actix_web::http::header;
@@ -13,15 +14,19 @@ use time::OffsetDateTime;
 pub const MAX_PLAYER_CHARS: usize = 64;
 pub const MAX_USER_AGENT_CHARS: usize = 256;
 
-/// Appends ShareVisited for a successful `GET /share/{id}`.
+/// Appends ShareVisited (`kind` Visit) or SharePreviewed (`kind` Preview) for a
+/// successful `GET /share/{id}`. The caller decides the kind (a preview bot or a
+/// prefetch is a Preview); everything recorded is the same for both.
+#[allow(clippy::too_many_arguments)] // one argument per recorded field; a struct would only rename them
 pub async fn record(
     state: &AppState,
     req: &HttpRequest,
     id: ShareId,
     ip: IpAddr,
-    format: Format,
+    format: VisitFormat,
     download: bool,
     player: Option<&str>,
+    kind: VisitKind,
 ) -> Result<(), ApiError> {
     let user_agent = req
         .headers()
@@ -29,7 +34,7 @@ pub async fn record(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .filter(|s| !s.is_empty())
         .map(|s| cut(&s, MAX_USER_AGENT_CHARS));
-    let visit = ShareVisited {
+    let visit = VisitData {
         format,
         download,
         player: player
@@ -41,7 +46,7 @@ pub async fn record(
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
     };
-    state.store.visit(VisitShare { id, visit }).await?;
+    state.store.visit(VisitShare { id, kind, visit }).await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use super::transfers::{ClientSlot, UpstreamSlot};
 use super::upstream_error;
 use crate::domain::{Share, Track};
 use crate::error::ApiError;
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::{Pool, Upstream, UpstreamError};
 use actix_web::http::{header, Method};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
@@ -46,7 +46,7 @@ pub async fn open_first(
 /// A track's original file, refused unless the music server answers with the file itself.
 async fn open(up: &Upstream, t: &Track) -> Result<awc::ClientResponse, UpstreamError> {
     let resp = up
-        .open(Method::GET, "download", &[("id", t.id.as_str())], [])
+        .open(Pool::Bulk, Method::GET, "download", &[("id", t.id.as_str())], [])
         .await?;
     let ct = resp
         .headers()

@@ -9,7 +9,8 @@ use super::envelope::Envelope;
 use super::mirror::Mirror;
 use super::open::encode;
 use super::rows::Packer;
-use super::syncer::{Applied, CleanStop, Syncer};
+use super::subscribe::Feed;
+use super::syncer::{Applied, CleanStop, OpenTally, Syncer};
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, decide, Command, Policy, Share, ShareId};
 use crate::metrics::METRICS;
@@ -155,6 +156,7 @@ impl Committer {
             poisoned: poisoned.clone(),
             published: published.clone(),
             mirror,
+            feed: Arc::new(Feed::new(checkpoint.last_seq)),
             last_seq: checkpoint.last_seq,
             rx: syncer_rx,
         };
@@ -217,11 +219,12 @@ impl Committer {
         let mut writes = sled::Batch::default();
         let mut overlay: HashMap<ShareId, Share> = HashMap::new();
         let mut rewritten: HashSet<ShareId> = HashSet::new();
-        let mut visited: HashSet<ShareId> = HashSet::new();
+        // Shares changed only by visits and previews: they get a small counter row.
+        let mut counted: HashSet<ShareId> = HashSet::new();
         let mut new_keys: Vec<((String, String), IdempotencyRow)> = Vec::new();
         let mut replies = Vec::with_capacity(batch.len());
         let mut types: Vec<(&'static str, u64)> = Vec::new();
-        let mut visit_formats: Vec<(&'static str, u64)> = Vec::new();
+        let mut opens = OpenTally::default();
         let (seq_before, hash_before) = (self.last_seq, self.last_hash);
         let mut event_ids = EventIds::for_batch(batch.len());
         let mut lines = Vec::new();
@@ -287,12 +290,12 @@ impl Committer {
                 lines.push(b'\n');
                 packer.push(env.seq, id.as_str(), env.version, &line);
                 // Checked first: most events are visits to a share already in the set.
-                let touched = match env.event {
-                    crate::domain::Event::ShareVisited(ref v) => {
-                        count(&mut visit_formats, v.format.as_str());
-                        &mut visited
+                let touched = match env.event.counted() {
+                    Some((kind, v)) => {
+                        opens[kind.index()][v.format.index()] += 1;
+                        &mut counted
                     }
-                    _ => &mut rewritten,
+                    None => &mut rewritten,
                 };
                 if !touched.contains(&id) {
                     touched.insert(id.clone());
@@ -334,7 +337,7 @@ impl Committer {
         let wrote = self.last_seq != seq_before;
         if wrote {
             packer.write_to(&mut writes);
-            if let Err(e) = self.write(writes, &overlay, &rewritten, &visited, &new_keys) {
+            if let Err(e) = self.write(writes, &overlay, &rewritten, &counted, &new_keys) {
                 log::error!("event log write failed; refusing further writes until restart: {e}");
                 self.poisoned.store(true, Ordering::SeqCst);
                 (self.last_seq, self.last_hash) = (seq_before, hash_before);
@@ -356,7 +359,7 @@ impl Committer {
             started,
             last_seq: if wrote { self.last_seq } else { 0 },
             types,
-            visit_formats,
+            opens,
             lines,
             shares: if wrote { overlay } else { HashMap::new() },
             replies,
@@ -376,7 +379,7 @@ impl Committer {
         mut writes: sled::Batch,
         overlay: &HashMap<ShareId, Share>,
         rewritten: &HashSet<ShareId>,
-        visited: &HashSet<ShareId>,
+        counted: &HashSet<ShareId>,
         new_keys: &[((String, String), IdempotencyRow)],
     ) -> Result<(), StoreError> {
         for id in rewritten {
@@ -384,7 +387,7 @@ impl Committer {
                 writes.insert(keys::prefixed(keys::SHARE, id.as_str()), encode(share)?);
             }
         }
-        for id in visited.difference(rewritten) {
+        for id in counted.difference(rewritten) {
             if let Some(share) = overlay.get(id) {
                 writes.insert(
                     keys::prefixed(keys::VISITS, id.as_str()),

@@ -1,13 +1,13 @@
 //! The stored and exported form of an event: one JSON object per event, hashed into the chain.
 
 use super::chain;
-use crate::domain::{Actor, Event, ShareId, ShareVisited, UserId};
+use crate::domain::{Actor, Event, ShareId, UserId, VisitData};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// An event as the log keeps it (CONTRACT §6 export format).
+/// An event as the log keeps it (docs/audit.md export format).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     pub seq: u64,
@@ -168,17 +168,20 @@ impl Envelope {
     }
 }
 
-/// The canonical bytes of an event's `data`. Visits, nearly every event, are written
-/// field by field (keys in byte order, as `chain::write_value` would sort them);
-/// the rest go through `to_data`. The test below holds the two ways equal.
+/// The canonical bytes of an event's `data`. Visits and previews, nearly every event,
+/// are written field by field (keys in byte order, as `chain::write_value` would sort
+/// them); the rest go through `to_data`. The test below holds the two ways equal.
 fn write_data(out: &mut String, event: &Event) {
-    let Event::ShareVisited(ShareVisited {
-        format,
-        download,
-        player,
-        client_ip,
-        user_agent,
-    }) = event
+    let Some((
+        _,
+        VisitData {
+            format,
+            download,
+            player,
+            client_ip,
+            user_agent,
+        },
+    )) = event.counted()
     else {
         return chain::write_value(out, &event.to_data());
     };
@@ -218,7 +221,7 @@ fn take_u64(m: &Map<String, Value>, k: &str) -> Result<u64, BadEnvelope> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Format;
+    use crate::domain::VisitFormat;
 
     fn envelope(event: Event, actor: Option<Actor>) -> Envelope {
         Envelope {
@@ -236,8 +239,8 @@ mod tests {
 
     #[test]
     fn the_direct_writer_gives_the_bytes_of_the_generic_canonical_form() {
-        let visit = Event::ShareVisited(ShareVisited {
-            format: Format::M3u,
+        let visit = Event::ShareVisited(VisitData {
+            format: VisitFormat::M3u,
             download: false,
             player: Some("vlc \"quoted\"\n".into()),
             client_ip: Some("192.0.2.1".into()),
@@ -248,18 +251,26 @@ mod tests {
             username: "ann\\".into(),
             is_admin: false,
         };
-        let bare = Event::ShareVisited(ShareVisited {
-            format: Format::Raw,
+        let bare = Event::ShareVisited(VisitData {
+            format: VisitFormat::Raw,
             download: true,
             player: None,
             client_ip: None,
             user_agent: None,
+        });
+        let preview = Event::SharePreviewed(VisitData {
+            format: VisitFormat::Html,
+            download: false,
+            player: None,
+            client_ip: Some("h:1".into()),
+            user_agent: Some("Slackbot-LinkExpanding 1.0".into()),
         });
         let other = Event::ShareDeleted;
         for env in [
             envelope(visit.clone(), None),
             envelope(visit, Some(actor)),
             envelope(bare, None),
+            envelope(preview, None),
             envelope(other, None),
         ] {
             let slow = env.clone().seal();

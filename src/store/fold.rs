@@ -1,11 +1,12 @@
 //! Folding the log into shares fast enough for `rebuild` and `replay` on
-//! millions of events. Visits, the bulk of any log, change only the counter,
-//! so they are applied from a few header fields; other events are decoded in
-//! full and go through `domain::apply`, the one definition of the rules.
+//! millions of events. Visits and previews, the bulk of any log, change only
+//! counters, so they are applied from a few header fields through
+//! `domain::Counted` (the rule `domain::apply` uses for them too); other events
+//! are decoded in full and go through `domain::apply`.
 
 use super::raw::{Header, RawEvent};
 use super::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
-use crate::domain::{apply, Share};
+use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
 use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
@@ -41,12 +42,10 @@ pub fn fold(
             break;
         }
         let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: bad {what}", raw.seq));
-        if header.kind == "ShareVisited" {
+        if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339).map_err(|_| corrupt("at"))?;
             if let Some(s) = by_id.get_mut(header.stream.as_ref()) {
-                s.version += 1;
-                s.visit_count += 1;
-                s.last_visited_at = Some(at);
+                Counted::one(kind, at).apply_to(s);
             }
         } else {
             let env = Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?;
@@ -77,14 +76,14 @@ pub fn fold(
 /// Seqs per unit of parallel work.
 const CHUNK: u64 = 32_768;
 
-/// Visits per stream over a run of consecutive visits: how many, and the last one's time.
-type VisitRun = HashMap<Box<str>, (u64, OffsetDateTime)>;
+/// Counted opens per stream over a run of consecutive visits and previews.
+type VisitRun = HashMap<Box<str>, Counted>;
 
 /// A chunk, decoded as far as folding needs.
 enum Item {
-    /// A run of visits with no other event between them. Within such a run no share
-    /// appears or disappears, so applying each stream's count at once is the same as
-    /// applying the visits one by one.
+    /// A run of visits and previews with no other event between them. Within such a
+    /// run no share appears or disappears, so applying each stream's counts at once is
+    /// the same as applying them one by one.
     Visits(VisitRun),
     Other(Box<Envelope>),
 }
@@ -101,13 +100,13 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
         }
         want += 1;
         let header = raw.header()?;
-        if header.kind == "ShareVisited" {
+        if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339)
                 .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
             match run.get_mut(header.stream.as_ref()) {
-                Some(visits) => *visits = (visits.0 + 1, at),
+                Some(counted) => counted.add(kind, at),
                 None => {
-                    run.insert(header.stream.as_ref().into(), (1, at));
+                    run.insert(header.stream.as_ref().into(), Counted::one(kind, at));
                 }
             }
         } else {
@@ -167,11 +166,9 @@ pub fn fold_all(
                 for item in decoded? {
                     match item {
                         Item::Visits(run) => {
-                            for (stream, (n, at)) in run {
+                            for (stream, counted) in run {
                                 if let Some(s) = by_id.get_mut(&stream) {
-                                    s.version += n;
-                                    s.visit_count += n;
-                                    s.last_visited_at = Some(at);
+                                    counted.apply_to(s);
                                 }
                             }
                         }

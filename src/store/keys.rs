@@ -6,7 +6,7 @@
 //! | `E` seq(u64 BE) | event envelope (canonical JSON line) |
 //! | `S` share id `0x00` version(u64 BE) | seq(u64 BE) |
 //! | `P` share id | projection: the share's state (JSON) |
-//! | `V` share id | projection: visit counter `{visitCount,lastVisitedAt,version}` |
+//! | `V` share id | projection: counters `{visitCount,previewCount,lastVisitedAt,version}` (`previewCount` absent in rows written before previews) |
 //! | `I` user id `0x00` idempotency key | `{shareId, fingerprint}` |
 //! | `Z` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
 //!

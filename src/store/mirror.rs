@@ -122,15 +122,9 @@ impl Mirror {
         };
         file.sync_all()?;
         drop(file);
-        let tmp = dir.join(format!("{MARKER}.tmp"));
         let body = serde_json::to_vec(&Marker { last_seq })
             .map_err(|e| StoreError::Io(format!("encoding the mirror marker: {e}")))?;
-        let mut f = File::create(&tmp)?;
-        f.write_all(&body)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, marker_path(dir))?;
-        File::open(dir)?.sync_all()?;
+        crate::fsutil::write_atomic(&marker_path(dir), &body)?;
         Ok(())
     }
 }
@@ -148,7 +142,7 @@ pub fn remove_marker(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// The position of the last `\n` before byte `before`, reading backwards in chunks.
-fn prev_newline(file: &mut File, before: u64) -> std::io::Result<Option<u64>> {
+pub fn prev_newline(file: &mut File, before: u64) -> std::io::Result<Option<u64>> {
     let mut end = before;
     let mut buf = Vec::new();
     while end > 0 {

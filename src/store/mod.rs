@@ -7,6 +7,7 @@ mod committer;
 mod envelope;
 mod error;
 mod fold;
+mod import;
 pub mod keys;
 pub mod mirror;
 mod offline;
@@ -14,15 +15,19 @@ mod open;
 pub mod raw;
 mod read;
 mod rows;
+mod subscribe;
 mod syncer;
 
 pub use committer::{Idempotency, Outcome};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
+pub use import::Importer;
 pub use offline::Log;
 pub use raw::{Filter, RawEvent};
 pub use read::EventIter;
+pub use subscribe::{Durable, Subscription, TooManyFollowers};
+pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy};
 use crate::projection::Shares;
@@ -70,6 +75,8 @@ struct Inner {
     /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
     thread: Mutex<Option<JoinHandle<syncer::CleanStop>>>,
     poisoned: Arc<AtomicBool>,
+    /// The durable tail, for followers of the audit feed.
+    feed: Arc<subscribe::Feed>,
 }
 
 impl Store {
@@ -79,7 +86,7 @@ impl Store {
         let shares = Arc::new(RwLock::new(shares));
         let poisoned = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel(4096);
-        let thread = committer::spawn(committer::Committer::new(
+        let stages = committer::Committer::new(
             db.clone(),
             dir,
             shares.clone(),
@@ -87,7 +94,9 @@ impl Store {
             checkpoint,
             poisoned.clone(),
             rx,
-        )?)?;
+        )?;
+        let feed = stages.1.feed.clone();
+        let thread = committer::spawn(stages)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -96,6 +105,7 @@ impl Store {
                 tx: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
                 poisoned,
+                feed,
             }),
         })
     }
@@ -120,8 +130,8 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Appends a visit; resolves once it is on disk. Like `execute`, without
-    /// copying the share back (the public page does not need it).
+    /// Appends a visit or a preview; resolves once it is on disk. Like `execute`,
+    /// without copying the share back (the public page does not need it).
     pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = committer::Request {
@@ -232,7 +242,11 @@ impl Inner {
             }
         }
         match self.db.flush() {
-            Err(e) => log::error!("final flush failed: {e}"),
+            Err(e) => {
+                // Seen by `is_healthy`: the process must not report a clean stop.
+                self.poisoned.store(true, Ordering::SeqCst);
+                log::error!("final flush failed: {e}")
+            }
             Ok(_) => {
                 if let Some((mirror, last_seq)) = clean {
                     if let Err(e) = mirror.close_clean(&self.dir, last_seq) {

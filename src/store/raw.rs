@@ -1,5 +1,5 @@
 //! The log as stored bytes: each line of an `E` row already is the canonical export
-//! line (CONTRACT §6), so exports copy it as is, and filters read only a few header
+//! line (docs/audit.md), so exports copy it as is, and filters read only a few header
 //! fields instead of decoding the whole event.
 
 use super::rows::{stream_seqs, LineCache, Lines};

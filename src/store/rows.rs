@@ -30,6 +30,12 @@ pub struct Packer {
 
 impl Packer {
     pub fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
+        self.push_line(seq, line);
+        self.push_version(seq, stream, version);
+    }
+
+    /// Adds an event's line to the `E` rows only.
+    pub fn push_line(&mut self, seq: u64, line: &[u8]) {
         match self.rows.last_mut() {
             Some((_, row))
                 if seq == self.next_seq && row.len() + 1 + line.len() <= MAX_ROW_BYTES =>
@@ -40,6 +46,10 @@ impl Packer {
             _ => self.rows.push((seq, line.to_vec())),
         }
         self.next_seq = seq + 1;
+    }
+
+    /// Adds an event's (share, version) to the `S` rows only.
+    pub fn push_version(&mut self, seq: u64, stream: &str, version: u64) {
         if !self.streams.contains_key(stream) {
             self.streams.insert(stream.to_string(), Vec::new());
         }

@@ -11,8 +11,9 @@
 
 use super::committer::{Answer, Reply};
 use super::mirror::Mirror;
+use super::subscribe::Feed;
 use super::StoreError;
-use crate::domain::{Share, ShareId};
+use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
 use crate::projection::Shares;
 use std::collections::HashMap;
@@ -28,9 +29,9 @@ pub struct Applied {
     pub started: Instant,
     /// Highest seq in the batch (0 when it appended nothing).
     pub last_seq: u64,
-    /// Event counts by type name, and visits by format, for the metrics.
+    /// Event counts by type name, and visits and previews by format, for the metrics.
     pub types: Vec<(&'static str, u64)>,
-    pub visit_formats: Vec<(&'static str, u64)>,
+    pub opens: OpenTally,
     /// The batch's export lines, each followed by `\n`.
     pub lines: Vec<u8>,
     /// The new state of every share the batch changed.
@@ -44,6 +45,10 @@ impl Applied {
     }
 }
 
+/// Counted opens of a batch by kind and format (`VisitKind::index`, `VisitFormat::index`):
+/// a fixed array, so counting costs the commit path no allocation and no lookup.
+pub type OpenTally = [[u64; VisitFormat::ALL.len()]; VisitKind::ALL.len()];
+
 /// What the syncer returns: the mirror and the last seq after a clean stop.
 pub type CleanStop = Option<(Mirror, u64)>;
 
@@ -56,6 +61,8 @@ pub struct Syncer {
     /// The number of the last batch shown to readers, for the committer's overlay.
     pub published: Arc<AtomicU64>,
     pub mirror: Mirror,
+    /// Followers of the audit feed get each batch here, after its fsync.
+    pub feed: Arc<Feed>,
     pub last_seq: u64,
     pub rx: Receiver<Applied>,
 }
@@ -67,7 +74,10 @@ impl Syncer {
             batches.extend(self.rx.try_iter());
             self.finish(batches);
         }
+        // Nothing more will be published: followers end their streams.
+        self.feed.close();
         if let Err(e) = self.sync() {
+            self.poisoned.store(true, Ordering::SeqCst);
             log::error!("final fsync failed: {e}");
             return None;
         }
@@ -95,7 +105,12 @@ impl Syncer {
         };
         if let Err(e) = result {
             if !self.poisoned.swap(true, Ordering::SeqCst) {
-                log::error!("event log fsync failed; refusing further writes until restart: {e}");
+                let waiting: usize = batches.iter().map(|b| b.replies.len()).sum();
+                log::error!(
+                    "event log fsync failed ({e}): the {waiting} writes waiting for it are refused \
+                     (503), and every write after them is refused until restart; writes acknowledged \
+                     before are on disk. Check the disk (dmesg), then restart sharelog"
+                );
             }
             for b in batches {
                 for (reply, _) in b.replies {
@@ -117,13 +132,15 @@ impl Syncer {
         if let Some(last) = batches.last() {
             self.published.store(last.number, Ordering::SeqCst);
         }
-        for b in batches {
+        for mut b in batches {
             if b.last_seq == 0 {
                 b.replies.into_iter().for_each(|(r, a)| r.send(a));
                 continue;
             }
             self.last_seq = b.last_seq;
             self.mirror.append(&b.lines);
+            let first_seq = b.last_seq + 1 - b.events();
+            self.feed.publish(first_seq, b.last_seq, &mut b.lines);
             METRICS
                 .commit_seconds
                 .observe(b.started.elapsed().as_secs_f64());
@@ -131,9 +148,7 @@ impl Syncer {
             for (t, n) in &b.types {
                 METRICS.events_appended.with_label_values(&[t]).inc_by(*n);
             }
-            for (f, n) in &b.visit_formats {
-                METRICS.share_visits.with_label_values(&[f]).inc_by(*n);
-            }
+            METRICS.count_opens(&b.opens);
             // A caller that went away (client disconnected) does not undo a durable write.
             b.replies.into_iter().for_each(|(r, a)| r.send(a));
         }

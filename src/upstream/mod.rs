@@ -7,6 +7,7 @@ mod transfer;
 
 pub use model::{Album, Playlist};
 pub use query::percent_encode;
+pub use transfer::Pool;
 
 use crate::config::{Limits, Upstream as UpstreamSettings, UpstreamAuth};
 use crate::domain::Track;

@@ -61,12 +61,28 @@ pub fn delete(id: &ShareId) -> Command {
 pub fn visit(id: &ShareId) -> Command {
     Command::Visit(VisitShare {
         id: id.clone(),
-        visit: ShareVisited {
-            format: Format::M3u,
+        kind: VisitKind::Visit,
+        visit: VisitData {
+            format: VisitFormat::M3u,
             download: false,
             player: Some("VLC".into()),
             client_ip: Some("h:3f2a9c0d1e".into()),
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) test/1.0".into()),
+        },
+    })
+}
+
+/// What a link-preview bot's unfurl appends: a visit's data, counted as a preview.
+pub fn preview(id: &ShareId) -> Command {
+    Command::Visit(VisitShare {
+        id: id.clone(),
+        kind: VisitKind::Preview,
+        visit: VisitData {
+            format: VisitFormat::Html,
+            download: false,
+            player: None,
+            client_ip: Some("h:77aa01".into()),
+            user_agent: Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)".into()),
         },
     })
 }

@@ -1,0 +1,235 @@
+// The share page's player: one <audio> over the share's stream URLs, driven by the track
+// list in the page. Without this file the list still plays (each track is a link, and the
+// native <audio> controls stay visible); with it, the custom controls take over.
+//
+// Keys (ignored while typing in a field, or with Ctrl/Alt/Meta held):
+//   space or k  play / pause          j or ←  back 10 s       l or →  forward 10 s
+//   n           next track            p       previous track
+"use strict";
+(function () {
+  var SKIP_SECONDS = 10;
+  var doc = document;
+  var audio = doc.getElementById("player");
+  var rows = Array.prototype.slice.call(doc.querySelectorAll("#tracks .track"));
+  if (!audio || rows.length === 0) {
+    return;
+  }
+  var playButton = doc.getElementById("play");
+  var prevButton = doc.getElementById("prev");
+  var nextButton = doc.getElementById("next");
+  var seek = doc.getElementById("seek");
+  var clock = doc.getElementById("clock");
+  var nowPlaying = doc.getElementById("now-playing");
+  var cover = doc.getElementById("cover");
+  var title = doc.getElementById("title");
+  var current = 0;
+  var dragging = false;
+
+  doc.documentElement.classList.add("js");
+  doc.getElementById("controls").hidden = false;
+
+  function text(row, cls) {
+    var el = row.querySelector(cls);
+    return el ? el.textContent : "";
+  }
+
+  function formatTime(seconds) {
+    var s = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor(s / 60) % 60;
+    var sec = ("0" + (s % 60)).slice(-2);
+    return h > 0 ? h + ":" + ("0" + m).slice(-2) + ":" + sec : m + ":" + sec;
+  }
+
+  function knownDuration() {
+    if (isFinite(audio.duration) && audio.duration > 0) {
+      return audio.duration;
+    }
+    return Number(rows[current].getAttribute("data-seconds")) || 0;
+  }
+
+  function showTime() {
+    if (!dragging) {
+      seek.value = String(Math.floor(audio.currentTime));
+    }
+    seek.max = String(Math.ceil(knownDuration()));
+    var label = formatTime(audio.currentTime) + " / " + formatTime(knownDuration());
+    clock.textContent = label;
+    seek.setAttribute("aria-valuetext", label);
+  }
+
+  function showPlaying() {
+    var playing = !audio.paused && !audio.ended;
+    playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
+    if ("mediaSession" in navigator) {
+      navigator.mediaSession.playbackState = playing ? "playing" : "paused";
+    }
+  }
+
+  function play() {
+    var started = audio.play();
+    if (started && typeof started.catch === "function") {
+      // Refused (e.g. autoplay rules before a user gesture): the button stays on "Play".
+      started.catch(showPlaying);
+    }
+  }
+
+  function select(index, start) {
+    if (index < 0 || index >= rows.length) {
+      return;
+    }
+    rows[current].removeAttribute("aria-current");
+    current = index;
+    var row = rows[current];
+    row.setAttribute("aria-current", "true");
+    audio.src = row.getAttribute("data-stream");
+    nowPlaying.textContent = text(row, ".t-title");
+    seek.value = "0";
+    showTime();
+    describe(row);
+    if (start) {
+      play();
+    }
+  }
+
+  function toggle() {
+    if (audio.paused || audio.ended) {
+      play();
+    } else {
+      audio.pause();
+    }
+  }
+
+  function skip(seconds) {
+    var target = Math.min(Math.max(0, audio.currentTime + seconds), knownDuration());
+    audio.currentTime = target;
+    showTime();
+  }
+
+  function next() {
+    select(current + 1, true);
+  }
+
+  function previous() {
+    select(current - 1, true);
+  }
+
+  // Lock screen and headset controls.
+  function describe(row) {
+    if (!("mediaSession" in navigator) || typeof MediaMetadata !== "function") {
+      return;
+    }
+    navigator.mediaSession.metadata = new MediaMetadata({
+      title: text(row, ".t-title"),
+      artist: text(row, ".t-artist"),
+      album: text(row, ".t-album") || (title ? title.textContent : ""),
+      artwork: cover ? [{ src: cover.currentSrc || cover.src, sizes: "600x600" }] : []
+    });
+  }
+
+  function handle(action, fn) {
+    try {
+      navigator.mediaSession.setActionHandler(action, fn);
+    } catch (e) {
+      // This browser does not know the action; the others still work.
+    }
+  }
+
+  if ("mediaSession" in navigator) {
+    handle("play", play);
+    handle("pause", function () { audio.pause(); });
+    handle("previoustrack", previous);
+    handle("nexttrack", next);
+    handle("seekbackward", function () { skip(-SKIP_SECONDS); });
+    handle("seekforward", function () { skip(SKIP_SECONDS); });
+    handle("seekto", function (details) {
+      audio.currentTime = details.seekTime;
+      showTime();
+    });
+  }
+
+  playButton.addEventListener("click", toggle);
+  prevButton.addEventListener("click", previous);
+  nextButton.addEventListener("click", next);
+  seek.addEventListener("input", function () {
+    dragging = true;
+    clock.textContent = formatTime(Number(seek.value)) + " / " + formatTime(knownDuration());
+  });
+  seek.addEventListener("change", function () {
+    dragging = false;
+    audio.currentTime = Number(seek.value);
+    showTime();
+  });
+
+  audio.addEventListener("play", showPlaying);
+  audio.addEventListener("pause", showPlaying);
+  audio.addEventListener("timeupdate", showTime);
+  audio.addEventListener("durationchange", showTime);
+  audio.addEventListener("ended", function () {
+    if (current + 1 < rows.length) {
+      next();
+    } else {
+      showPlaying();
+    }
+  });
+
+  rows.forEach(function (row, index) {
+    var link = row.querySelector(".play-link");
+    link.addEventListener("click", function (event) {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) {
+        return; // a new tab or window: let the browser open the stream
+      }
+      event.preventDefault();
+      if (index === current && audio.currentSrc) {
+        toggle();
+      } else {
+        select(index, true);
+      }
+    });
+  });
+
+  if (cover) {
+    // A share without art still gets a picture (the server answers a placeholder);
+    // if even that fails, an empty box is better than a broken-image icon.
+    cover.addEventListener("error", function () { cover.hidden = true; });
+  }
+
+  var expiry = doc.querySelector("#expires time");
+  if (expiry && expiry.getAttribute("datetime")) {
+    var when = new Date(expiry.getAttribute("datetime"));
+    if (!isNaN(when.getTime())) {
+      expiry.textContent = when.toLocaleString();
+    }
+  }
+
+  doc.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) {
+      return;
+    }
+    var target = event.target;
+    var tag = target && target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) {
+      return;
+    }
+    // Space on a focused button or link activates it; only handle it elsewhere.
+    var onControl = tag === "BUTTON" || tag === "A";
+    switch (event.key) {
+      case " ":
+        if (onControl) { return; }
+        toggle();
+        break;
+      case "k": toggle(); break;
+      case "j": case "ArrowLeft": skip(-SKIP_SECONDS); break;
+      case "l": case "ArrowRight": skip(SKIP_SECONDS); break;
+      case "n": next(); break;
+      case "p": previous(); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  rows[current].setAttribute("aria-current", "true");
+  describe(rows[current]);
+  showTime();
+  showPlaying();
+})();

@@ -1,0 +1,233 @@
+//! `sharelog restore --from EXPORT.jsonl`: a new data directory from a complete
+//! export. The whole chain is checked while reading; the directory is built beside
+//! the target (`.<name>.restoring`) and renamed into place only when complete, so a
+//! broken export, or a crash, leaves no half-built data directory behind.
+
+use super::verify::Chain;
+use super::{progress, CommandError};
+use crate::cli::RestoreArgs;
+use crate::config::Settings;
+use crate::store::{chain, mirror, Checkpoint, Envelope, Importer, StoreError};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
+    let target = &settings.data_dir;
+    refuse_used(target)?;
+    let file = std::fs::File::open(&args.from).map_err(|e| in_file(&args.from, e))?;
+    let size = file.metadata().map_err(|e| in_file(&args.from, e))?.len();
+    if size == 0 {
+        return Err(CommandError::Broken(format!(
+            "{} is empty: there are no events to restore",
+            args.from.display()
+        )));
+    }
+    let building = Building::start(target)?;
+    let started = Instant::now();
+    let bar = progress::bytes(size, "restoring");
+    let mut importer = Importer::create(&building.dir)?;
+    // Two stages on two threads: reading and checking the file (here), writing the
+    // log and folding the projections (the importer's thread), batch by batch.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, Envelope)>>(4);
+    let checkpoint = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<Checkpoint, CommandError> {
+            for batch in rx {
+                // The empty batch marks a file read and checked to its end.
+                if batch.is_empty() {
+                    return Ok(importer.finish()?);
+                }
+                for (line, env) in batch {
+                    importer.push(env, &line)?;
+                }
+            }
+            Err(CommandError::Refused(
+                "the export was not read to its end".into(),
+            ))
+        });
+        let read = read_checked(file, &args.from, &bar, tx);
+        let written = writer
+            .join()
+            .map_err(|_| CommandError::Refused("the restore's writer thread failed".into()))?;
+        // A reader's error is the cause; otherwise the writer's (the reader stops quietly
+        // when the writer does).
+        read?;
+        written
+    })?;
+    bar.finish_and_clear();
+    building.complete(target)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "restored {} events (last seq {}, head {}) into {} in {secs:.2} s ({:.0} events/s)",
+        checkpoint.last_seq,
+        checkpoint.last_seq,
+        chain::to_hex(&checkpoint.last_hash),
+        target.display(),
+        checkpoint.last_seq as f64 / secs.max(1e-9),
+    );
+    Ok(())
+}
+
+/// Reads the export line by line, checks each against the chain, and sends batches
+/// of (canonical line, decoded event) to the writer.
+fn read_checked(
+    file: std::fs::File,
+    path: &Path,
+    bar: &indicatif::ProgressBar,
+    tx: std::sync::mpsc::SyncSender<Vec<(Vec<u8>, Envelope)>>,
+) -> Result<(), CommandError> {
+    const BATCH: usize = 1024;
+    let mut chain = Chain::new(false);
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let mut line = Vec::with_capacity(4096);
+    let mut batch = Vec::with_capacity(BATCH);
+    let (mut read, mut line_no) = (0u64, 0u64);
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| in_file(path, e))?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        line_no += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        batch.push(chain.check(line_no, &line, None)?.into_event()?);
+        if batch.len() == BATCH {
+            bar.set_position(read);
+            if tx
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+            {
+                // The writer stopped; its error is the one to report.
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() && tx.send(batch).is_err() {
+        return Ok(());
+    }
+    let _ = tx.send(Vec::new());
+    Ok(())
+}
+
+fn in_file(path: &Path, e: std::io::Error) -> CommandError {
+    CommandError::Io(std::io::Error::new(
+        e.kind(),
+        format!("{}: {e}", path.display()),
+    ))
+}
+
+/// A restore never writes over anything: the target must be absent or an empty directory.
+fn refuse_used(target: &Path) -> Result<(), CommandError> {
+    let mut entries = match std::fs::read_dir(target) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(in_file(target, e)),
+    };
+    let Some(first) = entries.next() else {
+        return Ok(());
+    };
+    if target.join("db").exists() {
+        // A running server holds it: say so (exit 2), as every other subcommand does.
+        mirror::lock_shared(target).map_err(|e| match e {
+            StoreError::Locked(detail) => {
+                CommandError::Locked(target.display().to_string(), detail)
+            }
+            other => CommandError::Store(other),
+        })?;
+        return Err(CommandError::Refused(format!(
+            "the data directory {} already holds an event log; restore builds a new one \
+             (point dataDir at an empty or absent directory)",
+            target.display()
+        )));
+    }
+    let name = first.map(|e| e.file_name().to_string_lossy().into_owned());
+    Err(CommandError::Refused(format!(
+        "the data directory {} is not empty (it holds {}); restore builds a new one \
+         (point dataDir at an empty or absent directory)",
+        target.display(),
+        name.unwrap_or_else(|_| "unreadable entries".into())
+    )))
+}
+
+/// The sibling directory a restore fills; removed unless `complete` moved it into place.
+struct Building {
+    dir: PathBuf,
+    done: bool,
+}
+
+impl Building {
+    fn start(target: &Path) -> Result<Building, CommandError> {
+        let parent = parent_of(target);
+        std::fs::create_dir_all(&parent).map_err(|e| in_file(&parent, e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                CommandError::Refused(format!("{} names no directory", target.display()))
+            })?;
+        let dir = parent.join(format!(".{name}.restoring"));
+        if dir.exists() {
+            eprintln!(
+                "sharelog: removing {}, left behind by an interrupted restore",
+                dir.display()
+            );
+            std::fs::remove_dir_all(&dir).map_err(|e| in_file(&dir, e))?;
+        }
+        std::fs::create_dir(&dir).map_err(|e| in_file(&dir, e))?;
+        Ok(Building { dir, done: false })
+    }
+
+    /// Makes every file durable, then renames the directory into place (an empty
+    /// target directory is replaced) and makes the rename durable.
+    fn complete(mut self, target: &Path) -> Result<(), CommandError> {
+        sync_tree(&self.dir)?;
+        std::fs::rename(&self.dir, target).map_err(|e| in_file(target, e))?;
+        self.done = true;
+        let parent = parent_of(target);
+        std::fs::File::open(&parent)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| in_file(&parent, e))?;
+        Ok(())
+    }
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        // sled's threads may still be closing files in it: try for a while.
+        for _ in 0..100 {
+            if self.done || std::fs::remove_dir_all(&self.dir).is_ok() || !self.dir.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+fn parent_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// fsyncs every file under `dir`, and the directories themselves.
+fn sync_tree(dir: &Path) -> Result<(), CommandError> {
+    for entry in std::fs::read_dir(dir).map_err(|e| in_file(dir, e))? {
+        let path = entry.map_err(|e| in_file(dir, e))?.path();
+        if path.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| in_file(&path, e))?;
+        }
+    }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| in_file(dir, e))
+}

@@ -1,0 +1,132 @@
+//! `GET|HEAD /share/{id}/cover` (the share's first cover) and `/share/{id}/cover/{coverArtId}`
+//! (any cover of what the share holds): the music server's `getCoverArt`, passed through by
+//! the stream relay. Not a visit. An id outside the share is 404, whether or not the music
+//! server has it. When the music server has no art for a cover of the share, a neutral
+//! picture answers instead of a 404, so the page never shows a broken image.
+
+use super::{admit, live_share, proxy, upstream_error};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::upstream::Upstream;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+pub const DEFAULT_SIZE: u32 = 600;
+pub const SIZES: std::ops::RangeInclusive<u32> = 32..=1200;
+
+/// A day: art rarely changes, and a visitor's browser should not ask again on every visit.
+const CACHE_ART: &str = "public, max-age=86400";
+/// The stand-in is kept for an hour only: the music server may get the art meanwhile.
+const CACHE_STAND_IN: &str = "public, max-age=3600";
+const NO_COVER: &[u8] = include_bytes!("../../assets/share/no-cover.svg");
+
+#[derive(Deserialize)]
+struct CoverQuery {
+    size: Option<String>,
+}
+
+pub async fn first(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    up: web::Data<Upstream>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&req, &path, None, &state, &up).await
+}
+
+pub async fn by_id(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    up: web::Data<Upstream>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, cover) = path.into_inner();
+    answer(&req, &id, Some(&cover), &state, &up).await
+}
+
+/// Checked in the order of every public request: access, share, the query, then membership.
+async fn answer(
+    req: &HttpRequest,
+    id: &str,
+    cover: Option<&str>,
+    state: &AppState,
+    up: &Upstream,
+) -> Result<HttpResponse, ApiError> {
+    admit(req, state)?;
+    let share = live_share(state, id)?;
+    let size = size(req.query_string())?;
+    let ids = state
+        .public
+        .covers
+        .of(up, &share)
+        .await
+        .map_err(upstream_error)?;
+    let chosen = match cover {
+        Some(c) if ids.iter().any(|i| i == c) => Some(c),
+        Some(_) => return Err(ApiError::not_found()),
+        None => ids.first().map(String::as_str),
+    };
+    let Some(chosen) = chosen else {
+        return Ok(stand_in());
+    };
+    let size = size.to_string();
+    match proxy::relay(
+        req,
+        up,
+        "getCoverArt",
+        &[("id", chosen), ("size", &size)],
+        None,
+        proxy::Lane::Small,
+    )
+    .await
+    {
+        Ok(mut resp) => {
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static(CACHE_ART),
+            );
+            Ok(resp)
+        }
+        Err(e) if e.status == StatusCode::NOT_FOUND => Ok(stand_in()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `size` in pixels: 32–1200, 600 when absent.
+fn size(query: &str) -> Result<u32, ApiError> {
+    let q = web::Query::<CoverQuery>::from_query(query)
+        .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?;
+    match q.size.as_deref() {
+        None | Some("") => Ok(DEFAULT_SIZE),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| SIZES.contains(n))
+            .ok_or_else(|| ApiError::invalid("size", "must be a whole number from 32 to 1200")),
+    }
+}
+
+fn stand_in() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, CACHE_STAND_IN))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(NO_COVER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_outside_the_range_are_refused() {
+        assert_eq!(size("").unwrap(), 600);
+        assert_eq!(size("size=32").unwrap(), 32);
+        assert_eq!(size("size=1200").unwrap(), 1200);
+        for bad in ["size=31", "size=1201", "size=-5", "size=big", "size=1e3"] {
+            let e = size(bad).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("size"), "{bad}");
+        }
+    }
+}

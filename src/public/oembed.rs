@@ -1,0 +1,149 @@
+//! `GET /share/oembed?url=…`: oEmbed 1.0 (oembed.com) for our share pages, so a site or a
+//! chat app that supports oEmbed can put the compact player (`?embed=true`) in an iframe.
+//! Only URLs of our own share pages (under `publicUrl`) are answered. Not a visit.
+
+use super::{admit, live_share, page_html};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The embed player's natural size: cover and title, controls, about five tracks.
+const WIDTH: u32 = 480;
+const HEIGHT: u32 = 420;
+/// Below this the player is unusable; a smaller `maxwidth`/`maxheight` gets this anyway.
+const MIN_SIDE: u32 = 200;
+
+#[derive(Deserialize)]
+struct OEmbedQuery {
+    url: Option<String>,
+    maxwidth: Option<String>,
+    maxheight: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "oembed_iframe.html")]
+struct Iframe<'a> {
+    src: &'a str,
+    width: u32,
+    height: u32,
+    title: &'a str,
+}
+
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    admit(&req, &state)?;
+    let q = web::Query::<OEmbedQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
+        .into_inner();
+    if !matches!(q.format.as_deref(), None | Some("") | Some("json")) {
+        // What the oEmbed spec asks of a provider for a format it does not offer.
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "unsupported-format",
+            "format: only json is offered",
+        ));
+    }
+    let url = q
+        .url
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| ApiError::invalid("url", "is required"))?;
+    let id = share_id_in(&url, &state.settings.public_url).ok_or_else(ApiError::not_found)?;
+    let share = live_share(&state, id)?;
+    let width = side(q.maxwidth.as_deref(), WIDTH, "maxwidth")?;
+    let height = side(q.maxheight.as_deref(), HEIGHT, "maxheight")?;
+    let page_url = format!("{}/share/{}", state.settings.public_url, share.id);
+    let title = page_html::title(&share);
+    let html = Iframe {
+        src: &format!("{page_url}?embed=true"),
+        width,
+        height,
+        title: &title,
+    }
+    .render()
+    .map_err(|_| ApiError::internal())?;
+    let body = json!({
+        "version": "1.0",
+        "type": "rich",
+        "provider_name": "sharelog",
+        "provider_url": state.settings.public_url,
+        "title": title,
+        "author_name": share.owner_name,
+        "html": html,
+        "width": width,
+        "height": height,
+        "thumbnail_url": format!("{page_url}/cover"),
+        "thumbnail_width": super::cover::DEFAULT_SIZE,
+        "thumbnail_height": super::cover::DEFAULT_SIZE,
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}
+
+/// The share id of a page URL under `public_url` (`{publicUrl}/share/{id}`, optionally with
+/// a query or fragment); `None` for anything else.
+fn share_id_in<'a>(url: &'a str, public_url: &str) -> Option<&'a str> {
+    let rest = url.strip_prefix(public_url)?.strip_prefix("/share/")?;
+    let id = rest.split(['?', '#']).next()?.trim_end_matches('/');
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(id)
+}
+
+/// `preferred`, made smaller to fit `max` when one is given (but never below `MIN_SIDE`).
+fn side(max: Option<&str>, preferred: u32, field: &str) -> Result<u32, ApiError> {
+    match max {
+        None | Some("") => Ok(preferred),
+        Some(m) => m
+            .parse::<u32>()
+            .map(|m| preferred.min(m).max(MIN_SIDE))
+            .map_err(|_| ApiError::invalid(field, "must be a whole number of pixels")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://music.example.org/tunes";
+
+    #[test]
+    fn only_our_own_share_pages_are_embeddable() {
+        fn ours(u: &str) -> Option<&str> {
+            share_id_in(u, BASE)
+        }
+        assert_eq!(
+            ours("https://music.example.org/tunes/share/abc123"),
+            Some("abc123")
+        );
+        assert_eq!(
+            ours("https://music.example.org/tunes/share/abc?embed=true"),
+            Some("abc")
+        );
+        assert_eq!(
+            ours("https://music.example.org/tunes/share/abc/"),
+            Some("abc")
+        );
+        for other in [
+            "https://evil.example/tunes/share/abc",
+            "https://music.example.org/share/abc",
+            "https://music.example.org/tunes/share/",
+            "https://music.example.org/tunes/share/abc/stream/t1",
+            "https://music.example.org/tunes/share/_assets",
+            "https://music.example.org/tunesx/share/abc",
+        ] {
+            assert_eq!(ours(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn max_sizes_shrink_the_player_down_to_a_usable_minimum() {
+        assert_eq!(side(None, 480, "maxwidth").unwrap(), 480);
+        assert_eq!(side(Some("300"), 480, "maxwidth").unwrap(), 300);
+        assert_eq!(side(Some("9999"), 480, "maxwidth").unwrap(), 480);
+        assert_eq!(side(Some("50"), 480, "maxwidth").unwrap(), 200);
+        assert!(side(Some("wide"), 480, "maxwidth").is_err());
+    }
+}

@@ -1,0 +1,313 @@
+//! The share page for people: the view a template renders, built from the share and its
+//! tracks. Every value from the owner or the music server goes through askama's HTML
+//! escaping; nothing here writes markup by hand.
+
+use super::assets::ASSETS;
+use crate::config::Settings;
+use crate::domain::{Share, Track};
+use askama::Template;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+/// What a page shows; `embed` is the compact player for iframes.
+#[derive(Template)]
+#[template(path = "share.html")]
+struct SharePage<'a> {
+    title: String,
+    owner: &'a str,
+    summary: String,
+    total: String,
+    expires: Option<Expiry>,
+    tracks: Vec<TrackRow>,
+    embed: bool,
+    /// Absolute (`publicUrl`) URLs, for previews made elsewhere.
+    page_url: String,
+    cover_url: String,
+    oembed_url: String,
+    /// Paths on our own origin (with `publicUrl`'s path prefix), for the browser.
+    page_path: String,
+    cover_path: String,
+    m3u_path: String,
+    zip_path: Option<String>,
+    assets: String,
+    css: &'static str,
+    js: &'static str,
+    icon: &'static str,
+}
+
+struct Expiry {
+    iso: String,
+    text: String,
+}
+
+struct TrackRow {
+    id: String,
+    title: String,
+    artist: String,
+    album: String,
+    duration: String,
+    seconds: u32,
+    stream: String,
+    download: Option<String>,
+}
+
+/// The short page a browser gets for an unknown, deleted or expired share.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    heading: &'a str,
+    message: &'a str,
+    assets: String,
+    css: &'static str,
+    icon: &'static str,
+}
+
+/// The page (or, with `embed`, the compact player) of `share`.
+pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool) -> String {
+    let prefix = path_prefix(&settings.public_url);
+    let page_path = format!("{prefix}/share/{}", share.id);
+    let page_url = format!("{}/share/{}", settings.public_url, share.id);
+    let downloads = share.downloadable && settings.sharing.allow_downloads;
+    let seconds: u64 = tracks.iter().map(|t| u64::from(t.duration)).sum();
+    let title = title(share);
+    let count = match tracks.len() {
+        1 => "1 track".to_string(),
+        n => format!("{n} tracks"),
+    };
+    let page = SharePage {
+        summary: format!(
+            "{count} · {} · shared by {}",
+            clock(seconds),
+            share.owner_name
+        ),
+        owner: &share.owner_name,
+        total: clock(seconds),
+        expires: share.expires_at.map(|t| Expiry {
+            iso: t.format(&Rfc3339).unwrap_or_default(),
+            text: t
+                .format(format_description!(
+                    "[year]-[month]-[day] [hour]:[minute] UTC"
+                ))
+                .unwrap_or_default(),
+        }),
+        tracks: tracks
+            .iter()
+            .map(|t| {
+                let id = crate::upstream::percent_encode(&t.id);
+                TrackRow {
+                    id: t.id.clone(),
+                    title: t.title.clone(),
+                    artist: t.artist.clone(),
+                    album: t.album.clone(),
+                    duration: clock(u64::from(t.duration)),
+                    seconds: t.duration,
+                    stream: format!("{page_path}/stream/{id}"),
+                    download: downloads.then(|| format!("{page_path}/download/{id}")),
+                }
+            })
+            .collect(),
+        embed,
+        cover_url: format!("{page_url}/cover"),
+        oembed_url: format!(
+            "{}/share/oembed?url={}&format=json",
+            settings.public_url,
+            crate::upstream::percent_encode(&page_url)
+        ),
+        cover_path: format!("{page_path}/cover"),
+        m3u_path: format!("{page_path}?format=m3u"),
+        zip_path: downloads.then(|| format!("{page_path}?download=true")),
+        page_url,
+        page_path,
+        title,
+        assets: format!("{prefix}/share/_assets"),
+        css: &ASSETS.css.name,
+        js: &ASSETS.js.name,
+        icon: &ASSETS.icon.name,
+    };
+    // Rendering into a String fails only if a Display impl does; ours are all strings and numbers.
+    page.render().unwrap_or_default()
+}
+
+/// The short page for a browser asking for a share that is not there (404) or gone (410).
+pub fn render_error(settings: &Settings, gone: bool) -> String {
+    let (heading, message) = if gone {
+        (
+            "This share has expired",
+            "The link still points here, but its owner set it to stop working. Ask them for a new one.",
+        )
+    } else {
+        (
+            "Share not found",
+            "There is no share at this address. It may have been deleted, or the link is incomplete.",
+        )
+    };
+    ErrorPage {
+        heading,
+        message,
+        assets: format!("{}/share/_assets", path_prefix(&settings.public_url)),
+        css: &ASSETS.css.name,
+        icon: &ASSETS.icon.name,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
+pub fn title(share: &Share) -> String {
+    if let Some(d) = share
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        return d.to_string();
+    }
+    let items = &share.items;
+    let names: Vec<&str> = items
+        .albums
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(items.songs.iter().map(|s| s.title.as_str()))
+        .chain(items.playlists.iter().map(|p| p.name.as_str()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        share.id.to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `publicUrl`'s path ("" or "/music"), which every link on the page starts with, so the
+/// page works behind a proxy that serves us under a prefix.
+pub fn path_prefix(public_url: &str) -> &str {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+/// `m:ss`, or `h:mm:ss` from an hour on.
+pub fn clock(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AlbumItem, Format, ShareId, UserId};
+    use time::OffsetDateTime;
+
+    fn share(description: Option<&str>) -> Share {
+        let now = OffsetDateTime::now_utc();
+        Share {
+            id: ShareId::parse("abc").unwrap(),
+            owner_id: UserId("u".into()),
+            owner_name: "alice".into(),
+            description: description.map(String::from),
+            format: Format::Raw,
+            max_bit_rate: 0,
+            downloadable: false,
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+            items: Default::default(),
+            visit_count: 0,
+            preview_count: 0,
+            last_visited_at: None,
+            version: 1,
+            deleted: false,
+        }
+    }
+
+    fn track(id: &str, title: &str, duration: u32) -> Track {
+        Track {
+            id: id.into(),
+            title: title.into(),
+            artist: "Ann".into(),
+            album: "Alpha".into(),
+            track: 1,
+            duration,
+            content_type: "audio/mpeg".into(),
+            suffix: "mp3".into(),
+        }
+    }
+
+    #[test]
+    fn clocks_read_like_a_player() {
+        assert_eq!(clock(0), "0:00");
+        assert_eq!(clock(65), "1:05");
+        assert_eq!(clock(3600 + 62), "1:01:02");
+    }
+
+    #[test]
+    fn the_prefix_is_the_path_of_the_public_url() {
+        assert_eq!(path_prefix("http://127.0.0.1:4534"), "");
+        assert_eq!(path_prefix("https://x.org/music"), "/music");
+        assert_eq!(path_prefix("https://x.org/a/b"), "/a/b");
+    }
+
+    #[test]
+    fn without_a_description_the_title_names_the_contents() {
+        let mut s = share(Some("  "));
+        s.items.albums.push(AlbumItem {
+            id: "al".into(),
+            name: "Alpha".into(),
+            artist: "Ann".into(),
+            song_count: 3,
+        });
+        assert_eq!(title(&s), "Alpha");
+        assert_eq!(title(&share(None)), "abc");
+        assert_eq!(title(&share(Some("for you"))), "for you");
+    }
+
+    #[test]
+    fn owner_and_music_server_text_is_escaped() {
+        let evil = "</script><script>alert(1)</script>";
+        let html = render(
+            &share(Some(evil)),
+            &[track("t\"1", evil, 61)],
+            &Settings::default(),
+            false,
+        );
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(html.contains("data-track-id=\"t&#34;1\""), "{html}");
+        assert!(html.contains("/share/abc/stream/t%221"));
+    }
+
+    #[test]
+    fn downloads_show_only_when_both_share_and_server_allow_them() {
+        let mut s = share(None);
+        let tracks = [track("t1", "One", 1)];
+        let mut settings = Settings::default();
+        assert!(!render(&s, &tracks, &settings, false).contains("id=\"zip\""));
+        s.downloadable = true;
+        let html = render(&s, &tracks, &settings, false);
+        assert!(html.contains("id=\"zip\"") && html.contains("class=\"download\""));
+        settings.sharing.allow_downloads = false;
+        let html = render(&s, &tracks, &settings, false);
+        assert!(!html.contains("id=\"zip\"") && !html.contains("class=\"download\""));
+    }
+
+    #[test]
+    fn links_carry_the_public_url_prefix_and_previews_are_absolute() {
+        let settings = Settings {
+            public_url: "https://music.example.org/tunes".into(),
+            ..Settings::default()
+        };
+        let html = render(&share(None), &[track("t1", "One", 1)], &settings, false);
+        assert!(
+            html.contains("href=\"/tunes/share/abc/stream/t1\""),
+            "{html}"
+        );
+        assert!(html.contains("src=\"/tunes/share/_assets/share."), "{html}");
+        assert!(html.contains(
+            "property=\"og:image\" content=\"https://music.example.org/tunes/share/abc/cover\""
+        ));
+    }
+}

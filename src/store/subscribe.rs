@@ -1,0 +1,263 @@
+//! The durable tail of the log, for followers of the audit feed
+//! (`GET /api/audit?follow=true`).
+//!
+//! The syncer publishes each batch here only after its fsync, so a follower never
+//! sees an event that a crash could still take back (sled's `watch_prefix` fires
+//! before that, and blocks writers when a watcher lags: it is not used).
+//!
+//! Publishing never waits. Each follower has its own bounded queue; a batch that
+//! does not fit is dropped for that follower alone. The follower sees the gap in
+//! the seqs of the next batch it gets and reads the missing events back from the
+//! log (they are durable, since a later batch is), then goes on with the live
+//! tail. So a slow or stalled reader costs the committer one failed `try_send`
+//! and holds at most its queue's worth of batches in memory.
+
+use super::raw::{self, Filter, RawEvent};
+use super::{Store, StoreError};
+use crate::metrics::METRICS;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+/// One durable batch: the export lines of seqs `first_seq..=last_seq`, each followed by `\n`.
+#[derive(Debug)]
+pub struct Durable {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub lines: Vec<u8>,
+}
+
+impl Durable {
+    /// The batch's lines with their seqs, each without its `\n`.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.lines
+            .split(|&b| b == b'\n')
+            .zip(self.first_seq..=self.last_seq)
+            .map(|(line, seq)| (seq, line))
+    }
+}
+
+/// The followers' side of the syncer: the last durable seq and every follower's queue.
+pub struct Feed {
+    durable: AtomicU64,
+    followers: Mutex<Vec<(u64, mpsc::Sender<Arc<Durable>>)>>,
+    next_id: AtomicU64,
+}
+
+/// Refused: `max` followers are already attached.
+#[derive(Debug)]
+pub struct TooManyFollowers {
+    pub max: usize,
+}
+
+impl Feed {
+    pub fn new(last_seq: u64) -> Feed {
+        Feed {
+            durable: AtomicU64::new(last_seq),
+            followers: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn followers(&self) -> MutexGuard<'_, Vec<(u64, mpsc::Sender<Arc<Durable>>)>> {
+        // Nothing under this lock can leave the list half-changed.
+        self.followers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The highest seq that is on disk and shown to readers.
+    pub fn durable_seq(&self) -> u64 {
+        self.durable.load(Ordering::SeqCst)
+    }
+
+    /// Called by the syncer after the fsync of seqs `first_seq..=last_seq`, whose
+    /// lines it takes only when somebody listens. Batches in seq order; never blocks.
+    pub fn publish(&self, first_seq: u64, last_seq: u64, lines: &mut Vec<u8>) {
+        // Raised before the batch is offered: a follower that attaches meanwhile
+        // either gets the batch or reads it from the log, never neither.
+        self.durable.store(last_seq, Ordering::SeqCst);
+        let mut followers = self.followers();
+        if followers.is_empty() {
+            return;
+        }
+        let batch = Arc::new(Durable {
+            first_seq,
+            last_seq,
+            lines: std::mem::take(lines),
+        });
+        followers.retain(|(_, tx)| match tx.try_send(batch.clone()) {
+            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        METRICS.audit_followers.set(followers.len() as i64);
+    }
+
+    /// Attaches a follower whose queue holds `buffer` batches, unless `max` are attached already.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        buffer: usize,
+        max: usize,
+    ) -> Result<Subscription, TooManyFollowers> {
+        let mut followers = self.followers();
+        followers.retain(|(_, tx)| !tx.is_closed());
+        if followers.len() >= max {
+            return Err(TooManyFollowers { max });
+        }
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        followers.push((id, tx));
+        METRICS.audit_followers.set(followers.len() as i64);
+        Ok(Subscription {
+            feed: self.clone(),
+            id,
+            rx,
+        })
+    }
+
+    /// Detaches every follower: their queues end once drained (the log is closing).
+    pub fn close(&self) {
+        self.followers().clear();
+        METRICS.audit_followers.set(0);
+    }
+}
+
+/// One follower's queue of durable batches; detaches itself when dropped.
+pub struct Subscription {
+    feed: Arc<Feed>,
+    id: u64,
+    rx: mpsc::Receiver<Arc<Durable>>,
+}
+
+impl Subscription {
+    /// The next batch published after `subscribe` that fitted the queue; `None` once the log closed.
+    pub async fn recv(&mut self) -> Option<Arc<Durable>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut followers = self.feed.followers();
+        followers.retain(|(id, _)| *id != self.id);
+        METRICS.audit_followers.set(followers.len() as i64);
+    }
+}
+
+impl Store {
+    /// The highest durable seq: what a reader may be shown.
+    pub fn durable_seq(&self) -> u64 {
+        self.inner.feed.durable_seq()
+    }
+
+    /// Ends every follower's queue now (the process is stopping).
+    pub fn end_followers(&self) {
+        self.inner.feed.close();
+    }
+
+    /// Attaches a follower to the durable tail (see the module comment).
+    pub fn subscribe(&self, buffer: usize, max: usize) -> Result<Subscription, TooManyFollowers> {
+        self.inner.feed.subscribe(buffer, max)
+    }
+
+    /// Stored export lines with `after < seq <= until` that `filter` selects, in seq
+    /// order, read lazily (blocking: run off the async runtime).
+    pub fn audit_range(
+        &self,
+        filter: Filter,
+        after: u64,
+        until: u64,
+    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+        let after_start = move |r: &Result<RawEvent, StoreError>| match r {
+            Ok(ev) => ev.seq <= after,
+            Err(_) => false,
+        };
+        let in_range = move |r: &Result<RawEvent, StoreError>| match r {
+            Ok(ev) => ev.seq <= until,
+            Err(_) => true,
+        };
+        let events: Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> =
+            match filter.share.clone() {
+                // One share: its own rows, not a scan of the whole log.
+                Some(id) => Box::new(
+                    raw::stream(&self.inner.db, &id)
+                        .skip_while(after_start)
+                        .take_while(in_range),
+                ),
+                None => Box::new(raw::between(&self.inner.db, after.saturating_add(1), until)),
+            };
+        Box::new(events.filter(move |r| match r {
+            Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),
+            Err(_) => true,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn lines(seqs: std::ops::RangeInclusive<u64>) -> Vec<u8> {
+        seqs.flat_map(|s| format!("{{\"seq\":{s}}}\n").into_bytes())
+            .collect()
+    }
+
+    fn publish(feed: &Feed, first: u64, last: u64) {
+        feed.publish(first, last, &mut lines(first..=last));
+    }
+
+    #[actix_web::test]
+    async fn a_follower_gets_batches_published_after_it_subscribed_with_their_seqs() {
+        let feed = Arc::new(Feed::new(2));
+        publish(&feed, 3, 3);
+        let mut sub = feed.subscribe(4, 8).unwrap();
+        publish(&feed, 4, 6);
+        let batch = sub.recv().await.unwrap();
+        assert_eq!((batch.first_seq, batch.last_seq), (4, 6));
+        let got: Vec<(u64, Vec<u8>)> = batch.lines().map(|(s, l)| (s, l.to_vec())).collect();
+        assert_eq!(got[2], (6, b"{\"seq\":6}".to_vec()));
+        assert_eq!(got.len(), 3);
+        assert_eq!(feed.durable_seq(), 6);
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_misses_batches_without_blocking_the_publisher() {
+        let feed = Arc::new(Feed::new(0));
+        let mut sub = feed.subscribe(1, 8).unwrap();
+        for seq in 1..=100 {
+            publish(&feed, seq, seq);
+        }
+        assert_eq!(feed.durable_seq(), 100);
+        // Only the first fitted; the follower sees a gap at the next one.
+        assert_eq!(sub.recv().await.unwrap().last_seq, 1);
+        publish(&feed, 101, 101);
+        assert_eq!(sub.recv().await.unwrap().first_seq, 101);
+    }
+
+    #[test]
+    fn the_cap_counts_live_followers_only() {
+        let feed = Arc::new(Feed::new(0));
+        let one = feed.subscribe(1, 2).unwrap();
+        let _two = feed.subscribe(1, 2).unwrap();
+        assert_eq!(feed.subscribe(1, 2).err().map(|e| e.max), Some(2));
+        drop(one);
+        assert!(feed.subscribe(1, 2).is_ok());
+        assert!(Arc::new(Feed::new(0)).subscribe(1, 0).is_err());
+    }
+
+    #[test]
+    fn with_nobody_listening_nothing_is_taken_or_queued() {
+        let feed = Feed::new(0);
+        let mut batch = lines(1..=2);
+        feed.publish(1, 2, &mut batch);
+        assert_eq!(batch, lines(1..=2), "not taken: nobody would read them");
+        assert_eq!(feed.durable_seq(), 2);
+    }
+
+    #[actix_web::test]
+    async fn closing_the_feed_ends_every_follower() {
+        let feed = Arc::new(Feed::new(0));
+        let mut sub = feed.subscribe(4, 8).unwrap();
+        feed.close();
+        assert!(sub.recv().await.is_none());
+    }
+}

@@ -1,0 +1,223 @@
+//! `sharelog restore` from an export, offline: the restored log is the original
+//! byte for byte, and every kind of bad input stops it with a clear message and
+//! exit 1, leaving no data directory (and no half-built one) behind.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use support::commands::{create, delete, rename, visit, POLICY};
+use support::offline::{config_for, sharelog, wait_until_released};
+
+use sharelog::store::{Log, Store};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A closed log with creates, updates, a delete and visits, from share numbers `base..`.
+fn write_log(dir: &Path, base: u128) {
+    let store = Store::open(dir, POLICY).unwrap();
+    let ids: Vec<_> = (base..base + 4)
+        .map(|n| {
+            store
+                .execute_blocking(create(n, &format!("share {n}")), None)
+                .unwrap()
+                .share
+                .id
+        })
+        .collect();
+    store
+        .execute_blocking(rename(&ids[0], Some(1), "renamed"), None)
+        .unwrap();
+    for id in &ids {
+        store.execute_blocking(visit(id), None).unwrap();
+    }
+    store.execute_blocking(visit(&ids[1]), None).unwrap();
+    store.execute_blocking(delete(&ids[3]), None).unwrap();
+    store.close();
+    drop(store);
+    wait_until_released(dir);
+}
+
+/// The export of a fresh log (in `tmp/name`), as bytes.
+fn export_of(tmp: &Path, name: &str, base: u128) -> Vec<u8> {
+    let dir = tmp.join(name);
+    write_log(&dir, base);
+    let out = sharelog(&config_for(&dir), &["audit", "export"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out.stdout
+}
+
+fn restore(tmp: &Path, target: &Path, export: &[u8]) -> Output {
+    let file = tmp.join("input.jsonl");
+    std::fs::write(&file, export).unwrap();
+    sharelog(
+        &config_for(target),
+        &["restore", "--from", file.to_str().unwrap()],
+    )
+}
+
+fn lines(export: &[u8]) -> Vec<Vec<u8>> {
+    export
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// Nothing of a failed restore is left: no target, no `.name.restoring` beside it.
+fn assert_nothing_written(target: &Path) {
+    assert!(!target.exists(), "{} was created", target.display());
+    let parent = target.parent().unwrap();
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".restoring"))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+fn assert_refused(out: &Output, message: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert!(
+        stderr(out).contains(message),
+        "stderr lacks {message:?}: {}",
+        stderr(out)
+    );
+}
+
+#[test]
+fn a_restored_log_exports_the_input_byte_for_byte_with_the_same_projections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = tmp.path().join("original");
+    let export = export_of(tmp.path(), "original", 1);
+    let target = tmp.path().join("restored");
+
+    let out = restore(tmp.path(), &target, &export);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("restored 11 events (last seq 11"));
+
+    // The export mirror is complete and marked clean: exports and the first start read it.
+    assert!(target.join("events.jsonl.clean").exists());
+    assert_eq!(std::fs::read(target.join("events.jsonl")).unwrap(), export);
+    let again = sharelog(&config_for(&target), &["audit", "export"]);
+    assert_eq!(again.stdout, export);
+    let verify = sharelog(&config_for(&target), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+
+    let (a, b) = (Log::open(&original).unwrap(), Log::open(&target).unwrap());
+    assert_eq!(a.projections().unwrap(), b.projections().unwrap());
+    assert_eq!(a.checkpoint().unwrap(), b.checkpoint().unwrap());
+    drop((a, b));
+    wait_until_released(&target);
+
+    // The restored log takes new events where the original stopped.
+    let store = Store::open(&target, POLICY).unwrap();
+    let next = store.execute_blocking(create(99, "after"), None).unwrap();
+    assert_eq!(next.seqs, vec![12]);
+    store.close();
+}
+
+#[test]
+fn an_empty_target_directory_is_replaced_by_the_restored_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = export_of(tmp.path(), "original", 1);
+    let target = tmp.path().join("restored");
+    std::fs::create_dir(&target).unwrap();
+    let out = restore(tmp.path(), &target, &export);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(target.join("db").exists());
+}
+
+#[test]
+fn a_truncated_export_is_refused_naming_the_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = export_of(tmp.path(), "original", 1);
+    let cut = &export[..export.len() - 40];
+    let target = tmp.path().join("restored");
+    assert_refused(
+        &restore(tmp.path(), &target, cut),
+        "FAIL seq 11 (line 11): not a JSON event",
+    );
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn a_tampered_line_is_refused_naming_its_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = export_of(tmp.path(), "original", 1);
+    let text = String::from_utf8(export).unwrap();
+    let tampered = text.replacen("\"renamed\"", "\"Renamed\"", 1);
+    assert_ne!(tampered, text);
+    let target = tmp.path().join("restored");
+    assert_refused(
+        &restore(tmp.path(), &target, tampered.as_bytes()),
+        "FAIL seq 5: hash does not match the event's content",
+    );
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn events_out_of_order_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = lines(&export_of(tmp.path(), "original", 1));
+    lines.swap(6, 7);
+    let target = tmp.path().join("restored");
+    assert_refused(
+        &restore(tmp.path(), &target, &lines.concat()),
+        "FAIL seq 7: missing (the next line has seq 8)",
+    );
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn a_file_that_continues_with_another_logs_events_is_refused_at_the_join() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ours = lines(&export_of(tmp.path(), "ours", 1));
+    let theirs = lines(&export_of(tmp.path(), "theirs", 100));
+    let spliced = [&ours[..6], &theirs[6..]].concat().concat();
+    let target = tmp.path().join("restored");
+    assert_refused(
+        &restore(tmp.path(), &target, &spliced),
+        "FAIL seq 7: prevHash does not match the previous event's hash",
+    );
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn an_empty_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("restored");
+    assert_refused(
+        &restore(tmp.path(), &target, b""),
+        "is empty: there are no events to restore",
+    );
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn a_non_empty_target_directory_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = export_of(tmp.path(), "original", 1);
+    let target = tmp.path().join("restored");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("notes.txt"), "keep me").unwrap();
+    assert_refused(
+        &restore(tmp.path(), &target, &export),
+        "is not empty (it holds notes.txt)",
+    );
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
+
+    // A directory that holds a log is refused too, and its log is untouched.
+    let original = tmp.path().join("original");
+    let before = sharelog(&config_for(&original), &["audit", "export"]).stdout;
+    assert_refused(
+        &restore(tmp.path(), &original, &export),
+        "already holds an event log",
+    );
+    assert_eq!(
+        sharelog(&config_for(&original), &["audit", "export"]).stdout,
+        before
+    );
+}

@@ -1,0 +1,350 @@
+//! The share page for people, in a real headless Chromium over WebDriver, against the real
+//! HTTP server and a real supysonic upstream: playback, the track list without JavaScript,
+//! escaping, the phone layout, visits, the embed page, and that nothing leaves the origin.
+//! Screenshots land in target/screenshots/.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/browser.rs"]
+mod browser;
+mod support;
+
+use browser::{Browser, Viewport};
+use serde_json::{json, Value};
+use support::*;
+
+/// A sharelog whose `publicUrl` is its own address, as in a deployment: every absolute URL
+/// the page prints is one the browser can reach.
+fn app() -> TestApp {
+    let port = free_port();
+    spawn_app(|s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url = format!("http://127.0.0.1:{port}");
+    })
+}
+
+/// An album share of "Alpha" (three short mp3s) as alice; returns its id.
+fn alpha_share(app: &TestApp, extra: Value) -> String {
+    let mut body = json!({"albums": [upstream::shared().album("Alpha").id]});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    app.create(&alice(), body)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn alpha_songs() -> &'static [upstream::Song] {
+    &upstream::shared().album("Alpha").songs
+}
+
+fn visit_count(app: &TestApp, id: &str) -> u64 {
+    let r = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    r.json()["visitCount"].as_u64().unwrap()
+}
+
+/// The track the player has loaded, by the page's own state: `aria-current` row and
+/// `#now-playing`, checked against the `<audio>` source.
+fn playing_track(browser: &Browser) -> (String, String) {
+    let v = browser.js(
+        "const li = document.querySelector('#tracks li[aria-current=\"true\"]');
+         const audio = document.getElementById('player');
+         return [li && li.dataset.trackId, document.getElementById('now-playing').textContent,
+                 li && audio.src === new URL(li.dataset.stream, location.href).href];",
+    );
+    assert_eq!(
+        v[2], true,
+        "the audio source is not the current row's stream: {v}"
+    );
+    (
+        v[0].as_str().unwrap().to_string(),
+        v[1].as_str().unwrap().trim().to_string(),
+    )
+}
+
+/// Waits until the `<audio>` plays track `index` of Alpha and its clock has moved.
+fn wait_playing(browser: &Browser, index: usize) {
+    let song = &alpha_songs()[index];
+    browser.wait_for(
+        &format!("{} to play", song.title),
+        &format!(
+            "(() => {{ const a = document.getElementById('player');
+                      return a.src.endsWith('/stream/{}') && !a.paused && a.currentTime > 0.2; }})()",
+            song.id
+        ),
+    );
+    assert_eq!(
+        playing_track(browser),
+        (song.id.clone(), song.title.clone())
+    );
+}
+
+fn assert_same_origin(browser: &Browser, origin: &str) {
+    let urls = browser.loaded_urls();
+    assert!(urls.len() > 1, "the page loaded no resources: {urls:?}");
+    let foreign: Vec<&String> = urls
+        .iter()
+        .filter(|u| !u.starts_with(&format!("{origin}/")))
+        .collect();
+    assert!(foreign.is_empty(), "requests to other origins: {foreign:?}");
+}
+
+#[test]
+fn the_harness_sees_console_errors_and_csp_violations() {
+    // Given a browser on a page that breaks its own CSP
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(
+        "data:text/html,<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\">\
+         <p>x</p><script>console.error('boom')</script>",
+    );
+    // Then the harness reports the CSP violation (the inline script never ran)
+    let problems: Vec<_> = browser
+        .console()
+        .into_iter()
+        .filter(|e| e.is_problem())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|e| e.message.contains("Content Security Policy")),
+        "{problems:#?}"
+    );
+    // And a console error from a script that may run
+    browser.goto("data:text/html,<p>x</p><script>console.error('boom')</script>");
+    let problems: Vec<_> = browser
+        .console()
+        .into_iter()
+        .filter(|e| e.is_problem())
+        .collect();
+    assert!(
+        problems.iter().any(|e| e.message.contains("boom")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn pressing_play_plays_the_share_and_next_and_previous_change_track() {
+    // Given the page of a three-track share, opened as a person would (Accept: text/html)
+    let app = app();
+    let id = alpha_share(&app, json!({"description": "Road songs"}));
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/{id}", app.url));
+    assert_eq!(
+        browser.js("return document.getElementById('title').textContent"),
+        "Road songs"
+    );
+    assert_eq!(
+        browser.js("return document.getElementById('play').getAttribute('aria-label')"),
+        "Play"
+    );
+
+    // When play is pressed, then the first track plays and the button turns to pause
+    browser.click("#play");
+    wait_playing(&browser, 0);
+    assert_eq!(
+        browser.js("return document.getElementById('play').getAttribute('aria-label')"),
+        "Pause"
+    );
+    browser.screenshot("share-page-desktop");
+
+    // When next is pressed, then the second track plays; previous brings back the first
+    browser.click("#next");
+    wait_playing(&browser, 1);
+    browser.click("#prev");
+    wait_playing(&browser, 0);
+
+    // When play is pressed again, then it pauses
+    browser.click("#play");
+    browser.wait_for(
+        "the pause",
+        "document.getElementById('player').paused && \
+         document.getElementById('play').getAttribute('aria-label') === 'Play'",
+    );
+
+    // And nothing was logged as an error or blocked by the CSP, and nothing left the origin
+    browser.assert_no_console_problems();
+    assert_same_origin(&browser, &app.url);
+}
+
+#[test]
+fn the_next_track_starts_when_one_ends() {
+    // Given the page playing its first track (two seconds long)
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/{id}", app.url));
+    browser.click("#play");
+    wait_playing(&browser, 0);
+
+    // When it ends, then the second one plays, without a click
+    wait_playing(&browser, 1);
+    assert_eq!(
+        browser.js("return document.querySelectorAll('#tracks li[aria-current=\"true\"]').length"),
+        1
+    );
+    browser.assert_no_console_problems();
+}
+
+#[test]
+fn the_player_works_from_the_keyboard() {
+    // Given the page, with focus on the play button
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/{id}", app.url));
+
+    // When Enter is pressed on it, then the first track plays
+    browser.press("#play", "\u{E007}");
+    wait_playing(&browser, 0);
+    // And `n` on the page goes to the next track
+    browser.press("body", "n");
+    wait_playing(&browser, 1);
+    browser.assert_no_console_problems();
+}
+
+#[test]
+fn a_script_in_the_description_shows_as_text_and_opens_no_dialog() {
+    // Given a share described as a script
+    let evil = "</script><script>alert(1)</script>";
+    let app = app();
+    let id = alpha_share(&app, json!({"description": evil}));
+
+    // When its page is opened
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/{id}", app.url));
+
+    // Then the title shows the text itself, no dialog opened, and no inline script was even
+    // attempted (the CSP would have reported it)
+    assert_eq!(browser.open_dialog(), None);
+    assert_eq!(
+        browser.js("return document.getElementById('title').textContent"),
+        evil
+    );
+    assert_eq!(browser.js("return document.title"), evil);
+    assert_eq!(
+        browser.js("return document.querySelectorAll('script:not([src])').length"),
+        0
+    );
+    browser.assert_no_console_problems();
+}
+
+#[test]
+fn without_javascript_the_page_lists_and_plays_every_track() {
+    // Given a browser whose JavaScript is off (checked on a page of its own first)
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    let browser = Browser::start_without_javascript(Viewport::Phone);
+    browser.goto("data:text/html,<p id=x>off</p><script>document.getElementById('x').textContent='on'</script>");
+    assert_eq!(
+        browser.js("return document.getElementById('x').textContent"),
+        "off"
+    );
+
+    // When the share page is opened
+    browser.goto(&format!("{}/share/{id}", app.url));
+
+    // Then every track is listed with a link to its stream
+    let links = browser.js(
+        "return Array.from(document.querySelectorAll('#tracks li.track')).map(li =>
+           [li.dataset.trackId, li.querySelector('a.play-link').href,
+            li.querySelector('a.play-link').textContent]);",
+    );
+    let links = links.as_array().unwrap().clone();
+    let songs = alpha_songs();
+    assert_eq!(links.len(), songs.len(), "{links:?}");
+    // And the native audio control is there to play the first one
+    assert_eq!(
+        browser.js("const a = document.getElementById('player'); return a.controls && getComputedStyle(a).display !== 'none'"),
+        true
+    );
+    browser.screenshot("share-page-phone-no-js");
+
+    // And following each link plays that track (Chromium's own media page, no page script)
+    for (link, song) in links.iter().zip(songs) {
+        assert_eq!(link[0], song.id.as_str());
+        assert!(link[2].as_str().unwrap().contains(&song.title), "{link}");
+        let href = link[1].as_str().unwrap();
+        assert_eq!(href, format!("{}/share/{id}/stream/{}", app.url, song.id));
+        browser.goto(href);
+        browser.wait_for(
+            &format!("{} to play from its link", song.title),
+            "(() => { const m = document.querySelector('video, audio'); return m && m.currentTime > 0.2; })()",
+        );
+    }
+    browser.assert_no_console_problems();
+}
+
+#[test]
+fn the_phone_page_has_no_sideways_scroll() {
+    // Given a plain share, and one with a long unbroken description and downloads on
+    let app = app();
+    let plain = alpha_share(&app, json!({"description": "Road songs"}));
+    let long = alpha_share(
+        &app,
+        json!({"description": format!("A mix for the long drive home {}", "x".repeat(80)), "downloadable": true}),
+    );
+    let browser = Browser::start(Viewport::Phone);
+
+    for (id, shot) in [
+        (plain, "share-page-phone"),
+        (long, "share-page-phone-long-title"),
+    ] {
+        // When each is opened on a 360 px wide phone
+        browser.goto(&format!("{}/share/{id}", app.url));
+        assert_eq!(browser.js("return window.innerWidth"), 360);
+        browser.wait_for("the cover", "document.getElementById('cover').complete");
+        browser.screenshot(shot);
+
+        // Then nothing is wider than the screen
+        let widths = browser.js(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+        );
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "{shot} scrolls sideways: scrollWidth, clientWidth = {widths}"
+        );
+    }
+    browser.assert_no_console_problems();
+}
+
+#[test]
+fn a_page_load_with_playback_is_exactly_one_visit() {
+    // Given a share nobody has visited
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    assert_eq!(visit_count(&app, &id), 0);
+
+    // When a person opens it and listens to two tracks (streams, cover, assets)
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/{id}", app.url));
+    browser.click("#play");
+    wait_playing(&browser, 0);
+    browser.click("#next");
+    wait_playing(&browser, 1);
+    browser.wait_for("the cover", "document.getElementById('cover').complete");
+
+    // Then exactly one visit was counted
+    assert_eq!(visit_count(&app, &id), 1);
+
+    // And a reload is one more
+    browser.goto(&format!("{}/share/{id}", app.url));
+    assert_eq!(visit_count(&app, &id), 2);
+}
+
+#[test]
+fn the_embed_page_loads_and_plays() {
+    // Given the compact page meant for an iframe
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    let browser = Browser::start(Viewport::Desktop);
+
+    // When it is opened and play is pressed
+    browser.goto(&format!("{}/share/{id}?embed=true", app.url));
+    browser.click("#play");
+
+    // Then it plays, with nothing logged and nothing from elsewhere
+    wait_playing(&browser, 0);
+    browser.screenshot("share-page-embed");
+    browser.assert_no_console_problems();
+    assert_same_origin(&browser, &app.url);
+}
