@@ -5,6 +5,7 @@
 //! connection is then closed rather than drained.
 
 use crate::api::MAX_BODY;
+use crate::config::Limits;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use actix_web::body::{EitherBody, MessageBody};
@@ -19,7 +20,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 /// Why a body was cut off, noted by the stream for the answer.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,10 @@ pub async fn bound(
             .into_response(answer(Refusal::TooLarge).error_response())
             .map_into_right_body());
     }
-    let timeout = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.limits.body_timeout())
-        .unwrap_or(Duration::from_secs(10));
+    let timeout = req.app_data::<web::Data<AppState>>().map_or_else(
+        || Limits::default().body_timeout(),
+        |s| s.settings.limits.body_timeout(),
+    );
     let refused = Rc::new(Cell::new(None));
     let inner = req.take_payload();
     req.set_payload(Payload::Stream {

@@ -5,7 +5,7 @@ use super::ConfigError;
 use serde::Deserialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
     /// Seconds to receive a request's line and headers.
@@ -86,5 +86,32 @@ impl Limits {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert!(Limits::default().validate().is_ok());
+    }
+
+    #[test]
+    fn a_zero_timeout_or_count_and_a_prefix_out_of_range_name_their_key() {
+        type Change = fn(&mut Limits);
+        let cases: [(Change, &str); 4] = [
+            (|l| l.first_byte_timeout = 0, "limits.firstByteTimeout"),
+            (|l| l.stall_timeout = 0, "limits.stallTimeout"),
+            (|l| l.transfers = 0, "limits.transfers"),
+            (|l| l.ipv6_prefix = 0, "limits.ipv6Prefix"),
+        ];
+        for (change, key) in cases {
+            let mut l = Limits::default();
+            change(&mut l);
+            let err = l.validate().unwrap_err();
+            assert!(err.0.contains(key), "{key}: {err}");
+        }
     }
 }

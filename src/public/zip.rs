@@ -46,7 +46,13 @@ pub async fn open_first(
 /// A track's original file, refused unless the music server answers with the file itself.
 async fn open(up: &Upstream, t: &Track) -> Result<awc::ClientResponse, UpstreamError> {
     let resp = up
-        .open(Pool::Bulk, Method::GET, "download", &[("id", t.id.as_str())], [])
+        .open(
+            Pool::Bulk,
+            Method::GET,
+            "download",
+            &[("id", t.id.as_str())],
+            [],
+        )
         .await?;
     let ct = resp
         .headers()
