@@ -56,7 +56,15 @@ fn start_request(port: u16, path: &str, content_length: &str) -> TcpStream {
 #[test]
 fn an_announced_body_over_the_limit_is_refused_at_once() {
     let app = spawn_app(|_| {});
-    for path in ["/rest/getShares.view", "/api/share", "/share/abc"] {
+    let paths = [
+        "/rest/getShares.view",
+        "/rest/createShare.view",
+        "/api/share",
+        "/api/audit",
+        "/share/abc",
+        "/nowhere",
+    ];
+    for path in paths {
         let started = Instant::now();
         let mut s = start_request(app.port, path, "99999999999");
         s.write_all(b"u=x&").unwrap();

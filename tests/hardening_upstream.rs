@@ -1,6 +1,7 @@
-//! Wrong answers from the music server stay ours: a music server that accepts a stream or
-//! download and never answers gets a quick 502 (`limits.firstByteTimeout`), not a visitor
-//! left hanging; and the music server's own error pages never reach a visitor.
+//! Wrong answers from the music server stay ours: a music server that accepts a stream,
+//! download or cover and never answers gets a quick 502 (`limits.firstByteTimeout`), and a
+//! login check it never answers a quick Subsonic error, not a client left hanging; and the
+//! music server's own error pages never reach a visitor.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -12,16 +13,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 
-/// A real TCP server in front of the real music server that passes metadata calls through
-/// and accepts `stream` and `download` calls but never answers them (the connections are
-/// kept open until the test ends): a music server hung on its file transfers.
-struct MusicServerHungOnTransfers {
+/// A real TCP server in front of the real music server that passes calls through, except
+/// the Subsonic methods it was started with: those it accepts but never answers (the
+/// connections are kept open until the test ends), as a hung music server would.
+struct MusicServerHungOn {
     url: String,
     held: Arc<Mutex<Vec<TcpStream>>>,
 }
 
-impl MusicServerHungOnTransfers {
-    fn start(real: &str) -> Self {
+impl MusicServerHungOn {
+    fn start(real: &str, hung: &'static [&'static str]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let real = real.strip_prefix("http://").unwrap().to_string();
@@ -32,18 +33,18 @@ impl MusicServerHungOnTransfers {
                 let (Ok(conn), real, keep) = (conn, real.clone(), keep.clone()) else {
                     continue;
                 };
-                std::thread::spawn(move || serve(conn, &real, &keep));
+                std::thread::spawn(move || serve(conn, &real, hung, &keep));
             }
         });
-        MusicServerHungOnTransfers { url, held }
+        MusicServerHungOn { url, held }
     }
 
-    fn held_transfers(&self) -> usize {
+    fn held_calls(&self) -> usize {
         self.held.lock().unwrap().len()
     }
 }
 
-fn serve(mut conn: TcpStream, real: &str, held: &Mutex<Vec<TcpStream>>) {
+fn serve(mut conn: TcpStream, real: &str, hung: &[&str], held: &Mutex<Vec<TcpStream>>) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -54,7 +55,10 @@ fn serve(mut conn: TcpStream, real: &str, held: &Mutex<Vec<TcpStream>>) {
     }
     let head = String::from_utf8_lossy(&head).into_owned();
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-    if target.starts_with("/rest/stream") || target.starts_with("/rest/download") {
+    if hung
+        .iter()
+        .any(|m| target.starts_with(&format!("/rest/{m}?")))
+    {
         held.lock().unwrap().push(conn);
         return;
     }
@@ -66,9 +70,9 @@ fn serve(mut conn: TcpStream, real: &str, held: &Mutex<Vec<TcpStream>>) {
     let _ = conn.write_all(&answer);
 }
 
-fn with_hung_transfers() -> (TestApp, MusicServerHungOnTransfers, tempfile::TempDir) {
+fn with_hung(methods: &'static [&'static str]) -> (TestApp, MusicServerHungOn, tempfile::TempDir) {
     let real = upstream::shared();
-    let hung = MusicServerHungOnTransfers::start(&real.url);
+    let hung = MusicServerHungOn::start(&real.url, methods);
     let tmp = tempfile::tempdir().unwrap();
     let mut s = settings_for(real, tmp.path());
     s.upstream.url = hung.url.clone();
@@ -104,27 +108,69 @@ fn assert_quick_502(app: &TestApp, method: &str, path: &str) {
 
 #[test]
 fn a_hung_music_server_gives_a_quick_502_on_streams_and_downloads() {
-    let (app, hung, _tmp) = with_hung_transfers();
+    let (app, hung, _tmp) = with_hung(&["stream", "download"]);
     let (id, track) = share_of_alpha(&app, true);
 
     assert_quick_502(&app, "GET", &format!("/share/{id}/stream/{track}"));
     assert_quick_502(&app, "HEAD", &format!("/share/{id}/stream/{track}"));
     assert_quick_502(&app, "GET", &format!("/share/{id}/download/{track}"));
     assert!(
-        hung.held_transfers() >= 3,
+        hung.held_calls() >= 3,
         "the calls did reach the music server"
     );
 }
 
 #[test]
 fn a_zip_from_a_hung_music_server_is_a_502_and_not_a_visit() {
-    let (app, _hung, _tmp) = with_hung_transfers();
+    let (app, _hung, _tmp) = with_hung(&["stream", "download"]);
     let (id, _) = share_of_alpha(&app, true);
 
     assert_quick_502(&app, "GET", &format!("/share/{id}?download=true"));
 
     let share = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
     assert_eq!(share.json()["visitCount"], 0, "a failed zip is not a visit");
+}
+
+#[test]
+fn a_hung_music_server_gives_a_quick_502_on_covers() {
+    let (app, hung, _tmp) = with_hung(&["getCoverArt"]);
+    let (id, _) = share_of_alpha(&app, false);
+
+    assert_quick_502(&app, "GET", &format!("/share/{id}/cover"));
+    assert!(
+        hung.held_calls() >= 1,
+        "the call did reach the music server"
+    );
+}
+
+#[test]
+fn a_login_check_the_music_server_never_answers_is_a_quick_subsonic_error() {
+    let (app, hung, _tmp) = with_hung(&["ping"]);
+    let started = Instant::now();
+
+    let r = app.raw(
+        "GET",
+        "/rest/getShares.view?u=alice&p=alicepass&f=json&v=1.16.1&c=t",
+        &[],
+        None,
+    );
+
+    let took = started.elapsed();
+    assert_eq!(r.status(), 503, "{}", r.text());
+    assert_eq!(
+        r.json()["subsonic-response"]["error"]["code"],
+        0,
+        "{}",
+        r.text()
+    );
+    assert!(
+        hung.held_calls() >= 1,
+        "the check did reach the music server"
+    );
+    assert!(
+        took < Duration::from_secs(8),
+        "took {took:?}: a metadata call is bounded at 5 s"
+    );
 }
 
 #[test]
