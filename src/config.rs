@@ -7,7 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 mod cidr;
+mod limits;
 pub use cidr::Cidr;
+pub use limits::Limits;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -21,6 +23,7 @@ pub struct Settings {
     pub auth: Auth,
     pub public_access: PublicAccess,
     pub audit: Audit,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +173,7 @@ impl Default for Settings {
             auth: Auth::default(),
             public_access: PublicAccess::default(),
             audit: Audit::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -355,7 +359,7 @@ impl Settings {
                     .into(),
             ));
         }
-        Ok(())
+        self.limits.validate()
     }
 
     /// Whether `ip` is a reverse proxy whose `X-Forwarded-For` we believe.

@@ -39,13 +39,17 @@ error_codes! {
     AccessDenied = "access-denied" => FORBIDDEN,
     DownloadNotAllowed = "download-not-allowed" => FORBIDDEN,
     NotFound = "not-found" => NOT_FOUND,
+    MethodNotAllowed = "method-not-allowed" => METHOD_NOT_ALLOWED,
+    BodyTimeout = "body-timeout" => REQUEST_TIMEOUT,
     VersionConflict = "version-conflict" => CONFLICT,
     AlreadyExists = "already-exists" => CONFLICT,
     ShareExpired = "share-expired" => GONE,
     PayloadTooLarge = "payload-too-large" => PAYLOAD_TOO_LARGE,
+    RangeNotSatisfiable = "range-not-satisfiable" => RANGE_NOT_SATISFIABLE,
     UnknownItems = "unknown-items" => UNPROCESSABLE_ENTITY,
     IdempotencyKeyReused = "idempotency-key-reused" => UNPROCESSABLE_ENTITY,
     RateLimited = "rate-limited" => TOO_MANY_REQUESTS,
+    TooManyTransfers = "too-many-transfers" => TOO_MANY_REQUESTS,
     InternalError = "internal-error" => INTERNAL_SERVER_ERROR,
     UnsupportedFormat = "unsupported-format" => NOT_IMPLEMENTED,
     UpstreamError = "upstream-error" => BAD_GATEWAY,
@@ -53,6 +57,7 @@ error_codes! {
     StoreUnavailable = "store-unavailable" => SERVICE_UNAVAILABLE,
     AuthUnavailable = "auth-unavailable" => SERVICE_UNAVAILABLE,
     TooManyFollowers = "too-many-followers" => SERVICE_UNAVAILABLE,
+    TransfersBusy = "transfers-busy" => SERVICE_UNAVAILABLE,
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -16,6 +16,8 @@
 //! - `health`: `/livez`, `/readyz`, `/metrics`
 //! - `openapi`: `/openapi.json`, from `docs/openapi.yaml` embedded at build time
 //! - `http_log`: one log line and metrics sample per request
+//! - `http_errors`: answers actix makes itself (405) as our JSON errors
+//! - `request_body`: every request body bounded in size and time, before any handler
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
 //! - `cli`: the command line
@@ -35,11 +37,13 @@ pub mod error_code;
 pub mod fsutil;
 pub mod health;
 pub mod hex;
+pub mod http_errors;
 pub mod http_log;
 pub mod metrics;
 pub mod openapi;
 pub mod projection;
 pub mod public;
+pub mod request_body;
 pub mod routes;
 pub mod startup;
 pub mod state;

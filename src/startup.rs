@@ -7,7 +7,7 @@ use crate::domain::Policy;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, http_log, public, routes, subsonic};
+use crate::{api, http_errors, http_log, public, request_body, routes, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -65,6 +65,7 @@ impl Application {
         })?;
         let listener = TcpListener::bind(settings.listen).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+        let header_timeout = settings.limits.header_timeout();
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             store: store.clone(),
@@ -77,15 +78,19 @@ impl Application {
         let server = HttpServer::new(move || {
             let settings = state.settings.clone();
             // One upstream client per worker: awc clients are not Send.
-            let upstream = web::Data::new(Upstream::new(settings.upstream.clone()));
+            let upstream =
+                web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
             App::new()
                 .app_data(state.clone())
                 .app_data(upstream)
                 .app_data(web::PayloadConfig::new(api::MAX_BODY))
+                .wrap(http_errors::handlers())
+                .wrap(from_fn(request_body::bound))
                 .wrap(from_fn(http_log::record))
                 .configure(|cfg| routes::configure(cfg, settings.sharing.enabled))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .client_request_timeout(header_timeout)
         .listen(listener)
         .map_err(StartupError::Bind)?
         .run();

@@ -45,6 +45,11 @@ fn the_shipped_example_config_loads() {
     let mut s = Settings::from_yaml(text).expect("deploy/sharelog.example.yaml");
     s.validate().expect("valid");
     assert_eq!(s.audit.max_followers, 8);
+    assert_eq!(
+        s.limits,
+        Limits::default(),
+        "the example shows the defaults"
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! Who may open public links at all: `publicAccess.allow/deny` (403) and the per-IP rate
-//! limit (429 with `Retry-After`), a token bucket from the `governor` crate (MIT).
+//! Who may open public links at all: `publicAccess.allow/deny` (403) and the per-client rate
+//! limit (429 with `Retry-After`), a token bucket from the `governor` crate (MIT). Clients are
+//! counted by `client_ip::client_key` (an IPv6 client is its /64 by default).
 
+use super::client_ip::client_key;
 use crate::config::PublicAccess;
 use crate::error::{ApiError, ErrorCode};
 use governor::clock::{Clock, DefaultClock};
@@ -16,10 +18,12 @@ pub struct Access {
     rules: PublicAccess,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     checks: AtomicU64,
+    /// `limits.ipv6Prefix`.
+    ipv6_prefix: u8,
 }
 
 impl Access {
-    pub fn new(rules: &PublicAccess) -> Self {
+    pub fn new(rules: &PublicAccess, ipv6_prefix: u8) -> Self {
         let rl = rules.rate_limit;
         let limiter = NonZeroU32::new(rl.per_minute).map(|per_minute| {
             let burst = NonZeroU32::new(rl.burst).unwrap_or(per_minute);
@@ -29,6 +33,7 @@ impl Access {
             rules: rules.clone(),
             limiter,
             checks: AtomicU64::new(0),
+            ipv6_prefix,
         }
     }
 
@@ -49,15 +54,17 @@ impl Access {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-        limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            // Round up: retrying after the advertised time must succeed.
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            ApiError {
-                retry_after: Some(secs.max(1)),
-                ..ApiError::new(ErrorCode::RateLimited, "too many requests; try again later")
-            }
-        })
+        limiter
+            .check_key(&client_key(ip, self.ipv6_prefix))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                // Round up: retrying after the advertised time must succeed.
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                ApiError {
+                    retry_after: Some(secs.max(1)),
+                    ..ApiError::new(ErrorCode::RateLimited, "too many requests; try again later")
+                }
+            })
     }
 }
 
@@ -72,15 +79,18 @@ mod tests {
 
     #[test]
     fn deny_wins_over_allow() {
-        let a = Access::new(&PublicAccess {
-            allow: vec![Cidr::parse("10.0.0.0/8").unwrap()],
-            deny: vec![Cidr::parse("10.9.0.0/16").unwrap()],
-            rate_limit: RateLimit {
-                per_minute: 0,
-                burst: 0,
+        let a = Access::new(
+            &PublicAccess {
+                allow: vec![Cidr::parse("10.0.0.0/8").unwrap()],
+                deny: vec![Cidr::parse("10.9.0.0/16").unwrap()],
+                rate_limit: RateLimit {
+                    per_minute: 0,
+                    burst: 0,
+                },
+                ..PublicAccess::default()
             },
-            ..PublicAccess::default()
-        });
+            64,
+        );
         assert!(a.check(ip("10.1.1.1")).is_ok());
         assert_eq!(a.check(ip("10.9.1.1")).unwrap_err().status, 403);
         assert_eq!(a.check(ip("192.0.2.1")).unwrap_err().status, 403);
@@ -88,13 +98,16 @@ mod tests {
 
     #[test]
     fn past_the_burst_the_answer_is_429_with_a_retry_time() {
-        let a = Access::new(&PublicAccess {
-            rate_limit: RateLimit {
-                per_minute: 1,
-                burst: 2,
+        let a = Access::new(
+            &PublicAccess {
+                rate_limit: RateLimit {
+                    per_minute: 1,
+                    burst: 2,
+                },
+                ..PublicAccess::default()
             },
-            ..PublicAccess::default()
-        });
+            64,
+        );
         assert!(a.check(ip("192.0.2.1")).is_ok());
         assert!(a.check(ip("192.0.2.1")).is_ok());
         let e = a.check(ip("192.0.2.1")).unwrap_err();

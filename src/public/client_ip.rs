@@ -1,5 +1,6 @@
 //! Who is asking: the TCP peer, or (only behind a trusted proxy) the right-most untrusted
-//! `X-Forwarded-For` entry; and how much of that address the audit log may keep.
+//! `X-Forwarded-For` entry; what counts as one client for limits; and how much of that
+//! address the audit log may keep.
 //! A client-sent `Forwarded` header is never read: only proxies we trust set the header we read.
 
 use crate::config::{ClientIpMode, Settings};
@@ -33,6 +34,20 @@ pub fn resolve(settings: &Settings, peer: Option<IpAddr>, forwarded_for: &[&str]
         }
     }
     client
+}
+
+/// What one client is, for the rate limit and the transfer limits: an IPv4 address, or the
+/// IPv6 network of `v6_prefix` bits around the address. One subscriber usually gets a whole
+/// /64, so keying IPv6 by address would give one visitor 2^64 allowances.
+pub fn client_key(ip: IpAddr, v6_prefix: u8) -> IpAddr {
+    match normalize(ip) {
+        IpAddr::V6(v6) => {
+            let bits = u32::from(v6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
+        v4 => v4,
+    }
 }
 
 /// `1.2.3.4`, `1.2.3.4:567`, `::1` or `[::1]:567`.
@@ -178,6 +193,22 @@ mod tests {
     fn entries_with_ports_are_understood() {
         assert_eq!(parse_entry("1.2.3.4:80"), Some(ip("1.2.3.4")));
         assert_eq!(parse_entry("[2001:db8::1]:80"), Some(ip("2001:db8::1")));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_network() {
+        let key = |s| client_key(ip(s), 64);
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), ip("2001:db8:1:2::"));
+        assert_eq!(
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            ip("2001:db8:1:2::")
+        );
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(client_key(ip("2001:db8::1"), 128), ip("2001:db8::1"));
+        assert_eq!(client_key(ip("2001:db8::1"), 48), ip("2001:db8::"));
+        assert_eq!(client_key(ip("2001:db8::1"), 1), ip("::"));
+        assert_eq!(key("203.0.113.9"), ip("203.0.113.9"));
+        assert_eq!(key("::ffff:203.0.113.9"), ip("203.0.113.9"));
     }
 
     #[test]

@@ -77,6 +77,7 @@ async fn answer(
         "getCoverArt",
         &[("id", chosen), ("size", &size)],
         None,
+        proxy::Lane::Small,
     )
     .await
     {

@@ -17,6 +17,8 @@
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
+//! - `transfers`: how many streams, downloads and zips a client, and everyone, may hold
+//! - `pipe`: the body of a transfer, cut off when either side stalls
 
 mod access;
 pub(crate) mod assets;
@@ -30,9 +32,11 @@ pub(crate) mod oembed;
 pub(crate) mod page;
 mod page_headers;
 mod page_html;
+mod pipe;
 mod preview;
 pub(crate) mod proxy;
 mod rendered;
+mod transfers;
 mod visit;
 mod zip;
 
@@ -59,6 +63,7 @@ pub struct Public {
     ip_recorder: client_ip::IpRecorder,
     cache: MetaCache,
     pages: rendered::Rendered,
+    transfers: transfers::Transfers,
     covers: cover_ids::CoverIds,
     previews: preview::PreviewAgents,
 }
@@ -67,10 +72,11 @@ impl Public {
     /// Reads (or creates) the IP hash secret in the data dir.
     pub fn new(settings: &Settings) -> std::io::Result<Self> {
         Ok(Public {
-            access: access::Access::new(&settings.public_access),
+            access: access::Access::new(&settings.public_access, settings.limits.ipv6_prefix),
             ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
+            transfers: transfers::Transfers::new(&settings.limits),
             covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
         })

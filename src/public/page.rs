@@ -96,12 +96,18 @@ pub async fn get(
             downloads_allowed(&share, &state.settings)?;
         }
         let lists = track_lists(&state, &up, &share).await?;
-        // Rendered (or found) before the visit is appended: a failure here is not a visit.
-        let body = match want.download {
-            true => None,
-            false => Some(body(&state, &share, &lists, want.body(&share))),
-        };
         let kind = want.body(&share);
+        // Rendered (or found), or the zip's first file opened, before the visit is appended:
+        // a failure here is not a visit.
+        let (body, zip) = match want.download {
+            true => {
+                let slots = state.public.transfers.admit(ip)?;
+                let tracks = flatten(&share, &lists);
+                let first = zip::open_first(&up, &tracks).await?;
+                (None, Some((tracks, first, slots)))
+            }
+            false => (Some(body(&state, &share, &lists, kind)), None),
+        };
         visit::record(
             &state,
             &req,
@@ -113,10 +119,17 @@ pub async fn get(
             visit_kind(&req, &state),
         )
         .await?;
-        Ok(match body {
-            Some(body) => respond(kind, body),
-            None => zip::response(&share, flatten(&share, &lists), up.clone().into_inner()),
-        })
+        match (body, zip) {
+            (Some(body), _) => Ok(respond(kind, body)),
+            (None, Some((tracks, first, slots))) => Ok(zip::response(
+                &share,
+                tracks,
+                up.clone().into_inner(),
+                first,
+                slots,
+            )),
+            (None, None) => Err(ApiError::internal()),
+        }
     };
     let answer = answer.await;
     finish(&req, &state, answer)

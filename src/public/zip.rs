@@ -3,21 +3,21 @@
 //! descriptor after each file, so nothing is held but the chunk in flight. No ZIP64: a
 //! download past 4 GiB is cut off with an error rather than written wrong.
 
-use super::proxy::{attachment, TRANSFER_TIMEOUT};
+use super::pipe::{self, Outlet};
+use super::proxy::attachment;
+use super::transfers::{ClientSlot, UpstreamSlot};
+use super::upstream_error;
 use crate::domain::{Share, Track};
-use crate::upstream::Upstream;
-use actix_web::http::header;
+use crate::error::ApiError;
+use crate::upstream::{Pool, Upstream, UpstreamError};
+use actix_web::http::{header, Method};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use futures_util::StreamExt;
 use std::collections::HashSet;
 use std::io;
 use std::sync::Arc;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
-/// Chunks queued between the upstream and a slow client: the memory bound per download.
-const QUEUE: usize = 8;
 /// Bit 3: sizes in a data descriptor; bit 11: names are UTF-8.
 const FLAGS: u16 = 0x0808;
 
@@ -30,20 +30,72 @@ pub fn disposition(share: &Share) -> String {
     attachment(&format!("{}.zip", clean(name)))
 }
 
-pub fn response(share: &Share, tracks: Vec<Track>, up: Arc<Upstream>) -> HttpResponse {
-    let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(QUEUE);
+/// The first file's download, opened before a 200 is promised: a music server that fails
+/// or hangs on it is a 502 (and no visit), not a 200 followed by a zip that never comes.
+/// `None` for a share without tracks.
+pub async fn open_first(
+    up: &Upstream,
+    tracks: &[Track],
+) -> Result<Option<awc::ClientResponse>, ApiError> {
+    match tracks.first() {
+        None => Ok(None),
+        Some(t) => open(up, t).await.map(Some).map_err(upstream_error),
+    }
+}
+
+/// A track's original file, refused unless the music server answers with the file itself.
+async fn open(up: &Upstream, t: &Track) -> Result<awc::ClientResponse, UpstreamError> {
+    let resp = up
+        .open(
+            Pool::Bulk,
+            Method::GET,
+            "download",
+            &[("id", t.id.as_str())],
+            [],
+        )
+        .await?;
+    let ct = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if resp.status().as_u16() != 200
+        || ct.contains("json")
+        || ct.contains("xml")
+        || ct.starts_with("text/html")
+    {
+        return Err(UpstreamError::Failed(format!(
+            "download refused (HTTP {})",
+            resp.status().as_u16()
+        )));
+    }
+    Ok(resp)
+}
+
+/// The zip, its first file already open (`open_first`). Later files are opened as the zip
+/// gets to them; one that fails or stalls cuts the zip off with an error (the visitor's
+/// connection closes before the zip's end record, so no tool takes it for whole).
+pub fn response(
+    share: &Share,
+    tracks: Vec<Track>,
+    up: Arc<Upstream>,
+    first: Option<awc::ClientResponse>,
+    (client_slot, upstream_slot): (ClientSlot, UpstreamSlot),
+) -> HttpResponse {
+    let (outlet, body) = pipe::pipe(up.stall_timeout(), Some(client_slot));
     // The awc client is per worker (not Send), so the writer runs on this worker's thread.
     actix_web::rt::spawn(async move {
-        if let Err(e) = write(tracks, &up, &tx).await {
-            log::warn!("zip download cut off: {e}");
-            let _ = tx.send(Err(e)).await;
+        let _upstream_slot = upstream_slot;
+        match write(tracks, first, &up, &outlet).await {
+            Ok(()) => outlet.finish(),
+            Err(e) => log::warn!("zip download cut off: {e}"),
         }
     });
     HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((header::CONTENT_DISPOSITION, disposition(share)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        .streaming(body)
 }
 
 struct Entry {
@@ -54,67 +106,53 @@ struct Entry {
 }
 
 struct Writer<'a> {
-    tx: &'a mpsc::Sender<io::Result<Bytes>>,
+    out: &'a Outlet,
     offset: u64,
 }
 
 impl Writer<'_> {
     async fn send(&mut self, b: Bytes) -> io::Result<()> {
-        self.offset += b.len() as u64;
+        self.grow(b.len())?;
+        self.out.send(b).await
+    }
+
+    fn grow(&mut self, by: usize) -> io::Result<()> {
+        self.offset += by as u64;
         if self.offset > u64::from(u32::MAX) {
             return Err(io::Error::other("zip would exceed 4 GiB (no ZIP64)"));
         }
-        self.tx
-            .send(Ok(b))
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+        Ok(())
     }
 
     fn at(&self) -> u32 {
-        // `send` keeps the offset within u32.
+        // `grow` keeps the offset within u32.
         u32::try_from(self.offset).unwrap_or(u32::MAX)
     }
 }
 
 async fn write(
     tracks: Vec<Track>,
+    mut first: Option<awc::ClientResponse>,
     up: &Upstream,
-    tx: &mpsc::Sender<io::Result<Bytes>>,
+    out: &Outlet,
 ) -> io::Result<()> {
     let (time, date) = dos_time(OffsetDateTime::now_utc());
-    let mut w = Writer { tx, offset: 0 };
+    let mut w = Writer { out, offset: 0 };
     let mut names = HashSet::new();
     let mut entries = Vec::with_capacity(tracks.len());
     for t in &tracks {
         let name = unique(file_name(t), &mut names);
         let offset = w.at();
         w.send(local_header(&name, time, date)).await?;
-        let mut resp = up
-            .http()
-            .get(up.url("download", &[("id", t.id.as_str())]))
-            .timeout(TRANSFER_TIMEOUT)
-            .send()
-            .await
-            .map_err(|_| io::Error::other("music server unreachable"))?;
-        let ct = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if resp.status().as_u16() != 200 || ct.contains("json") || ct.contains("xml") {
-            return Err(io::Error::other(format!(
-                "music server refused a download (HTTP {})",
-                resp.status().as_u16()
-            )));
-        }
+        let mut resp = match first.take() {
+            Some(resp) => resp,
+            None => open(up, t)
+                .await
+                .map_err(|e| io::Error::other(e.to_string()))?,
+        };
         let mut crc = crc32fast::Hasher::new();
-        let mut size: u64 = 0;
-        while let Some(chunk) = resp.next().await {
-            let chunk = chunk.map_err(io::Error::other)?;
-            crc.update(&chunk);
-            size += chunk.len() as u64;
-            w.send(chunk).await?;
-        }
+        let size = out.copy(&mut resp, |chunk| crc.update(chunk)).await?;
+        w.grow(usize::try_from(size).map_err(io::Error::other)?)?;
         let size = u32::try_from(size).map_err(io::Error::other)?;
         let crc = crc.finalize();
         let mut d = Vec::with_capacity(16);

@@ -3,11 +3,13 @@
 
 mod model;
 mod query;
+mod transfer;
 
 pub use model::{Album, Playlist};
 pub use query::percent_encode;
+pub use transfer::Pool;
 
-use crate::config::{Upstream as UpstreamSettings, UpstreamAuth};
+use crate::config::{Limits, Upstream as UpstreamSettings, UpstreamAuth};
 use crate::domain::Track;
 use crate::metrics::METRICS;
 use md5::{Digest, Md5};
@@ -16,8 +18,8 @@ use std::fmt;
 use std::time::Duration;
 
 /// Bound on every metadata call, so a hung music server cannot hang us.
-const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 use crate::subsonic_api::API_VERSION;
 const CLIENT_NAME: &str = "sharelog";
 
@@ -45,21 +47,30 @@ impl fmt::Display for UpstreamError {
 #[derive(Clone)]
 pub struct Upstream {
     settings: UpstreamSettings,
+    /// Metadata calls: small answers, bounded by `METADATA_TIMEOUT`.
     http: awc::Client,
+    /// File transfers, on a pool of their own (`transfer.rs`).
+    bulk: awc::Client,
+    limits: Limits,
 }
 
 impl Upstream {
-    pub fn new(settings: UpstreamSettings) -> Self {
+    pub fn new(settings: UpstreamSettings, limits: Limits) -> Self {
         let connector = awc::Connector::new().timeout(CONNECT_TIMEOUT);
         let http = awc::Client::builder()
             .connector(connector)
             .timeout(METADATA_TIMEOUT)
             .disable_redirects()
             .finish();
-        Upstream { settings, http }
+        Upstream {
+            settings,
+            http,
+            bulk: transfer::bulk_client(&limits),
+            limits,
+        }
     }
 
-    /// The HTTP client, for streaming calls that set their own timeouts.
+    /// The metadata client, for calls that set their own URL (token verification, logins).
     pub fn http(&self) -> &awc::Client {
         &self.http
     }
@@ -111,16 +122,7 @@ impl Upstream {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("f", "json"));
         let result = self.call_inner(&all, method).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(UpstreamError::NotFound) => "not_found",
-            Err(UpstreamError::Unavailable(_)) => "unavailable",
-            Err(UpstreamError::Failed(_)) => "error",
-        };
-        METRICS
-            .upstream_requests
-            .with_label_values(&[method, outcome])
-            .inc();
+        record(method, &result);
         result
     }
 
@@ -173,6 +175,20 @@ impl Upstream {
     }
 }
 
+/// One sample of `sharelog_upstream_requests_total`; `method` is always one of our own call names.
+fn record<T>(method: &str, result: &Result<T, UpstreamError>) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(UpstreamError::NotFound) => "not_found",
+        Err(UpstreamError::Unavailable(_)) => "unavailable",
+        Err(UpstreamError::Failed(_)) => "error",
+    };
+    METRICS
+        .upstream_requests
+        .with_label_values(&[method, outcome])
+        .inc();
+}
+
 fn describe_send_error(e: &awc::error::SendRequestError) -> String {
     use awc::error::SendRequestError as E;
     match e {
@@ -204,7 +220,8 @@ mod tests {
 
     #[test]
     fn password_auth_sends_the_hex_encoded_password() {
-        let u = Upstream::new(settings(UpstreamAuth::Password)).url("ping", &[("id", "a b")]);
+        let u = Upstream::new(settings(UpstreamAuth::Password), Limits::default())
+            .url("ping", &[("id", "a b")]);
         assert!(u.starts_with("http://m:4533/rest/ping?u=bob&v="), "{u}");
         assert!(u.contains("&p=enc%3A736573616d65"), "{u}");
         assert!(u.ends_with("&id=a%20b"), "{u}");
@@ -212,7 +229,7 @@ mod tests {
 
     #[test]
     fn token_auth_never_sends_the_password() {
-        let u = Upstream::new(settings(UpstreamAuth::Token)).url("ping", &[]);
+        let u = Upstream::new(settings(UpstreamAuth::Token), Limits::default()).url("ping", &[]);
         assert!(u.contains("&t=") && u.contains("&s="), "{u}");
         assert!(!u.contains("sesame") && !u.contains("&p="), "{u}");
     }

@@ -1,0 +1,219 @@
+//! Wrong answers from the music server stay ours: a music server that accepts a stream,
+//! download or cover and never answers gets a quick 502 (`limits.firstByteTimeout`), and a
+//! login check it never answers a quick Subsonic error, not a client left hanging; and the
+//! music server's own error pages never reach a visitor.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// A real TCP server in front of the real music server that passes calls through, except
+/// the Subsonic methods it was started with: those it accepts but never answers (the
+/// connections are kept open until the test ends), as a hung music server would.
+struct MusicServerHungOn {
+    url: String,
+    held: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl MusicServerHungOn {
+    fn start(real: &str, hung: &'static [&'static str]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let real = real.strip_prefix("http://").unwrap().to_string();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let keep = held.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let (Ok(conn), real, keep) = (conn, real.clone(), keep.clone()) else {
+                    continue;
+                };
+                std::thread::spawn(move || serve(conn, &real, hung, &keep));
+            }
+        });
+        MusicServerHungOn { url, held }
+    }
+
+    fn held_calls(&self) -> usize {
+        self.held.lock().unwrap().len()
+    }
+}
+
+fn serve(mut conn: TcpStream, real: &str, hung: &[&str], held: &Mutex<Vec<TcpStream>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if conn.read(&mut byte).unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    if hung
+        .iter()
+        .any(|m| target.starts_with(&format!("/rest/{m}?")))
+    {
+        held.lock().unwrap().push(conn);
+        return;
+    }
+    // One request per connection, so the answer ends when the music server closes.
+    let mut up = TcpStream::connect(real).unwrap();
+    write!(up, "GET {target} HTTP/1.0\r\nHost: {real}\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).unwrap();
+    let _ = conn.write_all(&answer);
+}
+
+fn with_hung(methods: &'static [&'static str]) -> (TestApp, MusicServerHungOn, tempfile::TempDir) {
+    let real = upstream::shared();
+    let hung = MusicServerHungOn::start(&real.url, methods);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = settings_for(real, tmp.path());
+    s.upstream.url = hung.url.clone();
+    s.limits.first_byte_timeout = 1;
+    (spawn_with(s), hung, tmp)
+}
+
+fn share_of_alpha(app: &TestApp, downloadable: bool) -> (String, String) {
+    let album = upstream::shared().album("Alpha");
+    let share = app.create(
+        &alice(),
+        json!({"albums": [album.id], "downloadable": downloadable}),
+    );
+    (
+        share["id"].as_str().unwrap().to_string(),
+        album.songs[0].id.clone(),
+    )
+}
+
+fn assert_quick_502(app: &TestApp, method: &str, path: &str) {
+    let started = Instant::now();
+    let r = app.raw(method, path, &[], None);
+    let took = started.elapsed();
+    assert_eq!(r.status(), 502, "{method} {path}: {}", r.text());
+    if method != "HEAD" {
+        assert_eq!(r.code(), "upstream-error", "{method} {path}");
+    }
+    assert!(
+        took < Duration::from_secs(4),
+        "{method} {path} took {took:?} with a 1 s first-byte timeout"
+    );
+}
+
+#[test]
+fn a_hung_music_server_gives_a_quick_502_on_streams_and_downloads() {
+    let (app, hung, _tmp) = with_hung(&["stream", "download"]);
+    let (id, track) = share_of_alpha(&app, true);
+
+    assert_quick_502(&app, "GET", &format!("/share/{id}/stream/{track}"));
+    assert_quick_502(&app, "HEAD", &format!("/share/{id}/stream/{track}"));
+    assert_quick_502(&app, "GET", &format!("/share/{id}/download/{track}"));
+    assert!(
+        hung.held_calls() >= 3,
+        "the calls did reach the music server"
+    );
+}
+
+#[test]
+fn a_zip_from_a_hung_music_server_is_a_502_and_not_a_visit() {
+    let (app, _hung, _tmp) = with_hung(&["stream", "download"]);
+    let (id, _) = share_of_alpha(&app, true);
+
+    assert_quick_502(&app, "GET", &format!("/share/{id}?download=true"));
+
+    let share = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    assert_eq!(share.json()["visitCount"], 0, "a failed zip is not a visit");
+}
+
+#[test]
+fn a_hung_music_server_gives_a_quick_502_on_covers() {
+    let (app, hung, _tmp) = with_hung(&["getCoverArt"]);
+    let (id, _) = share_of_alpha(&app, false);
+
+    assert_quick_502(&app, "GET", &format!("/share/{id}/cover"));
+    assert!(
+        hung.held_calls() >= 1,
+        "the call did reach the music server"
+    );
+}
+
+#[test]
+fn a_login_check_the_music_server_never_answers_is_a_quick_subsonic_error() {
+    let (app, hung, _tmp) = with_hung(&["ping"]);
+    let started = Instant::now();
+
+    let r = app.raw(
+        "GET",
+        "/rest/getShares.view?u=alice&p=alicepass&f=json&v=1.16.1&c=t",
+        &[],
+        None,
+    );
+
+    let took = started.elapsed();
+    assert_eq!(r.status(), 503, "{}", r.text());
+    assert_eq!(
+        r.json()["subsonic-response"]["error"]["code"],
+        0,
+        "{}",
+        r.text()
+    );
+    assert!(
+        hung.held_calls() >= 1,
+        "the check did reach the music server"
+    );
+    assert!(
+        took < Duration::from_secs(8),
+        "took {took:?}: a metadata call is bounded at 5 s"
+    );
+}
+
+#[test]
+fn a_range_past_the_end_is_our_416_with_content_range() {
+    let app = spawn_app(|_| {});
+    let (id, _) = share_of_alpha(&app, true);
+    let song = &upstream::shared().album("Alpha").songs[0];
+    let range = format!("bytes={}-", song.size);
+
+    for kind in ["stream", "download"] {
+        let path = format!("/share/{id}/{kind}/{}", song.id);
+        let r = app.raw("GET", &path, &[("Range", &range)], None);
+
+        assert_eq!(r.status(), 416, "{kind}: {}", r.text());
+        assert_eq!(r.code(), "range-not-satisfiable", "{kind}");
+        assert_eq!(
+            r.header("Content-Range"),
+            Some(format!("bytes */{}", song.size).as_str()),
+            "{kind}"
+        );
+        assert!(r.header("Content-Type").unwrap().contains("json"), "{kind}");
+    }
+}
+
+#[test]
+fn every_path_answers_a_wrong_method_or_path_as_our_json() {
+    let app = spawn_app(|_| {});
+    let (id, track) = share_of_alpha(&app, true);
+    let cases = [
+        ("POST", format!("/share/{id}")),
+        ("PUT", format!("/share/{id}/stream/{track}")),
+        ("DELETE", format!("/share/{id}/download/{track}")),
+        ("GET", format!("/share/{id}/nothing/{track}")),
+        ("GET", format!("/share/{id}/stream/{track}/more")),
+        ("PATCH", "/api/share".to_string()),
+        ("POST", "/livez".to_string()),
+    ];
+    for (method, path) in cases {
+        // An empty body, so that HTTP/1.0 requests with a method that takes one are well-formed.
+        let r = app.raw(method, &path, &[], Some(b""));
+        assert!(r.status() >= 400, "{method} {path}: {}", r.status());
+        let body: Value = serde_json::from_slice(&r.0.body)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {:?}", r.text()));
+        assert!(body["code"].is_string(), "{method} {path}: {body}");
+    }
+}
