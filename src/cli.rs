@@ -1,7 +1,9 @@
-//! The command line (docs/cli.md).
+//! The command line (docs/cli.md). `serve --help` lists every environment variable.
 
+use crate::domain::Event;
 use crate::domain::ShareId;
 use crate::store::Filter;
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use time::format_description::well_known::Rfc3339;
@@ -24,6 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Run the service (the default).
+    #[command(after_help = crate::config::env_help())]
     Serve,
     /// Export or verify the audit trail (the hash-chained event log).
     Audit {
@@ -38,6 +41,8 @@ pub enum Cmd {
     Backup(BackupArgs),
     /// Build the (empty) data directory from an export, checking its whole chain.
     Restore(RestoreArgs),
+    /// Print a local owner token (HS256, as Navidrome signs them) for the configured auth.jwtSecret.
+    Token(TokenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,8 +58,8 @@ pub struct ExportArgs {
     /// Only this share's events.
     #[arg(long, value_name = "ID", value_parser = parse_share_id)]
     pub share: Option<ShareId>,
-    /// Only events of this type (ShareCreated, ShareUpdated, ShareDeleted, ShareVisited).
-    #[arg(long = "type", value_name = "T")]
+    /// Only events of this type.
+    #[arg(long = "type", value_name = "T", value_parser = PossibleValuesParser::new(Event::TYPES))]
     pub kind: Option<String>,
     /// Only events at or after this RFC 3339 time.
     #[arg(long, value_name = "T", value_parser = parse_time)]
@@ -117,6 +122,22 @@ pub struct RestoreArgs {
     /// A complete export (`audit export`, `GET /api/audit` or `sharelog backup`).
     #[arg(long, value_name = "FILE.jsonl")]
     pub from: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The username (the token's `sub` claim).
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The user id (the `uid` claim); defaults to the username.
+    #[arg(long, value_name = "ID")]
+    pub uid: Option<String>,
+    /// Mark the token as an admin's (`adm: true`): sees every share and the audit trail.
+    #[arg(long)]
+    pub admin: bool,
+    /// How long the token is valid, in hours.
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub hours: u64,
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {

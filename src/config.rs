@@ -7,8 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 mod cidr;
+mod env;
 mod limits;
 pub use cidr::Cidr;
+pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,7 +248,7 @@ impl Settings {
                 Self::from_yaml(&text)?
             }
         };
-        s.apply_env(env)?;
+        env::apply_all(&mut s, env)?;
         s.validate()?;
         Ok(s)
     }
@@ -257,70 +259,6 @@ impl Settings {
         }
         // serde_norway reports the dotted path of the bad key (e.g. `sharing.maxBitrate: invalid type`).
         serde_norway::from_str(text).map_err(|e| ConfigError(e.to_string()))
-    }
-
-    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(var: &str, v: &str) -> Result<T, ConfigError> {
-            v.trim()
-                .parse()
-                .map_err(|_| ConfigError(format!("{var}: cannot parse {v:?}")))
-        }
-        fn cidrs(var: &str, v: &str) -> Result<Vec<Cidr>, ConfigError> {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Cidr::parse(s).map_err(|e| ConfigError(format!("{var}: {e}"))))
-                .collect()
-        }
-        let get = |k: &str| env(k).filter(|v| !v.is_empty());
-        if let Some(v) = get("SHARELOG_LISTEN") {
-            self.listen = parse("SHARELOG_LISTEN", &v)?;
-        }
-        if let Some(v) = get("SHARELOG_DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = get("SHARELOG_PUBLIC_URL") {
-            self.public_url = v;
-        }
-        if let Some(v) = get("SHARELOG_TRUSTED_PROXIES") {
-            self.trusted_proxies = cidrs("SHARELOG_TRUSTED_PROXIES", &v)?;
-        }
-        if let Some(v) = get("SHARELOG_SHARING_ENABLED") {
-            self.sharing.enabled = parse("SHARELOG_SHARING_ENABLED", &v)?;
-        }
-        if let Some(v) = get("SHARELOG_ALLOW_DOWNLOADS") {
-            self.sharing.allow_downloads = parse("SHARELOG_ALLOW_DOWNLOADS", &v)?;
-        }
-        if let Some(v) = get("SHARELOG_MAX_BITRATE") {
-            self.sharing.max_bitrate = parse("SHARELOG_MAX_BITRATE", &v)?;
-        }
-        if let Some(v) = get("SHARELOG_UPSTREAM_URL") {
-            self.upstream.url = v;
-        }
-        if let Some(v) = get("SHARELOG_UPSTREAM_USERNAME") {
-            self.upstream.username = v;
-        }
-        if let Some(v) = get("SHARELOG_UPSTREAM_PASSWORD") {
-            self.upstream.password = v;
-        }
-        if let Some(v) = get("SHARELOG_UPSTREAM_AUTH") {
-            self.upstream.auth = match v.as_str() {
-                "token" => UpstreamAuth::Token,
-                "password" => UpstreamAuth::Password,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "SHARELOG_UPSTREAM_AUTH: expected token or password, got {v:?}"
-                    )))
-                }
-            };
-        }
-        if let Some(v) = get("SHARELOG_JWT_SECRET") {
-            self.auth.jwt_secret = v;
-        }
-        if let Some(v) = get("SHARELOG_NAVIDROME_URL") {
-            self.auth.navidrome_url = v;
-        }
-        Ok(())
     }
 
     fn validate(&mut self) -> Result<(), ConfigError> {
@@ -341,6 +279,13 @@ impl Settings {
             if value == 0 {
                 return Err(ConfigError(format!("{key}: must be at least 1")));
             }
+        }
+        let secret = self.auth.jwt_secret.len();
+        if secret > 0 && secret < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "auth.jwtSecret: too short ({secret} bytes): HS256 needs at least \
+                 {MIN_JWT_SECRET_BYTES} bytes (96 bits), or leave it empty to turn local tokens off"
+            )));
         }
         let rl = self.public_access.rate_limit;
         if rl.per_minute > 0 && rl.burst == 0 {
@@ -368,6 +313,10 @@ impl Settings {
     }
 }
 
+/// The shortest HS256 key that can sign or verify a token: shorter keys are refused by the
+/// JWT library, which would otherwise turn every request into a silent 401.
+pub const MIN_JWT_SECRET_BYTES: usize = 12;
+
 /// An absolute http(s) URL with a host; returned without a trailing slash.
 fn check_url(key: &str, url: &str) -> Result<String, ConfigError> {
     let rest = url
@@ -379,8 +328,15 @@ fn check_url(key: &str, url: &str) -> Result<String, ConfigError> {
             ))
         })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) || url.contains(['?', '#']) {
-        return Err(ConfigError(format!("{key}: not a valid base URL: {url:?}")));
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(ConfigError(format!(
+            "{key}: not a valid base URL (no host): {url:?}"
+        )));
+    }
+    if url.contains(['?', '#']) {
+        return Err(ConfigError(format!(
+            "{key}: a base URL cannot have a query or fragment (paths are appended to it): {url:?}"
+        )));
     }
     Ok(url.trim_end_matches('/').to_string())
 }

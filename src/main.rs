@@ -9,6 +9,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // A misspelled variable would otherwise be silently ignored.
+    for warning in sharelog::config::unknown_env_vars(
+        std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+    ) {
+        log::warn!("{warning}");
+    }
     let settings = match Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
         Ok(s) => s,
         Err(e) => {
@@ -29,8 +35,8 @@ fn serve(settings: Settings) -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Printed once, on stderr, whatever RUST_LOG says.
         Err(e) => {
-            log::error!("{e}");
             eprintln!("sharelog: {e}");
             ExitCode::FAILURE
         }

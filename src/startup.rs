@@ -11,7 +11,8 @@ use crate::{api, http_errors, http_log, public, request_body, routes, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct Application {
@@ -23,29 +24,59 @@ pub struct Application {
 /// In-flight requests get this long after SIGTERM (docs/operations.md).
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
+/// Why the service could not start; each names the object at fault.
 #[derive(Debug)]
 pub enum StartupError {
-    Store(StoreError),
-    Bind(std::io::Error),
+    /// The data directory, and what went wrong opening it.
+    Store(PathBuf, StoreError),
+    /// The listen address, and why it cannot be bound.
+    Bind(SocketAddr, std::io::Error),
 }
 
 impl std::fmt::Display for StartupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartupError::Store(e) => write!(f, "cannot open the event log: {e}"),
-            StartupError::Bind(e) => write!(f, "cannot listen: {e}"),
+            StartupError::Store(dir, StoreError::Locked(_)) => write!(
+                f,
+                "the data directory {} is in use by another sharelog process \
+                 (is a server already running on it?); stop that process or set another dataDir",
+                dir.display()
+            ),
+            StartupError::Store(dir, e) => {
+                write!(f, "cannot open the event log in {}: {e}", dir.display())
+            }
+            StartupError::Bind(addr, e) if e.kind() == std::io::ErrorKind::AddrInUse => write!(
+                f,
+                "cannot listen on {addr}: the address is already in use (another sharelog or \
+                 program holds the port); stop it or set another listen address"
+            ),
+            StartupError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
         }
     }
 }
 
 impl std::error::Error for StartupError {}
 
+/// Says which music server is used, and warns when sharelog cannot log in to it.
+fn log_upstream(settings: &Settings) {
+    let up = &settings.upstream;
+    log::info!("music server (upstream): {}", up.url);
+    if up.username.is_empty() || up.password.is_empty() {
+        log::warn!(
+            "upstream.username or upstream.password is empty: the music server will refuse \
+             sharelog, so creating shares and playing them fail until both are set \
+             (SHARELOG_UPSTREAM_USERNAME, SHARELOG_UPSTREAM_PASSWORD)"
+        );
+    }
+}
+
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let policy = Policy {
             allow_downloads: settings.sharing.allow_downloads,
         };
-        let store = Store::open(&settings.data_dir, policy).map_err(StartupError::Store)?;
+        let dir = settings.data_dir.clone();
+        let store = Store::open(&dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
         log::info!(
             "event log open at {} ({} live shares)",
             settings.data_dir.display(),
@@ -57,14 +88,17 @@ impl Application {
         if !verifier.is_configured() && delegated.is_none() {
             log::warn!("no token verification configured (auth.jwtSecret and auth.navidromeUrl are empty): the owner API refuses every request with 401");
         }
+        log_upstream(&settings);
         let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(StoreError::Io(format!(
-                "{}: {e}",
-                public::client_ip::KEY_FILE
-            )))
+            StartupError::Store(
+                dir.clone(),
+                StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)),
+            )
         })?;
-        let listener = TcpListener::bind(settings.listen).map_err(StartupError::Bind)?;
-        let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+        let addr = settings.listen;
+        let bind_error = |e| StartupError::Bind(addr, e);
+        let listener = TcpListener::bind(addr).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
@@ -92,7 +126,7 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .client_request_timeout(header_timeout)
         .listen(listener)
-        .map_err(StartupError::Bind)?
+        .map_err(bind_error)?
         .run();
         // A follow response never finishes by itself: end them when a stop is asked for.
         actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));

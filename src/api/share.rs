@@ -4,7 +4,9 @@ use super::list::ListQuery;
 use super::principal::Principal;
 use super::view::{share_json, share_response};
 use super::{body, request, resolve};
-use crate::domain::{Command, CreateShare, DeleteShare, ShareId, UpdateShare};
+use crate::domain::{
+    decide, Command, CreateShare, DeleteShare, Policy, ShareId, ShareItems, SongItem, UpdateShare,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::Idempotency;
@@ -76,9 +78,52 @@ pub async fn create(
         }
     }
     let parsed = request::CreateRequest::parse(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
+    check_before_lookup(&parsed, &actor, &state)?;
     let cmd = create_command(&upstream, actor, parsed).await?;
     let outcome = state.store.execute(cmd, idem).await?;
     Ok(created(&outcome.share, &state, outcome.replayed))
+}
+
+/// Runs the domain's rules on the request before the music server is asked, with each
+/// requested id standing in for the item it names: a body the rules refuse (for example
+/// `downloadable: true` while downloads are off) is a 400 even when the music server is
+/// down. The real command is decided again, with the resolved items, when it is stored.
+fn check_before_lookup(
+    parsed: &request::CreateRequest,
+    actor: &crate::domain::Actor,
+    state: &AppState,
+) -> Result<()> {
+    let stand_in = |id: &String| SongItem {
+        id: id.clone(),
+        title: String::new(),
+        artist: String::new(),
+        album: String::new(),
+    };
+    let songs = parsed
+        .albums
+        .iter()
+        .chain(&parsed.songs)
+        .chain(&parsed.playlists)
+        .map(stand_in)
+        .collect();
+    let cmd = Command::Create(CreateShare {
+        id: ShareId::from_random([0; 16]),
+        actor: actor.clone(),
+        description: parsed.description.clone(),
+        format: parsed.format,
+        max_bit_rate: parsed.max_bit_rate,
+        downloadable: parsed.downloadable,
+        expires_at: parsed.expires_at,
+        items: ShareItems {
+            songs,
+            ..Default::default()
+        },
+    });
+    let policy = Policy {
+        allow_downloads: state.settings.sharing.allow_downloads,
+    };
+    decide(None, &cmd, &policy, OffsetDateTime::now_utc())?;
+    Ok(())
 }
 
 /// A create from either front door (owner API or Subsonic): every id checked against

@@ -1,6 +1,7 @@
 //! Offline subcommands (docs/cli.md): they open a stopped service's data
-//! directory directly. Exit status: 0 done, 1 failed (for `verify`: the chain
-//! is broken), 2 the data directory is held by a running server.
+//! directory directly, or (`token`) need only the configuration. Exit status:
+//! 0 done, 1 failed (for `verify`: the chain is broken), 2 the data directory is
+//! held by a running server, or the command cannot run with this configuration.
 
 mod backup;
 mod backup_file;
@@ -9,6 +10,7 @@ mod progress;
 mod rebuild;
 mod replay;
 mod restore;
+mod token;
 mod verify;
 
 use crate::cli::{AuditCmd, Cmd};
@@ -19,8 +21,10 @@ use std::process::ExitCode;
 /// Why a subcommand stopped.
 #[derive(Debug)]
 pub enum CommandError {
-    /// A running server holds the data directory: (directory, what sled said).
-    Locked(String, String),
+    /// A running server holds this data directory.
+    Locked(String),
+    /// The command cannot run with this configuration (says why): exit 2, like a held directory.
+    Unusable(String),
     /// The hash chain is broken at this seq (or unreadable at this line of a file).
     Broken(String),
     /// The command will not do what was asked (a used target, a bad argument).
@@ -32,11 +36,12 @@ pub enum CommandError {
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CommandError::Locked(dir, detail) => write!(
+            CommandError::Locked(dir) => write!(
                 f,
                 "the data directory {dir} is in use by a running sharelog server; stop it first \
-                 (or read the audit trail live through GET /api/audit) [{detail}]"
+                 (or read the audit trail live through GET /api/audit)"
             ),
+            CommandError::Unusable(m) => write!(f, "{m}"),
             CommandError::Broken(m) => write!(f, "FAIL {m}"),
             CommandError::Refused(m) => write!(f, "{m}"),
             CommandError::Store(e) => write!(f, "{e}"),
@@ -60,7 +65,7 @@ impl From<std::io::Error> for CommandError {
 impl CommandError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CommandError::Locked(..) => ExitCode::from(2),
+            CommandError::Locked(_) | CommandError::Unusable(_) => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }
@@ -80,6 +85,7 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
         Cmd::Rebuild => rebuild::run(settings),
         Cmd::Backup(args) => backup::run(args),
         Cmd::Restore(args) => restore::run(settings, args),
+        Cmd::Token(args) => token::run(settings, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,9 +101,7 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
 /// Opens the configured data directory, telling a held lock apart from other failures.
 fn open_log(settings: &Settings) -> Result<Log, CommandError> {
     Log::open(&settings.data_dir).map_err(|e| match e {
-        StoreError::Locked(detail) => {
-            CommandError::Locked(settings.data_dir.display().to_string(), detail)
-        }
+        StoreError::Locked(_) => CommandError::Locked(settings.data_dir.display().to_string()),
         other => CommandError::Store(other),
     })
 }

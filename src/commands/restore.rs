@@ -149,9 +149,7 @@ fn refuse_used(target: &Path) -> Result<(), CommandError> {
     if target.join("db").exists() {
         // A running server holds it: say so (exit 2), as every other subcommand does.
         mirror::lock_shared(target).map_err(|e| match e {
-            StoreError::Locked(detail) => {
-                CommandError::Locked(target.display().to_string(), detail)
-            }
+            StoreError::Locked(_) => CommandError::Locked(target.display().to_string()),
             other => CommandError::Store(other),
         })?;
         return Err(CommandError::Refused(format!(

@@ -56,7 +56,7 @@ pub fn run(settings: &Settings, args: VerifyArgs) -> Result<(), CommandError> {
 fn from_data_dir(settings: &Settings, chain: &mut Chain) -> Result<(), CommandError> {
     let dir = &settings.data_dir;
     let lock = mirror::lock_shared(dir).map_err(|e| match e {
-        StoreError::Locked(detail) => CommandError::Locked(dir.display().to_string(), detail),
+        StoreError::Locked(_) => CommandError::Locked(dir.display().to_string()),
         other => CommandError::Store(other),
     })?;
     if lock.is_some() {

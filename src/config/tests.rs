@@ -83,16 +83,16 @@ fn an_invalid_url_names_its_key() {
 #[test]
 fn env_vars_override_the_file_and_secrets_stay_out_of_debug_output() {
     let vars: HashMap<&str, &str> = [
-        ("SHARELOG_JWT_SECRET", "hunter2"),
+        ("SHARELOG_JWT_SECRET", "hunter2-hunter2-hunter2"),
         ("SHARELOG_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
     ]
     .into();
     let s = Settings::load(None, |k| vars.get(k).map(|v| v.to_string())).expect("ok");
-    assert_eq!(s.auth.jwt_secret, "hunter2");
+    assert_eq!(s.auth.jwt_secret, "hunter2-hunter2-hunter2");
     assert!(s.is_trusted_proxy("10.1.2.3".parse().expect("ip")));
     assert!(s.is_trusted_proxy("::1".parse().expect("ip")));
     assert!(!s.is_trusted_proxy("11.0.0.1".parse().expect("ip")));
-    assert!(!format!("{s:?}").contains("hunter2"));
+    assert!(!format!("{s:?}").contains("hunter2-hunter2-hunter2"));
 }
 
 #[test]
