@@ -67,6 +67,8 @@ fn livez_and_readyz_answer_and_readyz_reports_the_upstream_without_failing() {
     );
     assert_eq!(ready.json()["upstream"], "unreachable");
     assert_eq!(ready.json()["store"], "ok");
+    // A fresh log has no last event: `null`, as docs/api.md says, not 0.
+    assert!(ready.json()["lastSeq"].is_null(), "{}", ready.text());
     let app = app.restart(|_| {});
     assert_eq!(
         app.req("GET", "/readyz", None, None).json()["upstream"],
