@@ -489,6 +489,9 @@ want = {
     "audit.clientIp": None,
     "audit.maxFollowers": None, "audit.heartbeatSeconds": None,
     "audit.followerBuffer": None, "audit.followerTimeoutSeconds": None,
+    "limits.headerTimeout": None, "limits.bodyTimeout": None, "limits.firstByteTimeout": None,
+    "limits.stallTimeout": None, "limits.transferTimeout": None,
+    "limits.transfersPerClient": None, "limits.transfers": None, "limits.ipv6Prefix": None,
 }
 def leaves(d, prefix=""):
     for k, v in d.items():
