@@ -37,8 +37,14 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sharelog-demo.XXXXXX")
 sharelog_pid=""
 upstream_pid=""
+sleep_pid=""
 cleanup() {
     trap - EXIT INT TERM
+    # The --for timer too: left behind, it would keep our stdout open for its whole
+    # duration (a caller reading to the end, such as `cargo test | tee`, would hang).
+    if [ -n "$sleep_pid" ]; then
+        kill "$sleep_pid" 2>/dev/null || true
+    fi
     if [ -n "$sharelog_pid" ]; then
         kill -TERM "$sharelog_pid" 2>/dev/null || true
         wait "$sharelog_pid" 2>/dev/null || true
@@ -116,8 +122,9 @@ echo "SHARE_URL=$link"
 echo "UPSTREAM_URL=$upstream_url"
 
 if [ -n "$run_for" ]; then
-    sleep "$run_for" &
-    wait $! || true
+    sleep "$run_for" >/dev/null 2>&1 &
+    sleep_pid=$!
+    wait "$sleep_pid" || true
 else
     wait "$sharelog_pid" || true
     sharelog_pid=""
