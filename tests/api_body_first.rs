@@ -1,7 +1,6 @@
 //! A create body is checked before the music server is asked: a request the rules
 //! refuse is a 400 naming the problem even while the music server is down.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use serde_json::json;
 use sharelog::config::Settings;

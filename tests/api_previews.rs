@@ -2,9 +2,8 @@
 //! them, over real HTTP. The previews are appended through the store, on the data
 //! directory the server then opens (the page that turns a bot's request into a
 //! preview is tested with the page).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use sharelog::domain::ShareId;

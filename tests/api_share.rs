@@ -1,5 +1,5 @@
 //! The owner API over real HTTP, against a real supysonic upstream.
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::*;

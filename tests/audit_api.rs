@@ -1,8 +1,7 @@
 //! The live audit trail over real HTTP: `GET /api/audit` (admins, streamed
 //! JSON Lines, filters) and `GET /api/share/{id}/history` (owner or admin).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::*;

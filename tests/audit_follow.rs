@@ -1,10 +1,8 @@
 //! The live audit feed over real HTTP: `GET /api/audit?follow=true` on a real
 //! server with a real sled store, followed through a raw socket.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/follow_client.rs"]
-mod follow_client;
-mod support;
+use crate::support;
+use crate::support::follow_client;
 
 use follow_client::{seq_of, FollowClient, Got};
 use serde_json::json;

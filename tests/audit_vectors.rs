@@ -1,6 +1,5 @@
 //! The test vectors of docs/audit.md, checked against the Rust hasher: both
 //! through the typed envelope and through the canonical bytes of the raw JSON.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use sharelog::domain::{Event, VisitFormat};

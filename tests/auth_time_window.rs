@@ -5,11 +5,9 @@
 //!
 //! Tokens are signed here by hand (HMAC-SHA256 over `header.payload`), so that claims no
 //! JWT library would produce (a negative `exp`) can be sent.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/navidrome_standin.rs"]
-mod navidrome_standin;
-mod support;
+use crate::support;
+use crate::support::navidrome_standin;
 
 use navidrome_standin::NavidromeStandIn;
 use serde_json::{json, Value};

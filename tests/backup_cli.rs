@@ -1,9 +1,8 @@
 //! `sharelog backup` against a running server over real HTTP: it appends only what
 //! the file lacks, drops a torn last line, refuses a server whose log the file does
 //! not belong to, and never shows the token.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::path::Path;

@@ -4,9 +4,8 @@
 //! restore` builds a new data directory and a second server on it must answer
 //! exactly as the first: every share object, every history, every ETag and the
 //! whole audit export. Every write the load was told succeeded is in the restored log.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -1,9 +1,8 @@
 //! `sharelog restore` from an export, offline: the restored log is the original
 //! byte for byte, and every kind of bad input stops it with a clear message and
 //! exit 1, leaving no data directory (and no half-built one) behind.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use support::commands::{create, delete, rename, visit, POLICY};
 use support::offline::{config_for, sharelog, wait_until_released};

@@ -1,9 +1,8 @@
 //! The offline command line (docs/cli.md) on a real data directory:
 //! export and verify (ours and the standalone Python verifier), replay, rebuild,
 //! and refusing to touch a directory a running server holds.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use support::offline::{config_for, sharelog, verify_py, wait_until_released};
 

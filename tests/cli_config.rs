@@ -1,7 +1,6 @@
 //! Startup with the real binary: bad configuration fails at once naming the key
 //! (and never echoing a secret); /livez and /readyz answer as the contract says.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! What a person reads when something is wrong, from the real binary: errors name their
 //! object (address, path, variable) and what is accepted, are printed once, and a
 //! misspelled `SHARELOG_*` variable is not silently ignored.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};

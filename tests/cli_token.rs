@@ -1,7 +1,6 @@
 //! `sharelog token`: a local owner token for the configured secret, accepted by a
 //! running server with that secret; refused, with a reason, when none is configured.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use jwt_simple::prelude::*;
 use std::process::{Command, Output};

@@ -1,9 +1,8 @@
 //! Delegated login: with `auth.navidromeUrl`, tokens are verified by Navidrome's keepalive
 //! (here a stand-in with Navidrome's semantics, tests/support/navidrome_standin.rs).
 
-#[path = "support/navidrome_standin.rs"]
-mod navidrome_standin;
-mod support;
+use crate::support;
+use crate::support::navidrome_standin;
 
 use jwt_simple::prelude::Duration;
 use navidrome_standin::{sign, NavidromeStandIn};

@@ -2,8 +2,7 @@
 //! browser): it starts the test music server and sharelog, creates a share and
 //! prints its link; the link answers with playable tracks; on SIGTERM (as on Ctrl-C)
 //! it stops both servers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -1,13 +1,10 @@
 //! The live audit feed through real nginx with the shipped `deploy/nginx.conf`:
 //! each event and each heartbeat reaches the follower as soon as sharelog sends it,
 //! and nginx does not soak up the stream of a follower that stopped reading.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/follow_client.rs"]
-mod follow_client;
-#[path = "support/nginx.rs"]
-mod nginx;
-mod support;
+use crate::support;
+use crate::support::follow_client;
+use crate::support::nginx;
 
 use follow_client::{seq_of, FollowClient, Got};
 use serde_json::json;

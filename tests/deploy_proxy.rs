@@ -5,9 +5,8 @@
 //!
 //! nginx is installed with apt when it is missing; when that fails the test fails (a skipped
 //! test that reports `ok` would let CI count a pass it never ran).
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};

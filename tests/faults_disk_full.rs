@@ -1,11 +1,8 @@
 //! A disk that fills up under the running service (a small tmpfs): the write that cannot be
 //! stored gets a 503 JSON, nothing acknowledged is lost, and SIGTERM then exits non-zero
 //! with a log line that says why, so systemd and compose see the failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/binary.rs"]
-mod binary;
-mod support;
+use crate::support::binary;
 
 use binary::{Binary, Tmpfs};
 

@@ -3,11 +3,9 @@
 //! answered 200 before the failure is in the log after a restart; the request whose fsync
 //! failed gets a 503 JSON; the store then refuses every write and `/readyz` is 503; the log
 //! says what happened; SIGTERM exits non-zero; and the service restarts cleanly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/binary.rs"]
-mod binary;
-mod support;
+use crate::support;
+use crate::support::binary;
 
 use binary::{fault_shim, Binary};
 use std::process::Command;

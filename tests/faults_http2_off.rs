@@ -2,11 +2,8 @@
 //! `h2` crate that awc links in is never reached from the network: a client that opens with
 //! the HTTP/2 preface (h2c, prior knowledge) gets no HTTP/2 frame back. See the README's
 //! "Advisories" paragraph.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/binary.rs"]
-mod binary;
-mod support;
+use crate::support::binary;
 
 use binary::Binary;
 use std::io::{Read, Write};

@@ -1,11 +1,8 @@
 //! A half-written `ip-hash.key` never stops the service: a start that hits a full disk while
 //! writing it (simulated by tests/support/fault_shim.c) leaves no partial key behind, and a 0-byte or short key left by an older version is replaced by a
 //! new one with a warning (a new key only changes future visitor hashes).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/binary.rs"]
-mod binary;
-mod support;
+use crate::support::binary;
 
 use binary::{fault_shim, Binary};
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! Request bodies are bounded in size and in time, before any handler runs: an announced
 //! `Content-Length` over the limit is refused at once (413), and a body that trickles in is
 //! cut off after `limits.bodyTimeout` (408), both as JSON, and the connection is closed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{ErrorKind, Read, Write};

@@ -1,9 +1,8 @@
 //! IPv6 visitors are rate-limited by network (`limits.ipv6Prefix`, /64 by default), not by
 //! address: one /64 holds 2^64 addresses, so per-address buckets would be no limit at all.
 //! The visitors' addresses come through a trusted proxy's `X-Forwarded-For`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use sharelog::config::{Cidr, Settings};
 use support::*;

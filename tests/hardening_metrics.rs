@@ -1,8 +1,7 @@
 //! `/metrics` stays bounded whatever a client sends: every label value comes from a closed
 //! set (made-up methods are `other`, unknown paths are one `unmatched` route).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -3,9 +3,8 @@
 //! `limits.transfers` (503), share pages keep working meanwhile, and a transfer whose reader
 //! takes nothing for `limits.stallTimeout` is dropped, freeing its music-server connection.
 //! A real supysonic with a 20 MB track, so that a reader that stops really stalls the transfer.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use sharelog::config::{Cidr, Settings};

@@ -2,9 +2,8 @@
 //! download or cover and never answers gets a quick 502 (`limits.firstByteTimeout`), and a
 //! login check it never answers a quick Subsonic error, not a client left hanging; and the
 //! music server's own error pages never reach a visitor.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};

@@ -5,9 +5,8 @@
 //! the Subsonic calls included, with 30 examples per operation (about 15 s on 2 cores).
 //! Generated ids rarely name a real share, so the stream/download relays and the history
 //! mostly see 404s here; tests/public_streams.rs and tests/audit_api.rs cover their 2xx.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::path::PathBuf;

@@ -1,11 +1,9 @@
 //! `deploy/alerts.yml`: valid rules (`promtool check rules`), each alert firing
 //! when it should and only then (`promtool test rules tests/alerts_test.yml`),
 //! and every sharelog metric the rules name exported by a real server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/promtool.rs"]
-mod promtool;
-mod support;
+use crate::support;
+use crate::support::promtool;
 
 use serde_json::json;
 use std::collections::BTreeSet;

@@ -1,9 +1,8 @@
 //! The real binary's log lines at `RUST_LOG=debug` after real traffic: one line per
 //! request with the route pattern, and never a token, the JWT secret, the upstream
 //! password (plain or `enc:` hex), a share id, or the raw visitor address.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::process::{Command, Stdio};
@@ -88,8 +87,8 @@ fn logs_carry_route_patterns_and_no_secrets_ids_or_visitor_addresses() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let logs =
-        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let logs = String::from_utf8_lossy(&out.stderr).into_owned()
+        + String::from_utf8_lossy(&out.stdout).as_ref();
 
     // Then its log has a line per request by route pattern, and nothing it must not have
     assert!(logs.contains("POST /api/share 201"), "{logs}");

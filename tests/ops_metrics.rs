@@ -1,10 +1,8 @@
 //! `/metrics` after real traffic: every docs/operations.md series that saw traffic is
 //! there, the text passes `promtool check metrics`, and no label carries an id.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/promtool.rs"]
-mod promtool;
-mod support;
+use crate::support;
+use crate::support::promtool;
 
 use promtool::promtool;
 use serde_json::json;

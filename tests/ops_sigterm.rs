@@ -1,9 +1,8 @@
 //! SIGTERM under load (docs/operations.md): the real binary stops accepting, finishes
 //! what is in flight, flushes the log and exits 0, and every write that was
 //! answered 2xx is in the log afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use sharelog::domain::ShareId;

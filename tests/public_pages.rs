@@ -1,7 +1,6 @@
 //! Public share pages (`GET /share/{id}`): raw JSON, M3U and the zip, over real HTTP against a
 //! real supysonic upstream.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::collections::HashMap;

@@ -1,7 +1,6 @@
 //! The stream and download proxies of public links, and the refusals of public access
 //! (404, 403, 410, 429, 502), over real HTTP against a real supysonic upstream.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::*;

@@ -1,7 +1,6 @@
 //! Visits to public links: exact counts under concurrency, what is and is not a visit, and
 //! what the ShareVisited event records (player, user agent, client IP).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};

@@ -1,9 +1,7 @@
 //! The share page for people (`GET /share/{id}` negotiated to HTML), its assets, covers,
 //! embed player and oEmbed, over real HTTP against a real supysonic upstream.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-#[path = "support/html.rs"]
-mod html;
-mod support;
+use crate::support;
+use crate::support::html;
 
 use html::attr;
 use serde_json::{json, Value};

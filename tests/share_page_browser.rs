@@ -2,11 +2,9 @@
 //! HTTP server and a real supysonic upstream: playback, the track list without JavaScript,
 //! escaping, the phone layout, visits, the embed page, and that nothing leaves the origin.
 //! Screenshots land in target/screenshots/.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/browser.rs"]
-mod browser;
-mod support;
+use crate::support;
+use crate::support::browser;
 
 use browser::{Browser, Viewport};
 use serde_json::{json, Value};

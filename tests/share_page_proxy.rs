@@ -2,15 +2,11 @@
 //! front of sharelog and of the supysonic upstream standing in for Navidrome, and a real
 //! headless Chromium that only ever talks to nginx's port. The headers sharelog sets (CSP,
 //! caching, Vary) must come out of the proxy as they went in.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/browser.rs"]
-mod browser;
-#[path = "support/html.rs"]
-mod html;
-#[path = "support/nginx.rs"]
-mod nginx;
-mod support;
+use crate::support;
+use crate::support::browser;
+use crate::support::html;
+use crate::support::nginx;
 
 use browser::{Browser, Viewport};
 use html::attr;

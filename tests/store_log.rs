@@ -1,8 +1,7 @@
 //! The event log on a real sled store on disk: concurrency, idempotency,
 //! replay equivalence, and acknowledged writes surviving `kill -9`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use support::commands::{create, delete, rename, visit, POLICY};
 
@@ -151,7 +150,7 @@ fn a_second_process_cannot_open_a_held_data_directory() {
         .args([
             "--ignored",
             "--exact",
-            "crash_child_entry_point",
+            "store_log::crash_child_entry_point",
             "--nocapture",
         ])
         .env("SHARELOG_CHILD_DIR", dir.path())
@@ -180,7 +179,7 @@ fn every_acknowledged_event_survives_kill_9() {
             .args([
                 "--ignored",
                 "--exact",
-                "crash_child_entry_point",
+                "store_log::crash_child_entry_point",
                 "--nocapture",
                 "--test-threads=1",
             ])

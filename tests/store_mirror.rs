@@ -1,9 +1,8 @@
 //! The export mirror (`<dataDir>/events.jsonl`, see `store::mirror`): written by
 //! the committer after sled, marked clean only by a clean close, repaired at open,
 //! and read by `sharelog audit export` only when clean.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use support::offline::{config_for, wait_until_released};
 
@@ -194,7 +193,7 @@ fn after_kill_9_export_falls_back_to_sled_and_one_clean_start_restores_the_mirro
         .args([
             "--ignored",
             "--exact",
-            "mirror_crash_child_entry_point",
+            "store_mirror::mirror_crash_child_entry_point",
             "--nocapture",
             "--test-threads=1",
         ])

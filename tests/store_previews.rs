@@ -3,9 +3,8 @@
 //! by the live projection, a full replay, a reopen and a rebuild; exported, filtered
 //! and verified by the command line; and a data directory written before previews
 //! existed (`tests/data/log-before-previews`, made by that code) opens unchanged.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use support::commands::{create, delete, preview, rename, visit, POLICY};
 use support::offline::{config_for, sharelog, verify_py, wait_until_released};

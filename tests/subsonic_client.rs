@@ -1,8 +1,7 @@
 //! A real Subsonic client library from PyPI (py-sonic, module `libsonic`) drives the
 //! `/rest` share endpoints against sharelog in front of the real supysonic upstream.
-#![allow(clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::path::PathBuf;

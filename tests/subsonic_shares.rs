@@ -1,7 +1,6 @@
 //! The Subsonic share endpoints over raw HTTP: formats, routes, error codes, ownership.
-#![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{alice, bob, spawn_app, token_for, upstream, Resp, TestApp};

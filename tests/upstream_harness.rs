@@ -1,8 +1,6 @@
 //! Smoke test of the real-Subsonic test harness (`tests/support/upstream.rs`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/upstream.rs"]
-mod upstream;
+use crate::support::upstream;
 
 use upstream::{http_get, http_request};
 

@@ -1,6 +1,5 @@
 //! The real `sharelog` binary as a child process, with its log captured to a file, and a
 //! small tmpfs to fill up. For fault tests that need a process to stop, fail and restart.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support::{alice, free_port, upstream, PUBLIC_URL, SECRET};
 use serde_json::{json, Value};

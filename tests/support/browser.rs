@@ -5,7 +5,6 @@
 //! chromedriver's browser log (`goog:loggingPrefs`), so a test can assert there are none.
 //!
 //! Chromium and chromedriver are installed with apt when missing; never skipped.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support::free_port;
 use serde_json::{json, Value};
@@ -50,6 +49,8 @@ pub enum Viewport {
 #[derive(Debug, Clone)]
 pub struct ConsoleEntry {
     pub level: String,
+    /// Read only through `Debug`, in the failure messages that list console entries.
+    #[allow(dead_code)]
     pub source: String,
     pub message: String,
 }

@@ -1,5 +1,5 @@
 //! Domain commands for tests and benchmarks that drive the store directly.
-//! (Benchmarks include this file with `#[path]`.)
+//! (Benchmarks include this file with `#[path]` and each uses only some builders.)
 #![allow(dead_code)]
 
 use sharelog::domain::*;

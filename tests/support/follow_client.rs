@@ -1,6 +1,5 @@
 //! A client of the live audit feed (`GET /api/audit?follow=true`) over a raw socket,
 //! reading the body as it arrives (chunked or not), one `\n`-terminated line at a time.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,14 +1,16 @@
 //! Shared by the black-box tests: a real sharelog on port 0 with a temp data dir,
 //! a real supysonic upstream, tokens, and a tiny HTTP client.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::field_reassign_with_default
-)]
+#![allow(clippy::field_reassign_with_default)]
 
+pub mod binary;
+pub mod browser;
 pub mod commands;
+pub mod follow_client;
+pub mod html;
+pub mod navidrome_standin;
+pub mod nginx;
 pub mod offline;
+pub mod promtool;
 pub mod upstream;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};

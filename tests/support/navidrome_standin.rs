@@ -3,7 +3,6 @@
 //! `{"response":"ok","id":"keepalive"}` when `X-ND-Authorization: Bearer <jwt>` carries an
 //! HS256 token signed with its own secret and not expired, and 401 otherwise. Anything else
 //! is 404. `set_failing(true)` makes it answer 500, as a broken Navidrome would.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use jwt_simple::prelude::*;
 use std::io::{BufRead, BufReader, Write};

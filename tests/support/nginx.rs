@@ -1,6 +1,5 @@
 //! nginx with `deploy/nginx.conf` (only the two upstream addresses and the listen
 //! port substituted) as a real process, for tests that go through the proxy.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,6 @@
 //! Helpers for tests that work on a data directory without a server: the CLI with a
 //! config file, the standalone verifier, sled's lock, and the appending child process
 //! that crash tests SIGKILL.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use super::commands::{create, visit, POLICY};
 use sharelog::domain::Command;

@@ -1,5 +1,4 @@
 //! `promtool` (Debian's `prometheus` package), installed with apt-get when missing.
-#![allow(dead_code)]
 
 use std::process::Command;
 

@@ -7,8 +7,6 @@
 //! The first start in a fresh checkout installs a venv into `target/test-upstream` (about 10 s);
 //! later starts take about 2 s. Set `SHARELOG_TEST_PYTHON` to pick the python interpreter and
 //! `SHARELOG_KEEP_UPSTREAM=1` to keep the instance's workdir (logs, database) after it stops.
-#![allow(dead_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -47,7 +45,6 @@ pub struct Song {
     pub id: String,
     pub title: String,
     pub artist: String,
-    pub album: String,
     #[serde(rename = "albumId")]
     pub album_id: String,
     pub track: u32,
@@ -76,9 +73,7 @@ struct Info {
     user: Creds,
     albums: Vec<Album>,
     playlist: Playlist,
-    music_dir: PathBuf,
     workdir: PathBuf,
-    ffmpeg: PathBuf,
     #[serde(default)]
     big_dir: Option<PathBuf>,
 }
@@ -96,13 +91,10 @@ pub struct TestUpstream {
     pub albums: Vec<Album>,
     /// "Road Trip" (admin's, private): Alpha #1, Beta #1 (flac), Alpha #3.
     pub playlist: Playlist,
-    pub music_dir: PathBuf,
     /// Folder holding the big track (only with `start_with_big_track`).
     pub big_dir: Option<PathBuf>,
     /// The instance's data dir (supysonic.conf, db, server.log); removed when it stops.
     pub workdir: PathBuf,
-    /// A static ffmpeg (from imageio-ffmpeg), handy to probe/decode responses.
-    pub ffmpeg: PathBuf,
     child: Option<Child>,
     stdin: Option<ChildStdin>,
     stdout: Option<BufReader<ChildStdout>>,
@@ -202,10 +194,8 @@ fn launch(big_track_mb: Option<u32>) -> TestUpstream {
         user: info.user,
         albums: info.albums,
         playlist: info.playlist,
-        music_dir: info.music_dir,
         big_dir: info.big_dir,
         workdir: info.workdir,
-        ffmpeg: info.ffmpeg,
         child: Some(child),
         stdin,
         stdout: Some(reader),

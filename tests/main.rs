@@ -1,0 +1,90 @@
+//! Every black-box test of sharelog, in one test binary: the crate and the
+//! shared `support` code compile and link once instead of once per file (44
+//! files used to be 44 binaries). Each file below is still one subject; run one
+//! with `cargo test --test suite store_log::`.
+//!
+//! Cargo's automatic test discovery is off (`autotests = false` in Cargo.toml),
+//! so a new `tests/*.rs` must be added here; `every_test_file_is_in_the_suite`
+//! fails when one is not, rather than letting it silently never run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+// The log on disk: appends, kill -9, the export mirror, previews in the log.
+mod store_log;
+mod store_mirror;
+mod store_previews;
+
+// Backups, restore and the audit trail.
+mod audit_api;
+mod audit_follow;
+mod audit_vectors;
+mod backup_cli;
+mod backup_drill;
+mod backup_restore;
+mod cli_audit;
+
+// The owner API and the Subsonic front door.
+mod api_body_first;
+mod api_previews;
+mod api_share;
+mod openapi_schemathesis;
+mod subsonic_client;
+mod subsonic_shares;
+mod upstream_harness;
+
+// Who may do what: tokens and delegated login.
+mod auth_time_window;
+mod delegated_auth;
+
+// Public links: JSON/M3U, visits, streams, the page for people.
+mod public_pages;
+mod public_streams;
+mod public_visits;
+mod share_page;
+mod share_page_browser;
+mod share_page_proxy;
+
+// What an attacker and a broken environment do.
+mod faults_disk_full;
+mod faults_fsync;
+mod faults_http2_off;
+mod faults_key_file;
+mod hardening_bodies;
+mod hardening_ipv6;
+mod hardening_metrics;
+mod hardening_transfers;
+mod hardening_upstream;
+
+// Running it: CLI, logs, metrics, alerts, SIGTERM, the proxy configs, the demo.
+mod cli_config;
+mod cli_messages;
+mod cli_token;
+mod demo_script;
+mod deploy_follow;
+mod deploy_proxy;
+mod ops_alerts;
+mod ops_logs;
+mod ops_metrics;
+mod ops_sigterm;
+
+/// A test file that is not declared above would never be compiled or run.
+#[test]
+fn every_test_file_is_in_the_suite() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let this = std::fs::read_to_string(dir.join("main.rs")).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(module) = name.strip_suffix(".rs") {
+            if module != "main" && !this.contains(&format!("\nmod {module};\n")) {
+                missing.push(name);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not declared in tests/main.rs: {missing:?}"
+    );
+}
