@@ -238,10 +238,7 @@ fn bad_input_gets_a_400_that_names_the_field() {
         Some(&big),
     );
     assert_eq!((r.status(), r.code().as_str()), (413, "payload-too-large"));
-    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));
     let r = app.req(
         "PUT",
         &format!("/api/share/{id}"),
@@ -321,10 +318,7 @@ fn unknown_ids_are_422_listing_every_one_and_nothing_is_stored() {
 #[test]
 fn an_unreachable_music_server_fails_creates_only() {
     let app = spawn_app(|_| {});
-    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));
     // The same data dir, now pointing at a port where nothing listens.
     let app = app.restart(|s| s.upstream.url = "http://127.0.0.1:9".into());
     let r = app.req(
@@ -366,10 +360,7 @@ fn an_unreachable_music_server_fails_creates_only() {
 #[test]
 fn if_match_guards_updates_and_deletes() {
     let app = spawn_app(|_| {});
-    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));
     let put = |etag: &str, body: serde_json::Value| {
         let body = serde_json::to_vec(&body).unwrap();
         app.raw(
@@ -409,10 +400,7 @@ fn if_match_guards_updates_and_deletes() {
 #[test]
 fn twelve_concurrent_puts_with_one_if_match_have_exactly_one_winner() {
     let app = spawn_app(|_| {});
-    let id = app.create(&alice(), json!({"songs": [alpha_song()]}))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));
     let barrier = std::sync::Barrier::new(12);
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..12)
@@ -529,13 +517,10 @@ fn lists_follow_react_admin_paging_and_sorting() {
 #[test]
 fn shares_survive_a_restart() {
     let app = spawn_app(|_| {});
-    let id = app.create(
+    let id = app.create_id(
         &alice(),
         json!({"songs": [alpha_song()], "description": "kept"}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     app.req(
         "PUT",
         &format!("/api/share/{id}"),

@@ -5,7 +5,7 @@
 use crate::support;
 
 use support::commands::{create, delete, rename, visit, POLICY};
-use support::offline::{config_for, sharelog, wait_until_released};
+use support::offline::{config_for, created, sharelog, wait_until_released};
 
 use sharelog::store::{Log, Store};
 use std::path::{Path, PathBuf};
@@ -19,13 +19,7 @@ fn stderr(o: &Output) -> String {
 fn write_log(dir: &Path, base: u128) {
     let store = Store::open(dir, POLICY).unwrap();
     let ids: Vec<_> = (base..base + 4)
-        .map(|n| {
-            store
-                .execute_blocking(create(n, &format!("share {n}")), None)
-                .unwrap()
-                .share
-                .id
-        })
+        .map(|n| created(&store, n, &format!("share {n}")))
         .collect();
     store
         .execute_blocking(rename(&ids[0], Some(1), "renamed"), None)

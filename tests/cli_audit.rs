@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use support::offline::{config_for, sharelog, verify_py, wait_until_released};
+use support::offline::{config_for, created, sharelog, verify_py, wait_until_released};
 
 use support::commands::{create, delete, rename, visit, POLICY};
 
@@ -135,11 +135,7 @@ fn replay_until_a_time_between_two_updates_shows_the_older_state_and_its_visits(
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let store = Store::open(&dir, POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(7, "first"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 7, "first");
     store.execute_blocking(visit(&id), None).unwrap();
     store.execute_blocking(visit(&id), None).unwrap();
     std::thread::sleep(Duration::from_millis(30));
@@ -183,13 +179,7 @@ fn rebuild_yields_exactly_the_live_projections() {
     let store = Store::open(&dir, POLICY).unwrap();
     let mut ids = Vec::new();
     for n in 0..40u128 {
-        ids.push(
-            store
-                .execute_blocking(create(n, "x"), None)
-                .unwrap()
-                .share
-                .id,
-        );
+        ids.push(created(&store, n, "x"));
     }
     for (i, id) in ids.iter().enumerate() {
         for _ in 0..(i % 5) {

@@ -40,10 +40,7 @@ fn a_follower_behind_nginx_gets_each_event_and_heartbeat_unbuffered() {
     let conf = nginx::config(&format!("127.0.0.1:{}", app.port), up.addr(), port);
     let proxy = nginx::Nginx::start(&conf, port);
     let songs = &up.album("Alpha").songs;
-    let id = app.create(&alice(), json!({"songs": [songs[0].id]}))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_id(&alice(), json!({"songs": [songs[0].id]}));
 
     // When an admin follows the feed through the proxy
     let mut follower = FollowClient::open(&proxy.addr(), "/api/audit?follow=true", &admin());
@@ -85,12 +82,7 @@ fn a_stalled_follower_behind_nginx_is_cut_not_buffered_by_the_proxy() {
     let proxy = nginx::Nginx::start(&conf, port);
     let songs = &up.album("Alpha").songs;
     let ids: Vec<String> = (0..4)
-        .map(|_| {
-            app.create(&alice(), json!({"songs": [songs[0].id]}))["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|_| app.create_id(&alice(), json!({"songs": [songs[0].id]})))
         .collect();
     // When a follower through nginx stops reading while ~16 MB of events are written
     // (more than the socket buffers on both sides of the proxy hold)

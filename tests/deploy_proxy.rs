@@ -10,134 +10,18 @@ use crate::support;
 
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use support::nginx::{self, Nginx};
 use support::{alice, http_send, spawn_app, upstream, HttpResponse, TestApp};
 
 const SPOOFED: &str = "203.0.113.7";
 
-/// nginx from PATH or Debian's /usr/sbin.
-fn find_nginx() -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
+/// nginx's address as a URL, and a GET through it.
+fn url(nginx: &Nginx) -> String {
+    format!("http://{}", nginx.addr())
 }
 
-/// nginx, installing Debian's package when it is missing; a test failure when that fails.
-fn nginx_binary() -> PathBuf {
-    if let Some(found) = find_nginx() {
-        return found;
-    }
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "nginx"])
-        .status()
-        .is_ok_and(|s| s.success());
-    match find_nginx() {
-        Some(found) if installed => found,
-        _ => panic!("nginx is missing and could not be installed: run `apt-get install -y nginx`"),
-    }
-}
-
-/// `deploy/nginx.conf` with exactly these three strings replaced, each found exactly once.
-fn substituted_config(sharelog: &str, navidrome: &str, port: u16) -> String {
-    let conf =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx.conf"))
-            .unwrap();
-    let listen = format!("listen 127.0.0.1:{port};");
-    let mut out = conf;
-    for (from, to) in [
-        ("server 127.0.0.1:4534;", format!("server {sharelog};")),
-        ("server 127.0.0.1:4533;", format!("server {navidrome};")),
-        ("listen 8080;", listen),
-    ] {
-        assert_eq!(
-            out.matches(from).count(),
-            1,
-            "deploy/nginx.conf must contain `{from}` exactly once (the test substitutes it)"
-        );
-        out = out.replace(from, &to);
-    }
-    out
-}
-
-/// An nginx master process in the foreground; stopped (SIGQUIT, then SIGKILL) on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    prefix: tempfile::TempDir,
-}
-
-impl Nginx {
-    fn start(binary: &Path, config: &str, port: u16) -> Nginx {
-        let prefix = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(prefix.path().join("logs")).unwrap();
-        let conf = prefix.path().join("nginx.conf");
-        std::fs::write(&conf, config).unwrap();
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(format!("{}/", prefix.path().display()))
-            .args(["-e", "logs/error.log", "-c"])
-            .arg(&conf)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start nginx");
-        let mut nginx = Nginx {
-            child,
-            port,
-            prefix,
-        };
-        nginx.wait_until_listening();
-        nginx
-    }
-
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("nginx exited with {status}:\n{}", self.error_log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not listen:\n{}",
-                self.error_log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn error_log(&self) -> String {
-        std::fs::read_to_string(self.prefix.path().join("logs/error.log")).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-        http_send("GET", &format!("{}{path}", self.url()), headers, None)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGQUIT: a graceful stop that takes the workers down with the master.
-        let _ = Command::new("kill")
-            .args(["-QUIT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn get(nginx: &Nginx, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http_send("GET", &format!("{}{path}", url(nginx)), headers, None)
 }
 
 fn json_of(r: &HttpResponse) -> Value {
@@ -153,7 +37,6 @@ fn is_sharelog_404(r: &HttpResponse) -> bool {
 
 #[test]
 fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
-    let binary = nginx_binary();
     // Given sharelog trusting only the proxy, and nginx with the shipped config in front
     let up = upstream::shared();
     let port = support::free_port();
@@ -163,8 +46,8 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
         s.audit.client_ip = ClientIpMode::Full;
         s.public_url = proxy_url.clone();
     });
-    let config = substituted_config(&format!("127.0.0.1:{}", app.port), up.addr(), port);
-    let nginx = Nginx::start(&binary, &config, port);
+    let config = nginx::config(&format!("127.0.0.1:{}", app.port), up.addr(), port);
+    let nginx = Nginx::start(&config, port);
     let auth = format!("Bearer {}", alice());
     let owner = [
         ("X-ND-Authorization", auth.as_str()),
@@ -177,7 +60,7 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
         serde_json::to_vec(&json!({"albums": [album.id], "description": "via nginx"})).unwrap();
     let created = http_send(
         "POST",
-        &format!("{}/api/share", nginx.url()),
+        &format!("{}/api/share", url(&nginx)),
         &owner,
         Some(&body),
     );
@@ -193,7 +76,8 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
     assert_eq!(share["url"], format!("{proxy_url}/share/{id}"));
 
     // And the public page opens raw, with the visitor trying to spoof its address
-    let raw = nginx.get(
+    let raw = get(
+        &nginx,
         &format!("/share/{id}"),
         &[
             ("X-Forwarded-For", SPOOFED),
@@ -205,7 +89,7 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
     assert_eq!(page["tracks"].as_array().unwrap().len(), album.songs.len());
 
     // And as M3U, with stream URLs on the proxy's origin
-    let m3u = nginx.get(&format!("/share/{id}?format=m3u"), &[]);
+    let m3u = get(&nginx, &format!("/share/{id}?format=m3u"), &[]);
     assert_eq!(m3u.status, 200);
     assert!(
         m3u.header("Content-Type")
@@ -226,7 +110,8 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
     // And a track streams with Range through the proxy: 206 and exactly those bytes
     let song = &album.songs[0];
     let original = std::fs::read(&song.path).unwrap();
-    let part = nginx.get(
+    let part = get(
+        &nginx,
         &format!("/share/{id}/stream/{}", song.id),
         &[("Range", "bytes=100-199")],
     );
@@ -238,27 +123,27 @@ fn nginx_routes_shares_to_sharelog_and_the_rest_to_the_music_server() {
     assert_eq!(part.body, original[100..200]);
 
     // And the music server's own paths reach the music server, not sharelog
-    let ping = nginx.get("/rest/ping.view?f=json", &[]);
+    let ping = get(&nginx, "/rest/ping.view?f=json", &[]);
     assert!(
         String::from_utf8_lossy(&ping.body).contains("subsonic-response"),
         "/rest/ping must be answered by the music server: {} {}",
         ping.status,
         String::from_utf8_lossy(&ping.body)
     );
-    let theirs = nginx.get("/share/s/x", &[]);
+    let theirs = get(&nginx, "/share/s/x", &[]);
     assert_eq!(theirs.status, 404);
     assert!(
         !is_sharelog_404(&theirs),
         "/share/s/x must reach the music server, got sharelog's 404"
     );
     // (sharelog itself answers an unknown share with its JSON 404, through the same proxy)
-    assert!(is_sharelog_404(&nginx.get("/share/NoSuchShare0", &[])));
+    assert!(is_sharelog_404(&get(&nginx, "/share/NoSuchShare0", &[])));
     // And the internal endpoints are not exposed
-    let metrics = nginx.get("/metrics", &[]);
+    let metrics = get(&nginx, "/metrics", &[]);
     assert_eq!(metrics.status, 404, "/metrics must not pass the proxy");
 
     // Then exactly the two GET visits were recorded, with the address nginx saw
-    let history = nginx.get(&format!("/api/share/{id}/history"), &owner);
+    let history = get(&nginx, &format!("/api/share/{id}/history"), &owner);
     assert_eq!(
         history.status,
         200,

@@ -26,10 +26,16 @@ fn alpha_share(app: &TestApp, extra: Value) -> String {
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    app.create(&alice(), body)["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.create_id(&alice(), body)
+}
+
+/// A browser at `viewport` on the page of a new "Alpha" share (see `alpha_share`).
+fn alpha_page(viewport: Viewport, extra: Value) -> (TestApp, String, Browser) {
+    let app = app();
+    let id = alpha_share(&app, extra);
+    let browser = Browser::start(viewport);
+    browser.goto(&format!("{}/share/{id}", app.url));
+    (app, id, browser)
 }
 
 fn alpha_songs() -> &'static [upstream::Song] {
@@ -123,10 +129,7 @@ fn the_harness_sees_console_errors_and_csp_violations() {
 #[test]
 fn pressing_play_plays_the_share_and_next_and_previous_change_track() {
     // Given the page of a three-track share, opened as a person would (Accept: text/html)
-    let app = app();
-    let id = alpha_share(&app, json!({"description": "Road songs"}));
-    let browser = Browser::start(Viewport::Desktop);
-    browser.goto(&format!("{}/share/{id}", app.url));
+    let (app, _, browser) = alpha_page(Viewport::Desktop, json!({"description": "Road songs"}));
     assert_eq!(
         browser.js("return document.getElementById('title').textContent"),
         "Road songs"
@@ -167,10 +170,7 @@ fn pressing_play_plays_the_share_and_next_and_previous_change_track() {
 #[test]
 fn the_next_track_starts_when_one_ends() {
     // Given the page playing its first track (two seconds long)
-    let app = app();
-    let id = alpha_share(&app, json!({}));
-    let browser = Browser::start(Viewport::Desktop);
-    browser.goto(&format!("{}/share/{id}", app.url));
+    let (_app, _, browser) = alpha_page(Viewport::Desktop, json!({}));
     browser.click("#play");
     wait_playing(&browser, 0);
 
@@ -186,10 +186,7 @@ fn the_next_track_starts_when_one_ends() {
 #[test]
 fn the_player_works_from_the_keyboard() {
     // Given the page, with focus on the play button
-    let app = app();
-    let id = alpha_share(&app, json!({}));
-    let browser = Browser::start(Viewport::Desktop);
-    browser.goto(&format!("{}/share/{id}", app.url));
+    let (_app, _, browser) = alpha_page(Viewport::Desktop, json!({}));
 
     // When Enter is pressed on it, then the first track plays
     browser.press("#play", "\u{E007}");

@@ -52,13 +52,10 @@ fn the_page_its_assets_cover_oembed_and_tracks_pass_the_proxy_with_their_headers
     // Given a share behind nginx
     let (app, proxy, proxy_url) = behind_nginx();
     let album = upstream::shared().album("Alpha");
-    let id = app.create(
+    let id = app.create_id(
         &alice(),
         json!({"albums": [album.id], "description": "via nginx"}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     let direct = app.raw(
         "GET",
         &format!("/share/{id}"),
@@ -155,13 +152,10 @@ fn through_nginx_the_browser_loads_the_page_its_assets_and_cover_and_plays_a_tra
     // Given sharelog behind nginx with the shipped config, its public URL the proxy's
     let (app, nginx, proxy_url) = behind_nginx();
     let album = upstream::shared().album("Alpha");
-    let id = app.create(
+    let id = app.create_id(
         &alice(),
         json!({"albums": [album.id], "description": "via nginx"}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
 
     // When a browser opens the link the owner was given
     let browser = Browser::start(Viewport::Desktop);

@@ -4,6 +4,7 @@
 use crate::support;
 
 use support::commands::{create, delete, rename, visit, POLICY};
+use support::offline::created;
 
 use sharelog::domain::*;
 use sharelog::projection::Shares;
@@ -41,11 +42,7 @@ fn projections_equal_replay(store: &Store) {
 fn two_appends_with_the_same_expected_version_exactly_one_wins() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(1, "a share"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 1, "a share");
     let barrier = Arc::new(Barrier::new(2));
     let writers: Vec<_> = (0..2)
         .map(|i| {
@@ -112,11 +109,7 @@ fn projections_written_with_events_equal_a_full_replay_after_reopening() {
             .map(|t| {
                 let store = store.clone();
                 std::thread::spawn(move || {
-                    let id = store
-                        .execute_blocking(create(t, "a share"), None)
-                        .unwrap()
-                        .share
-                        .id;
+                    let id = created(&store, t, "a share");
                     for i in 0..30 {
                         store.execute_blocking(visit(&id), None).unwrap();
                         if i % 10 == 0 {
@@ -265,16 +258,8 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
     let dir = tempfile::tempdir().unwrap();
     let (lines, shares) = {
         let store = Store::open(dir.path(), POLICY).unwrap();
-        let a = store
-            .execute_blocking(create(1, "a"), None)
-            .unwrap()
-            .share
-            .id;
-        let b = store
-            .execute_blocking(create(2, "b"), None)
-            .unwrap()
-            .share
-            .id;
+        let a = created(&store, 1, "a");
+        let b = created(&store, 2, "b");
         for _ in 0..30 {
             store.execute_blocking(visit(&a), None).unwrap();
         }

@@ -4,9 +4,9 @@
 
 use crate::support;
 
-use support::offline::{config_for, wait_until_released};
+use support::offline::{config_for, created, wait_until_released};
 
-use support::commands::{create, rename, visit, POLICY};
+use support::commands::{rename, visit, POLICY};
 
 use sharelog::store::Store;
 use std::io::{BufRead, BufReader};
@@ -36,11 +36,7 @@ fn expected(store: &Store) -> Vec<u8> {
 
 /// Some events; returns the store still open.
 fn append(store: &Store, base: u128, n: usize) {
-    let id = store
-        .execute_blocking(create(base, "a share"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(store, base, "a share");
     store
         .execute_blocking(rename(&id, None, "renamed"), None)
         .unwrap();

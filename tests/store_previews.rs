@@ -7,7 +7,7 @@
 use crate::support;
 
 use support::commands::{create, delete, preview, rename, visit, POLICY};
-use support::offline::{config_for, sharelog, verify_py, wait_until_released};
+use support::offline::{config_for, created, sharelog, verify_py, wait_until_released};
 
 use sharelog::domain::*;
 use sharelog::projection::Shares;
@@ -28,11 +28,7 @@ fn share(store: &Store, id: &ShareId) -> Share {
 fn a_preview_raises_the_preview_count_and_not_the_visit_count() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(1, "a"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 1, "a");
 
     let out = store.execute_blocking(preview(&id), None).unwrap();
 
@@ -54,11 +50,7 @@ fn a_preview_through_the_public_pages_path_is_on_disk_when_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let store = Store::open(dir.path(), POLICY).unwrap();
-        let id = store
-            .execute_blocking(create(1, "a"), None)
-            .unwrap()
-            .share
-            .id;
+        let id = created(&store, 1, "a");
         let Command::Visit(p) = preview(&id) else {
             unreachable!()
         };
@@ -82,11 +74,7 @@ fn a_preview_through_the_public_pages_path_is_on_disk_when_acknowledged() {
 fn a_preview_of_a_deleted_share_is_refused_and_appends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(1, "a"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 1, "a");
     store.execute_blocking(delete(&id), None).unwrap();
 
     let r = store.execute_blocking(preview(&id), None);
@@ -131,11 +119,7 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
             .map(|t| {
                 let store = store.clone();
                 std::thread::spawn(move || {
-                    let id = store
-                        .execute_blocking(create(t, "s"), None)
-                        .unwrap()
-                        .share
-                        .id;
+                    let id = created(&store, t, "s");
                     for i in 0..40 {
                         let cmd = match i % 4 {
                             0 => preview(&id),
@@ -184,11 +168,7 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
 fn a_preview_after_a_visit_keeps_the_visit_time_in_every_fold() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(1, "a"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 1, "a");
     let visited_at = store
         .execute_blocking(visit(&id), None)
         .unwrap()
@@ -317,11 +297,7 @@ fn previews_are_exported_filtered_verified_and_replayed_by_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let store = Store::open(&dir, POLICY).unwrap();
-    let id = store
-        .execute_blocking(create(1, "a"), None)
-        .unwrap()
-        .share
-        .id;
+    let id = created(&store, 1, "a");
     for cmd in [preview(&id), visit(&id), preview(&id), preview(&id)] {
         store.execute_blocking(cmd, None).unwrap();
     }

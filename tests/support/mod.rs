@@ -156,6 +156,12 @@ impl TestApp {
         assert_eq!(r.status(), 201, "create failed: {}", r.text());
         r.json()
     }
+
+    /// Creates a share as `token`'s user and returns its id; panics unless 201.
+    pub fn create_id(&self, token: &str, body: Value) -> String {
+        let share = self.create(token, body);
+        share["id"].as_str().unwrap().to_string()
+    }
 }
 
 impl Drop for TestApp {

@@ -3,12 +3,21 @@
 //! that crash tests SIGKILL.
 
 use super::commands::{create, visit, POLICY};
-use sharelog::domain::Command;
+use sharelog::domain::{Command, ShareId};
 use sharelog::store::{Store, StoreError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
 use std::time::Duration;
+
+/// Creates share number `n` named `name` and gives its id.
+pub fn created(store: &Store, n: u128, name: &str) -> ShareId {
+    store
+        .execute_blocking(create(n, name), None)
+        .unwrap()
+        .share
+        .id
+}
 
 /// A config file naming `dir`, so every command runs with `--config` as an operator would.
 pub fn config_for(dir: &Path) -> PathBuf {
