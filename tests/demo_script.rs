@@ -1,7 +1,7 @@
-//! `scripts/demo.sh`, the README's quickstart, run as a person would (minus the
-//! browser): it starts the test music server and sharelog, creates a share and
-//! prints its link; the link answers with playable tracks; on SIGTERM (as on Ctrl-C)
-//! it stops both servers.
+//! `scripts/demo.sh`, the README's quickstart, run as a person would: it starts the
+//! test music server and sharelog, creates a share and prints its link; the link
+//! answers with playable tracks, and opened in a real browser its page plays the
+//! first track when Play is pressed; on SIGTERM (as on Ctrl-C) it stops both servers.
 use crate::support;
 
 use serde_json::Value;
@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::browser::{Browser, Viewport};
 use support::http_send;
 
 fn refuses_connections(url: &str) -> bool {
@@ -73,6 +74,22 @@ fn the_demo_prints_a_working_share_link_and_stops_both_servers() {
         "{:?}",
         audio.header("content-type")
     );
+
+    // And a person who opens the link in a browser and presses Play hears the first track
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&link);
+    browser.click("#play");
+    let first = tracks[0]["id"].as_str().unwrap();
+    browser.wait_for(
+        "the first track to play",
+        &format!(
+            "(() => {{ const a = document.getElementById('player');
+                      return a.src.endsWith('/stream/{first}') && !a.paused && a.currentTime > 0.2; }})()"
+        ),
+    );
+    browser.screenshot("demo-link-playing");
+    browser.assert_no_console_problems();
+    drop(browser);
 
     // And SIGTERM (as Ctrl-C) stops the script and both servers
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
