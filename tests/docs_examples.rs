@@ -610,3 +610,63 @@ fn the_share_object_example_has_the_keys_of_a_real_share() {
         "the example and SHARE_KEYS (checked against the server) differ"
     );
 }
+
+/// `sharelog [ARGS] --help`'s output.
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sharelog"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sharelog {args:?} --help failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_cli_synopsis_names_every_subcommand_with_flags_it_takes() {
+    // Given the synopsis at the top of docs/cli.md
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md");
+    let markdown = std::fs::read_to_string(path).unwrap();
+    let synopsis = markdown.split("```\n").nth(1).unwrap();
+    let mut documented = Vec::new();
+    for line in synopsis.lines() {
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        // The subcommand is the words before the first option; `[serve]` is optional.
+        let command: Vec<&str> = words
+            .iter()
+            .map(|w| w.trim_matches(|c| c == '[' || c == ']'))
+            .take_while(|w| !w.starts_with("--") && w.chars().all(|c| c.is_ascii_lowercase()))
+            .collect();
+        // Then each option it shows is one the binary takes
+        let text = help(&command);
+        for flag in words
+            .iter()
+            .filter_map(|w| w.trim_start_matches('[').strip_prefix("--"))
+        {
+            let flag = flag.trim_end_matches(']');
+            assert!(
+                text.contains(&format!("--{flag}")),
+                "`sharelog {}` has no --{flag}:\n{text}",
+                command.join(" ")
+            );
+        }
+        documented.push(command.first().copied().unwrap_or_default().to_string());
+    }
+    // And every subcommand of the binary is in the synopsis
+    let top = help(&[]);
+    let commands = top
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    for name in commands.lines().filter_map(|l| l.split_whitespace().next()) {
+        if name != "help" {
+            assert!(
+                documented.iter().any(|d| d == name),
+                "docs/cli.md's synopsis lacks `{name}`"
+            );
+        }
+    }
+}
