@@ -26,6 +26,7 @@ const DOCS: &[&str] = &[
     "docs/public-access.md",
     "docs/operations.md",
     "docs/cli.md",
+    "docs/audit.md",
 ];
 
 /// Whole blocks that are not run, found by a line they contain, with the reason.
@@ -80,6 +81,10 @@ impl Fixture {
                 &format!("u={}&p={}", up.user.username, up.user.password),
             )
             .replace("/var/backups/sharelog/audit.jsonl", "audit.jsonl")
+            .replace(
+                "scripts/verify_audit.py",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/verify_audit.py"),
+            )
     }
 }
 
@@ -345,7 +350,33 @@ fn expectations() -> Vec<Expectation> {
             marker: "sharelog audit verify --file /var/backups/sharelog/audit.jsonl",
             offline: false,
             check: |out, _| {
-                assert!(!out.trim().is_empty(), "verify says what it checked");
+                assert!(
+                    out.starts_with("OK ") && out.contains(" events, last seq "),
+                    "{out}"
+                );
+            },
+        },
+        Expectation {
+            marker: "sharelog audit verify                        # the log in the database",
+            offline: true,
+            check: |out, _| {
+                let lines: Vec<&str> = out.lines().collect();
+                assert_eq!(lines.len(), 3, "{out}");
+                assert!(lines.iter().all(|l| l.starts_with("OK ")), "{out}");
+                assert_eq!(
+                    lines[0], lines[1],
+                    "the database and its complete export agree"
+                );
+            },
+        },
+        Expectation {
+            marker: "python3 scripts/verify_audit.py export.jsonl",
+            offline: true,
+            check: |out, _| {
+                let lines: Vec<&str> = out.lines().collect();
+                assert_eq!(lines.len(), 3, "{out}");
+                assert!(lines.iter().all(|l| l.starts_with("OK ")), "{out}");
+                assert_eq!(lines[0], lines[2], "a file and stdin give the same answer");
             },
         },
         Expectation {
@@ -517,6 +548,10 @@ fn every_documented_example_runs_and_shows_what_the_doc_says() {
                     "printf %s {} > backup.token\nsharelog backup --url {base} --token-file backup.token --to audit.jsonl >/dev/null\n{script}",
                     fixture.admin_token
                 );
+            }
+            if block.text.contains("filtered.jsonl") {
+                // The complete and the filtered export these verify examples read.
+                script = format!("sharelog audit export > export.jsonl\nsharelog audit export --type ShareVisited > filtered.jsonl\n{script}");
             }
             if e.offline {
                 offline.push((at.clone(), script, e.check));
