@@ -7,14 +7,19 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/doc_blocks.rs"]
+mod doc_blocks;
+#[path = "support/doc_expectations.rs"]
+mod doc_expectations;
 mod support;
 
 use binary::Binary;
+use doc_blocks::{help, is_prelude, run, sh_blocks, without_skipped_lines};
+use doc_expectations::{expectations, Expectation, SHARE_KEYS};
 use serde_json::{json, Value};
 use sharelog::error_code::ErrorCode;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use support::{admin, upstream, SECRET};
 
 /// The docs whose examples a reader copies. subsonic.md and public-access.md are listed
@@ -88,388 +93,12 @@ impl Fixture {
     }
 }
 
-/// One ```sh block: where it is and its text.
-struct Block {
-    doc: &'static str,
-    line: usize,
-    text: String,
-}
-
-fn sh_blocks(doc: &'static str) -> Vec<Block> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
-    let markdown = std::fs::read_to_string(&path).unwrap();
-    let mut blocks = Vec::new();
-    let mut open: Option<Block> = None;
-    for (i, line) in markdown.lines().enumerate() {
-        match (&mut open, line.trim_start().strip_prefix("```")) {
-            (None, Some(lang)) => {
-                open = Some(Block {
-                    doc,
-                    line: i + 1,
-                    text: String::new(),
-                });
-                if lang.trim() != "sh" {
-                    open.as_mut().unwrap().line = 0; // not a shell example: dropped at its end
-                }
-            }
-            (Some(_), Some(_)) => {
-                let b = open.take().unwrap();
-                if b.line != 0 {
-                    blocks.push(b);
-                }
-            }
-            (Some(b), None) => {
-                b.text.push_str(line);
-                b.text.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    assert!(open.is_none(), "{doc}: an unclosed code fence");
-    blocks
-}
-
-/// A block that only sets variables (api.md's `S=`, `T=`, `H=`): run before every later
-/// block of its doc, as a reader would have it in their shell.
-fn is_prelude(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .all(|l| {
-            l.split_once('=')
-                .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase()))
-        })
-}
-
-/// What an example must show: a check of its stdout and of the files it left in its
-/// directory; `offline` runs it after the server stopped (it needs the data directory).
-struct Expectation {
-    marker: &'static str,
-    offline: bool,
-    check: fn(&str, &Path),
-}
-
-/// The JSON values an example printed, one after another (JSON Lines, or jq's
-/// pretty-printed output, or two answers printed without a newline between them).
-fn json_values(out: &str) -> Vec<Value> {
-    serde_json::Deserializer::from_str(out)
-        .into_iter::<Value>()
-        .map(|v| v.unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}")))
-        .collect()
-}
-
-fn status_line(out: &str, status: u16) {
-    assert!(
-        out.lines()
-            .any(|l| l.starts_with("HTTP/") && l.contains(&format!(" {status}"))),
-        "no {status} status line in:\n{out}"
-    );
-}
-
-fn body_after_headers(out: &str) -> Value {
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or(out);
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("body not JSON ({e}):\n{out}"))
-}
-
-/// The keys of the share object example in docs/api.md.
-const SHARE_KEYS: &[&str] = &[
-    "id",
-    "userId",
-    "username",
-    "url",
-    "description",
-    "contents",
-    "format",
-    "maxBitRate",
-    "visitCount",
-    "previewCount",
-    "lastVisitedAt",
-    "downloadable",
-    "expiresAt",
-    "createdAt",
-    "updatedAt",
-];
-
-fn is_share(v: &Value) {
-    for k in SHARE_KEYS {
-        assert!(v.get(k).is_some(), "share without {k}: {v}");
-    }
-}
-
-fn expectations() -> Vec<Expectation> {
-    vec![
-        Expectation {
-            marker: "TOKEN=$(",
-            offline: false,
-            check: |out, _| {
-                let list: Value = serde_json::from_str(out).unwrap();
-                list.as_array().unwrap().iter().for_each(is_share);
-            },
-        },
-        Expectation {
-            marker: "_sort=visitCount",
-            offline: false,
-            check: |out, _| {
-                let list: Value = serde_json::from_str(out).unwrap();
-                assert!(!list.as_array().unwrap().is_empty(), "{out}");
-                list.as_array().unwrap().iter().for_each(is_share);
-            },
-        },
-        Expectation {
-            marker: "curl -si -H \"$H\" \"$S/api/share/",
-            offline: false,
-            check: |out, _| {
-                status_line(out, 200);
-                assert!(out.to_ascii_lowercase().contains("etag: \"1\""), "{out}");
-                is_share(&body_after_headers(out));
-            },
-        },
-        Expectation {
-            marker: "Idempotency-Key: 7f1c",
-            offline: false,
-            check: |out, _| {
-                status_line(out, 201);
-                assert!(
-                    out.to_ascii_lowercase().contains("location: /api/share/"),
-                    "{out}"
-                );
-                let share = body_after_headers(out);
-                is_share(&share);
-                assert_eq!(share["description"], "Road trip");
-                assert!(share["expiresAt"].is_string(), "{share}");
-            },
-        },
-        Expectation {
-            marker: "-X PUT",
-            offline: false,
-            check: |out, _| {
-                let share: Value = serde_json::from_str(out).unwrap();
-                is_share(&share);
-                assert_eq!(share["description"], "Road trip 2026");
-                assert_eq!(share["expiresAt"], Value::Null);
-            },
-        },
-        Expectation {
-            marker: "-X DELETE -H \"$H\" \"$S/api/share/Xb3",
-            offline: false,
-            check: |out, _| {
-                let v: Value = serde_json::from_str(out).unwrap();
-                assert!(
-                    v["id"].is_string() && v.as_object().unwrap().len() == 1,
-                    "{out}"
-                );
-            },
-        },
-        Expectation {
-            marker: "/history\" | jq",
-            offline: false,
-            check: |out, _| {
-                let events = json_values(out);
-                assert_eq!(events[0]["type"], "ShareCreated", "{out}");
-                for e in &events {
-                    for k in ["seq", "type", "at", "data"] {
-                        assert!(e.get(k).is_some(), "{k} missing: {e}");
-                    }
-                }
-            },
-        },
-        Expectation {
-            marker: "> visits.jsonl",
-            offline: false,
-            check: |_, dir| {
-                let text = std::fs::read_to_string(dir.join("visits.jsonl")).unwrap();
-                let visits = json_values(&text);
-                assert!(!visits.is_empty(), "no visits exported");
-                assert!(visits.iter().all(|e| e["type"] == "ShareVisited"), "{text}");
-            },
-        },
-        Expectation {
-            marker: "jq '.tracks[] | {title, streamUrl}'",
-            offline: false,
-            check: |out, dir| {
-                let zips: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "zip"))
-                    .collect();
-                assert_eq!(zips.len(), 1, "one zip saved: {zips:?}");
-                assert_eq!(
-                    zips[0].file_name().unwrap(),
-                    "Road trip.zip",
-                    "named from the description"
-                );
-                assert!(
-                    out.contains("\"streamUrl\": \"http://share.example/share/"),
-                    "{out}"
-                );
-                assert!(out.contains("#EXTM3U") && out.contains("#EXTINF:"), "{out}");
-            },
-        },
-        Expectation {
-            marker: "-o head.bin -D -",
-            offline: false,
-            check: |out, dir| {
-                status_line(out, 206);
-                assert!(
-                    out.to_ascii_lowercase()
-                        .contains("content-range: bytes 0-1023/"),
-                    "{out}"
-                );
-                assert_eq!(std::fs::metadata(dir.join("head.bin")).unwrap().len(), 1024);
-            },
-        },
-        Expectation {
-            marker: "rest/createShare.view",
-            offline: false,
-            check: |out, _| {
-                let answers = json_values(out);
-                assert_eq!(answers.len(), 2, "{out}");
-                assert_eq!(answers[0]["subsonic-response"]["status"], "ok", "{out}");
-                assert!(
-                    answers[1]["share"].is_array(),
-                    "getShares lists the share: {out}"
-                );
-            },
-        },
-        Expectation {
-            marker: "/readyz",
-            offline: false,
-            check: |out, _| {
-                let values = json_values(out);
-                let (ready, paths) = (&values[0], &values[1]);
-                assert_eq!(ready["status"], "ready");
-                assert_eq!(ready["upstream"], "reachable");
-                assert!(ready["lastSeq"].is_u64(), "{ready}");
-                assert!(
-                    paths.as_array().unwrap().contains(&json!("/api/share")),
-                    "{paths}"
-                );
-            },
-        },
-        Expectation {
-            marker: "sharelog audit verify --file /var/backups/sharelog/audit.jsonl",
-            offline: false,
-            check: |out, _| {
-                assert!(
-                    out.starts_with("OK ") && out.contains(" events, last seq "),
-                    "{out}"
-                );
-            },
-        },
-        Expectation {
-            marker: "sharelog audit verify                        # the log in the database",
-            offline: true,
-            check: |out, _| {
-                let lines: Vec<&str> = out.lines().collect();
-                assert_eq!(lines.len(), 3, "{out}");
-                assert!(lines.iter().all(|l| l.starts_with("OK ")), "{out}");
-                assert_eq!(
-                    lines[0], lines[1],
-                    "the database and its complete export agree"
-                );
-            },
-        },
-        Expectation {
-            marker: "python3 scripts/verify_audit.py export.jsonl",
-            offline: true,
-            check: |out, _| {
-                let lines: Vec<&str> = out.lines().collect();
-                assert_eq!(lines.len(), 3, "{out}");
-                assert!(lines.iter().all(|l| l.starts_with("OK ")), "{out}");
-                assert_eq!(lines[0], lines[2], "a file and stdin give the same answer");
-            },
-        },
-        Expectation {
-            marker: "sharelog restore --config",
-            offline: false,
-            check: |out, _| {
-                assert!(out.contains("export identical"), "{out}");
-                let count: u64 = out.lines().last().unwrap().trim().parse().unwrap();
-                assert!(count >= 1, "{out}");
-            },
-        },
-        Expectation {
-            marker: "sharelog audit export > events.jsonl",
-            offline: true,
-            check: |_, dir| {
-                let then: Value = serde_json::from_str(
-                    &std::fs::read_to_string(dir.join("shares-then.json")).unwrap(),
-                )
-                .unwrap();
-                assert_eq!(then, json!([]), "nothing existed in 2025");
-                let at: Value = serde_json::from_str(
-                    &std::fs::read_to_string(dir.join("shares-at-1200.json")).unwrap(),
-                )
-                .unwrap();
-                at.as_array().unwrap().iter().for_each(is_share);
-                let events =
-                    json_values(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap());
-                assert_eq!(events[0]["seq"], 1, "a full export starts at seq 1");
-            },
-        },
-        Expectation {
-            marker: "audit-$(date +%F).jsonl",
-            offline: true,
-            check: |out, dir| {
-                let saved = std::fs::read_dir(dir)
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name().into_string().unwrap())
-                    .find(|n| n.starts_with("audit-"))
-                    .unwrap();
-                assert!(
-                    !json_values(&std::fs::read_to_string(dir.join(saved)).unwrap()).is_empty()
-                );
-                let visits = json_values(out);
-                assert!(!visits.is_empty(), "the examples above visited shares");
-                assert!(visits.iter().all(|e| e["type"] == "ShareVisited"), "{out}");
-            },
-        },
-    ]
-}
-
-fn without_skipped_lines(text: &str) -> String {
-    text.lines()
-        .filter(|l| {
-            !SKIPPED_LINES
-                .iter()
-                .any(|(p, _)| l.trim_start().starts_with(p))
-        })
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
 /// A fresh downloadable share of one album, described as the docs' examples are.
 fn new_share_in(server: &Binary, album_id: &str) -> String {
     let body = json!({"albums": [album_id], "description": "Road trip", "downloadable": true});
     let (status, share) = server.send("POST", "/api/share", Some(&body)).unwrap();
     assert_eq!(status, 201, "{share}");
     share["id"].as_str().unwrap().to_string()
-}
-
-/// Runs `script` in bash in a fresh directory (real curl, failing on any HTTP error; the
-/// binary under test on PATH as `sharelog`); its stdout and the directory.
-fn run(script: &str, config: &Path, bin_dir: &Path) -> (String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-    let full = format!(
-        "set -euo pipefail\ncurl() {{ command curl --fail-with-body --max-time 30 \"$@\"; }}\n{script}"
-    );
-    let out = Command::new("timeout")
-        .args(["60", "bash", "-c", &full])
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env("SHARELOG_CONFIG", config)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "example failed ({}):\n{script}\nstdout:\n{stdout}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (stdout, dir)
 }
 
 #[test]
@@ -540,8 +169,10 @@ fn every_documented_example_runs_and_shows_what_the_doc_says() {
             );
             let e = matching[0];
             let fixture = new_share();
-            let mut script =
-                fixture.substitute(&format!("{prelude}{}", without_skipped_lines(&block.text)));
+            let mut script = fixture.substitute(&format!(
+                "{prelude}{}",
+                without_skipped_lines(&block.text, SKIPPED_LINES)
+            ));
             if block.text.contains("/var/backups/sharelog/audit.jsonl") {
                 // The backup these operations start from, taken as operations.md says.
                 script = format!(
@@ -644,17 +275,6 @@ fn the_share_object_example_has_the_keys_of_a_real_share() {
         documented, listed,
         "the example and SHARE_KEYS (checked against the server) differ"
     );
-}
-
-/// `sharelog [ARGS] --help`'s output.
-fn help(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_sharelog"))
-        .args(args)
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "sharelog {args:?} --help failed");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
