@@ -3,15 +3,9 @@
 //! real test music server, and its output is checked against what the doc says it shows.
 //! An example the test does not know fails the test until it is given an expectation or a
 //! reason to be left out. The error table in docs/api.md is held equal to `ErrorCode`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "support/doc_blocks.rs"]
-mod doc_blocks;
-#[path = "support/doc_expectations.rs"]
-mod doc_expectations;
-mod support;
+use crate::support;
+use support::{binary, doc_blocks, doc_expectations};
 
 use binary::Binary;
 use doc_blocks::{help, is_prelude, run, sh_blocks, without_skipped_lines};

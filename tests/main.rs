@@ -64,6 +64,7 @@ mod cli_token;
 mod demo_script;
 mod deploy_follow;
 mod deploy_proxy;
+mod docs_examples;
 mod ops_alerts;
 mod ops_logs;
 mod ops_metrics;

@@ -1,6 +1,5 @@
 //! The docs' ```sh examples as data: read from the markdown, then run by bash with the
 //! real curl and the binary under test. Used by tests/docs_examples.rs.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use std::path::Path;

@@ -1,8 +1,7 @@
 //! What each of the docs' ```sh examples must show, found by a line it contains. Used by
 //! tests/docs_examples.rs; an example without an expectation fails that test.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::doc_blocks::json_values;
+use super::doc_blocks::json_values;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 

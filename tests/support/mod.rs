@@ -5,6 +5,8 @@
 pub mod binary;
 pub mod browser;
 pub mod commands;
+pub mod doc_blocks;
+pub mod doc_expectations;
 pub mod follow_client;
 pub mod html;
 pub mod navidrome_standin;
