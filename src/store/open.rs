@@ -48,15 +48,12 @@ pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, Stor
         .open()?)
 }
 
-/// How long a held database is waited for before `Locked`: sled lets go of its file
-/// from background threads a moment after its last handle drops, so a restart (or a
-/// reopen in the same process) can find the lock still held for a few milliseconds.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// `Locked` when another process holds the database. sled reports a held lock only
 /// as text, so we ask the system ourselves first: sled locks `<dir>/db` with
 /// `flock`, and a `flock` of our own on another descriptor of that file fails with
 /// `WouldBlock` while anyone holds it. Our probe lock goes when the file closes.
+/// Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
+/// has let go (see `release`), and a process that exits loses its locks in the exit.
 fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
     let db_file = dir.join("db");
     let file = match File::open(&db_file) {
@@ -64,18 +61,10 @@ fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).doing(|| format!("opening {}", db_file.display())),
     };
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            Err(TryLockError::WouldBlock) => return Err(StoreError::locked(&db_file)),
-            Err(TryLockError::Error(e)) => {
-                return Err(e).doing(|| format!("locking {}", db_file.display()))
-            }
-        }
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
+        Err(TryLockError::Error(e)) => Err(e).doing(|| format!("locking {}", db_file.display())),
     }
 }
 
@@ -176,9 +165,9 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("in use by another process"), "{text}");
         assert!(!text.contains("Os {"), "a raw system error leaked: {text}");
-        // The probe's own lock went with its descriptor, and sled's is waited for:
-        // once the first handle is dropped, the directory opens again, with no retry here.
-        drop(held);
+        // The probe's own lock went with its descriptor; once the first handle is
+        // released, the directory opens again, with no retry here.
+        super::super::release::release(held, dir.path());
         open_db(dir.path()).unwrap();
     }
 }
