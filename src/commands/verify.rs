@@ -165,42 +165,14 @@ impl Chain {
         line: &[u8],
         key_seq: Option<u64>,
     ) -> Result<Checked, CommandError> {
-        // In a complete export line N must be seq N, so an unreadable line still names a seq.
-        let expected = (!self.partial).then_some(self.last_seq + 1);
-        let at_line = |reason: String| match expected {
-            Some(seq) => CommandError::Broken(format!("seq {seq} (line {line_no}): {reason}")),
-            None => CommandError::Broken(format!("line {line_no}: {reason}")),
-        };
-        let mut value: Value =
-            serde_json::from_slice(line).map_err(|e| at_line(format!("not a JSON event: {e}")))?;
-        let Value::Object(map) = &mut value else {
-            return Err(at_line("not a JSON object".into()));
-        };
-        let seq = map
-            .get("seq")
-            .and_then(Value::as_u64)
-            .filter(|s| *s >= 1)
-            .ok_or_else(|| at_line("missing or bad seq".into()))?;
+        let (mut value, seq) = self.parse(line_no, line)?;
         let fail = |reason: &str| CommandError::Broken(format!("seq {seq}: {reason}"));
-        if map.len() != KEYS.len() || KEYS.iter().any(|k| !map.contains_key(*k)) {
-            return Err(fail(
-                "the event does not have exactly the eleven export keys",
-            ));
-        }
-        if has_float(&value) {
-            return Err(fail("floating-point number"));
-        }
+        check_shape(&value, seq)?;
         let Value::Object(map) = &mut value else {
             return Err(fail("not a JSON object"));
         };
-        let hex = |m: &serde_json::Map<String, Value>, k: &str| {
-            m.get(k)
-                .and_then(Value::as_str)
-                .and_then(chain::from_hex)
-                .ok_or_else(|| fail(&format!("{k} is not 64 lowercase hex digits")))
-        };
-        let hash = hex(map, "hash")?;
-        let prev = hex(map, "prevHash")?;
+        let hash = hex_field(map, "hash", seq)?;
+        let prev = hex_field(map, "prevHash", seq)?;
         if key_seq.is_some_and(|k| k != seq) {
             return Err(fail("stored under another seq"));
         }
@@ -219,6 +191,28 @@ impl Chain {
             hash,
         })
     }
+
+    /// The line as JSON and its seq. In a complete export line N must be seq N, so
+    /// a line that cannot be read still names the seq it should have had.
+    fn parse(&self, line_no: u64, line: &[u8]) -> Result<(Value, u64), CommandError> {
+        let expected = (!self.partial).then_some(self.last_seq + 1);
+        let at_line = |reason: String| match expected {
+            Some(seq) => CommandError::Broken(format!("seq {seq} (line {line_no}): {reason}")),
+            None => CommandError::Broken(format!("line {line_no}: {reason}")),
+        };
+        let value: Value =
+            serde_json::from_slice(line).map_err(|e| at_line(format!("not a JSON event: {e}")))?;
+        let Value::Object(map) = &value else {
+            return Err(at_line("not a JSON object".into()));
+        };
+        let seq = map
+            .get("seq")
+            .and_then(Value::as_u64)
+            .filter(|s| *s >= 1)
+            .ok_or_else(|| at_line("missing or bad seq".into()))?;
+        Ok((value, seq))
+    }
+
     /// Takes an event whose hash is known to seal its content (`store::decode_sealed`):
     /// checks only how it links to the chain so far.
     pub fn follow(
@@ -261,6 +255,37 @@ impl Chain {
         self.last_seq = seq;
         self.head = hash;
     }
+}
+
+/// Exactly the eleven export keys, and no floating-point number anywhere.
+fn check_shape(value: &Value, seq: u64) -> Result<(), CommandError> {
+    let fail = |reason: &str| CommandError::Broken(format!("seq {seq}: {reason}"));
+    let Value::Object(map) = value else {
+        return Err(fail("not a JSON object"));
+    };
+    if map.len() != KEYS.len() || KEYS.iter().any(|k| !map.contains_key(*k)) {
+        return Err(fail(
+            "the event does not have exactly the eleven export keys",
+        ));
+    }
+    if has_float(value) {
+        return Err(fail("floating-point number"));
+    }
+    Ok(())
+}
+
+/// A hash field: 64 lowercase hex digits.
+fn hex_field(
+    map: &serde_json::Map<String, Value>,
+    key: &str,
+    seq: u64,
+) -> Result<[u8; 32], CommandError> {
+    map.get(key)
+        .and_then(Value::as_str)
+        .and_then(chain::from_hex)
+        .ok_or_else(|| {
+            CommandError::Broken(format!("seq {seq}: {key} is not 64 lowercase hex digits"))
+        })
 }
 
 /// The canonical bytes of an event object without `hash` (as `chain::canonical_bytes`
