@@ -1,8 +1,9 @@
-//! Opening the database and loading the projections from their rows (O(shares)).
+//! Opening the database, loading the projections from their rows (O(shares)), and
+//! having them rebuilt from the log when they do not match it.
 
 use super::error::Doing;
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
-use crate::projection::{rows, Shares};
+use crate::projection::Shares;
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
@@ -116,26 +117,18 @@ pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
     rebuild_with_progress(db, &mut |_| {}).map(|(_, c)| c)
 }
 
-/// `rebuild`, reporting the number of events folded so far, and returning the shares too.
+/// `rebuild`, reporting the number of events folded so far, and returning the shares
+/// too: the log is folded here (the store reads it), the rows written by `projection`.
 pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Shares, Checkpoint), StoreError> {
     let folded = super::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
-    let mut batch = sled::Batch::default();
-    for prefix in [keys::SHARE, keys::VISITS] {
-        for kv in db.scan_prefix([prefix]) {
-            batch.remove(kv?.0);
-        }
-    }
-    for row in rows::all_rows(folded.shares.all()) {
-        let (k, v) = row.map_err(encoding)?;
-        batch.insert(k, v);
-    }
-    batch.insert(keys::CHECKPOINT, encode(&folded.checkpoint)?);
-    batch.remove(keys::LEGACY_CHECKPOINT);
-    db.apply_batch(batch)?;
-    db.flush()?;
+    let checkpoint = encode(&folded.checkpoint)?;
+    crate::projection::rebuild(db, &folded.shares, |batch| {
+        batch.insert(keys::CHECKPOINT, checkpoint);
+        batch.remove(keys::LEGACY_CHECKPOINT);
+    })?;
     Ok((folded.shares, folded.checkpoint))
 }
 
