@@ -3,6 +3,7 @@
 //! projections in the same atomic batch. See `keys` for the layout.
 
 pub mod chain;
+mod checkpoint;
 mod committer;
 mod envelope;
 mod error;
@@ -23,6 +24,7 @@ mod sealed;
 mod subscribe;
 mod syncer;
 
+pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
@@ -37,35 +39,11 @@ pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy};
 use crate::projection::Shares;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
-
-/// The last committed position: written with every batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Checkpoint {
-    pub last_seq: u64,
-    #[serde(with = "hex_hash")]
-    pub last_hash: [u8; 32],
-    pub schema_version: u32,
-}
-
-pub const SCHEMA_VERSION: u32 = 1;
-
-mod hex_hash {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::chain::to_hex(h))
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let s = String::deserialize(d)?;
-        super::chain::from_hex(&s).ok_or_else(|| serde::de::Error::custom("bad hash"))
-    }
-}
 
 /// A handle to the open log. Cheap to clone; the committer stops when the last handle drops.
 #[derive(Clone)]
