@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 mod cidr;
 mod env;
 mod limits;
+mod public_access;
+mod validate;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
+pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
+pub use validate::MIN_JWT_SECRET_BYTES;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -89,57 +93,6 @@ impl fmt::Debug for Auth {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct PublicAccess {
-    pub allow: Vec<Cidr>,
-    pub deny: Vec<Cidr>,
-    pub rate_limit: RateLimit,
-    /// User-Agent substrings (case-insensitive) of link-preview bots: their page loads are
-    /// previews, not visits. Replaces the default list when set.
-    pub preview_agents: Vec<String>,
-}
-
-/// Link unfurlers and crawlers of the common chat apps, social sites and search engines.
-pub const DEFAULT_PREVIEW_AGENTS: [&str; 17] = [
-    "Slackbot",
-    "Discordbot",
-    "TelegramBot",
-    "WhatsApp",
-    "facebookexternalhit",
-    "Twitterbot",
-    "LinkedInBot",
-    "SkypeUriPreview",
-    "Mastodon",
-    "redditbot",
-    "Iframely",
-    "Embedly",
-    "Googlebot",
-    "Bingbot",
-    "Applebot",
-    "SignalBot",
-    "vkShare",
-];
-
-impl Default for PublicAccess {
-    fn default() -> Self {
-        PublicAccess {
-            allow: Vec::new(),
-            deny: Vec::new(),
-            rate_limit: RateLimit::default(),
-            preview_agents: DEFAULT_PREVIEW_AGENTS.map(String::from).to_vec(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct RateLimit {
-    /// Requests per minute per client IP; 0 turns the limit off.
-    pub per_minute: u32,
-    pub burst: u32,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientIpMode {
@@ -201,15 +154,6 @@ impl Default for Upstream {
     }
 }
 
-impl Default for RateLimit {
-    fn default() -> Self {
-        RateLimit {
-            per_minute: 300,
-            burst: 60,
-        }
-    }
-}
-
 impl Default for Audit {
     fn default() -> Self {
         Audit {
@@ -261,84 +205,10 @@ impl Settings {
         serde_norway::from_str(text).map_err(|e| ConfigError(e.to_string()))
     }
 
-    fn validate(&mut self) -> Result<(), ConfigError> {
-        self.public_url = check_url("publicUrl", &self.public_url)?;
-        self.upstream.url = check_url("upstream.url", &self.upstream.url)?;
-        if !self.auth.navidrome_url.is_empty() {
-            self.auth.navidrome_url = check_url("auth.navidromeUrl", &self.auth.navidrome_url)?;
-        }
-        let audit = &self.audit;
-        for (key, value) in [
-            ("audit.heartbeatSeconds", audit.heartbeat_seconds),
-            ("audit.followerBuffer", audit.follower_buffer as u64),
-            (
-                "audit.followerTimeoutSeconds",
-                audit.follower_timeout_seconds,
-            ),
-        ] {
-            if value == 0 {
-                return Err(ConfigError(format!("{key}: must be at least 1")));
-            }
-        }
-        let secret = self.auth.jwt_secret.len();
-        if secret > 0 && secret < MIN_JWT_SECRET_BYTES {
-            return Err(ConfigError(format!(
-                "auth.jwtSecret: too short ({secret} bytes): HS256 needs at least \
-                 {MIN_JWT_SECRET_BYTES} bytes (96 bits), or leave it empty to turn local tokens off"
-            )));
-        }
-        let rl = self.public_access.rate_limit;
-        if rl.per_minute > 0 && rl.burst == 0 {
-            return Err(ConfigError(
-                "publicAccess.rateLimit.burst: must be at least 1 when perMinute is set".into(),
-            ));
-        }
-        if self
-            .public_access
-            .preview_agents
-            .iter()
-            .any(|a| a.trim().is_empty())
-        {
-            return Err(ConfigError(
-                "publicAccess.previewAgents: an entry is empty (it would match every client)"
-                    .into(),
-            ));
-        }
-        self.limits.validate()
-    }
-
     /// Whether `ip` is a reverse proxy whose `X-Forwarded-For` we believe.
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|c| c.contains(ip))
     }
-}
-
-/// The shortest HS256 key that can sign or verify a token: shorter keys are refused by the
-/// JWT library, which would otherwise turn every request into a silent 401.
-pub const MIN_JWT_SECRET_BYTES: usize = 12;
-
-/// An absolute http(s) URL with a host; returned without a trailing slash.
-fn check_url(key: &str, url: &str) -> Result<String, ConfigError> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| {
-            ConfigError(format!(
-                "{key}: must start with http:// or https://, got {url:?}"
-            ))
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(ConfigError(format!(
-            "{key}: not a valid base URL (no host): {url:?}"
-        )));
-    }
-    if url.contains(['?', '#']) {
-        return Err(ConfigError(format!(
-            "{key}: a base URL cannot have a query or fragment (paths are appended to it): {url:?}"
-        )));
-    }
-    Ok(url.trim_end_matches('/').to_string())
 }
 
 #[cfg(test)]

@@ -57,6 +57,31 @@ impl std::fmt::Display for StartupError {
 
 impl std::error::Error for StartupError {}
 
+fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    let policy = Policy {
+        allow_downloads: settings.sharing.allow_downloads,
+    };
+    let dir = &settings.data_dir;
+    let store = Store::open(dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
+    log::info!(
+        "event log open at {} ({} live shares)",
+        dir.display(),
+        store.shares().live_count()
+    );
+    Ok(store)
+}
+
+/// The local verifier and, with `auth.navidromeUrl`, the delegation to Navidrome.
+fn token_checks(settings: &Settings) -> (Verifier, Option<Delegated>) {
+    let verifier = Verifier::new(&settings.auth.jwt_secret);
+    let delegated = (!settings.auth.navidrome_url.is_empty())
+        .then(|| Delegated::new(&settings.auth.navidrome_url));
+    if !verifier.is_configured() && delegated.is_none() {
+        log::warn!("no token verification configured (auth.jwtSecret and auth.navidromeUrl are empty): the owner API refuses every request with 401");
+    }
+    (verifier, delegated)
+}
+
 /// Says which music server is used, and warns when sharelog cannot log in to it.
 fn log_upstream(settings: &Settings) {
     let up = &settings.upstream;
@@ -72,22 +97,9 @@ fn log_upstream(settings: &Settings) {
 
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let policy = Policy {
-            allow_downloads: settings.sharing.allow_downloads,
-        };
         let dir = settings.data_dir.clone();
-        let store = Store::open(&dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
-        log::info!(
-            "event log open at {} ({} live shares)",
-            settings.data_dir.display(),
-            store.shares().live_count()
-        );
-        let verifier = Verifier::new(&settings.auth.jwt_secret);
-        let delegated = (!settings.auth.navidrome_url.is_empty())
-            .then(|| Delegated::new(&settings.auth.navidrome_url));
-        if !verifier.is_configured() && delegated.is_none() {
-            log::warn!("no token verification configured (auth.jwtSecret and auth.navidromeUrl are empty): the owner API refuses every request with 401");
-        }
+        let store = open_store(&settings)?;
+        let (verifier, delegated) = token_checks(&settings);
         log_upstream(&settings);
         let public = public::Public::new(&settings).map_err(|e| {
             StartupError::Store(

@@ -26,7 +26,6 @@ fn previews_show_in_the_owner_api_the_audit_trail_and_the_metrics_but_not_in_sub
     let id = created["id"].as_str().unwrap().to_string();
     let mut app = app;
     let tmp = app.stop();
-    offline::wait_until_released(&app.data_dir);
 
     let store = Store::open(&app.data_dir, POLICY).unwrap();
     let share = ShareId::parse(&id).unwrap();
@@ -36,7 +35,6 @@ fn previews_show_in_the_owner_api_the_audit_trail_and_the_metrics_but_not_in_sub
     store.execute_blocking(visit(&share), None).unwrap();
     store.close();
     drop(store);
-    offline::wait_until_released(&app.data_dir);
     let app = spawn_with(settings_for(upstream::shared(), &app.data_dir));
 
     let one = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);

@@ -5,7 +5,7 @@
 use crate::support;
 
 use support::commands::{create, delete, rename, visit, POLICY};
-use support::offline::{config_for, created, sharelog, wait_until_released};
+use support::offline::{config_for, created, sharelog};
 
 use sharelog::store::{Log, Store};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,6 @@ fn write_log(dir: &Path, base: u128) {
     store.execute_blocking(delete(&ids[3]), None).unwrap();
     store.close();
     drop(store);
-    wait_until_released(dir);
 }
 
 /// The export of a fresh log (in `tmp/name`), as bytes.
@@ -103,7 +102,6 @@ fn a_restored_log_exports_the_input_byte_for_byte_with_the_same_projections() {
     assert_eq!(a.projections().unwrap(), b.projections().unwrap());
     assert_eq!(a.checkpoint().unwrap(), b.checkpoint().unwrap());
     drop((a, b));
-    wait_until_released(&target);
 
     // The restored log takes new events where the original stopped.
     let store = Store::open(&target, POLICY).unwrap();
@@ -275,7 +273,6 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
     log.import(events).unwrap();
     log.flush().unwrap();
     drop(log);
-    wait_until_released(dir);
 }
 
 #[test]
@@ -326,8 +323,6 @@ fn a_long_export_with_lines_in_another_form_restores_every_row_and_history() {
     assert_eq!(shares, b.projections().unwrap());
     assert_eq!(a.checkpoint().unwrap(), b.checkpoint().unwrap());
     drop((a, b));
-    wait_until_released(&original);
-    wait_until_released(&target);
     let (a, b) = (
         Store::open(&original, POLICY).unwrap(),
         Store::open(&target, POLICY).unwrap(),

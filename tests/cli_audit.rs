@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use support::offline::{config_for, created, sharelog, verify_py, wait_until_released};
+use support::offline::{config_for, created, sharelog, verify_py};
 
 use support::commands::{create, delete, rename, visit, POLICY};
 
@@ -39,7 +39,6 @@ fn small_log(dir: &Path) -> Vec<ShareId> {
     }
     store.close();
     drop(store);
-    wait_until_released(dir);
     ids
 }
 
@@ -147,7 +146,6 @@ fn replay_until_a_time_between_two_updates_shows_the_older_state_and_its_visits(
     store.execute_blocking(visit(&id), None).unwrap();
     store.close();
     drop(store);
-    wait_until_released(&dir);
 
     let config = config_for(&dir);
     let until = between.format(&Rfc3339).unwrap();
@@ -195,7 +193,6 @@ fn rebuild_yields_exactly_the_live_projections() {
     let live = store.shares().clone();
     store.close();
     drop(store);
-    wait_until_released(&dir);
 
     let config = config_for(&dir);
     let out = sharelog(&config, &["rebuild"]);
@@ -234,6 +231,5 @@ fn offline_commands_against_a_running_server_exit_2() {
         );
     }
     app.stop();
-    wait_until_released(&dir);
     assert!(sharelog(&config, &["audit", "verify"]).status.success());
 }

@@ -271,7 +271,6 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
         store.close();
         (lines, shares)
     };
-    support::offline::wait_until_released(dir.path());
     {
         // Rewrite the rows as the first schema laid them out.
         let db = sled::open(dir.path()).unwrap();
@@ -310,7 +309,6 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
     assert_eq!(store.checkpoint().unwrap().unwrap().last_seq, seq);
     store.close();
     drop(store);
-    support::offline::wait_until_released(dir.path());
     let db = sled::open(dir.path()).unwrap();
     assert!(db.get(keys::LEGACY_CHECKPOINT).unwrap().is_none());
     assert!(db.get(keys::CHECKPOINT).unwrap().is_some());

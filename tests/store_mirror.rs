@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use support::offline::{config_for, created, wait_until_released};
+use support::offline::{config_for, created};
 
 use support::commands::{rename, visit, POLICY};
 
@@ -216,7 +216,6 @@ fn after_kill_9_export_falls_back_to_sled_and_one_clean_start_restores_the_mirro
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     child.wait().unwrap();
     assert!(max_acked > 5, "the child acknowledged nothing");
-    wait_until_released(&dir);
     assert_eq!(marker(&dir), None, "a killed process leaves no marker");
 
     let fallback = export(&config);
@@ -250,11 +249,9 @@ fn after_kill_9_export_falls_back_to_sled_and_one_clean_start_restores_the_mirro
         "{}",
         String::from_utf8_lossy(&py.stdout)
     );
-    wait_until_released(&dir);
 
     // One clean start and stop: the export now comes from the mirror, byte for byte the same.
     assert_eq!(reopen_and_check(&dir), count);
-    wait_until_released(&dir);
     let from_mirror = export(&config);
     assert!(
         from_mirror.stderr.is_empty(),

@@ -63,7 +63,6 @@ fn a_preview_through_the_public_pages_path_is_on_disk_when_acknowledged() {
         store.close();
         id
     };
-    wait_until_released(dir.path());
     let log = Log::open(dir.path()).unwrap();
     let stored = log.projections().unwrap();
     let s = stored.get(&id).unwrap();
@@ -141,7 +140,6 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
         store.close();
         ids
     };
-    wait_until_released(dir.path());
     let reopened = Store::open(dir.path(), POLICY).unwrap();
     let loaded = reopened.shares().clone();
     assert_eq!(loaded, replayed(&reopened));
@@ -154,7 +152,6 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
     }
     reopened.close();
     drop(reopened);
-    wait_until_released(dir.path());
     let log = Log::open(dir.path()).unwrap();
     let (rebuilt, _) = log.rebuild(&mut |_| {}).unwrap();
     assert_eq!(rebuilt, loaded);
@@ -180,7 +177,6 @@ fn a_preview_after_a_visit_keeps_the_visit_time_in_every_fold() {
     assert!(visited_at.is_some());
     store.close();
     drop(store);
-    wait_until_released(dir.path());
     let log = Log::open(dir.path()).unwrap();
     let (rebuilt, _) = log.rebuild(&mut |_| {}).unwrap();
     assert_eq!(rebuilt.get(&id).unwrap().last_visited_at, visited_at);
@@ -249,7 +245,6 @@ fn a_log_written_before_previews_opens_unchanged_and_takes_previews() {
     assert_eq!(counts(&loaded, &c), (1, 0, 3, true));
     store.close();
     drop(store);
-    wait_until_released(&dir);
     assert_eq!(
         projection_rows(&dir),
         old_rows,
@@ -265,7 +260,6 @@ fn a_log_written_before_previews_opens_unchanged_and_takes_previews() {
     store.execute_blocking(visit(&b), None).unwrap();
     store.close();
     drop(store);
-    wait_until_released(&dir);
 
     let rows = projection_rows(&dir);
     assert_eq!(row(&rows, keys::VISITS, &a)["previewCount"], 1);
@@ -303,7 +297,6 @@ fn previews_are_exported_filtered_verified_and_replayed_by_the_command_line() {
     }
     store.close();
     drop(store);
-    wait_until_released(&dir);
     let config = config_for(&dir);
 
     let from_mirror = sharelog(&config, &["audit", "export", "--type", "SharePreviewed"]);

@@ -129,21 +129,7 @@ async fn fetch(
         .send()
         .await
         .map_err(|e| Stop::Retry(format!("{base}: no answer ({e})")))?;
-    let status = resp.status();
-    if status.is_server_error() || status.as_u16() == 429 {
-        return Err(Stop::Retry(format!("{base}: the server answered {status}")));
-    }
-    if !status.is_success() {
-        let hint = match status.as_u16() {
-            401 => " (the token is missing, invalid or expired)",
-            403 => " (the token is not an admin's)",
-            404 => " (is this a sharelog server with sharing enabled?)",
-            _ => "",
-        };
-        return Err(Stop::Fatal(CommandError::Refused(format!(
-            "{base}/api/audit answered {status}{hint}"
-        ))));
-    }
+    check_status(base, resp.status())?;
     let mut received: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut checked: Vec<u8> = Vec::with_capacity(64 * 1024);
     loop {
@@ -159,21 +145,50 @@ async fn fetch(
             Ok(Some(Ok(bytes))) => bytes,
         };
         received.extend_from_slice(&chunk);
-        let Some(end) = received.iter().rposition(|&b| b == b'\n') else {
-            continue;
-        };
-        for line in received[..end].split(|&b| b == b'\n') {
-            accept(file, line, &mut checked)?;
-        }
-        received.drain(..=end);
-        if !checked.is_empty() {
-            file.append(&checked)?;
-            checked.clear();
-        }
+        take_complete_lines(file, &mut received, &mut checked)?;
     }
     // A complete answer ends with a newline: anything after the last one was cut off.
     if !received.is_empty() {
         return Err(Stop::Retry(format!("{base}: the feed ended inside a line")));
+    }
+    Ok(())
+}
+
+/// A server error or 429 is retried; any other refusal stops the backup, with a hint.
+fn check_status(base: &str, status: awc::http::StatusCode) -> Result<(), Stop> {
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Err(Stop::Retry(format!("{base}: the server answered {status}")));
+    }
+    if !status.is_success() {
+        let hint = match status.as_u16() {
+            401 => " (the token is missing, invalid or expired)",
+            403 => " (the token is not an admin's)",
+            404 => " (is this a sharelog server with sharing enabled?)",
+            _ => "",
+        };
+        return Err(Stop::Fatal(CommandError::Refused(format!(
+            "{base}/api/audit answered {status}{hint}"
+        ))));
+    }
+    Ok(())
+}
+
+/// Checks and appends every complete line `received` holds, keeping the unfinished tail.
+fn take_complete_lines(
+    file: &mut BackupFile,
+    received: &mut Vec<u8>,
+    checked: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    let Some(end) = received.iter().rposition(|&b| b == b'\n') else {
+        return Ok(());
+    };
+    for line in received[..end].split(|&b| b == b'\n') {
+        accept(file, line, checked)?;
+    }
+    received.drain(..=end);
+    if !checked.is_empty() {
+        file.append(checked)?;
+        checked.clear();
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 mod backup;
 mod backup_file;
+mod chain_check;
 mod export;
 mod progress;
 mod rebuild;

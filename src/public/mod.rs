@@ -8,6 +8,8 @@
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
 //! - `page_html`: the page and its error pages, rendered from templates/
+//! - `page_text`: the page's title, durations and link prefix (also for previews)
+//! - `page_formats`: the raw JSON and M3U answers
 //! - `page_headers`: the page's CSP, framing, caching and robots headers
 //! - `assets`: the page's CSS, JS and icon under content-hashed names
 //! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
@@ -30,8 +32,10 @@ mod ip_key;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
+mod page_formats;
 mod page_headers;
 mod page_html;
+mod page_text;
 mod pipe;
 mod preview;
 pub(crate) mod proxy;

@@ -4,13 +4,13 @@
 //! request is never counted and a counted one always gets its answer.
 
 use super::cache::Tracks;
+use super::page_formats::{m3u, raw};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
     admit, downloads_allowed, flatten, live_share, negotiate, page_html, track_lists, visit, zip,
 };
-use crate::api::view::time;
-use crate::domain::{Format, Share, Track, VisitFormat, VisitKind};
+use crate::domain::{Format, Share, VisitFormat, VisitKind};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upstream::Upstream;
@@ -18,7 +18,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
-use serde_json::json;
 
 #[derive(Deserialize, Default)]
 struct PageQuery {
@@ -244,63 +243,4 @@ fn respond(kind: Body, body: Bytes) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type(content_type)
         .body(body)
-}
-
-fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
-    let tracks: Vec<_> = tracks
-        .iter()
-        .map(|t| {
-            let mut v = json!({
-                "id": t.id,
-                "title": t.title,
-                "artist": t.artist,
-                "album": t.album,
-                "track": t.track,
-                "duration": t.duration,
-                "contentType": t.content_type,
-                "suffix": t.suffix,
-                "streamUrl": format!("{base}/stream/{}", enc(&t.id)),
-            });
-            if share.downloadable {
-                v["downloadUrl"] = json!(format!("{base}/download/{}", enc(&t.id)));
-            }
-            v
-        })
-        .collect();
-    json!({
-        "id": share.id.as_str(),
-        "description": share.description,
-        "username": share.owner_name,
-        "format": share.format.as_str(),
-        "maxBitRate": share.max_bit_rate,
-        "downloadable": share.downloadable,
-        "expiresAt": time(share.expires_at),
-        "createdAt": time(Some(share.created_at)),
-        "tracks": tracks,
-    })
-}
-
-fn m3u(share: &Share, tracks: &[Track], base: &str) -> String {
-    // One line per field: a line break inside a tag would start a bogus entry.
-    let line = |s: &str| s.replace(['\r', '\n'], " ");
-    let title = share
-        .description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or(share.id.as_str());
-    let mut out = format!("#EXTM3U\n#PLAYLIST:{}\n", line(title));
-    for t in tracks {
-        out.push_str(&format!(
-            "#EXTINF:{},{} - {}\n{base}/stream/{}\n",
-            t.duration,
-            line(&t.artist),
-            line(&t.title),
-            enc(&t.id)
-        ));
-    }
-    out
-}
-
-fn enc(id: &str) -> String {
-    crate::upstream::percent_encode(id)
 }

@@ -3,11 +3,14 @@
 //! escaping; nothing here writes markup by hand.
 
 use super::assets::ASSETS;
+pub use super::page_text::title;
+use super::page_text::{clock, path_prefix};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
 use askama::Template;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
+use time::OffsetDateTime;
 
 /// What a page shows; `embed` is the compact player for iframes.
 #[derive(Template)]
@@ -69,43 +72,13 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
     let page_url = format!("{}/share/{}", settings.public_url, share.id);
     let downloads = share.downloadable && settings.sharing.allow_downloads;
     let seconds: u64 = tracks.iter().map(|t| u64::from(t.duration)).sum();
-    let title = title(share);
-    let count = match tracks.len() {
-        1 => "1 track".to_string(),
-        n => format!("{n} tracks"),
-    };
     let page = SharePage {
-        summary: format!(
-            "{count} · {} · shared by {}",
-            clock(seconds),
-            share.owner_name
-        ),
+        title: title(share),
+        summary: summary(share, tracks.len(), seconds),
         owner: &share.owner_name,
         total: clock(seconds),
-        expires: share.expires_at.map(|t| Expiry {
-            iso: t.format(&Rfc3339).unwrap_or_default(),
-            text: t
-                .format(format_description!(
-                    "[year]-[month]-[day] [hour]:[minute] UTC"
-                ))
-                .unwrap_or_default(),
-        }),
-        tracks: tracks
-            .iter()
-            .map(|t| {
-                let id = crate::upstream::percent_encode(&t.id);
-                TrackRow {
-                    id: t.id.clone(),
-                    title: t.title.clone(),
-                    artist: t.artist.clone(),
-                    album: t.album.clone(),
-                    duration: clock(u64::from(t.duration)),
-                    seconds: t.duration,
-                    stream: format!("{page_path}/stream/{id}"),
-                    download: downloads.then(|| format!("{page_path}/download/{id}")),
-                }
-            })
-            .collect(),
+        expires: share.expires_at.map(expiry),
+        tracks: track_rows(tracks, &page_path, downloads),
         embed,
         cover_url: format!("{page_url}/cover"),
         oembed_url: format!(
@@ -118,7 +91,6 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
         zip_path: downloads.then(|| format!("{page_path}?download=true")),
         page_url,
         page_path,
-        title,
         assets: format!("{prefix}/share/_assets"),
         css: &ASSETS.css.name,
         js: &ASSETS.js.name,
@@ -126,6 +98,50 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
     };
     // Rendering into a String fails only if a Display impl does; ours are all strings and numbers.
     page.render().unwrap_or_default()
+}
+
+/// "3 tracks · 12:04 · shared by alice"
+fn summary(share: &Share, tracks: usize, seconds: u64) -> String {
+    let count = match tracks {
+        1 => "1 track".to_string(),
+        n => format!("{n} tracks"),
+    };
+    format!(
+        "{count} · {} · shared by {}",
+        clock(seconds),
+        share.owner_name
+    )
+}
+
+fn expiry(t: OffsetDateTime) -> Expiry {
+    Expiry {
+        iso: t.format(&Rfc3339).unwrap_or_default(),
+        text: t
+            .format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .unwrap_or_default(),
+    }
+}
+
+/// One row per track, with its stream link and, when downloads are allowed, its download link.
+fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRow> {
+    tracks
+        .iter()
+        .map(|t| {
+            let id = crate::upstream::percent_encode(&t.id);
+            TrackRow {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                artist: t.artist.clone(),
+                album: t.album.clone(),
+                duration: clock(u64::from(t.duration)),
+                seconds: t.duration,
+                stream: format!("{page_path}/stream/{id}"),
+                download: downloads.then(|| format!("{page_path}/download/{id}")),
+            }
+        })
+        .collect()
 }
 
 /// The short page for a browser asking for a share that is not there (404) or gone (410).
@@ -150,50 +166,6 @@ pub fn render_error(settings: &Settings, gone: bool) -> String {
     }
     .render()
     .unwrap_or_default()
-}
-
-/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
-pub fn title(share: &Share) -> String {
-    if let Some(d) = share
-        .description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
-        return d.to_string();
-    }
-    let items = &share.items;
-    let names: Vec<&str> = items
-        .albums
-        .iter()
-        .map(|a| a.name.as_str())
-        .chain(items.songs.iter().map(|s| s.title.as_str()))
-        .chain(items.playlists.iter().map(|p| p.name.as_str()))
-        .filter(|n| !n.is_empty())
-        .collect();
-    if names.is_empty() {
-        share.id.to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// `publicUrl`'s path ("" or "/music"), which every link on the page starts with, so the
-/// page works behind a proxy that serves us under a prefix.
-pub fn path_prefix(public_url: &str) -> &str {
-    let rest = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest);
-    rest.find('/').map_or("", |i| &rest[i..])
-}
-
-/// `m:ss`, or `h:mm:ss` from an hour on.
-pub fn clock(seconds: u64) -> String {
-    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
 }
 
 #[cfg(test)]

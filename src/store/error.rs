@@ -1,4 +1,5 @@
 use crate::domain::DomainError;
+use crate::projection::RowsError;
 use std::fmt;
 use std::path::Path;
 
@@ -75,11 +76,12 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-impl From<crate::projection::LoadError> for StoreError {
-    fn from(e: crate::projection::LoadError) -> Self {
+impl From<RowsError> for StoreError {
+    fn from(e: RowsError) -> Self {
         match e {
-            crate::projection::LoadError::Db(e) => StoreError::Db(e),
-            crate::projection::LoadError::Corrupt(m) => StoreError::Corrupt(m),
+            RowsError::Db(e) => StoreError::Db(e),
+            RowsError::Corrupt(m) => StoreError::Corrupt(m),
+            RowsError::Encode(e) => super::open::encoding(e),
         }
     }
 }

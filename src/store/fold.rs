@@ -8,7 +8,8 @@ use super::reader::{Header, RawEvent};
 use super::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -22,13 +23,39 @@ pub struct Folded {
     pub events: u64,
 }
 
+/// Shares by id while folding (deleted ones as tombstones).
+type ById = HashMap<Box<str>, Share>;
+
+/// Counts opens on a share; opens of a share not (or no longer) in the map change nothing.
+fn fold_counted(by_id: &mut ById, stream: &str, counted: Counted) {
+    if let Some(s) = by_id.get_mut(stream) {
+        counted.apply_to(s);
+    }
+}
+
+/// Folds any other event in through `domain::apply`.
+fn fold_event(by_id: &mut ById, env: &Envelope) {
+    let state = by_id.remove(env.stream.as_str());
+    if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
+        by_id.insert(env.stream.as_str().into(), next);
+    }
+}
+
+fn into_shares(by_id: ById) -> Shares {
+    let mut shares = Shares::default();
+    for (_, share) in by_id {
+        shares.put(share);
+    }
+    shares
+}
+
 /// Folds events in seq order while `take` accepts their header; stops at the first it refuses.
 pub fn fold(
     events: impl Iterator<Item = Result<RawEvent, StoreError>>,
     mut take: impl FnMut(&Header<'_>) -> bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    let mut by_id: HashMap<String, Share> = HashMap::new();
+    let mut by_id = ById::new();
     let mut checkpoint = Checkpoint {
         last_seq: 0,
         last_hash: chain::GENESIS,
@@ -44,15 +71,10 @@ pub fn fold(
         let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: bad {what}", raw.seq));
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339).map_err(|_| corrupt("at"))?;
-            if let Some(s) = by_id.get_mut(header.stream.as_ref()) {
-                Counted::one(kind, at).apply_to(s);
-            }
+            fold_counted(&mut by_id, &header.stream, Counted::one(kind, at));
         } else {
             let env = Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?;
-            let state = by_id.remove(env.stream.as_str());
-            if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-                by_id.insert(env.stream.as_str().to_string(), next);
-            }
+            fold_event(&mut by_id, &env);
         }
         checkpoint.last_seq = raw.seq;
         checkpoint.last_hash = chain::from_hex(&header.hash).ok_or_else(|| corrupt("hash"))?;
@@ -62,12 +84,8 @@ pub fn fold(
         }
     }
     progress(count);
-    let mut shares = Shares::default();
-    for (_, share) in by_id {
-        shares.put(share);
-    }
     Ok(Folded {
-        shares,
+        shares: into_shares(by_id),
         checkpoint,
         events: count,
     })
@@ -134,12 +152,51 @@ pub fn fold_all(
     last_seq: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    let mut by_id = ById::new();
+    let chunks = last_seq.div_ceil(CHUNK);
+    let applied = decode_in_parallel(db, last_seq, |c, decoded| {
+        for item in decoded {
+            fold_item(&mut by_id, item);
+        }
+        progress(((c + 1) * CHUNK).min(last_seq));
+    })?;
+    if applied != chunks {
+        return Err(StoreError::Corrupt("the log changed while folding".into()));
+    }
+    Ok(Folded {
+        shares: into_shares(by_id),
+        checkpoint: Checkpoint {
+            last_seq,
+            last_hash: hash_of(db, last_seq)?,
+            schema_version: SCHEMA_VERSION,
+        },
+        events: last_seq,
+    })
+}
+
+fn fold_item(by_id: &mut ById, item: Item) {
+    match item {
+        Item::Visits(run) => {
+            for (stream, counted) in run {
+                fold_counted(by_id, &stream, counted);
+            }
+        }
+        Item::Other(env) => fold_event(by_id, &env),
+    }
+}
+
+/// Decodes the chunks of `1..=last_seq` on worker threads and hands each to
+/// `apply` in chunk order (they finish out of order); returns how many it handed
+/// over. The first chunk that fails to decode ends it with that error.
+fn decode_in_parallel(
+    db: &sled::Db,
+    last_seq: u64,
+    mut apply: impl FnMut(u64, Vec<Item>),
+) -> Result<u64, StoreError> {
     let chunks = last_seq.div_ceil(CHUNK);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let next = AtomicU64::new(0);
-    let mut by_id: HashMap<Box<str>, Share> = HashMap::new();
-    std::thread::scope(|scope| -> Result<(), StoreError> {
+    std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(workers * 2);
         for _ in 0..workers {
             let (tx, next) = (tx.clone(), &next);
@@ -156,61 +213,29 @@ pub fn fold_all(
             });
         }
         drop(tx);
-        // Chunks arrive out of order; apply them in order.
-        let mut pending = std::collections::BTreeMap::new();
+        let mut pending = BTreeMap::new();
         let mut want = 0u64;
         for (c, decoded) in rx.iter() {
             pending.insert(c, decoded);
             while let Some(decoded) = pending.remove(&want) {
                 // Returning drops the receiver, which stops the workers.
-                for item in decoded? {
-                    match item {
-                        Item::Visits(run) => {
-                            for (stream, counted) in run {
-                                if let Some(s) = by_id.get_mut(&stream) {
-                                    counted.apply_to(s);
-                                }
-                            }
-                        }
-                        Item::Other(env) => {
-                            let state = by_id.remove(env.stream.as_str());
-                            if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-                                by_id.insert(env.stream.as_str().into(), next);
-                            }
-                        }
-                    }
-                }
+                apply(want, decoded?);
                 want += 1;
-                progress((want * CHUNK).min(last_seq));
             }
         }
-        if want != chunks {
-            return Err(StoreError::Corrupt("the log changed while folding".into()));
-        }
-        Ok(())
-    })?;
-    let last_hash = match last_seq {
-        0 => chain::GENESIS,
-        n => {
-            let line = super::packing::line_at(db, n)?
-                .ok_or_else(|| StoreError::Corrupt(format!("event {n} is missing")))?;
-            let raw = RawEvent { seq: n, line };
-            let header = raw.header()?;
-            chain::from_hex(&header.hash)
-                .ok_or_else(|| StoreError::Corrupt(format!("event {n}: bad hash")))?
-        }
-    };
-    let mut shares = Shares::default();
-    for (_, share) in by_id {
-        shares.put(share);
-    }
-    Ok(Folded {
-        shares,
-        checkpoint: Checkpoint {
-            last_seq,
-            last_hash,
-            schema_version: SCHEMA_VERSION,
-        },
-        events: last_seq,
+        Ok(want)
     })
+}
+
+/// The hash of event `seq` (the genesis hash for 0), from its stored line.
+fn hash_of(db: &sled::Db, seq: u64) -> Result<[u8; 32], StoreError> {
+    if seq == 0 {
+        return Ok(chain::GENESIS);
+    }
+    let line = super::packing::line_at(db, seq)?
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is missing")))?;
+    let raw = RawEvent { seq, line };
+    let header = raw.header()?;
+    chain::from_hex(&header.hash)
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))
 }

@@ -3,6 +3,7 @@
 //! projections in the same atomic batch. See `keys` for the layout.
 
 pub mod chain;
+mod checkpoint;
 mod committer;
 mod envelope;
 mod error;
@@ -17,11 +18,13 @@ mod open;
 mod packing;
 mod plan;
 pub mod reader;
+mod release;
 mod request;
 mod sealed;
 mod subscribe;
 mod syncer;
 
+pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
@@ -36,35 +39,11 @@ pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy};
 use crate::projection::Shares;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
-
-/// The last committed position: written with every batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Checkpoint {
-    pub last_seq: u64,
-    #[serde(with = "hex_hash")]
-    pub last_hash: [u8; 32],
-    pub schema_version: u32,
-}
-
-pub const SCHEMA_VERSION: u32 = 1;
-
-mod hex_hash {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::chain::to_hex(h))
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let s = String::deserialize(d)?;
-        super::chain::from_hex(&s).ok_or_else(|| serde::de::Error::custom("bad hash"))
-    }
-}
 
 /// A handle to the open log. Cheap to clone; the committer stops when the last handle drops.
 #[derive(Clone)]
@@ -73,7 +52,9 @@ pub struct Store {
 }
 
 struct Inner {
-    db: sled::Db,
+    /// `None` once closed: `close` lets go of sled at once, even while other
+    /// handles to this store (an HTTP worker's state) live on.
+    db: RwLock<Option<sled::Db>>,
     dir: PathBuf,
     shares: Arc<RwLock<Shares>>,
     tx: Mutex<Option<mpsc::Sender<request::Request>>>,
@@ -91,7 +72,7 @@ impl Store {
         let shares = Arc::new(RwLock::new(shares));
         let poisoned = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel(4096);
-        let stages = committer::Committer::new(
+        let stages = match committer::Committer::new(
             db.clone(),
             dir,
             shares.clone(),
@@ -99,12 +80,18 @@ impl Store {
             checkpoint,
             poisoned.clone(),
             rx,
-        )?;
+        ) {
+            Ok(stages) => stages,
+            Err(e) => {
+                release::release(db, dir);
+                return Err(e);
+            }
+        };
         let feed = stages.1.feed.clone();
         let thread = committer::spawn(stages)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                db,
+                db: RwLock::new(Some(db)),
                 dir: dir.to_path_buf(),
                 shares,
                 tx: Mutex::new(Some(tx)),
@@ -113,6 +100,12 @@ impl Store {
                 feed,
             }),
         })
+    }
+
+    /// A handle on sled for one read; `Closed` after `close`.
+    fn db(&self) -> Result<sled::Db, StoreError> {
+        let guard = self.inner.db.read().unwrap_or_else(|e| e.into_inner());
+        guard.clone().ok_or(StoreError::Closed)
     }
 
     fn sender(&self) -> Result<mpsc::Sender<request::Request>, StoreError> {
@@ -173,7 +166,10 @@ impl Store {
 
     /// Events from `from_seq` on, read lazily in seq order.
     pub fn events(&self, from_seq: u64) -> EventIter {
-        reader::decoded(&self.inner.db, from_seq)
+        match self.db() {
+            Ok(db) => reader::decoded(&db, from_seq),
+            Err(e) => EventIter::failed(e),
+        }
     }
 
     /// Stored export lines that `filter` selects, in seq order, read lazily (blocking: run off the async runtime).
@@ -181,15 +177,21 @@ impl Store {
         &self,
         filter: Filter,
     ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-        reader::filtered(&self.inner.db, filter)
+        match self.db() {
+            Ok(db) => reader::filtered(&db, filter),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
     }
 
     /// One share's stored export lines, oldest first, read lazily (blocking).
     pub fn history(
         &self,
         id: &crate::domain::ShareId,
-    ) -> impl Iterator<Item = Result<RawEvent, StoreError>> + Send {
-        reader::stream(&self.inner.db, id)
+    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+        match self.db() {
+            Ok(db) => Box::new(reader::stream(&db, id)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
     }
 
     /// The share an earlier create with this `Idempotency-Key` made, if any.
@@ -199,7 +201,7 @@ impl Store {
         key: &str,
         fingerprint: &str,
     ) -> Result<Option<crate::domain::Share>, StoreError> {
-        let Some(row) = self.inner.db.get(keys::idempotency(user_id, key))? else {
+        let Some(row) = self.db()?.get(keys::idempotency(user_id, key))? else {
             return Ok(None);
         };
         let row: request::IdempotencyRow = serde_json::from_slice(&row)
@@ -211,7 +213,7 @@ impl Store {
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
-        open::read_checkpoint(&self.inner.db)
+        open::read_checkpoint(&self.db()?)
     }
 
     /// False after a write failed: the store refuses writes until restarted.
@@ -223,7 +225,9 @@ impl Store {
         &self.inner.dir
     }
 
-    /// Stops the committer after it has committed everything already sent, and flushes.
+    /// Stops the committer after it has committed everything already sent, flushes,
+    /// and lets go of sled: once it returns, the data directory opens again at once,
+    /// here or in another process. Reads through any handle then answer `Closed`.
     pub fn close(&self) {
         self.inner.shutdown();
     }
@@ -231,17 +235,11 @@ impl Store {
 
 impl Inner {
     fn shutdown(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
-        let mut clean = None;
-        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            match t.join() {
-                Ok(stopped) => clean = stopped,
-                Err(_) => log::error!("event committer thread panicked"),
-            }
-        }
-        match self.db.flush() {
+        let clean = self.stop_threads();
+        let Some(db) = self.db.write().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        match db.flush() {
             Err(e) => {
                 // Seen by `is_healthy`: the process must not report a clean stop.
                 self.poisoned.store(true, Ordering::SeqCst);
@@ -253,6 +251,23 @@ impl Inner {
                         log::warn!("closing the export mirror failed ({e}); offline exports read sled until the next start");
                     }
                 }
+            }
+        }
+        release::release(db, &self.dir);
+    }
+
+    /// Ends the queue and joins the committer, which joins the syncer: both drop
+    /// their sled handles as they return.
+    fn stop_threads(&self) -> syncer::CleanStop {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take())?;
+        match thread.join() {
+            Ok(stopped) => stopped,
+            Err(_) => {
+                log::error!("event committer thread panicked");
+                None
             }
         }
     }

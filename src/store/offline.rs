@@ -4,6 +4,7 @@
 
 use super::fold::{fold, Folded};
 use super::reader::{self, Filter, Header, RawEvent, RawIter};
+use super::release::ReleaseOnDrop;
 use super::{chain, open, Checkpoint, Envelope, StoreError};
 use crate::projection::Shares;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ const IMPORT_BATCH: usize = 16_384;
 pub struct Log {
     db: sled::Db,
     dir: PathBuf,
+    /// Declared after `db`, so it drops after it: a dropped `Log` has let go of the directory.
+    _release: ReleaseOnDrop,
 }
 
 impl Log {
@@ -31,6 +34,7 @@ impl Log {
         Ok(Log {
             db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
             dir: dir.to_path_buf(),
+            _release: ReleaseOnDrop(dir.to_path_buf()),
         })
     }
 
@@ -39,6 +43,7 @@ impl Log {
         Ok(Log {
             db: open::open_db_with_cache(dir, OFFLINE_CACHE_BYTES)?,
             dir: dir.to_path_buf(),
+            _release: ReleaseOnDrop(dir.to_path_buf()),
         })
     }
 

@@ -1,8 +1,9 @@
-//! Opening the database and loading the projections from their rows (O(shares)).
+//! Opening the database, loading the projections from their rows (O(shares)), and
+//! having them rebuilt from the log when they do not match it.
 
 use super::error::Doing;
 use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
-use crate::projection::{rows, Shares};
+use crate::projection::Shares;
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
@@ -48,15 +49,12 @@ pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, Stor
         .open()?)
 }
 
-/// How long a held database is waited for before `Locked`: sled lets go of its file
-/// from background threads a moment after its last handle drops, so a restart (or a
-/// reopen in the same process) can find the lock still held for a few milliseconds.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// `Locked` when another process holds the database. sled reports a held lock only
 /// as text, so we ask the system ourselves first: sled locks `<dir>/db` with
 /// `flock`, and a `flock` of our own on another descriptor of that file fails with
 /// `WouldBlock` while anyone holds it. Our probe lock goes when the file closes.
+/// Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
+/// has let go (see `release`), and a process that exits loses its locks in the exit.
 fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
     let db_file = dir.join("db");
     let file = match File::open(&db_file) {
@@ -64,18 +62,10 @@ fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).doing(|| format!("opening {}", db_file.display())),
     };
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            Err(TryLockError::WouldBlock) => return Err(StoreError::locked(&db_file)),
-            Err(TryLockError::Error(e)) => {
-                return Err(e).doing(|| format!("locking {}", db_file.display()))
-            }
-        }
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
+        Err(TryLockError::Error(e)) => Err(e).doing(|| format!("locking {}", db_file.display())),
     }
 }
 
@@ -127,26 +117,18 @@ pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
     rebuild_with_progress(db, &mut |_| {}).map(|(_, c)| c)
 }
 
-/// `rebuild`, reporting the number of events folded so far, and returning the shares too.
+/// `rebuild`, reporting the number of events folded so far, and returning the shares
+/// too: the log is folded here (the store reads it), the rows written by `projection`.
 pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Shares, Checkpoint), StoreError> {
     let folded = super::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
-    let mut batch = sled::Batch::default();
-    for prefix in [keys::SHARE, keys::VISITS] {
-        for kv in db.scan_prefix([prefix]) {
-            batch.remove(kv?.0);
-        }
-    }
-    for row in rows::all_rows(folded.shares.all()) {
-        let (k, v) = row.map_err(encoding)?;
-        batch.insert(k, v);
-    }
-    batch.insert(keys::CHECKPOINT, encode(&folded.checkpoint)?);
-    batch.remove(keys::LEGACY_CHECKPOINT);
-    db.apply_batch(batch)?;
-    db.flush()?;
+    let checkpoint = encode(&folded.checkpoint)?;
+    crate::projection::rebuild(db, &folded.shares, |batch| {
+        batch.insert(keys::CHECKPOINT, checkpoint);
+        batch.remove(keys::LEGACY_CHECKPOINT);
+    })?;
     Ok((folded.shares, folded.checkpoint))
 }
 
@@ -176,9 +158,9 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("in use by another process"), "{text}");
         assert!(!text.contains("Os {"), "a raw system error leaked: {text}");
-        // The probe's own lock went with its descriptor, and sled's is waited for:
-        // once the first handle is dropped, the directory opens again, with no retry here.
-        drop(held);
+        // The probe's own lock went with its descriptor; once the first handle is
+        // released, the directory opens again, with no retry here.
+        super::super::release::release(held, dir.path());
         open_db(dir.path()).unwrap();
     }
 }

@@ -169,15 +169,29 @@ pub fn filtered(
 
 /// Events in seq order, decoded one at a time.
 pub struct EventIter {
-    inner: RawIter,
+    /// `Err` when the log could not be read at all: that error is the only item.
+    inner: Result<RawIter, Option<StoreError>>,
+}
+
+impl EventIter {
+    /// An iterator whose only item is `error` (a closed store).
+    pub fn failed(error: StoreError) -> EventIter {
+        EventIter {
+            inner: Err(Some(error)),
+        }
+    }
 }
 
 impl Iterator for EventIter {
     type Item = Result<Envelope, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let inner = match &mut self.inner {
+            Ok(inner) => inner,
+            Err(error) => return error.take().map(Err),
+        };
         Some(
-            self.inner
+            inner
                 .next()?
                 .and_then(|ev| Envelope::from_line(&ev.line).map_err(|e| StoreError::Corrupt(e.0))),
         )
@@ -187,6 +201,6 @@ impl Iterator for EventIter {
 /// `events`, decoded: for replays and tests that need whole envelopes.
 pub fn decoded(db: &sled::Db, from_seq: u64) -> EventIter {
     EventIter {
-        inner: events(db, from_seq),
+        inner: Ok(events(db, from_seq)),
     }
 }

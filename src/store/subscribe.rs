@@ -174,19 +174,19 @@ impl Store {
             Ok(ev) => ev.seq <= until,
             Err(_) => true,
         };
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
         let events: Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> =
             match filter.share.clone() {
                 // One share: its own rows, not a scan of the whole log.
                 Some(id) => Box::new(
-                    reader::stream(&self.inner.db, &id)
+                    reader::stream(&db, &id)
                         .skip_while(after_start)
                         .take_while(in_range),
                 ),
-                None => Box::new(reader::between(
-                    &self.inner.db,
-                    after.saturating_add(1),
-                    until,
-                )),
+                None => Box::new(reader::between(&db, after.saturating_add(1), until)),
             };
         Box::new(events.filter(move |r| match r {
             Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),

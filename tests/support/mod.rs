@@ -67,19 +67,7 @@ pub fn spawn_with(settings: Settings) -> TestApp {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            // After an in-process stop, actix workers may still hold the last store
-            // handle (and sled's lock) for a moment; a new process never sees this.
-            let mut built = Application::build(settings.clone());
-            for _ in 0..50 {
-                match &built {
-                    Err(e) if e.to_string().contains("in use") => {
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                        built = Application::build(settings.clone());
-                    }
-                    _ => break,
-                }
-            }
-            match built {
+            match Application::build(settings) {
                 Ok(app) => {
                     tx.send(Ok((app.port(), app.handle()))).unwrap();
                     app.run_until_stopped().await.unwrap();

@@ -54,8 +54,9 @@ pub fn verify_py(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// sled releases its file lock from background threads a moment after the last
-/// handle drops; wait for that, as an operator's next command would find it free.
+/// A raw `sled::Db` (a test writing an old layout) lets go of its file lock from
+/// sled's I/O threads a moment after it drops; wait for that. Our own `Store::close`
+/// and `Log` wait for it themselves.
 pub fn wait_until_released(dir: &Path) {
     let file = std::fs::File::open(dir.join("db")).unwrap();
     for _ in 0..500 {

@@ -1,0 +1,66 @@
+//! The share's answers for players and programs: raw JSON and an M3U playlist.
+
+use crate::api::view::time;
+use crate::domain::{Share, Track};
+use serde_json::json;
+
+/// `?format=raw`: the share and its tracks as JSON, with stream (and download) links.
+pub fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
+    let tracks: Vec<_> = tracks
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "id": t.id,
+                "title": t.title,
+                "artist": t.artist,
+                "album": t.album,
+                "track": t.track,
+                "duration": t.duration,
+                "contentType": t.content_type,
+                "suffix": t.suffix,
+                "streamUrl": format!("{base}/stream/{}", enc(&t.id)),
+            });
+            if share.downloadable {
+                v["downloadUrl"] = json!(format!("{base}/download/{}", enc(&t.id)));
+            }
+            v
+        })
+        .collect();
+    json!({
+        "id": share.id.as_str(),
+        "description": share.description,
+        "username": share.owner_name,
+        "format": share.format.as_str(),
+        "maxBitRate": share.max_bit_rate,
+        "downloadable": share.downloadable,
+        "expiresAt": time(share.expires_at),
+        "createdAt": time(Some(share.created_at)),
+        "tracks": tracks,
+    })
+}
+
+/// `?format=m3u`: an extended M3U playlist of stream links.
+pub fn m3u(share: &Share, tracks: &[Track], base: &str) -> String {
+    // One line per field: a line break inside a tag would start a bogus entry.
+    let line = |s: &str| s.replace(['\r', '\n'], " ");
+    let title = share
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or(share.id.as_str());
+    let mut out = format!("#EXTM3U\n#PLAYLIST:{}\n", line(title));
+    for t in tracks {
+        out.push_str(&format!(
+            "#EXTINF:{},{} - {}\n{base}/stream/{}\n",
+            t.duration,
+            line(&t.artist),
+            line(&t.title),
+            enc(&t.id)
+        ));
+    }
+    out
+}
+
+fn enc(id: &str) -> String {
+    crate::upstream::percent_encode(id)
+}

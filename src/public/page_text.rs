@@ -1,0 +1,48 @@
+//! The words and numbers a share page shows, also used by its link previews: the
+//! title, durations, and the path prefix every link on it starts with.
+
+use crate::domain::Share;
+
+/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
+pub fn title(share: &Share) -> String {
+    if let Some(d) = share
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        return d.to_string();
+    }
+    let items = &share.items;
+    let names: Vec<&str> = items
+        .albums
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(items.songs.iter().map(|s| s.title.as_str()))
+        .chain(items.playlists.iter().map(|p| p.name.as_str()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        share.id.to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `publicUrl`'s path ("" or "/music"), which every link on the page starts with, so the
+/// page works behind a proxy that serves us under a prefix.
+pub fn path_prefix(public_url: &str) -> &str {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+/// `m:ss`, or `h:mm:ss` from an hour on.
+pub fn clock(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
