@@ -4,21 +4,19 @@
 //! cost hundreds of MB at a million events), and a complete export mirror, so the
 //! first start is as fast as any restart.
 //!
-//! The reading side gathers an [`ImportBatch`]: the lines in one buffer (which is
-//! at once the mirror's next bytes and the `E` rows, cut at line ends) and per
-//! event only what the projections need, with share ids numbered. So the writing
-//! side hashes no ids and frees no per-event memory that another thread allocated
-//! (both cost more than sled itself at a million events, docs/performance.md).
+//! The reading side fills [`ImportBatch`]es (`import_batch.rs`) and writes the
+//! export mirror; this, the writing side, appends their `E` rows to sled and folds
+//! their events into the projections.
 
+use super::import_batch::Change;
+pub use super::import_batch::{Batcher, ImportBatch};
 use super::mirror::{self, Mirror};
 use super::packing::{row_takes, VersionRuns};
-use super::{chain, keys, open, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
-use crate::domain::{apply, Counted, Share, ShareId, VisitKind};
-use std::collections::HashMap;
+use super::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
+use crate::domain::{apply, Counted, Share, ShareId};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use time::OffsetDateTime;
 
 /// Events per batch, and per sled batch of `E` rows: large enough that sled's
 /// per-batch cost vanishes, small enough that a batch stays a few MB.
@@ -32,104 +30,6 @@ const STREAM_EVENTS: usize = 2_000_000;
 const VERSIONS_PER_WRITE: usize = 16_384;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Checked events in seq order, ready for [`Importer::push_batch`].
-#[derive(Default)]
-pub struct ImportBatch {
-    /// The events' export lines, each ended by `\n`.
-    text: Vec<u8>,
-    events: Vec<Imported>,
-    /// Shares first seen in this batch, in the order of their numbers.
-    new_shares: Vec<ShareId>,
-    /// The hash of the batch's last event.
-    last_hash: [u8; 32],
-}
-
-struct Imported {
-    seq: u64,
-    /// The share's number (see [`Batcher`]).
-    share: u32,
-    version: u64,
-    /// Where the event's line ends in `text` (its `\n` excluded).
-    end: usize,
-    change: Change,
-}
-
-/// What an event does to its share.
-enum Change {
-    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
-    Counted(VisitKind, OffsetDateTime),
-    /// Anything else, through `domain::apply`.
-    Other(Box<Envelope>),
-}
-
-/// The reading side of a restore: fills batches and numbers share ids.
-#[derive(Default)]
-pub struct Batcher {
-    numbers: HashMap<ShareId, u32>,
-    batch: ImportBatch,
-}
-
-impl Batcher {
-    /// The buffer the next line is read into: appended to the batch's lines, then
-    /// ended by [`Batcher::push`] or [`Batcher::push_rewritten`].
-    pub fn text(&mut self) -> &mut Vec<u8> {
-        &mut self.batch.text
-    }
-
-    /// Takes `env`, whose line is `text()[start..]` (its `\n` removed or absent).
-    pub fn push(&mut self, env: Envelope) {
-        let end = self.batch.text.len();
-        self.batch.text.push(b'\n');
-        let share = match self.numbers.get(&env.stream) {
-            Some(n) => *n,
-            None => {
-                let n = self.numbers.len() as u32;
-                self.numbers.insert(env.stream.clone(), n);
-                self.batch.new_shares.push(env.stream.clone());
-                n
-            }
-        };
-        self.batch.last_hash = env.hash;
-        let (seq, version) = (env.seq, env.version);
-        let change = match env.event.counted() {
-            Some((kind, _)) => Change::Counted(kind, env.at),
-            None => Change::Other(Box::new(env)),
-        };
-        self.batch.events.push(Imported {
-            seq,
-            share,
-            version,
-            end,
-            change,
-        });
-    }
-
-    /// Takes `env` with `line` (its canonical line) in place of `text()[start..]`.
-    pub fn push_rewritten(&mut self, env: Envelope, start: usize, line: &[u8]) {
-        self.batch.text.truncate(start);
-        self.batch.text.extend_from_slice(line);
-        self.push(env);
-    }
-
-    pub fn len(&self) -> usize {
-        self.batch.events.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.batch.events.is_empty()
-    }
-
-    /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
-    pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
-        let next = spare.unwrap_or_else(|| ImportBatch {
-            text: Vec::with_capacity(self.batch.text.capacity()),
-            events: Vec::with_capacity(self.batch.events.capacity()),
-            ..ImportBatch::default()
-        });
-        std::mem::replace(&mut self.batch, next)
-    }
-}
 
 /// A share as the importer knows it: its id, its state so far, its `S` rows to write.
 struct Stream {

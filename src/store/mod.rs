@@ -9,6 +9,7 @@ mod error;
 mod event_ids;
 mod fold;
 mod import;
+mod import_batch;
 pub mod keys;
 mod latest;
 pub mod mirror;
