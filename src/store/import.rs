@@ -9,13 +9,12 @@
 //! their events into the projections.
 
 use super::import_batch::Change;
-pub use super::import_batch::{Batcher, ImportBatch};
+pub use super::import_batch::{Batcher, ImportBatch, MirrorCopy};
 use super::mirror::{self, Mirror};
 use super::packing::{row_takes, VersionRuns};
 use super::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Counted, Share, ShareId};
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Events per batch, and per sled batch of `E` rows: large enough that sled's
@@ -46,13 +45,13 @@ pub struct Importer {
     streams: Vec<Stream>,
     /// Events whose `S` entries are not written yet.
     pending_versions: usize,
-    mirror: BufWriter<File>,
     head: Checkpoint,
 }
 
 impl Importer {
-    /// Creates the log in `dir`, which must not hold one.
-    pub fn create(dir: &Path) -> Result<Importer, StoreError> {
+    /// Creates the log in `dir`, which must not hold one, and its export mirror,
+    /// which the reading side fills.
+    pub fn create(dir: &Path) -> Result<(Importer, MirrorCopy), StoreError> {
         if dir.join("db").exists() {
             return Err(StoreError::Io(format!(
                 "{} already holds an event log",
@@ -60,23 +59,23 @@ impl Importer {
             )));
         }
         let db = open::open_db_with_cache(dir, CACHE_BYTES)?;
-        let mirror = BufWriter::with_capacity(1024 * 1024, File::create(mirror::path(dir))?);
-        Ok(Importer {
+        let mirror = MirrorCopy::create(dir)?;
+        let importer = Importer {
             db,
             dir: dir.to_path_buf(),
             streams: Vec::new(),
             pending_versions: 0,
-            mirror,
             head: Checkpoint {
                 last_seq: 0,
                 last_hash: chain::GENESIS,
                 schema_version: SCHEMA_VERSION,
             },
-        })
+        };
+        Ok((importer, mirror))
     }
 
-    /// Appends a batch: its `E` rows in one sled batch, its lines to the mirror, its
-    /// events to the projections. The reader checked the chain; this refuses a batch
+    /// Appends a batch: its `E` rows in one sled batch, its events to the projections
+    /// (its lines went to the mirror on the reading side). The reader checked the chain; this refuses a batch
     /// that does not continue the log's seqs.
     ///
     /// The batch is left empty, for the reader to fill again (its buffers are reused
@@ -89,7 +88,6 @@ impl Importer {
                 state: None,
                 versions: VersionRuns::default(),
             }));
-        self.mirror.write_all(text)?;
         let mut rows = sled::Batch::default();
         // The current row: text[row_start..row_end], its first seq.
         let (mut row_start, mut row_end, mut row_seq) = (0, 0, self.head.last_seq + 1);
@@ -166,7 +164,8 @@ impl Importer {
 
     /// Writes the last rows, the projections and the checkpoint, makes everything
     /// durable (sled's file, the mirror, its clean marker) and closes the database.
-    pub fn finish(mut self) -> Result<Checkpoint, StoreError> {
+    /// `mirror` has had every batch written to it.
+    pub fn finish(mut self, mirror: MirrorCopy) -> Result<Checkpoint, StoreError> {
         self.write_versions()?;
         let mut batch = sled::Batch::default();
         for row in
@@ -180,8 +179,7 @@ impl Importer {
         self.db.flush()?;
         // sled's flush is no fsync (docs/architecture.md): sync its file ourselves.
         File::open(self.dir.join("db"))?.sync_data()?;
-        self.mirror.flush()?;
-        drop(self.mirror);
+        mirror.close()?;
         // Opening the mirror checks its tail against the log; the clean close fsyncs it
         // and writes the marker that lets the first start and `audit export` trust it.
         let last_seq = self.head.last_seq;

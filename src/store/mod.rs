@@ -26,7 +26,7 @@ mod syncer;
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
-pub use import::{Batcher, ImportBatch, Importer, BATCH_EVENTS};
+pub use import::{Batcher, ImportBatch, Importer, MirrorCopy, BATCH_EVENTS};
 pub use offline::Log;
 pub use reader::EventIter;
 pub use reader::{Filter, RawEvent};
