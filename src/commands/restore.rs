@@ -8,8 +8,8 @@ use super::{progress, CommandError};
 use crate::cli::RestoreArgs;
 use crate::config::Settings;
 use crate::store::{
-    chain, decode_sealed, mirror, Batcher, Checkpoint, ImportBatch, Importer, StoreError,
-    BATCH_EVENTS,
+    chain, decode_sealed, mirror, Batcher, Checkpoint, ImportBatch, Importer, MirrorCopy,
+    StoreError, BATCH_EVENTS,
 };
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -29,29 +29,28 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
     let building = Building::start(target)?;
     let started = Instant::now();
     let bar = progress::bytes(size, "restoring");
-    let mut importer = Importer::create(&building.dir)?;
-    // Two stages on two threads: reading and checking the file (here), writing the
-    // log and folding the projections (the importer's thread), batch by batch.
-    // Emptied batches go back to the reader to be filled again.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<ImportBatch>>(4);
+    let (mut importer, mirror) = Importer::create(&building.dir)?;
+    // Two stages on two threads: reading and checking the file and writing the export
+    // mirror (here), writing the log and folding the projections (the importer's
+    // thread), batch by batch. Emptied batches go back to the reader to be filled again.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ToWriter>(4);
     let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<ImportBatch>(8);
     let checkpoint = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<Checkpoint, CommandError> {
-            for batch in rx {
-                // `None` marks a file read and checked to its end.
-                match batch {
-                    Some(mut batch) => {
+            for message in rx {
+                match message {
+                    ToWriter::Batch(mut batch) => {
                         importer.push_batch(&mut batch)?;
                         let _ = back_tx.try_send(batch);
                     }
-                    None => return Ok(importer.finish()?),
+                    ToWriter::End(mirror) => return Ok(importer.finish(mirror)?),
                 }
             }
             Err(CommandError::Refused(
                 "the export was not read to its end".into(),
             ))
         });
-        let read = read_checked(file, &args.from, &bar, tx, back_rx);
+        let read = read_checked(file, &args.from, &bar, mirror, tx, back_rx);
         let written = writer
             .join()
             .map_err(|_| CommandError::Refused("the restore's writer thread failed".into()))?;
@@ -74,15 +73,24 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Reads the export line by line, checks each against the chain, and sends batches
-/// to the writer. A line as the committer writes it (canonical, sealed: nearly every
+/// What the reader sends the writer.
+enum ToWriter {
+    /// Checked events, already in the mirror.
+    Batch(ImportBatch),
+    /// The file was read and checked to its end, and all of it is in the mirror.
+    End(MirrorCopy),
+}
+
+/// Reads the export line by line, checks each against the chain, writes batches to
+/// the export mirror and sends them to the writer. A line as the committer writes it (canonical, sealed: nearly every
 /// line of an export) is decoded straight into its event and kept as it is; any other
 /// is checked in full, which names what is wrong, and stored in canonical form.
 fn read_checked(
     file: std::fs::File,
     path: &Path,
     bar: &indicatif::ProgressBar,
-    tx: std::sync::mpsc::SyncSender<Option<ImportBatch>>,
+    mut mirror: MirrorCopy,
+    tx: std::sync::mpsc::SyncSender<ToWriter>,
     spares: std::sync::mpsc::Receiver<ImportBatch>,
 ) -> Result<(), CommandError> {
     let mut chain = Chain::new(false);
@@ -116,16 +124,22 @@ fn read_checked(
         }
         if batcher.len() == BATCH_EVENTS {
             bar.set_position(read);
-            if tx.send(Some(batcher.take(spares.try_recv().ok()))).is_err() {
+            let batch = batcher.take(spares.try_recv().ok());
+            mirror.write(&batch)?;
+            if tx.send(ToWriter::Batch(batch)).is_err() {
                 // The writer stopped; its error is the one to report.
                 return Ok(());
             }
         }
     }
-    if !batcher.is_empty() && tx.send(Some(batcher.take(None))).is_err() {
-        return Ok(());
+    if !batcher.is_empty() {
+        let batch = batcher.take(None);
+        mirror.write(&batch)?;
+        if tx.send(ToWriter::Batch(batch)).is_err() {
+            return Ok(());
+        }
     }
-    let _ = tx.send(None);
+    let _ = tx.send(ToWriter::End(mirror));
     Ok(())
 }
 

@@ -4,21 +4,18 @@
 //! cost hundreds of MB at a million events), and a complete export mirror, so the
 //! first start is as fast as any restart.
 //!
-//! The reading side gathers an [`ImportBatch`]: the lines in one buffer (which is
-//! at once the mirror's next bytes and the `E` rows, cut at line ends) and per
-//! event only what the projections need, with share ids numbered. So the writing
-//! side hashes no ids and frees no per-event memory that another thread allocated
-//! (both cost more than sled itself at a million events, docs/performance.md).
+//! The reading side fills [`ImportBatch`]es (`import_batch.rs`) and writes the
+//! export mirror; this, the writing side, appends their `E` rows to sled and folds
+//! their events into the projections.
 
+use super::import_batch::Change;
+pub use super::import_batch::{Batcher, ImportBatch, MirrorCopy};
 use super::mirror::{self, Mirror};
 use super::packing::{row_takes, VersionRuns};
-use super::{chain, keys, open, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
-use crate::domain::{apply, Counted, Share, ShareId, VisitKind};
-use std::collections::HashMap;
+use super::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
+use crate::domain::{apply, Counted, Share, ShareId};
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use time::OffsetDateTime;
 
 /// Events per batch, and per sled batch of `E` rows: large enough that sled's
 /// per-batch cost vanishes, small enough that a batch stays a few MB.
@@ -32,104 +29,6 @@ const STREAM_EVENTS: usize = 2_000_000;
 const VERSIONS_PER_WRITE: usize = 16_384;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Checked events in seq order, ready for [`Importer::push_batch`].
-#[derive(Default)]
-pub struct ImportBatch {
-    /// The events' export lines, each ended by `\n`.
-    text: Vec<u8>,
-    events: Vec<Imported>,
-    /// Shares first seen in this batch, in the order of their numbers.
-    new_shares: Vec<ShareId>,
-    /// The hash of the batch's last event.
-    last_hash: [u8; 32],
-}
-
-struct Imported {
-    seq: u64,
-    /// The share's number (see [`Batcher`]).
-    share: u32,
-    version: u64,
-    /// Where the event's line ends in `text` (its `\n` excluded).
-    end: usize,
-    change: Change,
-}
-
-/// What an event does to its share.
-enum Change {
-    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
-    Counted(VisitKind, OffsetDateTime),
-    /// Anything else, through `domain::apply`.
-    Other(Box<Envelope>),
-}
-
-/// The reading side of a restore: fills batches and numbers share ids.
-#[derive(Default)]
-pub struct Batcher {
-    numbers: HashMap<ShareId, u32>,
-    batch: ImportBatch,
-}
-
-impl Batcher {
-    /// The buffer the next line is read into: appended to the batch's lines, then
-    /// ended by [`Batcher::push`] or [`Batcher::push_rewritten`].
-    pub fn text(&mut self) -> &mut Vec<u8> {
-        &mut self.batch.text
-    }
-
-    /// Takes `env`, whose line is `text()[start..]` (its `\n` removed or absent).
-    pub fn push(&mut self, env: Envelope) {
-        let end = self.batch.text.len();
-        self.batch.text.push(b'\n');
-        let share = match self.numbers.get(&env.stream) {
-            Some(n) => *n,
-            None => {
-                let n = self.numbers.len() as u32;
-                self.numbers.insert(env.stream.clone(), n);
-                self.batch.new_shares.push(env.stream.clone());
-                n
-            }
-        };
-        self.batch.last_hash = env.hash;
-        let (seq, version) = (env.seq, env.version);
-        let change = match env.event.counted() {
-            Some((kind, _)) => Change::Counted(kind, env.at),
-            None => Change::Other(Box::new(env)),
-        };
-        self.batch.events.push(Imported {
-            seq,
-            share,
-            version,
-            end,
-            change,
-        });
-    }
-
-    /// Takes `env` with `line` (its canonical line) in place of `text()[start..]`.
-    pub fn push_rewritten(&mut self, env: Envelope, start: usize, line: &[u8]) {
-        self.batch.text.truncate(start);
-        self.batch.text.extend_from_slice(line);
-        self.push(env);
-    }
-
-    pub fn len(&self) -> usize {
-        self.batch.events.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.batch.events.is_empty()
-    }
-
-    /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
-    pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
-        let next = spare.unwrap_or_else(|| ImportBatch {
-            text: Vec::with_capacity(self.batch.text.capacity()),
-            events: Vec::with_capacity(self.batch.events.capacity()),
-            ..ImportBatch::default()
-        });
-        std::mem::replace(&mut self.batch, next)
-    }
-}
 
 /// A share as the importer knows it: its id, its state so far, its `S` rows to write.
 struct Stream {
@@ -146,13 +45,13 @@ pub struct Importer {
     streams: Vec<Stream>,
     /// Events whose `S` entries are not written yet.
     pending_versions: usize,
-    mirror: BufWriter<File>,
     head: Checkpoint,
 }
 
 impl Importer {
-    /// Creates the log in `dir`, which must not hold one.
-    pub fn create(dir: &Path) -> Result<Importer, StoreError> {
+    /// Creates the log in `dir`, which must not hold one, and its export mirror,
+    /// which the reading side fills.
+    pub fn create(dir: &Path) -> Result<(Importer, MirrorCopy), StoreError> {
         if dir.join("db").exists() {
             return Err(StoreError::Io(format!(
                 "{} already holds an event log",
@@ -160,23 +59,23 @@ impl Importer {
             )));
         }
         let db = open::open_db_with_cache(dir, CACHE_BYTES)?;
-        let mirror = BufWriter::with_capacity(1024 * 1024, File::create(mirror::path(dir))?);
-        Ok(Importer {
+        let mirror = MirrorCopy::create(dir)?;
+        let importer = Importer {
             db,
             dir: dir.to_path_buf(),
             streams: Vec::new(),
             pending_versions: 0,
-            mirror,
             head: Checkpoint {
                 last_seq: 0,
                 last_hash: chain::GENESIS,
                 schema_version: SCHEMA_VERSION,
             },
-        })
+        };
+        Ok((importer, mirror))
     }
 
-    /// Appends a batch: its `E` rows in one sled batch, its lines to the mirror, its
-    /// events to the projections. The reader checked the chain; this refuses a batch
+    /// Appends a batch: its `E` rows in one sled batch, its events to the projections
+    /// (its lines went to the mirror on the reading side). The reader checked the chain; this refuses a batch
     /// that does not continue the log's seqs.
     ///
     /// The batch is left empty, for the reader to fill again (its buffers are reused
@@ -189,7 +88,6 @@ impl Importer {
                 state: None,
                 versions: VersionRuns::default(),
             }));
-        self.mirror.write_all(text)?;
         let mut rows = sled::Batch::default();
         // The current row: text[row_start..row_end], its first seq.
         let (mut row_start, mut row_end, mut row_seq) = (0, 0, self.head.last_seq + 1);
@@ -266,7 +164,8 @@ impl Importer {
 
     /// Writes the last rows, the projections and the checkpoint, makes everything
     /// durable (sled's file, the mirror, its clean marker) and closes the database.
-    pub fn finish(mut self) -> Result<Checkpoint, StoreError> {
+    /// `mirror` has had every batch written to it.
+    pub fn finish(mut self, mirror: MirrorCopy) -> Result<Checkpoint, StoreError> {
         self.write_versions()?;
         let mut batch = sled::Batch::default();
         for row in
@@ -280,8 +179,7 @@ impl Importer {
         self.db.flush()?;
         // sled's flush is no fsync (docs/architecture.md): sync its file ourselves.
         File::open(self.dir.join("db"))?.sync_data()?;
-        self.mirror.flush()?;
-        drop(self.mirror);
+        mirror.close()?;
         // Opening the mirror checks its tail against the log; the clean close fsyncs it
         // and writes the marker that lets the first start and `audit export` trust it.
         let last_seq = self.head.last_seq;

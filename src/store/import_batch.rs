@@ -1,0 +1,134 @@
+//! The reading side of a restore: checked events gathered into an [`ImportBatch`]
+//! for the importer's thread. The lines are kept in one buffer (which is at once the
+//! export mirror's next bytes and the `E` rows, cut at line ends) and per event only
+//! what the projections need, with share ids numbered. So the writing side hashes
+//! no ids and frees no per-event memory that another thread allocated (both cost
+//! more than sled itself at a million events, docs/performance.md).
+
+use super::{mirror, Envelope, StoreError};
+use crate::domain::{ShareId, VisitKind};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// Checked events in seq order, ready for [`Importer::push_batch`].
+#[derive(Default)]
+pub struct ImportBatch {
+    /// The events' export lines, each ended by `\n`.
+    pub(super) text: Vec<u8>,
+    pub(super) events: Vec<Imported>,
+    /// Shares first seen in this batch, in the order of their numbers.
+    pub(super) new_shares: Vec<ShareId>,
+    /// The hash of the batch's last event.
+    pub(super) last_hash: [u8; 32],
+}
+
+pub(super) struct Imported {
+    pub(super) seq: u64,
+    /// The share's number (see [`Batcher`]).
+    pub(super) share: u32,
+    pub(super) version: u64,
+    /// Where the event's line ends in `text` (its `\n` excluded).
+    pub(super) end: usize,
+    pub(super) change: Change,
+}
+
+/// What an event does to its share.
+pub(super) enum Change {
+    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
+    Counted(VisitKind, OffsetDateTime),
+    /// Anything else, through `domain::apply`.
+    Other(Box<Envelope>),
+}
+
+/// The reading side of a restore: fills batches and numbers share ids.
+#[derive(Default)]
+pub struct Batcher {
+    numbers: HashMap<ShareId, u32>,
+    batch: ImportBatch,
+}
+
+impl Batcher {
+    /// The buffer the next line is read into: appended to the batch's lines, then
+    /// ended by [`Batcher::push`] or [`Batcher::push_rewritten`].
+    pub fn text(&mut self) -> &mut Vec<u8> {
+        &mut self.batch.text
+    }
+
+    /// Takes `env`, whose line is `text()[start..]` (its `\n` removed or absent).
+    pub fn push(&mut self, env: Envelope) {
+        let end = self.batch.text.len();
+        self.batch.text.push(b'\n');
+        let share = match self.numbers.get(&env.stream) {
+            Some(n) => *n,
+            None => {
+                let n = self.numbers.len() as u32;
+                self.numbers.insert(env.stream.clone(), n);
+                self.batch.new_shares.push(env.stream.clone());
+                n
+            }
+        };
+        self.batch.last_hash = env.hash;
+        let (seq, version) = (env.seq, env.version);
+        let change = match env.event.counted() {
+            Some((kind, _)) => Change::Counted(kind, env.at),
+            None => Change::Other(Box::new(env)),
+        };
+        self.batch.events.push(Imported {
+            seq,
+            share,
+            version,
+            end,
+            change,
+        });
+    }
+
+    /// Takes `env` with `line` (its canonical line) in place of `text()[start..]`.
+    pub fn push_rewritten(&mut self, env: Envelope, start: usize, line: &[u8]) {
+        self.batch.text.truncate(start);
+        self.batch.text.extend_from_slice(line);
+        self.push(env);
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.events.is_empty()
+    }
+
+    /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
+    pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
+        let next = spare.unwrap_or_else(|| ImportBatch {
+            text: Vec::with_capacity(self.batch.text.capacity()),
+            events: Vec::with_capacity(self.batch.events.capacity()),
+            ..ImportBatch::default()
+        });
+        std::mem::replace(&mut self.batch, next)
+    }
+}
+
+/// The new directory's export mirror, written by the reading side as it sends each
+/// batch: the writing side is the slower of the two (sled), and these ~500 MB of
+/// kernel copies at a million events are better spent on the other thread.
+pub struct MirrorCopy(BufWriter<File>);
+
+impl MirrorCopy {
+    pub(super) fn create(dir: &Path) -> Result<MirrorCopy, StoreError> {
+        let file = File::create(mirror::path(dir))?;
+        Ok(MirrorCopy(BufWriter::with_capacity(1024 * 1024, file)))
+    }
+
+    /// Appends the batch's lines; call it before the batch goes to the importer.
+    pub fn write(&mut self, batch: &ImportBatch) -> Result<(), StoreError> {
+        Ok(self.0.write_all(&batch.text)?)
+    }
+
+    /// Writes out what is buffered ([`super::Importer::finish`] takes it for that).
+    pub(super) fn close(mut self) -> Result<(), StoreError> {
+        Ok(self.0.flush()?)
+    }
+}
