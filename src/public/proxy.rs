@@ -121,11 +121,41 @@ pub(super) async fn relay(
         .open(pool, verb, method, params, forwarded)
         .await
         .map_err(upstream_error)?;
-    let status = resp.status();
-    if status.as_u16() == 416 {
+    if resp.status().as_u16() == 416 {
         return Ok(range_not_satisfiable(&resp));
     }
-    if let Some(kind) = error_body_kind(&resp) {
+    check_is_a_file(&mut resp, up, method, head).await?;
+    let mut out = answer_head(&resp, disposition);
+    let length = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if head {
+        return Ok(match length {
+            Some(len) => out.body(SizedStream::new(
+                len,
+                futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>(),
+            )),
+            None => out.finish(),
+        });
+    }
+    let body = copy_in_background(resp, up, lane);
+    Ok(match length {
+        Some(len) => out.body(SizedStream::new(len, body)),
+        None => out.streaming(body),
+    })
+}
+
+/// Refuses an answer that is not the file: an error document or page, or a status other
+/// than 200/206. A Subsonic "not found" (70, or 0 for a malformed id) is our 404.
+async fn check_is_a_file(
+    resp: &mut awc::ClientResponse,
+    up: &Upstream,
+    method: &str,
+    head: bool,
+) -> Result<(), ApiError> {
+    if let Some(kind) = error_body_kind(resp) {
         // Subsonic reports errors as HTTP 200 with a JSON/XML body; a proxy in front of it
         // may answer an HTML page. Neither is a file.
         let body = match (head, kind) {
@@ -143,14 +173,23 @@ pub(super) async fn relay(
             _ => upstream_error(UpstreamError::Failed(format!("{method}: error answer"))),
         });
     }
-    if !matches!(status.as_u16(), 200 | 206) {
+    let status = resp.status().as_u16();
+    if !matches!(status, 200 | 206) {
         return Err(upstream_error(UpstreamError::Failed(format!(
-            "{method}: HTTP {}",
-            status.as_u16()
+            "{method}: HTTP {status}"
         ))));
     }
-    let mut out =
-        HttpResponse::build(StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK));
+    Ok(())
+}
+
+/// The visitor's answer: the upstream's status and passed headers, our disposition,
+/// never cached.
+fn answer_head(
+    resp: &awc::ClientResponse,
+    disposition: Option<String>,
+) -> actix_web::HttpResponseBuilder {
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
+    let mut out = HttpResponse::build(status);
     for name in PASSED_HEADERS {
         if let Some(v) = resp.headers().get(&name) {
             out.insert_header((name, v.clone()));
@@ -160,20 +199,16 @@ pub(super) async fn relay(
         out.insert_header((header::CONTENT_DISPOSITION, d));
     }
     out.insert_header((header::CACHE_CONTROL, "no-store"));
-    let length = resp
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if head {
-        return Ok(match length {
-            Some(len) => out.body(SizedStream::new(
-                len,
-                futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>(),
-            )),
-            None => out.finish(),
-        });
-    }
+    out
+}
+
+/// Copies the upstream body into a bounded pipe whose other end is the visitor's body.
+/// The transfer slots of `lane` are held until the copy ends.
+fn copy_in_background(
+    mut resp: awc::ClientResponse,
+    up: &Upstream,
+    lane: Lane,
+) -> impl futures_util::Stream<Item = std::io::Result<web::Bytes>> + 'static {
     let (client_slot, upstream_slot) = match lane {
         Lane::Transfer(client, upstream) => (Some(client), Some(upstream)),
         Lane::Small => (None, None),
@@ -187,10 +222,7 @@ pub(super) async fn relay(
             Err(e) => log::info!("transfer cut off: {e}"),
         }
     });
-    Ok(match length {
-        Some(len) => out.body(SizedStream::new(len, body)),
-        None => out.streaming(body),
-    })
+    body
 }
 
 enum ErrorBody {
