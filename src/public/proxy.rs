@@ -168,7 +168,7 @@ async fn check_is_a_file(
             }
             _ => Default::default(),
         };
-        return Err(match subsonic_error_code(&body) {
+        return Err(match crate::upstream::protocol::body_error_code(&body) {
             Some(70 | 0) => ApiError::not_found(),
             _ => upstream_error(UpstreamError::Failed(format!("{method}: error answer"))),
         });
@@ -264,11 +264,6 @@ fn range_not_satisfiable(resp: &awc::ClientResponse) -> HttpResponse {
         out.headers_mut().insert(header::CONTENT_RANGE, v.clone());
     }
     out
-}
-
-fn subsonic_error_code(body: &[u8]) -> Option<i64> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    v.pointer("/subsonic-response/error/code")?.as_i64()
 }
 
 /// `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266).
