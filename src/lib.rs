@@ -7,6 +7,7 @@
 //! - `store`: the sled event log: the committer thread, hash chain, key layout, reads
 //! - `projection`: current shares and visit counters folded from the log
 //! - `upstream`: the music server's Subsonic API client
+//! - `shares`: the share service: create, update, delete for every front door
 //! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
 //! - `public`: the public links `/share/{id}`: raw, m3u, zip, stream and download proxies, visits
 //! - `auth`: bearer tokens -> the acting user (local secret or delegated to Navidrome)
@@ -45,6 +46,7 @@ pub mod projection;
 pub mod public;
 pub mod request_body;
 pub mod routes;
+pub mod shares;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -173,6 +173,26 @@ fn more_ids_than_one_share_may_name_are_refused_before_any_is_looked_up() {
 }
 
 #[test]
+fn a_past_expiry_is_refused_by_the_domains_rule_before_any_lookup() {
+    let app = spawn_app(|_| {});
+    let past = (time::OffsetDateTime::now_utc().unix_timestamp() - 60) * 1000;
+    // An id that does not exist: were it looked up, the answer would be code 70.
+    let q = format!("{ALICE}&id=missing&expires={past}");
+    let r = json_call(&app, "createShare", &q);
+    assert_eq!(error_code(&r), 0, "{r}");
+    assert_eq!(r["error"]["message"], "expiresAt: must be in the future");
+    let long = "x".repeat(1025);
+    let q = format!("{ALICE}&id=missing&description={long}");
+    let r = json_call(&app, "createShare", &q);
+    assert_eq!(error_code(&r), 0, "{r}");
+    assert_eq!(
+        r["error"]["message"],
+        "description: at most 1024 characters"
+    );
+    assert!(share_ids(&json_call(&app, "getShares", ALICE)).is_empty());
+}
+
+#[test]
 fn another_users_share_is_code_70_and_an_admin_sees_all() {
     let app = spawn_app(|_| {});
     let bobs = app.create(&bob(), json!({"albums": [album("Beta")]}));

@@ -1,7 +1,7 @@
 //! Reading owner-API request bodies field by field, so every 400 names its field.
 //! Unknown fields are ignored: react-admin sends whole records back on PUT.
 
-use crate::domain::{Format, MAX_DESCRIPTION_CHARS};
+use crate::domain::Format;
 use crate::error::{ApiError, ErrorCode};
 use actix_web::web;
 use futures_util::StreamExt;
@@ -108,19 +108,6 @@ impl Fields<'_> {
                 Format::parse(&s).ok_or_else(|| ApiError::invalid(k, "must be \"raw\" or \"m3u\""))
             })
             .transpose()
-    }
-
-    pub fn description(&self, k: &str) -> Result<Option<String>, ApiError> {
-        let d = self.string(k)?;
-        if d.as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
-        {
-            return Err(ApiError::invalid(
-                k,
-                format!("at most {MAX_DESCRIPTION_CHARS} characters"),
-            ));
-        }
-        Ok(d)
     }
 
     pub fn time(&self, k: &str) -> Result<Option<OffsetDateTime>, ApiError> {

@@ -7,7 +7,6 @@ mod body;
 mod list;
 mod principal;
 pub(crate) mod request;
-mod resolve;
 pub mod share;
 pub mod view;
 

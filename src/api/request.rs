@@ -1,67 +1,56 @@
 //! The owner API's create and update bodies, parsed into domain values.
+//! Types only: every rule (item count, description length, expiry in the future,
+//! downloads allowed) is the domain's, run by the share service.
 
 use super::body::Fields;
-use crate::domain::{check_requested_items, Format, ShareChanges};
+use crate::domain::{Format, ShareChanges};
 use crate::error::ApiError;
+use crate::shares::NewShare;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 /// A create body: the spec's fields, or Navidrome UI's `resourceIds`/`resourceType`/`expiresAt`.
-#[derive(Debug)]
-pub struct CreateRequest {
-    pub description: Option<String>,
-    pub downloadable: bool,
-    pub expires_at: Option<OffsetDateTime>,
-    pub max_bit_rate: u32,
-    pub format: Format,
-    pub albums: Vec<String>,
-    pub songs: Vec<String>,
-    pub playlists: Vec<String>,
-}
-
-impl CreateRequest {
-    pub fn parse(m: &Map<String, Value>, now: OffsetDateTime) -> Result<Self, ApiError> {
-        let f = Fields(m);
-        let mut albums = f.ids("albums")?;
-        let mut songs = f.ids("songs")?;
-        let mut playlists = f.ids("playlists")?;
-        if let Some(ids) = f.string("resourceIds")? {
-            let ids: Vec<String> = ids
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            let kind = f
-                .string("resourceType")?
-                .ok_or_else(|| ApiError::invalid("resourceType", "is required with resourceIds"))?;
-            match kind.as_str() {
-                "album" => albums.extend(ids),
-                "song" | "media_file" => songs.extend(ids),
-                "playlist" => playlists.extend(ids),
-                _ => {
-                    return Err(ApiError::invalid(
-                        "resourceType",
-                        "must be album, song, media_file or playlist",
-                    ))
-                }
+pub fn new_share(m: &Map<String, Value>, now: OffsetDateTime) -> Result<NewShare, ApiError> {
+    let f = Fields(m);
+    let mut albums = f.ids("albums")?;
+    let mut songs = f.ids("songs")?;
+    let mut playlists = f.ids("playlists")?;
+    if let Some(ids) = f.string("resourceIds")? {
+        let ids: Vec<String> = ids
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        let kind = f
+            .string("resourceType")?
+            .ok_or_else(|| ApiError::invalid("resourceType", "is required with resourceIds"))?;
+        match kind.as_str() {
+            "album" => albums.extend(ids),
+            "song" | "media_file" => songs.extend(ids),
+            "playlist" => playlists.extend(ids),
+            _ => {
+                return Err(ApiError::invalid(
+                    "resourceType",
+                    "must be album, song, media_file or playlist",
+                ))
             }
         }
-        for list in [&mut albums, &mut songs, &mut playlists] {
-            dedup(list);
-        }
-        check_requested_items(albums.len() + songs.len() + playlists.len(), "albums")?;
-        Ok(CreateRequest {
-            description: f.description("description")?,
-            downloadable: f.bool("downloadable")?.unwrap_or(false),
-            expires_at: expiry(&f, now)?.flatten(),
-            max_bit_rate: f.bit_rate("maxBitRate")?.unwrap_or(0),
-            format: f.format("format")?.unwrap_or(Format::Raw),
-            albums,
-            songs,
-            playlists,
-        })
     }
+    for list in [&mut albums, &mut songs, &mut playlists] {
+        dedup(list);
+    }
+    Ok(NewShare {
+        description: f.string("description")?,
+        downloadable: f.bool("downloadable")?.unwrap_or(false),
+        expires_at: expiry(&f, now)?.flatten(),
+        max_bit_rate: f.bit_rate("maxBitRate")?.unwrap_or(0),
+        format: f.format("format")?.unwrap_or(Format::Raw),
+        albums,
+        songs,
+        playlists,
+        unsorted: vec![],
+    })
 }
 
 /// An update body: only the fields present change.
@@ -70,7 +59,7 @@ pub fn changes(m: &Map<String, Value>, now: OffsetDateTime) -> Result<ShareChang
     let description = if f.is_null("description") {
         Some(None)
     } else {
-        f.description("description")?.map(Some)
+        f.string("description")?.map(Some)
     };
     Ok(ShareChanges {
         description,
@@ -127,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_navidrome_ui_body_is_understood() {
-        let r = CreateRequest::parse(&obj(json!({"resourceType": "media_file", "resourceIds": "a, b,a", "expiresAt": "2026-02-01T00:00:00Z"})), NOW).expect("ok");
+        let r = new_share(&obj(json!({"resourceType": "media_file", "resourceIds": "a, b,a", "expiresAt": "2026-02-01T00:00:00Z"})), NOW).expect("ok");
         assert_eq!(r.songs, vec!["a", "b"]);
         assert_eq!(r.expires_at, Some(datetime!(2026-02-01 00:00 UTC)));
     }
@@ -135,36 +124,32 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         assert_eq!(
-            field_of(CreateRequest::parse(
+            field_of(new_share(
                 &obj(json!({"songs": ["a"], "expiresIn": -1})),
                 NOW
             )),
             Some("expiresIn".into())
         );
         assert_eq!(
-            field_of(CreateRequest::parse(
+            field_of(new_share(
                 &obj(json!({"songs": ["a"], "maxBitRate": "x"})),
                 NOW
             )),
             Some("maxBitRate".into())
         );
         assert_eq!(
-            field_of(CreateRequest::parse(
+            field_of(new_share(
                 &obj(json!({"songs": ["a"], "format": "flac"})),
                 NOW
             )),
             Some("format".into())
         );
         assert_eq!(
-            field_of(CreateRequest::parse(&obj(json!({"songs": [1]})), NOW)),
+            field_of(new_share(&obj(json!({"songs": [1]})), NOW)),
             Some("songs".into())
         );
         assert_eq!(
-            field_of(CreateRequest::parse(&obj(json!({"songs": []})), NOW)),
-            Some("albums".into())
-        );
-        assert_eq!(
-            field_of(CreateRequest::parse(
+            field_of(new_share(
                 &obj(json!({"songs": ["a"], "maxBitRate": 1.5})),
                 NOW
             )),

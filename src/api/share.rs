@@ -3,11 +3,10 @@
 use super::list::ListQuery;
 use super::principal::Principal;
 use super::view::{share_json, share_response};
-use super::{body, request, resolve};
-use crate::domain::{
-    decide, Command, CreateShare, DeleteShare, Policy, ShareId, ShareItems, SongItem, UpdateShare,
-};
+use super::{body, request};
+use crate::domain::{DeleteShare, ShareId, UpdateShare};
 use crate::error::ApiError;
+use crate::shares;
 use crate::state::AppState;
 use crate::store::Idempotency;
 use crate::upstream::Upstream;
@@ -68,82 +67,9 @@ pub async fn create(
 ) -> Result<HttpResponse> {
     let bytes = body::read(payload).await?;
     let idem = idempotency(&req, &actor.user_id.0, &bytes)?;
-    if let Some(i) = &idem {
-        // A repeat is answered without asking the music server again.
-        if let Some(share) = state
-            .store
-            .idempotent_share(&i.user_id, &i.key, &i.fingerprint)?
-        {
-            return Ok(created(&share, &state, true));
-        }
-    }
-    let parsed = request::CreateRequest::parse(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
-    check_before_lookup(&parsed, &actor, &state)?;
-    let cmd = create_command(&upstream, actor, parsed).await?;
-    let outcome = state.store.execute(cmd, idem).await?;
+    let parsed = request::new_share(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
+    let outcome = shares::create(&state, &upstream, actor, parsed, "albums", idem).await?;
     Ok(created(&outcome.share, &state, outcome.replayed))
-}
-
-/// Runs the domain's rules on the request before the music server is asked, with each
-/// requested id standing in for the item it names: a body the rules refuse (for example
-/// `downloadable: true` while downloads are off) is a 400 even when the music server is
-/// down. The real command is decided again, with the resolved items, when it is stored.
-fn check_before_lookup(
-    parsed: &request::CreateRequest,
-    actor: &crate::domain::Actor,
-    state: &AppState,
-) -> Result<()> {
-    let stand_in = |id: &String| SongItem {
-        id: id.clone(),
-        title: String::new(),
-        artist: String::new(),
-        album: String::new(),
-    };
-    let songs = parsed
-        .albums
-        .iter()
-        .chain(&parsed.songs)
-        .chain(&parsed.playlists)
-        .map(stand_in)
-        .collect();
-    let cmd = Command::Create(CreateShare {
-        id: ShareId::from_random([0; 16]),
-        actor: actor.clone(),
-        description: parsed.description.clone(),
-        format: parsed.format,
-        max_bit_rate: parsed.max_bit_rate,
-        downloadable: parsed.downloadable,
-        expires_at: parsed.expires_at,
-        items: ShareItems {
-            songs,
-            ..Default::default()
-        },
-    });
-    let policy = Policy {
-        allow_downloads: state.settings.sharing.allow_downloads,
-    };
-    decide(None, &cmd, &policy, OffsetDateTime::now_utc())?;
-    Ok(())
-}
-
-/// A create from either front door (owner API or Subsonic): every id checked against
-/// the music server, a fresh id drawn, and the command built.
-pub(crate) async fn create_command(
-    upstream: &Upstream,
-    actor: crate::domain::Actor,
-    parsed: request::CreateRequest,
-) -> Result<Command> {
-    let items = resolve::items(upstream, &parsed).await?;
-    Ok(Command::Create(CreateShare {
-        id: new_share_id()?,
-        actor,
-        description: parsed.description,
-        format: parsed.format,
-        max_bit_rate: parsed.max_bit_rate,
-        downloadable: parsed.downloadable,
-        expires_at: parsed.expires_at,
-        items,
-    }))
 }
 
 fn created(share: &crate::domain::Share, state: &AppState, replayed: bool) -> HttpResponse {
@@ -166,13 +92,13 @@ pub async fn update(
     let expected_version = if_match(&req)?;
     let bytes = body::read(payload).await?;
     let changes = request::changes(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
-    let cmd = Command::Update(UpdateShare {
+    let cmd = UpdateShare {
         id,
         actor,
         expected_version,
         changes,
-    });
-    let outcome = state.store.execute(cmd, None).await?;
+    };
+    let outcome = shares::update(&state.store, cmd).await?;
     Ok(share_response(
         HttpResponse::Ok(),
         &outcome.share,
@@ -188,17 +114,12 @@ pub async fn delete(
 ) -> Result<HttpResponse> {
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
     let expected_version = if_match(&req)?;
-    let outcome = state
-        .store
-        .execute(
-            Command::Delete(DeleteShare {
-                id,
-                actor,
-                expected_version,
-            }),
-            None,
-        )
-        .await?;
+    let cmd = DeleteShare {
+        id,
+        actor,
+        expected_version,
+    };
+    let outcome = shares::delete(&state.store, cmd).await?;
     Ok(HttpResponse::Ok()
         .insert_header(super::view::etag(&outcome.share))
         .json(serde_json::json!({"id": outcome.share.id.as_str()})))
@@ -225,6 +146,9 @@ fn if_match(req: &HttpRequest) -> Result<Option<u64>> {
         })
 }
 
+/// The `Idempotency-Key` header, scoped to the user, with a digest of the body. Only read
+/// here: whether it repeats an earlier create is decided by the store's committer (see
+/// `crate::shares`).
 fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<Idempotency>> {
     let Some(v) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
@@ -242,13 +166,4 @@ fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<I
         key: key.to_string(),
         fingerprint,
     }))
-}
-
-fn new_share_id() -> Result<ShareId> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        log::error!("OS random source failed: {e}");
-        ApiError::internal()
-    })?;
-    Ok(ShareId::from_random(bytes))
 }

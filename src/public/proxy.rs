@@ -121,45 +121,11 @@ pub(super) async fn relay(
         .open(pool, verb, method, params, forwarded)
         .await
         .map_err(upstream_error)?;
-    let status = resp.status();
-    if status.as_u16() == 416 {
+    if resp.status().as_u16() == 416 {
         return Ok(range_not_satisfiable(&resp));
     }
-    if let Some(kind) = error_body_kind(&resp) {
-        // Subsonic reports errors as HTTP 200 with a JSON/XML body; a proxy in front of it
-        // may answer an HTML page. Neither is a file.
-        let body = match (head, kind) {
-            (false, ErrorBody::Subsonic) => {
-                actix_web::rt::time::timeout(up.stall_timeout(), resp.body().limit(64 * 1024))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or_default()
-            }
-            _ => Default::default(),
-        };
-        return Err(match subsonic_error_code(&body) {
-            Some(70 | 0) => ApiError::not_found(),
-            _ => upstream_error(UpstreamError::Failed(format!("{method}: error answer"))),
-        });
-    }
-    if !matches!(status.as_u16(), 200 | 206) {
-        return Err(upstream_error(UpstreamError::Failed(format!(
-            "{method}: HTTP {}",
-            status.as_u16()
-        ))));
-    }
-    let mut out =
-        HttpResponse::build(StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK));
-    for name in PASSED_HEADERS {
-        if let Some(v) = resp.headers().get(&name) {
-            out.insert_header((name, v.clone()));
-        }
-    }
-    if let Some(d) = disposition {
-        out.insert_header((header::CONTENT_DISPOSITION, d));
-    }
-    out.insert_header((header::CACHE_CONTROL, "no-store"));
+    check_is_a_file(&mut resp, up, method, head).await?;
+    let mut out = answer_head(&resp, disposition);
     let length = resp
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -174,6 +140,75 @@ pub(super) async fn relay(
             None => out.finish(),
         });
     }
+    let body = copy_in_background(resp, up, lane);
+    Ok(match length {
+        Some(len) => out.body(SizedStream::new(len, body)),
+        None => out.streaming(body),
+    })
+}
+
+/// Refuses an answer that is not the file: an error document or page, or a status other
+/// than 200/206. A Subsonic "not found" (70, or 0 for a malformed id) is our 404.
+async fn check_is_a_file(
+    resp: &mut awc::ClientResponse,
+    up: &Upstream,
+    method: &str,
+    head: bool,
+) -> Result<(), ApiError> {
+    if let Some(kind) = error_body_kind(resp) {
+        // Subsonic reports errors as HTTP 200 with a JSON/XML body; a proxy in front of it
+        // may answer an HTML page. Neither is a file.
+        let body = match (head, kind) {
+            (false, ErrorBody::Subsonic) => {
+                actix_web::rt::time::timeout(up.stall_timeout(), resp.body().limit(64 * 1024))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default()
+            }
+            _ => Default::default(),
+        };
+        return Err(match crate::upstream::protocol::body_error_code(&body) {
+            Some(70 | 0) => ApiError::not_found(),
+            _ => upstream_error(UpstreamError::Failed(format!("{method}: error answer"))),
+        });
+    }
+    let status = resp.status().as_u16();
+    if !matches!(status, 200 | 206) {
+        return Err(upstream_error(UpstreamError::Failed(format!(
+            "{method}: HTTP {status}"
+        ))));
+    }
+    Ok(())
+}
+
+/// The visitor's answer: the upstream's status and passed headers, our disposition,
+/// never cached.
+fn answer_head(
+    resp: &awc::ClientResponse,
+    disposition: Option<String>,
+) -> actix_web::HttpResponseBuilder {
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
+    let mut out = HttpResponse::build(status);
+    for name in PASSED_HEADERS {
+        if let Some(v) = resp.headers().get(&name) {
+            out.insert_header((name, v.clone()));
+        }
+    }
+    if let Some(d) = disposition {
+        out.insert_header((header::CONTENT_DISPOSITION, d));
+    }
+    out.insert_header((header::CACHE_CONTROL, "no-store"));
+    out
+}
+
+/// Copies the upstream body into a bounded pipe whose other end is the visitor's body.
+/// The transfer slots of `lane` are held until the copy ends.
+fn copy_in_background(
+    mut resp: awc::ClientResponse,
+    up: &Upstream,
+    lane: Lane,
+) -> impl futures_util::Stream<Item = std::io::Result<web::Bytes>> + 'static {
     let (client_slot, upstream_slot) = match lane {
         Lane::Transfer(client, upstream) => (Some(client), Some(upstream)),
         Lane::Small => (None, None),
@@ -187,10 +222,7 @@ pub(super) async fn relay(
             Err(e) => log::info!("transfer cut off: {e}"),
         }
     });
-    Ok(match length {
-        Some(len) => out.body(SizedStream::new(len, body)),
-        None => out.streaming(body),
-    })
+    body
 }
 
 enum ErrorBody {
@@ -232,11 +264,6 @@ fn range_not_satisfiable(resp: &awc::ClientResponse) -> HttpResponse {
         out.headers_mut().insert(header::CONTENT_RANGE, v.clone());
     }
     out
-}
-
-fn subsonic_error_code(body: &[u8]) -> Option<i64> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    v.pointer("/subsonic-response/error/code")?.as_i64()
 }
 
 /// `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266).

@@ -5,16 +5,13 @@ use super::login::SubsonicUser;
 use super::params::Params;
 use super::response::{Element, Failure, Format};
 use super::view;
-use crate::api::request::CreateRequest;
-use crate::api::share::create_command;
 use crate::domain::{
-    check_requested_items, Actor, Command, DeleteShare, DomainError, Format as ShareFormat, Share,
-    ShareChanges, ShareId, UpdateShare, UserId,
+    Actor, DeleteShare, DomainError, Format as ShareFormat, Share, ShareChanges, ShareId,
+    UpdateShare, UserId,
 };
-use crate::error::{ApiError, ErrorCode};
+use crate::shares::{self, NewShare, ShareError};
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::Upstream;
 use actix_web::{web, HttpRequest, HttpResponse};
 use time::OffsetDateTime;
 
@@ -97,53 +94,24 @@ async fn create(
     if ids.is_empty() {
         return Err(Failure::missing("id"));
     }
-    check_requested_items(ids.len(), "id").map_err(|e| from_store(StoreError::Rejected(e)))?;
-    let now = OffsetDateTime::now_utc();
-    let expires_at = expires(params, now)?.flatten();
-    let mut parsed = CreateRequest {
+    let req = NewShare {
         description: params.get("description").map(String::from),
         downloadable: false,
-        expires_at,
+        expires_at: expires(params)?.flatten(),
         max_bit_rate: 0,
         format: ShareFormat::Raw,
         albums: vec![],
         songs: vec![],
         playlists: vec![],
+        unsorted: ids,
     };
-    classify(upstream, ids, &mut parsed).await?;
-    let cmd = create_command(upstream, actor(state, user), parsed)
+    let outcome = shares::create(state, upstream, actor(state, user), req, "id", None)
         .await
-        .map_err(from_api)?;
-    let outcome = state.store.execute(cmd, None).await.map_err(from_store)?;
+        .map_err(failure)?;
     Ok(view::shares(
         std::iter::once(&outcome.share),
         &state.settings.public_url,
     ))
-}
-
-/// Subsonic ids do not say what they name: each is tried as an album, a song, then a playlist.
-async fn classify(
-    upstream: &Upstream,
-    ids: Vec<String>,
-    into: &mut CreateRequest,
-) -> Result<(), Failure> {
-    for id in ids {
-        let probe = |r: Result<(), UpstreamError>| match r {
-            Ok(()) => Ok(true),
-            Err(UpstreamError::NotFound) => Ok(false),
-            Err(e) => Err(from_upstream(e)),
-        };
-        if probe(upstream.album(&id).await.map(drop))? {
-            into.albums.push(id);
-        } else if probe(upstream.song(&id).await.map(drop))? {
-            into.songs.push(id);
-        } else if probe(upstream.playlist(&id).await.map(drop))? {
-            into.playlists.push(id);
-        } else {
-            return Err(Failure::new(70, format!("unknown id: {id}")));
-        }
-    }
-    Ok(())
 }
 
 async fn update(
@@ -157,16 +125,16 @@ async fn update(
         .then(|| params.get("description").map(String::from));
     let changes = ShareChanges {
         description,
-        expires_at: expires(params, OffsetDateTime::now_utc())?,
+        expires_at: expires(params)?,
         ..ShareChanges::default()
     };
-    let cmd = Command::Update(UpdateShare {
+    let cmd = UpdateShare {
         id: share.id.clone(),
         actor: acting_owner(state, user, &share),
         expected_version: None,
         changes,
-    });
-    state.store.execute(cmd, None).await.map_err(from_store)?;
+    };
+    shares::update(&state.store, cmd).await.map_err(failure)?;
     Ok(Element::default())
 }
 
@@ -176,12 +144,12 @@ async fn delete(
     params: &Params,
 ) -> Result<Element, Failure> {
     let share = owned(state, user, params)?;
-    let cmd = Command::Delete(DeleteShare {
+    let cmd = DeleteShare {
         id: share.id.clone(),
         actor: acting_owner(state, user, &share),
         expected_version: None,
-    });
-    state.store.execute(cmd, None).await.map_err(from_store)?;
+    };
+    shares::delete(&state.store, cmd).await.map_err(failure)?;
     Ok(Element::default())
 }
 
@@ -211,11 +179,9 @@ fn acting_owner(state: &AppState, user: &SubsonicUser, share: &Share) -> Actor {
     }
 }
 
-/// `expires` in epoch milliseconds; 0 means none. `None`: not given.
-fn expires(
-    params: &Params,
-    now: OffsetDateTime,
-) -> Result<Option<Option<OffsetDateTime>>, Failure> {
+/// `expires` in epoch milliseconds; 0 means none. `None`: not given. Whether it lies in
+/// the future is the domain's rule, run by the share service.
+fn expires(params: &Params) -> Result<Option<Option<OffsetDateTime>>, Failure> {
     let Some(raw) = params.get("expires") else {
         return Ok(None);
     };
@@ -228,38 +194,31 @@ fn expires(
     }
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|_| Failure::new(0, "expires: out of range"))?;
-    if at <= now {
-        return Err(Failure::new(0, "expires: must be in the future"));
-    }
     Ok(Some(Some(at)))
 }
 
-fn from_upstream(e: UpstreamError) -> Failure {
+/// A share service failure as a Subsonic error: 70 for what does not exist, 0 for a
+/// request the rules refuse, and "unavailable" for the music server or the log.
+fn failure(e: ShareError) -> Failure {
     match e {
-        UpstreamError::NotFound => Failure::new(70, "not found on the music server"),
-        other => {
-            log::warn!("upstream during a Subsonic share call: {other}");
+        ShareError::Rejected(DomainError::NotFound) => Failure::not_found(),
+        ShareError::Rejected(DomainError::Expired) => Failure::new(70, "share expired"),
+        ShareError::Rejected(d) => Failure::new(0, d.to_string()),
+        ShareError::UnknownItems(ids) => {
+            Failure::new(70, format!("unknown id: {}", ids.join(", ")))
+        }
+        ShareError::IdempotencyKeyReused => Failure::new(0, e.to_string()),
+        ShareError::Upstream(u) => {
+            log::warn!("upstream during a Subsonic share call: {u}");
             Failure::unavailable("the music server is unreachable; try again later")
         }
-    }
-}
-
-fn from_api(e: ApiError) -> Failure {
-    match e.code {
-        ErrorCode::UnknownItems => Failure::new(70, e.message),
-        ErrorCode::UpstreamUnavailable | ErrorCode::UpstreamError => {
-            Failure::unavailable(&e.message)
+        ShareError::Store(_) => {
+            log::error!("store during a Subsonic share call: {e}");
+            Failure::unavailable("the event log is not available")
         }
-        _ if e.status.is_server_error() => Failure::unavailable(&e.message),
-        _ => Failure::new(0, e.message),
-    }
-}
-
-fn from_store(e: StoreError) -> Failure {
-    match e {
-        StoreError::Rejected(DomainError::NotFound) => Failure::not_found(),
-        StoreError::Rejected(DomainError::Expired) => Failure::new(70, "share expired"),
-        StoreError::Rejected(d) => Failure::new(0, d.to_string()),
-        other => from_api(other.into()),
+        ShareError::NoRandom(_) => {
+            log::error!("{e}");
+            Failure::unavailable("internal error")
+        }
     }
 }

@@ -4,9 +4,10 @@
 //! cached for at most 30 s under a SHA-256 digest of the credentials.
 
 use super::params::Params;
-use super::response::{Failure, API_VERSION};
+use super::response::Failure;
 use crate::auth::cache::{self, VerdictCache};
-use crate::upstream::{percent_encode, Upstream};
+use crate::upstream::protocol::{self, Credentials};
+use crate::upstream::Upstream;
 use serde_json::Value;
 
 /// Who a Subsonic request comes from, as the music server vouched.
@@ -89,7 +90,7 @@ async fn ask(
     secret: &Secret<'_>,
 ) -> Result<Verdict, Failure> {
     let ping = call(upstream, base_url, "ping", username, secret, &[]).await?;
-    if let Some(code) = error_code(&ping) {
+    if let Some(code) = protocol::error_code(&ping) {
         return Ok(match (code, secret) {
             (40, _) => Verdict::Wrong,
             // supysonic answers 10 to t+s: it knows no token auth; 41/42 say so explicitly.
@@ -119,25 +120,13 @@ async fn call(
     secret: &Secret<'_>,
     extra: &[(&str, &str)],
 ) -> Result<Value, Failure> {
-    let mut q = vec![
-        ("u", username),
-        ("v", API_VERSION),
-        ("c", "sharelog"),
-        ("f", "json"),
-    ];
-    match secret {
-        Secret::Password(p) => q.push(("p", p)),
-        Secret::Token { t, s } => {
-            q.push(("t", t));
-            q.push(("s", s));
-        }
-    }
-    q.extend_from_slice(extra);
-    let query: Vec<String> = q
-        .iter()
-        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-        .collect();
-    let url = format!("{base_url}/rest/{method}?{}", query.join("&"));
+    let credentials = match secret {
+        Secret::Password(p) => Credentials::Password(p),
+        Secret::Token { t, s } => Credentials::Token { t, s },
+    };
+    let mut params = vec![("f", "json")];
+    params.extend_from_slice(extra);
+    let url = protocol::url(base_url, method, username, &credentials, &params);
     let outage = |what: &str| {
         // Never the URL: it carries the client's credentials.
         log::warn!("music server login check ({method}) failed: {what}");
@@ -162,8 +151,4 @@ async fn call(
         Some(r) if r.is_object() => Ok(r.clone()),
         _ => Err(outage("not a Subsonic answer")),
     }
-}
-
-fn error_code(r: &Value) -> Option<u64> {
-    (r["status"].as_str() != Some("ok")).then(|| r["error"]["code"].as_u64().unwrap_or(0))
 }

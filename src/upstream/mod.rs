@@ -2,6 +2,7 @@
 //! showing shares, and (for the public pages) stream and download URLs.
 
 mod model;
+pub mod protocol;
 mod query;
 mod transfer;
 
@@ -20,8 +21,6 @@ use std::time::Duration;
 /// Bound on every metadata call, so a hung music server cannot hang us.
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-use crate::subsonic_api::API_VERSION;
-const CLIENT_NAME: &str = "sharelog";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpstreamError {
@@ -79,38 +78,22 @@ impl Upstream {
     /// music server: it must never reach a visitor, a log line or an error message.
     pub fn url(&self, method: &str, params: &[(&str, &str)]) -> String {
         let s = &self.settings;
-        let mut q = vec![
-            ("u", s.username.clone()),
-            ("v", API_VERSION.into()),
-            ("c", CLIENT_NAME.into()),
-        ];
         match s.auth {
             UpstreamAuth::Token => {
                 let salt = random_salt();
-                let token = Md5::digest(format!("{}{}", s.password, salt).as_bytes());
-                q.push(("t", crate::hex::encode(&token)));
-                q.push(("s", salt));
+                let token = crate::hex::encode(&Md5::digest(format!("{}{}", s.password, salt)));
+                let credentials = protocol::Credentials::Token {
+                    t: &token,
+                    s: &salt,
+                };
+                protocol::url(&s.url, method, &s.username, &credentials, params)
             }
-            UpstreamAuth::Password => q.push((
-                "p",
-                format!("enc:{}", crate::hex::encode(s.password.as_bytes())),
-            )),
-        }
-        let mut url = format!("{}/rest/{}?", s.url, method);
-        for (i, (k, v)) in q
-            .iter()
-            .map(|(k, v)| (*k, v.as_str()))
-            .chain(params.iter().copied())
-            .enumerate()
-        {
-            if i > 0 {
-                url.push('&');
+            UpstreamAuth::Password => {
+                let p = format!("enc:{}", crate::hex::encode(s.password.as_bytes()));
+                let credentials = protocol::Credentials::Password(&p);
+                protocol::url(&s.url, method, &s.username, &credentials, params)
             }
-            url.push_str(k);
-            url.push('=');
-            url.push_str(&percent_encode(v));
         }
-        url
     }
 
     /// Calls a JSON method and returns the `subsonic-response` object.

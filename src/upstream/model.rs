@@ -30,13 +30,9 @@ pub fn unwrap_response(body: &[u8]) -> Result<Value, UpstreamError> {
             .ok_or_else(|| UpstreamError::Failed("no subsonic-response".into()))?,
         _ => return Err(UpstreamError::Failed("answer is not an object".into())),
     };
-    if r.get("status").and_then(Value::as_str) == Some("ok") {
+    let Some(code) = super::protocol::error_code(&r) else {
         return Ok(r.take());
-    }
-    let code = r
-        .pointer("/error/code")
-        .and_then(Value::as_i64)
-        .unwrap_or(-1);
+    };
     match code {
         // 70: not found. 0: generic; supysonic answers it for a malformed id.
         70 | 0 => Err(UpstreamError::NotFound),

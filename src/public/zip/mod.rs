@@ -18,8 +18,8 @@ use std::io;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// Bit 3: sizes in a data descriptor; bit 11: names are UTF-8.
-const FLAGS: u16 = 0x0808;
+mod records;
+use records::{central_header, data_descriptor, dos_time, end_record, local_header, Entry};
 
 pub fn disposition(share: &Share) -> String {
     let name = share
@@ -98,13 +98,6 @@ pub fn response(
         .streaming(body)
 }
 
-struct Entry {
-    name: String,
-    crc: u32,
-    size: u32,
-    offset: u32,
-}
-
 struct Writer<'a> {
     out: &'a Outlet,
     offset: u64,
@@ -155,12 +148,7 @@ async fn write(
         w.grow(usize::try_from(size).map_err(io::Error::other)?)?;
         let size = u32::try_from(size).map_err(io::Error::other)?;
         let crc = crc.finalize();
-        let mut d = Vec::with_capacity(16);
-        put32(&mut d, 0x0807_4b50);
-        put32(&mut d, crc);
-        put32(&mut d, size);
-        put32(&mut d, size);
-        w.send(d.into()).await?;
+        w.send(data_descriptor(crc, size)).await?;
         entries.push(Entry {
             name,
             crc,
@@ -174,72 +162,7 @@ async fn write(
     }
     let cd_size = w.at() - cd_start;
     let count = u16::try_from(entries.len()).map_err(io::Error::other)?;
-    let mut end = Vec::with_capacity(22);
-    put32(&mut end, 0x0605_4b50);
-    put16(&mut end, 0);
-    put16(&mut end, 0);
-    put16(&mut end, count);
-    put16(&mut end, count);
-    put32(&mut end, cd_size);
-    put32(&mut end, cd_start);
-    put16(&mut end, 0);
-    w.send(end.into()).await
-}
-
-fn local_header(name: &str, time: u16, date: u16) -> Bytes {
-    let mut h = Vec::with_capacity(30 + name.len());
-    put32(&mut h, 0x0403_4b50);
-    put16(&mut h, 20);
-    put16(&mut h, FLAGS);
-    put16(&mut h, 0); // stored
-    put16(&mut h, time);
-    put16(&mut h, date);
-    put32(&mut h, 0); // crc, sizes: in the data descriptor
-    put32(&mut h, 0);
-    put32(&mut h, 0);
-    put16(&mut h, name.len() as u16);
-    put16(&mut h, 0);
-    h.extend_from_slice(name.as_bytes());
-    h.into()
-}
-
-fn central_header(e: &Entry, time: u16, date: u16) -> Bytes {
-    let mut h = Vec::with_capacity(46 + e.name.len());
-    put32(&mut h, 0x0201_4b50);
-    put16(&mut h, 20);
-    put16(&mut h, 20);
-    put16(&mut h, FLAGS);
-    put16(&mut h, 0);
-    put16(&mut h, time);
-    put16(&mut h, date);
-    put32(&mut h, e.crc);
-    put32(&mut h, e.size);
-    put32(&mut h, e.size);
-    put16(&mut h, e.name.len() as u16);
-    put16(&mut h, 0); // extra
-    put16(&mut h, 0); // comment
-    put16(&mut h, 0); // disk
-    put16(&mut h, 0); // internal attributes
-    put32(&mut h, 0); // external attributes
-    put32(&mut h, e.offset);
-    h.extend_from_slice(e.name.as_bytes());
-    h.into()
-}
-
-fn put16(b: &mut Vec<u8>, v: u16) {
-    b.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put32(b: &mut Vec<u8>, v: u32) {
-    b.extend_from_slice(&v.to_le_bytes());
-}
-
-fn dos_time(t: OffsetDateTime) -> (u16, u16) {
-    let time =
-        (u16::from(t.hour()) << 11) | (u16::from(t.minute()) << 5) | u16::from(t.second() / 2);
-    let year = u16::try_from(t.year() - 1980).unwrap_or(0).min(127);
-    let date = (year << 9) | (u16::from(u8::from(t.month())) << 5) | u16::from(t.day());
-    (time, date)
+    w.send(end_record(count, cd_size, cd_start)).await
 }
 
 /// `01 - Artist - Title.mp3`, without path separators or control characters, ≤ 200 chars.

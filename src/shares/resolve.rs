@@ -1,13 +1,12 @@
 //! Checks every id of a create against the music server and builds the share's items.
 
-use super::request::CreateRequest;
+use super::{NewShare, ShareError};
 use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem};
-use crate::error::{ApiError, ErrorCode};
 use crate::upstream::{Upstream, UpstreamError};
 use futures_util::future::join_all;
 
-/// Resolves albums, songs and playlists in parallel. Unknown ids: 422 listing all of them.
-pub async fn items(up: &Upstream, req: &CreateRequest) -> Result<ShareItems, ApiError> {
+/// Resolves albums, songs and playlists in parallel. Unknown ids: all of them, listed.
+pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareError> {
     let (albums, songs, playlists) = futures_util::future::join3(
         join_all(req.albums.iter().map(|id| up.album(id))),
         join_all(req.songs.iter().map(|id| up.song(id))),
@@ -55,14 +54,32 @@ pub async fn items(up: &Upstream, req: &CreateRequest) -> Result<ShareItems, Api
         }
     }
     if let Some(e) = failure {
-        return Err(ApiError::from_upstream_on_create(e));
+        return Err(ShareError::Upstream(e));
     }
     if !unknown.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::UnknownItems,
-            format!("{} id(s) are not known to the music server", unknown.len()),
-        )
-        .with_extra("items", serde_json::json!(unknown)));
+        return Err(ShareError::UnknownItems(unknown));
     }
     Ok(items)
+}
+
+/// Sorts ids of unknown kind (Subsonic's) into albums, songs and playlists by trying
+/// each as an album, a song, then a playlist. The first unknown id stops the sort.
+pub async fn classify(up: &Upstream, req: &mut NewShare) -> Result<(), ShareError> {
+    let probe = |r: Result<(), UpstreamError>| match r {
+        Ok(()) => Ok(true),
+        Err(UpstreamError::NotFound) => Ok(false),
+        Err(e) => Err(ShareError::Upstream(e)),
+    };
+    for id in std::mem::take(&mut req.unsorted) {
+        if probe(up.album(&id).await.map(drop))? {
+            req.albums.push(id);
+        } else if probe(up.song(&id).await.map(drop))? {
+            req.songs.push(id);
+        } else if probe(up.playlist(&id).await.map(drop))? {
+            req.playlists.push(id);
+        } else {
+            return Err(ShareError::UnknownItems(vec![id]));
+        }
+    }
+    Ok(())
 }
