@@ -2,7 +2,6 @@
 
 use crate::domain::DomainError;
 pub use crate::error_code::ErrorCode;
-use crate::shares::ShareError;
 use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 use actix_web::http::StatusCode;
@@ -153,26 +152,6 @@ impl From<StoreError> for ApiError {
                     ErrorCode::StoreUnavailable,
                     "the event log is not available",
                 )
-            }
-        }
-    }
-}
-
-impl From<ShareError> for ApiError {
-    fn from(e: ShareError) -> Self {
-        match e {
-            ShareError::Rejected(d) => d.into(),
-            ShareError::UnknownItems(ids) => ApiError::new(
-                ErrorCode::UnknownItems,
-                ShareError::UnknownItems(ids.clone()).to_string(),
-            )
-            .with_extra("items", json!(ids)),
-            ShareError::Upstream(u) => ApiError::from_upstream_on_create(u),
-            ShareError::IdempotencyKeyReused => StoreError::IdempotencyKeyReused.into(),
-            ShareError::Store(s) => s.into(),
-            ShareError::NoRandom(r) => {
-                log::error!("OS random source failed: {r}");
-                ApiError::internal()
             }
         }
     }

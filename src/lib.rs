@@ -7,6 +7,7 @@
 //! - `store`: the sled event log: the committer thread, hash chain, key layout, reads
 //! - `projection`: current shares and visit counters folded from the log
 //! - `upstream`: the music server's Subsonic API client
+//! - `timestamps`: times in JSON answers (RFC 3339 or null), one home for every front door
 //! - `shares`: the share service: create, update, delete for every front door
 //! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
 //! - `public`: the public links `/share/{id}`: raw, m3u, zip, stream and download proxies, visits
@@ -52,4 +53,5 @@ pub mod state;
 pub mod store;
 pub mod subsonic;
 pub mod subsonic_api;
+pub mod timestamps;
 pub mod upstream;

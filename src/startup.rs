@@ -116,11 +116,11 @@ impl Application {
             settings: Arc::new(settings),
             store: store.clone(),
             verifier,
-            public,
             delegated,
             directory: Directory::default(),
-            logins: subsonic::Logins::default(),
         });
+        let public = web::Data::new(public);
+        let logins = web::Data::new(subsonic::Logins::default());
         let server = HttpServer::new(move || {
             let settings = state.settings.clone();
             // One upstream client per worker: awc clients are not Send.
@@ -128,6 +128,8 @@ impl Application {
                 web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
             App::new()
                 .app_data(state.clone())
+                .app_data(public.clone())
+                .app_data(logins.clone())
                 .app_data(upstream)
                 .app_data(web::PayloadConfig::new(api::MAX_BODY))
                 .wrap(http_errors::handlers())

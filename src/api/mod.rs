@@ -8,6 +8,7 @@ mod list;
 mod principal;
 pub(crate) mod request;
 pub mod share;
+mod share_error;
 pub mod view;
 
 pub use audit_follow::end_on_shutdown as end_follows_on_shutdown;

@@ -68,7 +68,16 @@ pub async fn create(
     let bytes = body::read(payload).await?;
     let idem = idempotency(&req, &actor.user_id.0, &bytes)?;
     let parsed = request::new_share(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
-    let outcome = shares::create(&state, &upstream, actor, parsed, "albums", idem).await?;
+    let outcome = shares::create(
+        &state.store,
+        &state.settings,
+        &upstream,
+        actor,
+        parsed,
+        "albums",
+        idem,
+    )
+    .await?;
     Ok(created(&outcome.share, &state, outcome.replayed))
 }
 

@@ -1,17 +1,10 @@
 //! The share object of docs/api.md, as the owner API shows it.
 
 use crate::domain::Share;
+use crate::timestamps;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
-pub fn time(t: Option<OffsetDateTime>) -> Value {
-    t.and_then(|t| t.format(&Rfc3339).ok())
-        .map(Value::String)
-        .unwrap_or(Value::Null)
-}
 
 pub fn share_json(s: &Share, public_url: &str) -> Value {
     json!({
@@ -25,11 +18,11 @@ pub fn share_json(s: &Share, public_url: &str) -> Value {
         "maxBitRate": s.max_bit_rate,
         "visitCount": s.visit_count,
         "previewCount": s.preview_count,
-        "lastVisitedAt": time(s.last_visited_at),
+        "lastVisitedAt": timestamps::json(s.last_visited_at),
         "downloadable": s.downloadable,
-        "expiresAt": time(s.expires_at),
-        "createdAt": time(Some(s.created_at)),
-        "updatedAt": time(Some(s.updated_at)),
+        "expiresAt": timestamps::json(s.expires_at),
+        "createdAt": timestamps::json(Some(s.created_at)),
+        "updatedAt": timestamps::json(Some(s.updated_at)),
     })
 }
 

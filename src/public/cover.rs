@@ -4,9 +4,9 @@
 //! server has it. When the music server has no art for a cover of the share, a neutral
 //! picture answers instead of a 404, so the page never shows a broken image.
 
+use super::door::Door;
 use super::{admit, live_share, proxy, upstream_error};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,7 +29,7 @@ struct CoverQuery {
 pub async fn first(
     req: HttpRequest,
     path: web::Path<String>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
     answer(&req, &path, None, &state, &up).await
@@ -38,7 +38,7 @@ pub async fn first(
 pub async fn by_id(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, cover) = path.into_inner();
@@ -50,14 +50,14 @@ async fn answer(
     req: &HttpRequest,
     id: &str,
     cover: Option<&str>,
-    state: &AppState,
+    state: &Door,
     up: &Upstream,
 ) -> Result<HttpResponse, ApiError> {
     admit(req, state)?;
     let share = live_share(state, id)?;
     let size = size(req.query_string())?;
     let ids = state
-        .public
+        .parts
         .covers
         .of(up, &share)
         .await

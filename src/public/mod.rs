@@ -28,6 +28,7 @@ mod cache;
 pub mod client_ip;
 pub(crate) mod cover;
 mod cover_ids;
+mod door;
 mod ip_key;
 mod negotiate;
 pub(crate) mod oembed;
@@ -54,9 +55,9 @@ pub(crate) mod handlers {
 use crate::config::Settings;
 use crate::domain::{Share, ShareId, Track};
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::HttpRequest;
+use door::Door;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -88,19 +89,19 @@ impl Public {
 }
 
 /// Access rules first (403/429), then the visitor's address as we believe it.
-fn admit(req: &HttpRequest, state: &AppState) -> Result<IpAddr, ApiError> {
+fn admit(req: &HttpRequest, state: &Door) -> Result<IpAddr, ApiError> {
     let xff: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .collect();
     let ip = client_ip::resolve(&state.settings, req.peer_addr().map(|a| a.ip()), &xff);
-    state.public.access.check(ip)?;
+    state.parts.access.check(ip)?;
     Ok(ip)
 }
 
 /// The share as a visitor may see it: 404 unknown or deleted, 410 expired.
-fn live_share(state: &AppState, id: &str) -> Result<Share, ApiError> {
+fn live_share(state: &Door, id: &str) -> Result<Share, ApiError> {
     let id = ShareId::parse(id).ok_or_else(ApiError::not_found)?;
     let share = state
         .store
@@ -117,11 +118,11 @@ fn live_share(state: &AppState, id: &str) -> Result<Share, ApiError> {
 
 /// The album and song track lists of a share, in order, as the metadata cache holds them.
 async fn track_lists(
-    state: &AppState,
+    state: &Door,
     up: &Upstream,
     share: &Share,
 ) -> Result<Vec<cache::Tracks>, ApiError> {
-    let cache = &state.public.cache;
+    let cache = &state.parts.cache;
     let (albums, songs) = futures_util::future::join(
         futures_util::future::try_join_all(
             share.items.albums.iter().map(|a| cache.album(up, &a.id)),
@@ -147,7 +148,7 @@ fn flatten(share: &Share, lists: &[cache::Tracks]) -> Vec<Track> {
         .collect()
 }
 
-async fn tracks(state: &AppState, up: &Upstream, share: &Share) -> Result<Vec<Track>, ApiError> {
+async fn tracks(state: &Door, up: &Upstream, share: &Share) -> Result<Vec<Track>, ApiError> {
     Ok(flatten(share, &track_lists(state, up, share).await?))
 }
 

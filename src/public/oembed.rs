@@ -2,9 +2,9 @@
 //! chat app that supports oEmbed can put the compact player (`?embed=true`) in an iframe.
 //! Only URLs of our own share pages (under `publicUrl`) are answered. Not a visit.
 
+use super::door::Door;
 use super::{admit, live_share, page_html};
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -34,7 +34,7 @@ struct Iframe<'a> {
     title: &'a str,
 }
 
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get(req: HttpRequest, state: Door) -> Result<HttpResponse, ApiError> {
     admit(&req, &state)?;
     let q = web::Query::<OEmbedQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?

@@ -4,6 +4,7 @@
 //! request is never counted and a counted one always gets its answer.
 
 use super::cache::Tracks;
+use super::door::Door;
 use super::page_formats::{m3u, raw};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
@@ -12,7 +13,6 @@ use super::{
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
@@ -54,7 +54,7 @@ fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {
 
 /// What the request asks for: `format` and `embed` first, then the `Accept` header. A
 /// link-preview bot gets the page whatever it accepts: its tags are what the bot reads.
-fn wanted(req: &HttpRequest, state: &AppState) -> Result<Wanted, ApiError> {
+fn wanted(req: &HttpRequest, state: &Door) -> Result<Wanted, ApiError> {
     let q = web::Query::<PageQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
         .into_inner();
@@ -70,7 +70,7 @@ fn wanted(req: &HttpRequest, state: &AppState) -> Result<Wanted, ApiError> {
         ),
         _ => {
             let accept = header_str(req, "accept");
-            let bot = state.public.previews.is_bot(header_str(req, "user-agent"));
+            let bot = state.parts.previews.is_bot(header_str(req, "user-agent"));
             (embed || bot || negotiate::prefers_html(accept)).then_some(html)
         }
     };
@@ -84,7 +84,7 @@ fn wanted(req: &HttpRequest, state: &AppState) -> Result<Wanted, ApiError> {
 pub async fn get(
     req: HttpRequest,
     path: web::Path<String>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> HttpResponse {
     let answer = async {
@@ -100,7 +100,7 @@ pub async fn get(
         // a failure here is not a visit.
         let (body, zip) = match want.download {
             true => {
-                let slots = state.public.transfers.admit(ip)?;
+                let slots = state.parts.transfers.admit(ip)?;
                 let tracks = flatten(&share, &lists);
                 let first = zip::open_first(&up, &tracks).await?;
                 (None, Some((tracks, first, slots)))
@@ -138,7 +138,7 @@ pub async fn get(
 pub async fn head(
     req: HttpRequest,
     path: web::Path<String>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> HttpResponse {
     let answer = async {
@@ -162,11 +162,7 @@ pub async fn head(
 
 /// Every answer varies with `Accept`; a browser asking for a missing (404) or expired (410)
 /// share gets a short page instead of the JSON error the other clients keep.
-fn finish(
-    req: &HttpRequest,
-    state: &AppState,
-    answer: Result<HttpResponse, ApiError>,
-) -> HttpResponse {
+fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
         Err(e) if matches!(e.status.as_u16(), 404 | 410) && wants_html(req, state) => {
@@ -194,8 +190,8 @@ fn visit_format(kind: Body) -> VisitFormat {
 }
 
 /// A link-preview bot or a prefetch gets the same answer, recorded as a preview.
-fn visit_kind(req: &HttpRequest, state: &AppState) -> VisitKind {
-    let preview = state.public.previews.is_preview(
+fn visit_kind(req: &HttpRequest, state: &Door) -> VisitKind {
+    let preview = state.parts.previews.is_preview(
         header_str(req, "user-agent"),
         header_str(req, "sec-purpose"),
         header_str(req, "purpose"),
@@ -210,13 +206,13 @@ fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn wants_html(req: &HttpRequest, state: &AppState) -> bool {
+fn wants_html(req: &HttpRequest, state: &Door) -> bool {
     wanted(req, state).is_ok_and(|w| w.is_html())
 }
 
 /// The page body, from the rendered cache or rendered now.
-fn body(state: &AppState, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
-    state.public.pages.get_or_render(share, kind, lists, || {
+fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
+    state.parts.pages.get_or_render(share, kind, lists, || {
         let tracks = flatten(share, lists);
         let settings = &state.settings;
         let base = format!("{}/share/{}", settings.public_url, share.id);

@@ -1,7 +1,7 @@
 //! The share's answers for players and programs: raw JSON and an M3U playlist.
 
-use crate::api::view::time;
 use crate::domain::{Share, Track};
+use crate::timestamps;
 use serde_json::json;
 
 /// `?format=raw`: the share and its tracks as JSON, with stream (and download) links.
@@ -33,8 +33,8 @@ pub fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
         "format": share.format.as_str(),
         "maxBitRate": share.max_bit_rate,
         "downloadable": share.downloadable,
-        "expiresAt": time(share.expires_at),
-        "createdAt": time(Some(share.created_at)),
+        "expiresAt": timestamps::json(share.expires_at),
+        "createdAt": timestamps::json(Some(share.created_at)),
         "tracks": tracks,
     })
 }

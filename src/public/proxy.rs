@@ -4,13 +4,13 @@
 //! (JSON with a code): the music server's own error pages never reach a visitor. The
 //! upstream URL carries credentials, so it never appears in an answer or a log line.
 
+use super::door::Door;
 use super::transfers::{ClientSlot, UpstreamSlot};
 use super::{
     admit, downloads_allowed, effective_bit_rate, live_share, pipe, tracks, upstream_error,
 };
 use crate::domain::{Share, Track};
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use crate::upstream::{Pool, Upstream, UpstreamError};
 use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};
@@ -32,11 +32,11 @@ const FORWARDED_HEADERS: [header::HeaderName; 2] = [header::RANGE, header::IF_RA
 pub async fn stream(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
     let (share, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
-    let (client, upstream) = state.public.transfers.admit(ip)?;
+    let (client, upstream) = state.parts.transfers.admit(ip)?;
     let rate = effective_bit_rate(&share, &state.settings).to_string();
     let mut params = vec![("id", track.id.as_str())];
     if rate != "0" {
@@ -49,12 +49,12 @@ pub async fn stream(
 pub async fn download(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
+    state: Door,
     up: web::Data<Upstream>,
 ) -> Result<HttpResponse, ApiError> {
     let allowed = |share: &Share| downloads_allowed(share, &state.settings);
     let (_, track, ip) = requested(&req, path, &state, &up, allowed).await?;
-    let (client, upstream) = state.public.transfers.admit(ip)?;
+    let (client, upstream) = state.parts.transfers.admit(ip)?;
     let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
     relay(
         &req,
@@ -73,7 +73,7 @@ pub async fn download(
 async fn requested(
     req: &HttpRequest,
     path: web::Path<(String, String)>,
-    state: &AppState,
+    state: &Door,
     up: &Upstream,
     allowed: impl FnOnce(&Share) -> Result<(), ApiError>,
 ) -> Result<(Share, Track, IpAddr), ApiError> {

@@ -3,9 +3,9 @@
 //! re-checks deleted/expired, so a share deleted while its page was being prepared is
 //! not counted (and answers 404).
 
+use super::door::Door;
 use crate::domain::{ShareId, VisitData, VisitFormat, VisitKind, VisitShare};
 use crate::error::ApiError;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use std::net::IpAddr;
@@ -19,7 +19,7 @@ pub const MAX_USER_AGENT_CHARS: usize = 256;
 /// prefetch is a Preview); everything recorded is the same for both.
 #[allow(clippy::too_many_arguments)] // one argument per recorded field; a struct would only rename them
 pub async fn record(
-    state: &AppState,
+    state: &Door,
     req: &HttpRequest,
     id: ShareId,
     ip: IpAddr,
@@ -41,7 +41,7 @@ pub async fn record(
             .filter(|p| !p.is_empty())
             .map(|p| cut(p, MAX_PLAYER_CHARS)),
         client_ip: state
-            .public
+            .parts
             .ip_recorder
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,

@@ -19,8 +19,8 @@ pub use before_lookup::check_before_lookup;
 pub use error::ShareError;
 pub use new_share::NewShare;
 
+use crate::config::Settings;
 use crate::domain::{Actor, Command, CreateShare, DeleteShare, Policy, ShareId, UpdateShare};
-use crate::state::AppState;
 use crate::store::{Idempotency, Outcome, Store};
 use crate::upstream::Upstream;
 use time::OffsetDateTime;
@@ -30,14 +30,15 @@ use time::OffsetDateTime;
 /// of ids as this front door's clients know it (`albums` for the owner API, `id` for
 /// Subsonic), for a refusal of their number.
 pub async fn create(
-    state: &AppState,
+    store: &Store,
+    settings: &Settings,
     upstream: &Upstream,
     actor: Actor,
     mut req: NewShare,
     items_field: &'static str,
     idem: Option<Idempotency>,
 ) -> Result<Outcome, ShareError> {
-    let policy = policy(state);
+    let policy = policy(settings);
     check_before_lookup(
         &req,
         &actor,
@@ -57,7 +58,7 @@ pub async fn create(
         expires_at: req.expires_at,
         items,
     });
-    Ok(state.store.execute(cmd, idem).await?)
+    Ok(store.execute(cmd, idem).await?)
 }
 
 /// Changes the fields `cmd.changes` names; the domain refuses what breaks a rule.
@@ -70,9 +71,9 @@ pub async fn delete(store: &Store, cmd: DeleteShare) -> Result<Outcome, ShareErr
     Ok(store.execute(Command::Delete(cmd), None).await?)
 }
 
-fn policy(state: &AppState) -> Policy {
+fn policy(settings: &Settings) -> Policy {
     Policy {
-        allow_downloads: state.settings.sharing.allow_downloads,
+        allow_downloads: settings.sharing.allow_downloads,
     }
 }
 

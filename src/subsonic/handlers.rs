@@ -1,7 +1,7 @@
 //! `getShares`, `createShare`, `updateShare`, `deleteShare`: the same commands, through the
 //! same store, as the owner API (one domain, two front doors).
 
-use super::login::SubsonicUser;
+use super::login::{Logins, SubsonicUser};
 use super::params::Params;
 use super::response::{Element, Failure, Format};
 use super::view;
@@ -30,12 +30,12 @@ pub async fn serve(
     body: web::Bytes,
     state: web::Data<AppState>,
     upstream: web::Data<Upstream>,
+    logins: web::Data<Logins>,
 ) -> HttpResponse {
     let params = Params::parse(&req, &body);
     let format = Format::from_param(params.get("f"));
     let result = async {
-        let user = state
-            .logins
+        let user = logins
             .login(&upstream, &state.settings.upstream.url, &params)
             .await?;
         match op {
@@ -105,9 +105,17 @@ async fn create(
         playlists: vec![],
         unsorted: ids,
     };
-    let outcome = shares::create(state, upstream, actor(state, user), req, "id", None)
-        .await
-        .map_err(failure)?;
+    let outcome = shares::create(
+        &state.store,
+        &state.settings,
+        upstream,
+        actor(state, user),
+        req,
+        "id",
+        None,
+    )
+    .await
+    .map_err(failure)?;
     Ok(view::shares(
         std::iter::once(&outcome.share),
         &state.settings.public_url,

@@ -27,8 +27,9 @@ macro_rules! endpoint {
             body: web::Bytes,
             state: Data<crate::state::AppState>,
             upstream: Data<crate::upstream::Upstream>,
+            logins: Data<Logins>,
         ) -> HttpResponse {
-            serve($op, req, body, state, upstream).await
+            serve($op, req, body, state, upstream, logins).await
         }
     };
 }

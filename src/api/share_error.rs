@@ -1,0 +1,27 @@
+//! How the owner API answers a share service failure. Subsonic maps the same
+//! `ShareError` to its own codes (`subsonic::handlers`); the service knows neither.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::shares::ShareError;
+use crate::store::StoreError;
+use serde_json::json;
+
+impl From<ShareError> for ApiError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::Rejected(d) => d.into(),
+            ShareError::UnknownItems(ids) => ApiError::new(
+                ErrorCode::UnknownItems,
+                ShareError::UnknownItems(ids.clone()).to_string(),
+            )
+            .with_extra("items", json!(ids)),
+            ShareError::Upstream(u) => ApiError::from_upstream_on_create(u),
+            ShareError::IdempotencyKeyReused => StoreError::IdempotencyKeyReused.into(),
+            ShareError::Store(s) => s.into(),
+            ShareError::NoRandom(r) => {
+                log::error!("OS random source failed: {r}");
+                ApiError::internal()
+            }
+        }
+    }
+}
