@@ -15,6 +15,8 @@
 # Exits 1 when a count is not exact.
 #
 # Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: ROUNDS=3 CONNECTIONS=64 THREADS=2 BIG_MB=50)
+# SHARELOG_BIN=path runs that binary instead of building target/release/sharelog, to compare
+# two builds back to back (A/B, docs/performance.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +31,11 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk from Debian" >&2
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
-cargo build --release --quiet
+BIN="${SHARELOG_BIN:-}"
+if [ -z "$BIN" ]; then
+    cargo build --release --quiet
+    BIN=target/release/sharelog
+fi
 
 T="$(mktemp -d)"
 UP_PID=""
@@ -71,7 +77,7 @@ upstream: { url: "$UP_URL", username: "$UP_USER", password: "$UP_PASS", auth: pa
 publicAccess: { rateLimit: { perMinute: 0, burst: 1 } }
 EOF
 # Per-request log lines are off (RUST_LOG=warn), as a busy deployment would run.
-RUST_LOG=warn SHARELOG_JWT_SECRET="$SECRET" target/release/sharelog --config "$T/sharelog.yaml" serve &
+RUST_LOG=warn SHARELOG_JWT_SECRET="$SECRET" "$BIN" --config "$T/sharelog.yaml" serve &
 APP_PID=$!
 for _ in $(seq 100); do curl -fs "$BASE/livez" >/dev/null && break; sleep 0.1; done
 

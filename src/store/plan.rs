@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::projection::rows::Changed;
 use std::collections::HashMap;
+use std::ops::Range;
 use time::OffsetDateTime;
 
 /// What a batch is planned against.
@@ -43,6 +44,9 @@ pub struct BatchPlan {
     /// The head of the chain after the batch.
     pub last_seq: u64,
     pub last_hash: [u8; 32],
+    /// One command's sealed events on their way in: kept between commands so that
+    /// a visit costs no allocation for it.
+    sealed: Vec<(Envelope, Vec<u8>)>,
 }
 
 /// Plans `batch` on top of the chain head `(last_seq, last_hash)`.
@@ -58,6 +62,7 @@ pub fn plan(batch: Vec<Request>, p: &Planner, last_seq: u64, last_hash: [u8; 32]
         opens: OpenTally::default(),
         last_seq,
         last_hash,
+        sealed: Vec::with_capacity(1),
     };
     for request in batch {
         let answer = plan.one(p, &mut ids, request);
@@ -71,7 +76,7 @@ impl BatchPlan {
         let Request { cmd, idem, reply } = request;
         if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
             return match first {
-                Ok(share) => reply.succeeded(&share, vec![], true),
+                Ok(share) => reply.succeeded(&share, 0..0, true),
                 Err(e) => reply.failed(e),
             };
         }
@@ -91,16 +96,17 @@ impl BatchPlan {
             }
         };
         let version = state.as_ref().map_or(0, |s| s.version);
-        let sealed = match self.seal(p, ids, &cmd, &id, version, events) {
-            Ok(sealed) => sealed,
-            Err(e) => {
-                if let Some(s) = state.filter(|_| changed_here) {
-                    self.changed.shares.insert(id, s);
-                }
-                return reply.failed(StoreError::Io(e.to_string()));
+        // Out of `self` while `seal` reads the batch's head; put back below.
+        let mut sealed = std::mem::take(&mut self.sealed);
+        if let Err(e) = self.seal(p, ids, &cmd, &id, version, events, &mut sealed) {
+            self.sealed = sealed;
+            if let Some(s) = state.filter(|_| changed_here) {
+                self.changed.shares.insert(id, s);
             }
-        };
-        let (state, seqs) = self.take_in(&id, state, sealed);
+            return reply.failed(StoreError::Io(e.to_string()));
+        }
+        let (state, seqs) = self.take_in(&id, state, &mut sealed);
+        self.sealed = sealed;
         let Some(share) = state else {
             return reply.failed(StoreError::Rejected(DomainError::NotFound));
         };
@@ -138,9 +144,10 @@ impl BatchPlan {
         })
     }
 
-    /// Seals one command's events into the chain after the batch's head, without
-    /// adding them yet: a command whose event cannot be written leaves the batch and
-    /// the chain as they were.
+    /// Seals one command's events into `sealed` (empty on entry), chained after the
+    /// batch's head, without adding them yet: a command whose event cannot be
+    /// written leaves the batch and the chain as they were.
+    #[allow(clippy::too_many_arguments)]
     fn seal(
         &self,
         p: &Planner,
@@ -149,8 +156,9 @@ impl BatchPlan {
         id: &ShareId,
         version: u64,
         events: Vec<Event>,
-    ) -> Result<Vec<(Envelope, Vec<u8>)>, UnwritableEvent> {
-        let mut sealed: Vec<(Envelope, Vec<u8>)> = Vec::with_capacity(events.len());
+        sealed: &mut Vec<(Envelope, Vec<u8>)>,
+    ) -> Result<(), UnwritableEvent> {
+        sealed.clear();
         for event in events {
             let (seq, hash, version) = match sealed.last() {
                 Some((e, _)) => (e.seq, e.hash, e.version),
@@ -171,19 +179,19 @@ impl BatchPlan {
                 .seal_to_line(p.at)?,
             );
         }
-        Ok(sealed)
+        Ok(())
     }
 
-    /// Adds sealed events to the batch (lines, rows, counts) and applies them;
-    /// returns the share's state after them and their seqs.
+    /// Adds sealed events to the batch (lines, rows, counts) and applies them,
+    /// leaving `sealed` empty; returns the share's state after them and their seqs.
     fn take_in(
         &mut self,
         id: &ShareId,
         mut state: Option<Share>,
-        sealed: Vec<(Envelope, Vec<u8>)>,
-    ) -> (Option<Share>, Vec<u64>) {
-        let mut seqs = Vec::with_capacity(sealed.len());
-        for (env, line) in sealed {
+        sealed: &mut Vec<(Envelope, Vec<u8>)>,
+    ) -> (Option<Share>, Range<u64>) {
+        let first = self.last_seq + 1;
+        for (env, line) in sealed.drain(..) {
             self.lines.extend_from_slice(&line);
             self.lines.push(b'\n');
             self.packer.push(env.seq, id.as_str(), env.version, &line);
@@ -194,10 +202,9 @@ impl BatchPlan {
             self.changed.touch(id, counted.is_some());
             count(&mut self.types, env.event.type_name());
             (self.last_seq, self.last_hash) = (env.seq, env.hash);
-            seqs.push(env.seq);
             state = apply(state, id, &env.event, env.at);
         }
-        (state, seqs)
+        (state, first..self.last_seq + 1)
     }
 }
 

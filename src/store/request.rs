@@ -8,6 +8,7 @@
 use super::StoreError;
 use crate::domain::{Command, Share, ShareId};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use tokio::sync::oneshot;
 
 /// An `Idempotency-Key` on a create, scoped to the user who sent it.
@@ -54,15 +55,16 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// The answer for a command that succeeded with `share` as its new state.
-    /// The share is cloned only for callers that asked for it.
-    pub fn succeeded(self, share: &Share, seqs: Vec<u64>, replayed: bool) -> Answered {
+    /// The answer for a command that succeeded with `share` as its new state and
+    /// appended the events `seqs` (a command's events are consecutive in the log).
+    /// The share is cloned, and the seqs listed, only for callers that asked for them.
+    pub fn succeeded(self, share: &Share, seqs: Range<u64>, replayed: bool) -> Answered {
         match self {
             Reply::Outcome(tx) => Answered::Outcome(
                 tx,
                 Ok(Box::new(Outcome {
                     share: share.clone(),
-                    seqs,
+                    seqs: seqs.collect(),
                     replayed,
                 })),
             ),
