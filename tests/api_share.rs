@@ -472,6 +472,42 @@ fn an_idempotency_key_repeat_returns_the_first_share_and_stores_nothing() {
     );
 }
 
+/// A retry is what the key is for: when the music server went down after the first
+/// create, the repeat still gets the first share, without asking the music server.
+#[test]
+fn an_idempotency_key_repeat_is_answered_while_the_music_server_is_down() {
+    let app = spawn_app(|_| {});
+    let body =
+        serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "retry"})).unwrap();
+    let auth = format!("Bearer {}", alice());
+    let send = |app: &TestApp, key: &str| {
+        app.raw(
+            "POST",
+            "/api/share",
+            &[("X-ND-Authorization", &auth), ("Idempotency-Key", key)],
+            Some(&body),
+        )
+    };
+    let first = send(&app, "k-retry");
+    assert_eq!(first.status(), 201, "{}", first.text());
+
+    // The same data directory, with a music server that refuses every connection
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let app = app.restart(|s| s.upstream.url = down.clone());
+    let fresh = send(&app, "k-new");
+    assert_eq!(
+        (fresh.status(), fresh.code().as_str()),
+        (503, "upstream-unavailable"),
+        "{}",
+        fresh.text()
+    );
+
+    let again = send(&app, "k-retry");
+    assert_eq!(again.status(), 201, "{}", again.text());
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.header("Idempotent-Replayed"), Some("true"));
+}
+
 #[test]
 fn the_navidrome_ui_body_creates_a_playlist_share_with_a_snapshot() {
     let up = upstream::shared();

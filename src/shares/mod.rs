@@ -5,10 +5,11 @@
 //! own answers. What happens in between (rules before the music server is asked, the
 //! lookup, a fresh id, the append) happens here and nowhere else.
 //!
-//! Idempotency (`Idempotency-Key`) is decided in one place: the store's committer, when
-//! it plans the batch. It is the only place that sees an earlier use of the key and the
-//! new append together, so two identical requests in flight store one share; a check
-//! here, before the lookup, could not promise that and would be a second rule.
+//! Idempotency (`Idempotency-Key`) has one rule, the store's (`IdempotencyRow::repeat`):
+//! the same key and body get the first share back, another body is refused. A create
+//! asks the store first, so a retry is answered without the music server (a client
+//! retries most when something failed); the commit plan applies the same rule again
+//! to requests in flight together, the only place that sees them both.
 
 mod before_lookup;
 mod error;
@@ -38,6 +39,14 @@ pub async fn create(
     items_field: &'static str,
     idem: Option<Idempotency>,
 ) -> Result<Outcome, ShareError> {
+    if let Some(first) = idem
+        .as_ref()
+        .map(|i| store.stored_repeat(i))
+        .transpose()?
+        .flatten()
+    {
+        return Ok(Outcome::replayed(first));
+    }
     let policy = policy(settings);
     check_before_lookup(
         &req,

@@ -38,7 +38,7 @@ pub use sealed::decode_sealed;
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 
-use crate::domain::{Command, Policy};
+use crate::domain::{Command, Policy, Share};
 use crate::projection::Shares;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,22 +195,18 @@ impl Store {
         }
     }
 
-    /// The share an earlier create with this `Idempotency-Key` made, if any.
-    pub fn idempotent_share(
-        &self,
-        user_id: &str,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<Option<crate::domain::Share>, StoreError> {
-        let Some(row) = self.db()?.get(keys::idempotency(user_id, key))? else {
+    /// The first result of a create already stored with this `Idempotency-Key`, if
+    /// any, by the same rule the commit plan applies (`IdempotencyRow::repeat`). The
+    /// plan still decides for a repeat in flight; this read lets a retry be answered
+    /// before anything else is asked (the music server may be why the client retries).
+    pub fn stored_repeat(&self, i: &Idempotency) -> Result<Option<Share>, StoreError> {
+        let Some(row) = self.db()?.get(keys::idempotency(&i.user_id, &i.key))? else {
             return Ok(None);
         };
         let row: request::IdempotencyRow = serde_json::from_slice(&row)
             .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
-        if row.fingerprint != fingerprint {
-            return Err(StoreError::IdempotencyKeyReused);
-        }
-        Ok(self.shares().get(&row.share_id).cloned())
+        let first = self.shares().get(&row.share_id).cloned();
+        row.repeat(&i.fingerprint, first).map(Some)
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {

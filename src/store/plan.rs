@@ -135,13 +135,7 @@ impl BatchPlan {
             Some(s) => Some(s.clone()),
             None => p.latest.get(&row.share_id),
         };
-        Some(match state {
-            Some(share) if row.fingerprint == i.fingerprint => Ok(share),
-            Some(_) => Err(StoreError::IdempotencyKeyReused),
-            None => Err(StoreError::Corrupt(
-                "idempotency key names an unknown share".into(),
-            )),
-        })
+        Some(row.repeat(&i.fingerprint, state))
     }
 
     /// Seals one command's events into `sealed` (empty on entry), chained after the

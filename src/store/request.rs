@@ -29,6 +29,20 @@ pub(super) struct IdempotencyRow {
     pub fingerprint: String,
 }
 
+impl IdempotencyRow {
+    /// The one rule of a repeated key, given the state of the share the key made
+    /// (`first`): the same body gets that share back; another body is refused.
+    pub fn repeat(&self, fingerprint: &str, first: Option<Share>) -> Result<Share, StoreError> {
+        match first {
+            Some(share) if self.fingerprint == fingerprint => Ok(share),
+            Some(_) => Err(StoreError::IdempotencyKeyReused),
+            None => Err(StoreError::Corrupt(
+                "idempotency key names an unknown share".into(),
+            )),
+        }
+    }
+}
+
 /// The result of a command: the share's state after it.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -37,6 +51,17 @@ pub struct Outcome {
     pub seqs: Vec<u64>,
     /// True when an `Idempotency-Key` repeat returned the first result.
     pub replayed: bool,
+}
+
+impl Outcome {
+    /// The answer to an `Idempotency-Key` repeat: the first share, nothing appended.
+    pub fn replayed(share: Share) -> Outcome {
+        Outcome {
+            share,
+            seqs: Vec::new(),
+            replayed: true,
+        }
+    }
 }
 
 pub struct Request {
