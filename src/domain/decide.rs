@@ -154,24 +154,7 @@ pub fn apply(
     at: OffsetDateTime,
 ) -> Option<Share> {
     match (state, event) {
-        (None, Event::ShareCreated(e)) => Some(Share {
-            id: id.clone(),
-            owner_id: e.owner_id.clone(),
-            owner_name: e.owner_name.clone(),
-            description: e.description.clone(),
-            format: e.format,
-            max_bit_rate: e.max_bit_rate,
-            downloadable: e.downloadable,
-            expires_at: e.expires_at,
-            created_at: at,
-            updated_at: at,
-            items: e.items.clone(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
-            deleted: false,
-        }),
+        (None, Event::ShareCreated(e)) => Some(created(id, e, at)),
         (Some(mut s), e) => {
             if let Some((kind, _)) = e.counted() {
                 Counted::one(kind, at).apply_to(&mut s);
@@ -180,24 +163,7 @@ pub fn apply(
             s.version += 1;
             match e {
                 Event::ShareCreated(_) => {}
-                Event::ShareUpdated(c) => {
-                    if let Some(d) = &c.description {
-                        s.description = d.clone();
-                    }
-                    if let Some(f) = c.format {
-                        s.format = f;
-                    }
-                    if let Some(b) = c.max_bit_rate {
-                        s.max_bit_rate = b;
-                    }
-                    if let Some(d) = c.downloadable {
-                        s.downloadable = d;
-                    }
-                    if let Some(e) = c.expires_at {
-                        s.expires_at = e;
-                    }
-                    s.updated_at = at;
-                }
+                Event::ShareUpdated(c) => updated(&mut s, c, at),
                 Event::ShareDeleted => {
                     s.deleted = true;
                     s.updated_at = at;
@@ -208,4 +174,46 @@ pub fn apply(
         }
         (None, _) => None,
     }
+}
+
+/// A share as its `ShareCreated` event made it: version 1, nothing counted yet.
+fn created(id: &ShareId, e: &ShareCreated, at: OffsetDateTime) -> Share {
+    Share {
+        id: id.clone(),
+        owner_id: e.owner_id.clone(),
+        owner_name: e.owner_name.clone(),
+        description: e.description.clone(),
+        format: e.format,
+        max_bit_rate: e.max_bit_rate,
+        downloadable: e.downloadable,
+        expires_at: e.expires_at,
+        created_at: at,
+        updated_at: at,
+        items: e.items.clone(),
+        visit_count: 0,
+        preview_count: 0,
+        last_visited_at: None,
+        version: 1,
+        deleted: false,
+    }
+}
+
+/// The fields a `ShareUpdated` names, assigned; the others stay.
+fn updated(s: &mut Share, c: &ShareChanges, at: OffsetDateTime) {
+    if let Some(d) = &c.description {
+        s.description = d.clone();
+    }
+    if let Some(f) = c.format {
+        s.format = f;
+    }
+    if let Some(b) = c.max_bit_rate {
+        s.max_bit_rate = b;
+    }
+    if let Some(d) = c.downloadable {
+        s.downloadable = d;
+    }
+    if let Some(e) = c.expires_at {
+        s.expires_at = e;
+    }
+    s.updated_at = at;
 }
