@@ -439,20 +439,23 @@ fn twelve_concurrent_puts_with_one_if_match_have_exactly_one_winner() {
     assert_eq!(got.header("ETag"), Some("\"2\""));
 }
 
+/// A create by alice of `body` with this `Idempotency-Key`.
+fn create_with_key(app: &TestApp, key: &str, body: &[u8]) -> Resp {
+    let auth = format!("Bearer {}", alice());
+    app.raw(
+        "POST",
+        "/api/share",
+        &[("X-ND-Authorization", &auth), ("Idempotency-Key", key)],
+        Some(body),
+    )
+}
+
 #[test]
 fn an_idempotency_key_repeat_returns_the_first_share_and_stores_nothing() {
     let app = spawn_app(|_| {});
     let body =
         serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "once"})).unwrap();
-    let auth = format!("Bearer {}", alice());
-    let send = |key: &str, body: &[u8]| {
-        app.raw(
-            "POST",
-            "/api/share",
-            &[("X-ND-Authorization", &auth), ("Idempotency-Key", key)],
-            Some(body),
-        )
-    };
+    let send = |key: &str, body: &[u8]| create_with_key(&app, key, body);
     let first = send("k-1", &body);
     let again = send("k-1", &body);
     assert_eq!((first.status(), again.status()), (201, 201));
@@ -479,15 +482,7 @@ fn an_idempotency_key_repeat_is_answered_while_the_music_server_is_down() {
     let app = spawn_app(|_| {});
     let body =
         serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "retry"})).unwrap();
-    let auth = format!("Bearer {}", alice());
-    let send = |app: &TestApp, key: &str| {
-        app.raw(
-            "POST",
-            "/api/share",
-            &[("X-ND-Authorization", &auth), ("Idempotency-Key", key)],
-            Some(&body),
-        )
-    };
+    let send = |app: &TestApp, key: &str| create_with_key(app, key, &body);
     let first = send(&app, "k-retry");
     assert_eq!(first.status(), 201, "{}", first.text());
 
