@@ -35,9 +35,7 @@ pub async fn serve(
     let params = Params::parse(&req, &body);
     let format = Format::from_param(params.get("f"));
     let result = async {
-        let user = logins
-            .login(&upstream, &state.settings.upstream.url, &params)
-            .await?;
+        let user = logins.login(&upstream, &params).await?;
         match op {
             Op::List => Ok(list(&state, &user)),
             Op::Create => create(&state, &upstream, &user, &params).await,

@@ -47,7 +47,6 @@ impl Logins {
     pub async fn login(
         &self,
         upstream: &Upstream,
-        base_url: &str,
         params: &Params,
     ) -> Result<SubsonicUser, Failure> {
         let username = params.get("u").ok_or_else(|| Failure::missing("u"))?;
@@ -63,7 +62,7 @@ impl Logins {
         let verdict = match self.verdicts.get(&key) {
             Some(v) => v,
             None => {
-                let v = ask(upstream, base_url, username, &secret).await?;
+                let v = ask(upstream, username, &secret).await?;
                 self.verdicts.put(key, v.clone());
                 v
             }
@@ -83,13 +82,8 @@ impl Logins {
 }
 
 /// Asks the music server; outages are an error (never cached, never a pass).
-async fn ask(
-    upstream: &Upstream,
-    base_url: &str,
-    username: &str,
-    secret: &Secret<'_>,
-) -> Result<Verdict, Failure> {
-    let ping = call(upstream, base_url, "ping", username, secret, &[]).await?;
+async fn ask(upstream: &Upstream, username: &str, secret: &Secret<'_>) -> Result<Verdict, Failure> {
+    let ping = call(upstream, "ping", username, secret, &[]).await?;
     if let Some(code) = protocol::error_code(&ping) {
         return Ok(match (code, secret) {
             (40, _) => Verdict::Wrong,
@@ -100,7 +94,6 @@ async fn ask(
     }
     let user = call(
         upstream,
-        base_url,
         "getUser",
         username,
         secret,
@@ -111,10 +104,10 @@ async fn ask(
     Ok(Verdict::Valid { is_admin })
 }
 
-/// One call with the client's credentials; returns the `subsonic-response` object.
+/// One call with the client's credentials; returns the `subsonic-response` object,
+/// an error it reports included (`ask` reads what it means for a login).
 async fn call(
     upstream: &Upstream,
-    base_url: &str,
     method: &str,
     username: &str,
     secret: &Secret<'_>,
@@ -124,31 +117,12 @@ async fn call(
         Secret::Password(p) => Credentials::Password(p),
         Secret::Token { t, s } => Credentials::Token { t, s },
     };
-    let mut params = vec![("f", "json")];
-    params.extend_from_slice(extra);
-    let url = protocol::url(base_url, method, username, &credentials, &params);
-    let outage = |what: &str| {
-        // Never the URL: it carries the client's credentials.
-        log::warn!("music server login check ({method}) failed: {what}");
-        Failure::unavailable("the music server is unreachable; try again later")
-    };
-    let mut resp = upstream
-        .http()
-        .get(url)
-        .send()
+    upstream
+        .call_as(method, username, &credentials, extra)
         .await
-        .map_err(|_| outage("no answer"))?;
-    if resp.status().is_server_error() {
-        return Err(outage(resp.status().as_str()));
-    }
-    let body = resp
-        .body()
-        .limit(1024 * 1024)
-        .await
-        .map_err(|_| outage("reading the answer"))?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| outage("not a Subsonic answer"))?;
-    match v.get("subsonic-response") {
-        Some(r) if r.is_object() => Ok(r.clone()),
-        _ => Err(outage("not a Subsonic answer")),
-    }
+        .map_err(|e| {
+            // The error names no URL: the URL carries the client's credentials.
+            log::warn!("music server login check ({method}) failed: {e}");
+            Failure::unavailable("the music server is unreachable; try again later")
+        })
 }

@@ -69,7 +69,8 @@ impl Upstream {
         }
     }
 
-    /// The metadata client, for calls that set their own URL (token verification, logins).
+    /// The metadata client, for a call that is not Subsonic: Navidrome's own token check
+    /// (delegated auth). Every Subsonic call goes through `call`, `call_as` or `url`.
     pub fn http(&self) -> &awc::Client {
         &self.http
     }
@@ -96,7 +97,8 @@ impl Upstream {
         }
     }
 
-    /// Calls a JSON method and returns the `subsonic-response` object.
+    /// Calls a JSON method with our own credentials and returns the `subsonic-response`
+    /// object; an answer that reports an error is an `UpstreamError`.
     pub async fn call(
         &self,
         method: &str,
@@ -104,20 +106,38 @@ impl Upstream {
     ) -> Result<Value, UpstreamError> {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("f", "json"));
-        let result = self.call_inner(&all, method).await;
+        let result = self
+            .fetch(self.url(method, &all))
+            .await
+            .and_then(model::check_response);
         record(method, &result);
         result
     }
 
-    async fn call_inner(
+    /// Calls a JSON method with a client's own credentials (a Subsonic login check) and
+    /// returns the `subsonic-response` object as it is, an error it reports included:
+    /// what the error means is the caller's to decide.
+    pub async fn call_as(
         &self,
-        params: &[(&str, &str)],
         method: &str,
+        username: &str,
+        credentials: &protocol::Credentials<'_>,
+        params: &[(&str, &str)],
     ) -> Result<Value, UpstreamError> {
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        all.push(("f", "json"));
+        let url = protocol::url(&self.settings.url, method, username, credentials, &all);
+        let result = self.fetch(url).await;
+        record(method, &result);
+        result
+    }
+
+    /// Sends one call and reads its answer: the one place a Subsonic answer is fetched.
+    async fn fetch(&self, url: String) -> Result<Value, UpstreamError> {
         // Errors are described without the URL: it carries credentials.
         let mut resp = self
             .http
-            .get(self.url(method, params))
+            .get(url)
             .send()
             .await
             .map_err(|e| UpstreamError::Unavailable(describe_send_error(&e)))?;
@@ -138,7 +158,7 @@ impl Upstream {
             .limit(16 * 1024 * 1024)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("reading the answer: {e}")))?;
-        model::unwrap_response(&body)
+        model::subsonic_response(&body)
     }
 
     pub async fn ping(&self) -> Result<(), UpstreamError> {

@@ -20,18 +20,23 @@ pub struct Playlist {
     pub tracks: Vec<Track>,
 }
 
-/// The `subsonic-response` object of a successful answer, or the error it carries.
-pub fn unwrap_response(body: &[u8]) -> Result<Value, UpstreamError> {
+/// The `subsonic-response` object of an answer, whatever its status.
+pub fn subsonic_response(body: &[u8]) -> Result<Value, UpstreamError> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|_| UpstreamError::Failed("answer is not JSON".into()))?;
-    let mut r = match v {
+    match v {
         Value::Object(mut m) => m
             .remove("subsonic-response")
-            .ok_or_else(|| UpstreamError::Failed("no subsonic-response".into()))?,
-        _ => return Err(UpstreamError::Failed("answer is not an object".into())),
-    };
+            .filter(Value::is_object)
+            .ok_or_else(|| UpstreamError::Failed("no subsonic-response".into())),
+        _ => Err(UpstreamError::Failed("answer is not an object".into())),
+    }
+}
+
+/// A `subsonic-response` that reports success, or the error it reports.
+pub fn check_response(r: Value) -> Result<Value, UpstreamError> {
     let Some(code) = super::protocol::error_code(&r) else {
-        return Ok(r.take());
+        return Ok(r);
     };
     match code {
         // 70: not found. 0: generic; supysonic answers it for a malformed id.
@@ -124,10 +129,13 @@ mod tests {
     #[test]
     fn a_not_found_error_is_told_apart_from_bad_credentials() {
         let nf = br#"{"subsonic-response":{"status":"failed","error":{"code":70,"message":"x"}}}"#;
-        assert_eq!(unwrap_response(nf), Err(UpstreamError::NotFound));
+        assert_eq!(
+            subsonic_response(nf).and_then(check_response),
+            Err(UpstreamError::NotFound)
+        );
         let auth = br#"{"subsonic-response":{"status":"failed","error":{"code":40}}}"#;
         assert!(matches!(
-            unwrap_response(auth),
+            subsonic_response(auth).and_then(check_response),
             Err(UpstreamError::Failed(_))
         ));
     }
