@@ -179,6 +179,13 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Settings {
+    /// The server's rules a share command is decided under.
+    pub fn policy(&self) -> crate::domain::Policy {
+        crate::domain::Policy {
+            allow_downloads: self.sharing.allow_downloads,
+        }
+    }
+
     /// Defaults, overlaid with `file` (if any), then with `SHARELOG_*` variables from `env`.
     pub fn load(
         file: Option<&Path>,

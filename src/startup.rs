@@ -3,7 +3,6 @@
 
 use crate::auth::{Delegated, Directory, Verifier};
 use crate::config::Settings;
-use crate::domain::Policy;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
@@ -58,9 +57,7 @@ impl std::fmt::Display for StartupError {
 impl std::error::Error for StartupError {}
 
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
-    let policy = Policy {
-        allow_downloads: settings.sharing.allow_downloads,
-    };
+    let policy = settings.policy();
     let dir = &settings.data_dir;
     let store = Store::open(dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
     log::info!(

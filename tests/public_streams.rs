@@ -168,10 +168,30 @@ fn downloads_are_403_unless_the_share_and_the_server_allow_them() {
     assert_eq!(zip.status(), 403, "the server forbids downloads");
     let track = format!("/share/{open}/download/{}", album.songs[0].id);
     assert_eq!(app.raw("GET", &track, &[], None).status(), 403);
-    for id in [id, open] {
+    for id in [id, open.clone()] {
         let visits = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
         assert_eq!(visits.json()["visitCount"], 0, "refusals are not visits");
     }
+    // And neither the JSON nor the page offers the downloads the server now refuses
+    let raw = app.raw("GET", &format!("/share/{open}"), &[], None);
+    let tracks = raw.json()["tracks"].as_array().unwrap().clone();
+    assert!(!tracks.is_empty());
+    assert!(
+        tracks.iter().all(|t| t.get("downloadUrl").is_none()),
+        "{tracks:?}"
+    );
+    let page = app.raw(
+        "GET",
+        &format!("/share/{open}"),
+        &[("Accept", "text/html")],
+        None,
+    );
+    assert_eq!(page.status(), 200);
+    assert!(
+        !page.text().contains("/download/") && !page.text().contains("download=true"),
+        "{}",
+        page.text()
+    );
 }
 
 #[test]

@@ -160,6 +160,13 @@ impl Share {
         self.expires_at.is_some_and(|t| t <= now)
     }
 
+    /// Whether visitors may download this share: the share allows it and so does the
+    /// server (`sharing.allowDownloads`, which may have been turned off since). One
+    /// rule for the page, the JSON's download links and the downloads themselves.
+    pub fn downloads_allowed(&self, policy: &super::Policy) -> bool {
+        self.downloadable && policy.allow_downloads
+    }
+
     /// Whether `actor` may see and change this share.
     pub fn is_visible_to(&self, actor: &super::Actor) -> bool {
         !self.deleted && self.history_visible_to(actor)

@@ -167,9 +167,9 @@ fn effective_bit_rate(share: &Share, settings: &Settings) -> u32 {
     }
 }
 
-/// Downloads need both the share's flag and the server's permission.
+/// A download of `share`, refused unless `Share::downloads_allowed`.
 fn downloads_allowed(share: &Share, settings: &Settings) -> Result<(), ApiError> {
-    if share.downloadable && settings.sharing.allow_downloads {
+    if share.downloads_allowed(&settings.policy()) {
         Ok(())
     } else {
         Err(ApiError::new(

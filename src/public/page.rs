@@ -218,9 +218,12 @@ fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
         let base = format!("{}/share/{}", settings.public_url, share.id);
         match kind {
             // Serializing a Value we built cannot fail; an empty body would be the only fallback.
-            Body::Raw => serde_json::to_vec(&raw(share, &tracks, &base))
-                .unwrap_or_default()
-                .into(),
+            Body::Raw => {
+                let downloads = share.downloads_allowed(&settings.policy());
+                serde_json::to_vec(&raw(share, &tracks, &base, downloads))
+                    .unwrap_or_default()
+                    .into()
+            }
             Body::M3u => m3u(share, &tracks, &base).into(),
             Body::Page => page_html::render(share, &tracks, settings, false).into(),
             Body::Embed => page_html::render(share, &tracks, settings, true).into(),

@@ -5,7 +5,8 @@ use crate::timestamps;
 use serde_json::json;
 
 /// `?format=raw`: the share and its tracks as JSON, with stream (and download) links.
-pub fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
+/// `downloads`: whether download links are given (`Share::downloads_allowed`).
+pub fn raw(share: &Share, tracks: &[Track], base: &str, downloads: bool) -> serde_json::Value {
     let tracks: Vec<_> = tracks
         .iter()
         .map(|t| {
@@ -20,7 +21,7 @@ pub fn raw(share: &Share, tracks: &[Track], base: &str) -> serde_json::Value {
                 "suffix": t.suffix,
                 "streamUrl": format!("{base}/stream/{}", enc(&t.id)),
             });
-            if share.downloadable {
+            if downloads {
                 v["downloadUrl"] = json!(format!("{base}/download/{}", enc(&t.id)));
             }
             v

@@ -70,7 +70,7 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
     let prefix = path_prefix(&settings.public_url);
     let page_path = format!("{prefix}/share/{}", share.id);
     let page_url = format!("{}/share/{}", settings.public_url, share.id);
-    let downloads = share.downloadable && settings.sharing.allow_downloads;
+    let downloads = share.downloads_allowed(&settings.policy());
     let seconds: u64 = tracks.iter().map(|t| u64::from(t.duration)).sum();
     let page = SharePage {
         title: title(share),

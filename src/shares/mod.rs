@@ -21,7 +21,7 @@ pub use error::ShareError;
 pub use new_share::NewShare;
 
 use crate::config::Settings;
-use crate::domain::{Actor, Command, CreateShare, DeleteShare, Policy, ShareId, UpdateShare};
+use crate::domain::{Actor, Command, CreateShare, DeleteShare, ShareId, UpdateShare};
 use crate::store::{Idempotency, Outcome, Store};
 use crate::upstream::Upstream;
 use time::OffsetDateTime;
@@ -47,7 +47,7 @@ pub async fn create(
     {
         return Ok(Outcome::replayed(first));
     }
-    let policy = policy(settings);
+    let policy = settings.policy();
     check_before_lookup(
         &req,
         &actor,
@@ -78,12 +78,6 @@ pub async fn update(store: &Store, cmd: UpdateShare) -> Result<Outcome, ShareErr
 /// Deletes a share; its public link stops answering.
 pub async fn delete(store: &Store, cmd: DeleteShare) -> Result<Outcome, ShareError> {
     Ok(store.execute(Command::Delete(cmd), None).await?)
-}
-
-fn policy(settings: &Settings) -> Policy {
-    Policy {
-        allow_downloads: settings.sharing.allow_downloads,
-    }
 }
 
 fn new_share_id() -> Result<ShareId, ShareError> {
