@@ -209,18 +209,15 @@ impl Importer {
     }
 }
 
-/// sled's background threads let go of the database a moment after the last handle
-/// drops; the directory is renamed only once they have (its lock is free again).
+/// The directory is renamed only once sled has let go of it (`release` says why
+/// that takes a moment after the last handle drops).
 fn wait_until_closed(dir: &Path) -> Result<(), StoreError> {
-    for _ in 0..1000 {
-        match mirror::lock_shared(dir) {
-            Ok(_) => return Ok(()),
-            Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(5)),
-            Err(e) => return Err(e),
-        }
+    if super::release::wait_until_free(dir) {
+        Ok(())
+    } else {
+        Err(StoreError::Io(format!(
+            "the new database in {} was not released",
+            dir.display()
+        )))
     }
-    Err(StoreError::Io(format!(
-        "the new database in {} was not released",
-        dir.display()
-    )))
 }
