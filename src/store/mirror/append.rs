@@ -1,6 +1,7 @@
 //! The committer's side of the mirror: appending durable batches, and the clean close.
 
 use super::reconcile::reconcile;
+use super::writeback::Writeback;
 use super::{marker_path, path, remove_marker, Marker};
 use crate::store::StoreError;
 use std::fs::File;
@@ -19,6 +20,7 @@ const WRITE_EVERY: usize = 1024 * 1024;
 pub struct Mirror {
     file: Option<File>,
     pending: Vec<u8>,
+    writeback: Option<Writeback>,
 }
 
 impl Mirror {
@@ -45,9 +47,11 @@ impl Mirror {
                 None
             }
         };
+        let writeback = file.as_ref().map(Writeback::start);
         Ok(Mirror {
             file,
             pending: Vec::new(),
+            writeback,
         })
     }
 
@@ -77,6 +81,8 @@ impl Mirror {
                 "writing the export mirror failed ({e}); it is repaired at the next start, offline exports read sled until then"
             );
             self.file = None;
+        } else if let Some(wb) = &self.writeback {
+            wb.poke();
         }
         self.pending.clear();
     }
@@ -85,6 +91,10 @@ impl Mirror {
     /// (temp file, fsync, rename, fsync of the directory). Call only after sled's final flush and fsync.
     pub fn close_clean(mut self, dir: &Path, last_seq: u64) -> Result<(), StoreError> {
         self.write_pending();
+        if let Some(wb) = self.writeback.take() {
+            let made = wb.stop();
+            log::debug!("the export mirror was written out {made} times while the log was open");
+        }
         let Some(file) = self.file else {
             return Ok(());
         };
