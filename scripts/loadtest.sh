@@ -139,10 +139,14 @@ EOF
 # bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx"; each request carries the
 # headers in the HEADERS array (wrk -H arguments), if any.
 HEADERS=()
+# Busy CPU time of the whole machine so far (every core, wrk included), in clock ticks.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+TICKS_PER_SECOND=$(getconf CLK_TCK)
 bench() {
-    local url=$1 secs=${2:-$DURATION}
+    local url=$1 secs=${2:-$DURATION} busy0
     shift
     [ $# -gt 0 ] && shift
+    busy0=$(busy_ticks)
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$T/count.lua" ${HEADERS[@]+"${HEADERS[@]}"} \
         "$url" ${1:+-- "$@"} >"$T/wrk.out"
     sed -n '/Latency  /p; /Latency Distribution/,/requests in/p' "$T/wrk.out" | sed 's/^/    /' >&2
@@ -151,7 +155,12 @@ bench() {
     p99=$(awk '$1=="99%" {print $2}' "$T/wrk.out")
     ok=$(sed -n 's/^2xx=\([0-9]*\).*/\1/p' "$T/wrk.out")
     bad=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' "$T/wrk.out")
-    echo "$rps $p99 $ok $bad"
+    # CPU per answer, machine-wide: unlike the ratio, it does not move with how fast the
+    # host happens to run `/livez` today, and it says what a visit costs beyond a page.
+    local cpu
+    cpu=$(awk -v b="$(($(busy_ticks) - busy0))" -v hz="$TICKS_PER_SECOND" -v r="$rps" -v s="$secs" \
+        'BEGIN {printf "%.1f", b / hz / (r * s) * 1e6}')
+    echo "$rps $p99 $ok $bad $cpu"
 }
 # From /metrics: commit batch size (sum, count), commit seconds (sum, count), server-side
 # duration of GET /share/{id} (sum, count), then its 200 answers.
@@ -163,6 +172,13 @@ counters() {
         END {for (i = 1; i <= n; i++) printf "%s ", v[i]; print ok + 0}'
 }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io"; }
+# Commits so far that took over 50 ms from batch start to fsync done (pauses), and all commits.
+slow_commits() {
+    curl -fs "$BASE/metrics" | awk '
+        /^sharelog_event_commit_seconds_bucket\{le="0.05"\}/ {fast = $2}
+        /^sharelog_event_commit_seconds_count/ {all = $2}
+        END {print all - fast, all}'
+}
 
 # share_round KIND [wrk -H ARGS...]: one run on the share with those headers; appends
 # "KIND req/s p99 wrk2xx server200 visits previews idle iowait" to the rounds file.
@@ -170,18 +186,18 @@ share_round() {
     local kind=$1
     shift
     HEADERS=("$@")
-    local before after r0 r1 rps p99 ok idle vm
+    local before after r0 r1 rps p99 ok cpu idle vm
     read -r -a before < <(counts "$SHARE")
     read -r -a r0 < <(counters)
     vmstat 1 $((DURATION - 1)) >"$T/vmstat.out" &
     vm=$!
-    read -r rps p99 ok _ < <(bench "$BASE/share/$SHARE")
+    read -r rps p99 ok _ cpu < <(bench "$BASE/share/$SHARE")
     wait "$vm"
     sleep 1 # requests wrk abandoned at its deadline finish on the server
     read -r -a r1 < <(counters)
     read -r -a after < <(counts "$SHARE")
     idle=$(awk 'NR > 3 {s += $15; w += $16; n++} END {printf "%.0f %.0f", s / n, w / n}' "$T/vmstat.out")
-    echo "$kind $rps $p99 $ok $((r1[6] - r0[6])) $((after[0] - before[0])) $((after[1] - before[1])) $idle" >>"$T/rounds"
+    echo "$kind $rps $p99 $ok $((r1[6] - r0[6])) $((after[0] - before[0])) $((after[1] - before[1])) $idle $cpu" >>"$T/rounds"
     HEADERS=()
 }
 PAGE=(-H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
@@ -191,11 +207,12 @@ PREVIEW=(-H "User-Agent: Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robo
 # machine; each is compared with /livez of its round, and the medians with each other.
 : >"$T/rounds"
 read -r -a C0 < <(counters)
+read -r SLOW0 _ < <(slow_commits)
 IO0=$(written)
 for round in $(seq "$ROUNDS"); do
     echo "== round $round: GET /livez" >&2
-    read -r L_RPS L_P99 _ < <(bench "$BASE/livez")
-    echo "livez $L_RPS $L_P99 0 0 0 0 0 0" >>"$T/rounds"
+    read -r L_RPS L_P99 _ _ L_CPU < <(bench "$BASE/livez")
+    echo "livez $L_RPS $L_P99 0 0 0 0 0 0 $L_CPU" >>"$T/rounds"
     echo "== round $round: GET /share/{id} (raw)" >&2
     share_round raw
     echo "== round $round: GET /share/{id} (page, Accept: text/html)" >&2
@@ -204,6 +221,7 @@ for round in $(seq "$ROUNDS"); do
     share_round preview "${PREVIEW[@]}"
 done
 read -r -a C1 < <(counters)
+read -r SLOW1 _ < <(slow_commits)
 IO1=$(written)
 curl -fs "$BASE/metrics" | grep -E '^sharelog_event_commit_seconds_bucket' | sed 's/^/    /' >&2
 
@@ -213,7 +231,7 @@ drained_run() {
     HEADERS=("$@")
     local before ok bad
     before=$(visits "$SHARE")
-    read -r _ _ ok bad < <(bench "$BASE/share/$SHARE" "$DURATION" "$((DURATION - 2))" "/share/$SHARE")
+    read -r _ _ ok bad _ < <(bench "$BASE/share/$SHARE" "$DURATION" "$((DURATION - 2))" "/share/$SHARE")
     sleep 1
     echo "$ok $bad $(($(visits "$SHARE") - before))"
     HEADERS=()
@@ -253,16 +271,18 @@ for r in rows:
         livez = r
     else:
         rounds.append((livez, r))
-print("round  kind     /livez req/s  share req/s      p99  ratio   wrk 2xx  server 200   visits  previews  idle iowait")
+print("round  kind     /livez req/s  share req/s      p99  ratio   wrk 2xx  server 200   visits  previews  idle iowait  CPU µs/answer (livez)")
 for i, (l, r) in enumerate(rounds):
-    print(f"{i // 3 + 1:5d}  {r[0]:7}  {float(l[1]):12.0f}  {float(r[1]):11.0f}  {r[2]:>7}  {100 * float(r[1]) / float(l[1]):4.0f}%  {r[3]:>8}  {r[4]:>10}  {r[5]:>7}  {r[6]:>8}  {r[7]:>3}% {r[8]:>4}%")
+    print(f"{i // 3 + 1:5d}  {r[0]:7}  {float(l[1]):12.0f}  {float(r[1]):11.0f}  {r[2]:>7}  {100 * float(r[1]) / float(l[1]):4.0f}%  {r[3]:>8}  {r[4]:>10}  {r[5]:>7}  {r[6]:>8}  {r[7]:>3}% {r[8]:>4}%  {float(r[9]):6.1f} ({float(l[9]):.1f})")
 lz = statistics.median(float(r[1]) for r in rows if r[0] == "livez")
-print(f"median /livez {lz:.0f} req/s")
+lz_cpu = statistics.median(float(r[9]) for r in rows if r[0] == "livez")
+print(f"median /livez {lz:.0f} req/s, {lz_cpu:.1f} µs of CPU (whole machine, wrk included) per answer")
 for kind in ("raw", "page", "preview"):
     med = statistics.median(float(r[1]) for _, r in rounds if r[0] == kind)
     ratios = ", ".join(f"{100 * float(r[1]) / float(l[1]):.0f}%" for l, r in rounds if r[0] == kind)
     worst = max(ms(r[2]) for _, r in rounds if r[0] == kind)
-    print(f"median {kind:7}: {med:.0f} req/s = {100 * med / lz:.0f}% of /livez (each round: {ratios}); worst p99 {worst:.2f} ms")
+    cpu = statistics.median(float(r[9]) for _, r in rounds if r[0] == kind)
+    print(f"median {kind:7}: {med:.0f} req/s = {100 * med / lz:.0f}% of /livez (each round: {ratios}); worst p99 {worst:.2f} ms; {cpu:.1f} µs of CPU per answer")
 exact = all((r[4] == r[6] and r[5] == "0") if r[0] == "preview" else (r[4] == r[5] and r[6] == "0") for _, r in rounds)
 print("counts: in every round visitCount (previewCount for previews) grew by the server's 200 answers, the other not at all: " + ("yes" if exact else "NO"))
 print("        (wrk reads fewer: the answers to requests it abandons when it stops, at most one per connection)")
@@ -270,7 +290,7 @@ print(f"drained raw run: wrk saw $D_OK 2xx (and $D_BAD drain 400s); visitCount g
 print(f"drained page run: wrk saw $DP_OK 2xx (and $DP_BAD drain 400s); visitCount grew by $DP_COUNTED: " + ("equal" if $DP_OK == $DP_COUNTED else "DIFFERENT"))
 c0, c1 = [float(x) for x in "${C0[*]}".split()], [float(x) for x in "${C1[*]}".split()]
 events, batches = c1[0] - c0[0], max(c1[1] - c0[1], 1)
-print(f"commits: mean {events / batches:.1f} events per batch, {1000 * (c1[2] - c0[2]) / batches:.2f} ms from batch start to fsync done")
+print(f"commits: mean {events / batches:.1f} events per batch, {1000 * (c1[2] - c0[2]) / batches:.2f} ms from batch start to fsync done; {$SLOW1 - $SLOW0} of {batches:.0f} took over 50 ms")
 print(f"server side: mean {1000 * (c1[4] - c0[4]) / max(c1[5] - c0[5], 1):.2f} ms from request to answer (event on disk included)")
 print(f"disk: {($IO1 - $IO0) / max(events, 1):.0f} bytes written per event (/proc/PID/io write_bytes)")
 for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END), ("stream, 10 MB/s", $SLOW_BASE, $SLOW_PEAK, $SLOW_END), ("zip, 10 MB/s", $ZIP_BASE, $ZIP_PEAK, $ZIP_END)):
