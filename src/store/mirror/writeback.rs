@@ -14,7 +14,8 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 pub struct Writeback {
-    /// A pending request to write the mirror out; `None` once stopped.
+    /// A pending request to write the mirror out; `None` once stopped. Dropping it (with
+    /// the mirror dropped without a clean close) ends the thread without waiting for it.
     wake: Option<SyncSender<()>>,
     /// The thread; it returns how many write-outs it made.
     thread: Option<JoinHandle<u64>>,
@@ -76,13 +77,6 @@ impl Writeback {
             }
             None => 0,
         }
-    }
-}
-
-impl Drop for Writeback {
-    fn drop(&mut self) {
-        // Dropping the sender ends the thread; it is not waited for here (see `stop`).
-        self.wake = None;
     }
 }
 
