@@ -136,7 +136,7 @@ function done(summary, latency, requests)
   io.write(string.format("2xx=%d non2xx=%d\n", o, n))
 end
 EOF
-# bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx"; each request carries the
+# bench URL [SECONDS [LUA ARGS...]] -> "req/s p99 2xx non2xx cpu-µs-per-answer"; each request carries the
 # headers in the HEADERS array (wrk -H arguments), if any.
 HEADERS=()
 # Busy CPU time of the whole machine so far (every core, wrk included), in clock ticks.
@@ -172,16 +172,16 @@ counters() {
         END {for (i = 1; i <= n; i++) printf "%s ", v[i]; print ok + 0}'
 }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$APP_PID/io"; }
-# Commits so far that took over 50 ms from batch start to fsync done (pauses), and all commits.
+# Commits so far that took over 50 ms from batch start to fsync done (pauses).
 slow_commits() {
     curl -fs "$BASE/metrics" | awk '
         /^sharelog_event_commit_seconds_bucket\{le="0.05"\}/ {fast = $2}
         /^sharelog_event_commit_seconds_count/ {all = $2}
-        END {print all - fast, all}'
+        END {print all - fast}'
 }
 
 # share_round KIND [wrk -H ARGS...]: one run on the share with those headers; appends
-# "KIND req/s p99 wrk2xx server200 visits previews idle iowait" to the rounds file.
+# "KIND req/s p99 wrk2xx server200 visits previews idle iowait cpu-µs" to the rounds file.
 share_round() {
     local kind=$1
     shift
@@ -207,7 +207,7 @@ PREVIEW=(-H "User-Agent: Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robo
 # machine; each is compared with /livez of its round, and the medians with each other.
 : >"$T/rounds"
 read -r -a C0 < <(counters)
-read -r SLOW0 _ < <(slow_commits)
+SLOW0=$(slow_commits)
 IO0=$(written)
 for round in $(seq "$ROUNDS"); do
     echo "== round $round: GET /livez" >&2
@@ -221,7 +221,7 @@ for round in $(seq "$ROUNDS"); do
     share_round preview "${PREVIEW[@]}"
 done
 read -r -a C1 < <(counters)
-read -r SLOW1 _ < <(slow_commits)
+SLOW1=$(slow_commits)
 IO1=$(written)
 curl -fs "$BASE/metrics" | grep -E '^sharelog_event_commit_seconds_bucket' | sed 's/^/    /' >&2
 

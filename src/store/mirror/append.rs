@@ -47,7 +47,7 @@ impl Mirror {
                 None
             }
         };
-        let writeback = file.as_ref().map(Writeback::start);
+        let writeback = file.as_ref().and_then(Writeback::start);
         Ok(Mirror {
             file,
             pending: Vec::new(),

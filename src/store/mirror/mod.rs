@@ -2,7 +2,8 @@
 //! holds every stored `E` row (the canonical export line) followed by `\n`, in
 //! seq order from seq 1. sled stays the source of truth: the committer appends
 //! a batch here only after sled made it durable, and never fsyncs this file on
-//! the hot path (a thread of its own writes it out every megabyte: `writeback`). `<dataDir>/events.jsonl.clean` (`{"lastSeq":N}`) is written
+//! the hot path (a thread of its own writes it out every megabyte: `writeback`).
+//! `<dataDir>/events.jsonl.clean` (`{"lastSeq":N}`) is written
 //! only by a clean close, after the final sled flush and fsync and an fsync of
 //! the mirror, and removed at open before anything is appended: its presence
 //! means the mirror holds exactly seqs `1..=N` and sled's log ends at `N`.

@@ -14,17 +14,17 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 pub struct Writeback {
-    /// A pending request to write the mirror out; `None` once stopped. Dropping it (with
-    /// the mirror dropped without a clean close) ends the thread without waiting for it.
-    wake: Option<SyncSender<()>>,
+    /// Asks for a write-out. Dropping it (with a mirror dropped without a clean close)
+    /// ends the thread without waiting for it.
+    wake: SyncSender<()>,
     /// The thread; it returns how many write-outs it made.
-    thread: Option<JoinHandle<u64>>,
+    thread: JoinHandle<u64>,
 }
 
 impl Writeback {
-    /// Starts the thread on its own handle to `file`. Without one (no handle, no
-    /// thread) the mirror works as before, only with the kernel's bursts.
-    pub fn start(file: &File) -> Writeback {
+    /// Starts the thread on its own handle to `file`. `None` when there is no handle or
+    /// no thread: the mirror then works as before, only with the kernel's bursts.
+    pub fn start(file: &File) -> Option<Writeback> {
         let started = file.try_clone().and_then(|own| {
             // One pending request is enough: a write-out covers every page dirtied before it.
             let (wake, asked) = sync_channel::<()>(1);
@@ -40,43 +40,28 @@ impl Writeback {
                     }
                     made
                 })?;
-            Ok((wake, thread))
+            Ok(Writeback { wake, thread })
         });
-        match started {
-            Ok((wake, thread)) => Writeback {
-                wake: Some(wake),
-                thread: Some(thread),
-            },
-            Err(e) => {
-                log::debug!("the export mirror is written out by the kernel alone: {e}");
-                Writeback {
-                    wake: None,
-                    thread: None,
-                }
-            }
-        }
+        started
+            .map_err(|e| log::debug!("the export mirror is written out by the kernel alone: {e}"))
+            .ok()
     }
 
     /// Asks for the pages written so far to go to disk; never waits.
     pub fn poke(&self) {
-        if let Some(wake) = &self.wake {
-            // Full: a write-out is already asked for, and it covers these pages too.
-            // Disconnected: the thread is gone; the kernel writes the mirror out alone.
-            let _: Result<(), TrySendError<()>> = wake.try_send(());
-        }
+        // Full: a write-out is already asked for, and it covers these pages too.
+        // Disconnected: the thread is gone; the kernel writes the mirror out alone.
+        let _: Result<(), TrySendError<()>> = self.wake.try_send(());
     }
 
     /// Ends the thread after the write-out still asked for, if any; returns how many it made.
-    pub fn stop(mut self) -> u64 {
-        self.wake = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(made)) => made,
-            Some(Err(_)) => {
-                log::error!("the export mirror's writeback thread panicked");
-                0
-            }
-            None => 0,
-        }
+    pub fn stop(self) -> u64 {
+        let Writeback { wake, thread } = self;
+        drop(wake);
+        thread.join().unwrap_or_else(|_| {
+            log::error!("the export mirror's writeback thread panicked");
+            0
+        })
     }
 }
 
@@ -89,10 +74,9 @@ mod tests {
     fn pokes_write_the_file_out_and_stop_ends_the_thread() {
         let dir = tempfile::tempdir().unwrap();
         let mut file = File::create(dir.path().join("events.jsonl")).unwrap();
-        let wb = Writeback::start(&file);
-        assert!(wb.thread.is_some(), "the thread started");
+        let wb = Writeback::start(&file).expect("the thread started");
         // Nothing asked, nothing written out.
-        assert_eq!(Writeback::start(&file).stop(), 0);
+        assert_eq!(Writeback::start(&file).map(Writeback::stop), Some(0));
         for _ in 0..50 {
             file.write_all(&[b'x'; 4096]).unwrap();
             wb.poke(); // never blocks, however many are asked for
