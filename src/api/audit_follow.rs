@@ -5,8 +5,10 @@
 //! it saw after subscribing, then forwards the batches the syncer publishes
 //! (`store::subscribe`). A batch whose first seq is beyond the next one expected
 //! means the follower's queue overflowed while it was slow: the missing seqs are
-//! read back from the log before that batch goes out. So nothing is skipped or
-//! sent twice, whatever the reader's pace, and the committer never waits for it.
+//! read back from the log before that batch goes out. When the queue runs dry after
+//! an overflow, no later batch may come to show the gap, so the log is read up to
+//! the durable seq then. So nothing is skipped, held back or sent twice, whatever
+//! the reader's pace, and the committer never waits for it.
 //!
 //! Memory per follower: its queue (`audit.followerBuffer` batches), one chunk
 //! being read and `CHUNKS_IN_FLIGHT` chunks on their way to the socket. A
@@ -133,9 +135,31 @@ impl Follower {
             }
         };
         match waited? {
-            None => self.send(Bytes::from_static(b"\n")).await,
-            Some(batch) => self.deliver(&batch).await,
+            // Quiet for a heartbeat: what a drop took is sent instead, if anything was.
+            None => match self.catch_up_missed().await? {
+                true => Ok(()),
+                false => self.send(Bytes::from_static(b"\n")).await,
+            },
+            Some(batch) => {
+                self.deliver(&batch).await?;
+                self.catch_up_missed().await.map(|_| ())
+            }
         }
+    }
+
+    /// Reads back from the log what was dropped from our queue when no batch is left
+    /// in it to show the gap (the dropped one was the last for now); true when it did.
+    async fn catch_up_missed(&mut self) -> Result<bool, Stop> {
+        if !self.subscription.dry_after_a_miss() {
+            return Ok(false);
+        }
+        let durable = self.store.durable_seq();
+        if durable < self.next {
+            return Ok(false); // a later batch's gap already brought it
+        }
+        METRICS.audit_catch_ups.inc();
+        self.catch_up(durable).await?;
+        Ok(true)
     }
 
     async fn deliver(&mut self, batch: &Arc<Durable>) -> Result<(), Stop> {

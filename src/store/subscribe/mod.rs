@@ -6,16 +6,18 @@
 //! before that, and blocks writers when a watcher lags: it is not used).
 //!
 //! Publishing never waits. Each follower has its own bounded queue; a batch that
-//! does not fit is dropped for that follower alone. The follower sees the gap in
-//! the seqs of the next batch it gets and reads the missing events back from the
-//! log (they are durable, since a later batch is), then goes on with the live
-//! tail. So a slow or stalled reader costs the committer one failed `try_send`
-//! and holds at most its queue's worth of batches in memory.
+//! does not fit is dropped for that follower alone, and the follower is marked as
+//! having missed one. The follower sees the gap in the seqs of the next batch it
+//! gets, or, when its queue runs dry after a miss (the dropped batch was the last
+//! one for now), the mark, and reads the missing events back from the log (they
+//! are durable), then goes on with the live tail. So a slow or stalled reader costs
+//! the committer one failed `try_send` and holds at most its queue's worth of
+//! batches in memory.
 
 use super::reader::{self, Filter, RawEvent};
 use super::{Store, StoreError};
 use crate::metrics::METRICS;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
@@ -40,8 +42,16 @@ impl Durable {
 /// The followers' side of the syncer: the last durable seq and every follower's queue.
 pub struct Feed {
     durable: AtomicU64,
-    followers: Mutex<Vec<(u64, mpsc::Sender<Arc<Durable>>)>>,
+    followers: Mutex<Vec<Listener>>,
     next_id: AtomicU64,
+}
+
+/// One follower as the publisher sees it.
+struct Listener {
+    id: u64,
+    queue: mpsc::Sender<Arc<Durable>>,
+    /// Set when a batch did not fit the queue; taken by the follower (`Subscription`).
+    missed: Arc<AtomicBool>,
 }
 
 /// Refused: `max` followers are already attached.
@@ -59,7 +69,7 @@ impl Feed {
         }
     }
 
-    fn followers(&self) -> MutexGuard<'_, Vec<(u64, mpsc::Sender<Arc<Durable>>)>> {
+    fn followers(&self) -> MutexGuard<'_, Vec<Listener>> {
         // Nothing under this lock can leave the list half-changed.
         self.followers.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -84,8 +94,12 @@ impl Feed {
             last_seq,
             lines: std::mem::take(lines),
         });
-        followers.retain(|(_, tx)| match tx.try_send(batch.clone()) {
-            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => true,
+        followers.retain(|l| match l.queue.try_send(batch.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                l.missed.store(true, Ordering::SeqCst);
+                true
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         });
         METRICS.audit_followers.set(followers.len() as i64);
@@ -98,18 +112,24 @@ impl Feed {
         max: usize,
     ) -> Result<Subscription, TooManyFollowers> {
         let mut followers = self.followers();
-        followers.retain(|(_, tx)| !tx.is_closed());
+        followers.retain(|l| !l.queue.is_closed());
         if followers.len() >= max {
             return Err(TooManyFollowers { max });
         }
         let (tx, rx) = mpsc::channel(buffer.max(1));
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        followers.push((id, tx));
+        let missed = Arc::new(AtomicBool::new(false));
+        followers.push(Listener {
+            id,
+            queue: tx,
+            missed: missed.clone(),
+        });
         METRICS.audit_followers.set(followers.len() as i64);
         Ok(Subscription {
             feed: self.clone(),
             id,
             rx,
+            missed,
         })
     }
 
@@ -125,6 +145,7 @@ pub struct Subscription {
     feed: Arc<Feed>,
     id: u64,
     rx: mpsc::Receiver<Arc<Durable>>,
+    missed: Arc<AtomicBool>,
 }
 
 impl Subscription {
@@ -132,12 +153,19 @@ impl Subscription {
     pub async fn recv(&mut self) -> Option<Arc<Durable>> {
         self.rx.recv().await
     }
+
+    /// Whether the queue is empty and a batch was dropped from it since this last said
+    /// so. While batches are queued, the next one's gap shows a drop; once none is left,
+    /// only this does (then the missing seqs are up to `durable_seq`).
+    pub fn dry_after_a_miss(&self) -> bool {
+        self.rx.is_empty() && self.missed.swap(false, Ordering::SeqCst)
+    }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         let mut followers = self.feed.followers();
-        followers.retain(|(id, _)| *id != self.id);
+        followers.retain(|l| l.id != self.id);
         METRICS.audit_followers.set(followers.len() as i64);
     }
 }
@@ -196,72 +224,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn lines(seqs: std::ops::RangeInclusive<u64>) -> Vec<u8> {
-        seqs.flat_map(|s| format!("{{\"seq\":{s}}}\n").into_bytes())
-            .collect()
-    }
-
-    fn publish(feed: &Feed, first: u64, last: u64) {
-        feed.publish(first, last, &mut lines(first..=last));
-    }
-
-    #[actix_web::test]
-    async fn a_follower_gets_batches_published_after_it_subscribed_with_their_seqs() {
-        let feed = Arc::new(Feed::new(2));
-        publish(&feed, 3, 3);
-        let mut sub = feed.subscribe(4, 8).unwrap();
-        publish(&feed, 4, 6);
-        let batch = sub.recv().await.unwrap();
-        assert_eq!((batch.first_seq, batch.last_seq), (4, 6));
-        let got: Vec<(u64, Vec<u8>)> = batch.lines().map(|(s, l)| (s, l.to_vec())).collect();
-        assert_eq!(got[2], (6, b"{\"seq\":6}".to_vec()));
-        assert_eq!(got.len(), 3);
-        assert_eq!(feed.durable_seq(), 6);
-    }
-
-    #[actix_web::test]
-    async fn a_full_queue_misses_batches_without_blocking_the_publisher() {
-        let feed = Arc::new(Feed::new(0));
-        let mut sub = feed.subscribe(1, 8).unwrap();
-        for seq in 1..=100 {
-            publish(&feed, seq, seq);
-        }
-        assert_eq!(feed.durable_seq(), 100);
-        // Only the first fitted; the follower sees a gap at the next one.
-        assert_eq!(sub.recv().await.unwrap().last_seq, 1);
-        publish(&feed, 101, 101);
-        assert_eq!(sub.recv().await.unwrap().first_seq, 101);
-    }
-
-    #[test]
-    fn the_cap_counts_live_followers_only() {
-        let feed = Arc::new(Feed::new(0));
-        let one = feed.subscribe(1, 2).unwrap();
-        let _two = feed.subscribe(1, 2).unwrap();
-        assert_eq!(feed.subscribe(1, 2).err().map(|e| e.max), Some(2));
-        drop(one);
-        assert!(feed.subscribe(1, 2).is_ok());
-        assert!(Arc::new(Feed::new(0)).subscribe(1, 0).is_err());
-    }
-
-    #[test]
-    fn with_nobody_listening_nothing_is_taken_or_queued() {
-        let feed = Feed::new(0);
-        let mut batch = lines(1..=2);
-        feed.publish(1, 2, &mut batch);
-        assert_eq!(batch, lines(1..=2), "not taken: nobody would read them");
-        assert_eq!(feed.durable_seq(), 2);
-    }
-
-    #[actix_web::test]
-    async fn closing_the_feed_ends_every_follower() {
-        let feed = Arc::new(Feed::new(0));
-        let mut sub = feed.subscribe(4, 8).unwrap();
-        feed.close();
-        assert!(sub.recv().await.is_none());
-    }
-}
+mod tests;
