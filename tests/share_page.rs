@@ -243,6 +243,30 @@ fn a_browser_asking_for_a_missing_or_expired_share_gets_a_short_page() {
         (curl_gone.status(), curl_gone.code()),
         (410, "share-expired".into())
     );
+    // The full page's error may not be framed; the embed player's may, so a site that
+    // embedded the share shows the message in its frame instead of a broken frame
+    assert_eq!(gone.header("X-Frame-Options"), Some("DENY"));
+    for path in [
+        format!("/share/{id}?embed=true"),
+        "/share/nosuchshare?embed=true".into(),
+    ] {
+        let framed = app.raw("GET", &path, &[], None);
+        assert!(
+            matches!(framed.status(), 404 | 410),
+            "{path}: {}",
+            framed.status()
+        );
+        assert!(
+            framed
+                .header("Content-Type")
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let csp = framed.header("Content-Security-Policy").unwrap();
+        assert!(csp.ends_with("frame-ancestors *"), "{path}: {csp}");
+        assert_eq!(framed.header("X-Frame-Options"), None, "{path}");
+    }
 }
 
 #[test]

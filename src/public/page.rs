@@ -38,10 +38,6 @@ impl Wanted {
     fn body(&self, share: &Share) -> Body {
         self.body.unwrap_or_else(|| share.format.into())
     }
-
-    fn is_html(&self) -> bool {
-        matches!(self.body, Some(Body::Page | Body::Embed))
-    }
 }
 
 fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {
@@ -165,15 +161,17 @@ pub async fn head(
 fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
-        Err(e) if matches!(e.status.as_u16(), 404 | 410) && wants_html(req, state) => {
-            let gone = e.status == StatusCode::GONE;
-            page_headers::html(
-                e.status,
-                Framing::Nobody,
-                page_html::render_error(&state.settings, gone),
-            )
-        }
-        Err(e) => e.error_response(),
+        Err(e) => match page_framing(req, state) {
+            Some(framing) if matches!(e.status.as_u16(), 404 | 410) => {
+                let gone = e.status == StatusCode::GONE;
+                page_headers::html(
+                    e.status,
+                    framing,
+                    page_html::render_error(&state.settings, gone),
+                )
+            }
+            _ => e.error_response(),
+        },
     };
     resp.headers_mut()
         .append(header::VARY, header::HeaderValue::from_static("Accept"));
@@ -206,8 +204,19 @@ fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn wants_html(req: &HttpRequest, state: &Door) -> bool {
-    wanted(req, state).is_ok_and(|w| w.is_html())
+/// Who may frame the page a browser asked for; `None` when it asked for no page.
+fn page_framing(req: &HttpRequest, state: &Door) -> Option<Framing> {
+    wanted(req, state).ok()?.body.and_then(framing)
+}
+
+/// Only the embed player may be put in someone else's frame, its error pages too: a site
+/// that embedded a share shows "expired" in its frame, not the browser's broken-frame icon.
+fn framing(kind: Body) -> Option<Framing> {
+    match kind {
+        Body::Page => Some(Framing::Nobody),
+        Body::Embed => Some(Framing::Anyone),
+        Body::Raw | Body::M3u => None,
+    }
 }
 
 /// The page body, from the rendered cache or rendered now.
@@ -232,11 +241,13 @@ fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
 }
 
 fn respond(kind: Body, body: Bytes) -> HttpResponse {
+    if let Some(framing) = framing(kind) {
+        return page_headers::html(StatusCode::OK, framing, body);
+    }
     let content_type = match kind {
-        Body::Raw => "application/json",
         Body::M3u => "audio/x-mpegurl; charset=utf-8",
-        Body::Page => return page_headers::html(StatusCode::OK, Framing::Nobody, body),
-        Body::Embed => return page_headers::html(StatusCode::OK, Framing::Anyone, body),
+        // The pages were answered above.
+        _ => "application/json",
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
