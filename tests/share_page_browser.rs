@@ -198,6 +198,36 @@ fn the_player_works_from_the_keyboard() {
 }
 
 #[test]
+fn keys_work_where_a_click_leaves_the_focus() {
+    // Given the page on a phone, playing the second track after a click on it (the focus
+    // stays on that track's link)
+    let (_app, _, browser) = alpha_page(Viewport::Phone, json!({}));
+    let second = ".track:nth-child(2) .play-link";
+    browser.click(second);
+    wait_playing(&browser, 1);
+    let scrolled = browser.js("return window.scrollY");
+
+    // When space is pressed there, then the track pauses (and the page does not scroll)
+    browser.press(second, "\u{E00D}");
+    browser.wait_for(
+        "the second track to pause",
+        "(() => { const a = document.getElementById('player');
+                  return a.paused && !a.ended && a.src.endsWith(
+                    document.querySelector('#tracks li[aria-current=\"true\"]').dataset.stream); })()",
+    );
+    assert_eq!(playing_track(&browser).1, alpha_songs()[1].title);
+    assert_eq!(browser.js("return window.scrollY"), scrolled);
+    // And pressed again, it plays on
+    browser.press(second, "\u{E00D}");
+    wait_playing(&browser, 1);
+
+    // When `n` is pressed on the seek slider, then the next track plays
+    browser.press("#seek", "n");
+    wait_playing(&browser, 2);
+    browser.assert_no_console_problems();
+}
+
+#[test]
 fn a_script_in_the_description_shows_as_text_and_opens_no_dialog() {
     // Given a share described as a script
     let evil = "</script><script>alert(1)</script>";

@@ -2,7 +2,8 @@
 // list in the page. Without this file the list still plays (each track is a link, and the
 // native <audio> controls stay visible); with it, the custom controls take over.
 //
-// Keys (ignored while typing in a field, or with Ctrl/Alt/Meta held):
+// Keys (ignored while typing in a field, or with Ctrl/Alt/Meta held; on the seek slider
+// the arrows move the slider):
 //   space or k  play / pause          j or ←  back 10 s       l or →  forward 10 s
 //   n           next track            p       previous track
 "use strict";
@@ -208,19 +209,23 @@
     }
     var target = event.target;
     var tag = target && target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) {
+    var onSlider = tag === "INPUT" && target.type === "range";
+    if ((tag === "INPUT" && !onSlider) || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) {
       return;
     }
-    // Space on a focused button or link activates it; only handle it elsewhere.
-    var onControl = tag === "BUTTON" || tag === "A";
     switch (event.key) {
       case " ":
-        if (onControl) { return; }
+        // Space presses a focused button itself. On a link it would only scroll the page,
+        // and a clicked track leaves the focus on its link: there it plays and pauses.
+        if (tag === "BUTTON") { return; }
         toggle();
         break;
       case "k": toggle(); break;
-      case "j": case "ArrowLeft": skip(-SKIP_SECONDS); break;
-      case "l": case "ArrowRight": skip(SKIP_SECONDS); break;
+      // On the seek slider the arrows move the slider itself, a second at a time.
+      case "ArrowLeft": if (onSlider) { return; } skip(-SKIP_SECONDS); break;
+      case "ArrowRight": if (onSlider) { return; } skip(SKIP_SECONDS); break;
+      case "j": skip(-SKIP_SECONDS); break;
+      case "l": skip(SKIP_SECONDS); break;
       case "n": next(); break;
       case "p": previous(); break;
       default: return;
