@@ -88,6 +88,7 @@ fn the_page_keeps_the_dom_the_player_and_browser_tests_rely_on() {
         "id=\"play\"",
         "id=\"next\"",
         "id=\"seek\"",
+        "id=\"now-label\"",
         "id=\"now-playing\"",
     ] {
         assert!(html.contains(control), "{control}");

@@ -471,3 +471,115 @@ fn the_embed_page_fits_its_oembed_frame_and_plays() {
     browser.assert_no_console_problems();
     assert_same_origin(&browser, &app.url);
 }
+
+/// Sizes of the page's parts, by CSS selector: `[width, height, top, bottom]`, rounded.
+fn boxes(browser: &Browser, selectors: &[&str]) -> Vec<[i64; 4]> {
+    let v = browser.js_with(
+        "return arguments[0].map(s => { const r = document.querySelector(s).getBoundingClientRect();
+           return [r.width, r.height, r.top, r.bottom].map(Math.round); });",
+        vec![json!(selectors)],
+    );
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn a_long_description_is_a_short_heading_with_the_whole_text_below_it() {
+    // Given a share whose description is as long as the API allows (1024 characters)
+    let app = app();
+    let words = "a long note about this mix ".repeat(38);
+    let description = &words[..1024];
+    let id = alpha_share(&app, json!({"description": description}));
+    let page = format!("{}/share/{id}", app.url);
+
+    // When it is opened on a phone, then the heading is a few lines, the player is still on
+    // the first screen and the first track begins there, and the whole text is one click away
+    let phone = Browser::start(Viewport::Phone);
+    phone.goto(&page);
+    phone.wait_for("the cover", "document.getElementById('cover').complete");
+    phone.screenshot("share-page-phone-long-description");
+    let b = boxes(&phone, &["#title", "#play", "#tracks .track"]);
+    assert!(b[0][1] <= 160, "the heading is {} px tall", b[0][1]);
+    assert!(b[1][3] <= 640, "the play button ends at {} px", b[1][3]);
+    assert!(
+        b[2][2] + 24 <= 640,
+        "the first track begins at {} px",
+        b[2][2]
+    );
+    assert_eq!(
+        phone.js("return document.querySelector('details.description').open"),
+        false
+    );
+    phone.click("details.description summary");
+    assert_eq!(
+        phone.js("return document.getElementById('description').textContent"),
+        description.trim_end()
+    );
+    phone.assert_no_console_problems();
+
+    // And on a desktop the cover keeps its size beside it
+    let desktop = Browser::start(Viewport::Desktop);
+    desktop.goto(&page);
+    let cover = boxes(&desktop, &["#cover"])[0];
+    assert_eq!((cover[0], cover[1]), (200, 200), "cover {cover:?}");
+
+    // And the embed player shows two lines of it, then the player and the tracks
+    let embed = Browser::start(Viewport::Frame {
+        width: 480,
+        height: 420,
+    });
+    embed.goto(&format!("{page}?embed=true"));
+    embed.screenshot("share-page-embed-long-description");
+    let b = boxes(&embed, &["#title", "#play", "#tracks .track"]);
+    assert!(b[0][1] <= 60, "the embed's heading is {} px tall", b[0][1]);
+    assert!(b[2][3] <= 420, "the first track ends at {} px", b[2][3]);
+}
+
+#[test]
+fn a_long_album_name_never_squeezes_the_track_title() {
+    // Given the page and the embed player, at their widths, with a long album name on each
+    // track (the test library's names are short, so the page's text is changed in place)
+    let app = app();
+    let id = alpha_share(&app, json!({}));
+    for (viewport, url) in [
+        (Viewport::Desktop, format!("{}/share/{id}", app.url)),
+        (
+            Viewport::Frame {
+                width: 480,
+                height: 420,
+            },
+            format!("{}/share/{id}?embed=true", app.url),
+        ),
+    ] {
+        let browser = Browser::start(viewport);
+        browser.goto(&url);
+        browser.js(
+            "document.querySelectorAll('.t-album').forEach(e => e.textContent =
+             'Beethoven: The Complete Symphonies (Karajan, 1963 Remaster), Disc 2');",
+        );
+        browser.screenshot(match viewport {
+            Viewport::Desktop => "share-page-desktop-long-album",
+            _ => "share-page-embed-long-album",
+        });
+
+        // Then each title keeps at least half the row, and the durations line up on the right
+        let rows = browser.js(
+            "return Array.from(document.querySelectorAll('.play-link')).map(l => {
+               const w = s => l.querySelector(s).getBoundingClientRect();
+               return [w('.t-title').width / l.getBoundingClientRect().width,
+                       Math.round(w('.t-duration').right)]; });",
+        );
+        let rows: Vec<(f64, i64)> = serde_json::from_value(rows).unwrap();
+        assert_eq!(rows.len(), alpha_songs().len());
+        for (share_of_row, _) in &rows {
+            assert!(
+                *share_of_row >= 0.5,
+                "{viewport:?}: a title has {share_of_row:.2} of its row: {rows:?}"
+            );
+        }
+        assert!(
+            rows.iter().all(|r| (r.1 - rows[0].1).abs() <= 1),
+            "{viewport:?}: durations end at different places: {rows:?}"
+        );
+        browser.assert_no_console_problems();
+    }
+}

@@ -21,6 +21,7 @@
   var seek = doc.getElementById("seek");
   var clock = doc.getElementById("clock");
   var nowPlaying = doc.getElementById("now-playing");
+  var nowLabel = doc.getElementById("now-label");
   var cover = doc.getElementById("cover");
   var title = doc.getElementById("title");
   var current = 0;
@@ -62,6 +63,9 @@
   function showPlaying() {
     var playing = !audio.paused && !audio.ended;
     playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
+    if (playing) {
+      nowLabel.textContent = "Now playing:"; // until then the page said "Up first:"
+    }
     if ("mediaSession" in navigator) {
       navigator.mediaSession.playbackState = playing ? "playing" : "paused";
     }

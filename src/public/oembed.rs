@@ -55,7 +55,7 @@ pub async fn get(req: HttpRequest, state: Door) -> Result<HttpResponse, ApiError
     let width = side(q.maxwidth.as_deref(), WIDTH, "maxwidth")?;
     let height = side(q.maxheight.as_deref(), HEIGHT, "maxheight")?;
     let page_url = format!("{}/share/{}", state.settings.public_url, share.id);
-    let title = page_html::title(&share);
+    let title = page_html::heading(&share);
     let html = Iframe {
         src: &format!("{page_url}?embed=true"),
         width,

@@ -44,11 +44,7 @@ pub fn raw(share: &Share, tracks: &[Track], base: &str, downloads: bool) -> serd
 pub fn m3u(share: &Share, tracks: &[Track], base: &str) -> String {
     // One line per field: a line break inside a tag would start a bogus entry.
     let line = |s: &str| s.replace(['\r', '\n'], " ");
-    let title = share
-        .description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or(share.id.as_str());
+    let title = super::page_text::description(share).unwrap_or(share.id.as_str());
     let mut out = format!("#EXTM3U\n#PLAYLIST:{}\n", line(title));
     for t in tracks {
         out.push_str(&format!(

@@ -3,8 +3,8 @@
 //! escaping; nothing here writes markup by hand.
 
 use super::assets::ASSETS;
-pub use super::page_text::title;
-use super::page_text::{clock, path_prefix};
+pub use super::page_text::heading;
+use super::page_text::{clock, description, path_prefix, HEADING_CHARS};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
 use askama::Template;
@@ -16,7 +16,11 @@ use time::OffsetDateTime;
 #[derive(Template)]
 #[template(path = "share.html")]
 struct SharePage<'a> {
+    /// The heading (`heading`), in a smaller type when it is long.
     title: String,
+    long_title: bool,
+    /// The whole description, when the heading had to cut it.
+    whole_description: Option<&'a str>,
     owner: &'a str,
     summary: String,
     total: String,
@@ -65,6 +69,10 @@ struct ErrorPage<'a> {
     icon: &'static str,
 }
 
+/// Past this many characters a heading is set smaller, so that on a phone it takes a few
+/// lines and the player stays on the first screen.
+const LONG_TITLE_CHARS: usize = 48;
+
 /// The page (or, with `embed`, the compact player) of `share`.
 pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool) -> String {
     let prefix = path_prefix(&settings.public_url);
@@ -72,8 +80,11 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
     let page_url = format!("{}/share/{}", settings.public_url, share.id);
     let downloads = share.downloads_allowed(&settings.policy());
     let seconds: u64 = tracks.iter().map(|t| u64::from(t.duration)).sum();
+    let title = heading(share);
     let page = SharePage {
-        title: title(share),
+        long_title: title.chars().count() > LONG_TITLE_CHARS,
+        whole_description: description(share).filter(|d| d.chars().count() > HEADING_CHARS),
+        title,
         summary: summary(share, tracks.len(), seconds),
         owner: &share.owner_name,
         total: clock(seconds),
@@ -170,6 +181,7 @@ pub fn render_error(settings: &Settings, gone: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::page_text::title;
     use super::*;
     use crate::domain::{AlbumItem, Format, ShareId, UserId};
     use time::OffsetDateTime;
@@ -235,6 +247,33 @@ mod tests {
         assert_eq!(title(&s), "Alpha");
         assert_eq!(title(&share(None)), "abc");
         assert_eq!(title(&share(Some("for you"))), "for you");
+    }
+
+    #[test]
+    fn a_long_description_is_cut_to_a_heading_and_shown_whole_below_it() {
+        let long = format!("{} {}", "word ".repeat(30).trim_end(), "x".repeat(900));
+        let s = share(Some(&long));
+        let cut = heading(&s);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= HEADING_CHARS, "{cut}");
+        assert!(long.starts_with(cut.trim_end_matches('…')));
+        let html = render(&s, &[track("t1", "One", 61)], &Settings::default(), false);
+        assert!(html.contains(&format!("<h1 id=\"title\" class=\"long\">{cut}</h1>")));
+        assert!(html.contains(&format!("<p id=\"description\">{long}</p>")));
+        assert!(html.contains(&format!("<title>{cut}</title>")));
+
+        // No word ends in the second half: cut mid-word; a title that fits stays whole
+        let unbroken = share(Some(&"y".repeat(300)));
+        assert_eq!(
+            heading(&unbroken),
+            format!("{}…", "y".repeat(HEADING_CHARS - 1))
+        );
+        let fits = "é".repeat(HEADING_CHARS);
+        assert_eq!(heading(&share(Some(&fits))), fits);
+        let html = render(&share(Some(&fits)), &[], &Settings::default(), false);
+        assert!(!html.contains("id=\"description\""));
+        let short = render(&share(Some("for you")), &[], &Settings::default(), false);
+        assert!(short.contains("<h1 id=\"title\">for you</h1>"));
     }
 
     #[test]

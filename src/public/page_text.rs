@@ -3,13 +3,21 @@
 
 use crate::domain::Share;
 
-/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
-pub fn title(share: &Share) -> String {
-    if let Some(d) = share
+/// Longest title a page, a preview or an embed shows as its heading, in characters. A
+/// description may be ten times longer; the page shows it whole below the heading.
+pub const HEADING_CHARS: usize = 100;
+
+/// The owner's description, unless it is blank.
+pub fn description(share: &Share) -> Option<&str> {
+    share
         .description
         .as_deref()
         .filter(|d| !d.trim().is_empty())
-    {
+}
+
+/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
+pub fn title(share: &Share) -> String {
+    if let Some(d) = description(share) {
         return d.to_string();
     }
     let items = &share.items;
@@ -26,6 +34,21 @@ pub fn title(share: &Share) -> String {
     } else {
         names.join(", ")
     }
+}
+
+/// The title as a heading: whole when it fits `HEADING_CHARS`, else cut at the end of a word
+/// (or mid-word when no word ends in its second half) and marked with "…".
+pub fn heading(share: &Share) -> String {
+    let title = title(share);
+    if title.chars().count() <= HEADING_CHARS {
+        return title;
+    }
+    let cut: String = title.chars().take(HEADING_CHARS - 1).collect();
+    let at_word = match cut.rfind(char::is_whitespace) {
+        Some(i) if cut[..i].chars().count() >= HEADING_CHARS / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end())
 }
 
 /// `publicUrl`'s path ("" or "/music"), which every link on the page starts with, so the
