@@ -1,13 +1,24 @@
-//! Times as every JSON answer shows them: RFC 3339, `null` when absent. One home,
+//! Times as every answer shows them: RFC 3339 in UTC, `null` when absent. One home,
 //! so the owner API's share object and the public link's JSON cannot drift apart.
 
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// `t` as an RFC 3339 string, or `null`.
+/// `t` as an RFC 3339 string in UTC, or `null`.
 pub fn json(t: Option<OffsetDateTime>) -> Value {
-    t.and_then(|t| t.format(&Rfc3339).ok())
+    t.and_then(rfc3339)
         .map(Value::String)
         .unwrap_or(Value::Null)
+}
+
+/// `t` in UTC as RFC 3339. Logs written before expiries were kept in UTC may hold another
+/// offset; every answer shows the instant in UTC all the same.
+pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
+    utc(t).format(&Rfc3339).ok()
+}
+
+/// `t` in UTC (as it is, in the one case UTC cannot hold it: past the year 9999).
+pub fn utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t)
 }

@@ -206,6 +206,10 @@ fn bad_input_gets_a_400_that_names_the_field() {
             "expiresAt",
         ),
         (
+            json!({"songs": [song], "expiresAt": "9999-12-31T23:59:59-23:59"}),
+            "expiresAt",
+        ),
+        (
             json!({"resourceIds": song, "resourceType": "artist"}),
             "resourceType",
         ),
@@ -586,4 +590,39 @@ fn with_sharing_disabled_the_owner_api_is_not_found() {
             "{m} {p}"
         );
     }
+}
+
+#[test]
+fn an_expiry_sent_with_an_offset_is_answered_and_shown_in_utc() {
+    // Given a share whose expiry a client wrote in UTC+14
+    let app = spawn_app(|_| {});
+    let body = json!({"songs": [alpha_song()], "expiresAt": "2031-06-01T12:00:00+14:00"});
+    let r = app.req("POST", "/api/share", Some(&alice()), Some(&body));
+    assert_eq!(r.status(), 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+
+    // Then the owner API, the public JSON and the page show that instant in UTC
+    assert_eq!(r.json()["expiresAt"], "2031-05-31T22:00:00Z");
+    let got = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    assert_eq!(got.json()["expiresAt"], "2031-05-31T22:00:00Z");
+    let public = app.raw("GET", &format!("/share/{id}"), &[], None);
+    let public: serde_json::Value = serde_json::from_str(&public.text()).unwrap();
+    assert_eq!(public["expiresAt"], "2031-05-31T22:00:00Z");
+    let page = app
+        .raw("GET", &format!("/share/{id}?format=html"), &[], None)
+        .text();
+    assert!(
+        page.contains("<time datetime=\"2031-05-31T22:00:00Z\">2031-05-31 22:00 UTC</time>"),
+        "{page}"
+    );
+
+    // And so does an update written in UTC-05:30
+    let r = app.req(
+        "PUT",
+        &format!("/api/share/{id}"),
+        Some(&alice()),
+        Some(&json!({"expiresAt": "2031-06-01T00:00:00-05:30"})),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!(r.json()["expiresAt"], "2031-06-01T05:30:00Z");
 }

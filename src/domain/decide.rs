@@ -4,7 +4,7 @@ use super::event::{Event, ShareChanges, ShareCreated};
 use super::ids::ShareId;
 use super::share::{Share, MAX_DESCRIPTION_CHARS};
 use super::visit::Counted;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
 
 /// Every rule of the share lifecycle: the events `cmd` produces against `state`, or why not.
 /// An empty list means the command changes nothing (an update to the current values).
@@ -49,7 +49,7 @@ fn create(
         ));
     }
     check_description(c.description.as_deref())?;
-    check_expiry(c.expires_at, now)?;
+    let expires_at = check_expiry(c.expires_at, now)?;
     if c.downloadable && !policy.allow_downloads {
         return Err(DomainError::DownloadsDisabled);
     }
@@ -60,7 +60,7 @@ fn create(
         format: c.format,
         max_bit_rate: c.max_bit_rate,
         downloadable: c.downloadable,
-        expires_at: c.expires_at,
+        expires_at,
         items: c.items.clone(),
     })])
 }
@@ -73,12 +73,12 @@ fn update(
 ) -> Result<Vec<Event>, DomainError> {
     let share = visible(state, &c.actor)?;
     check_version(share, c.expected_version)?;
-    let changes = only_real_changes(share, &c.changes);
+    let mut changes = only_real_changes(share, &c.changes);
     if let Some(d) = &changes.description {
         check_description(d.as_deref())?;
     }
     if let Some(e) = changes.expires_at {
-        check_expiry(e, now)?;
+        changes.expires_at = Some(check_expiry(e, now)?);
     }
     if changes.downloadable == Some(true) && !policy.allow_downloads {
         return Err(DomainError::DownloadsDisabled);
@@ -132,11 +132,21 @@ fn check_description(d: Option<&str>) -> Result<(), DomainError> {
     }
 }
 
-fn check_expiry(e: Option<OffsetDateTime>, now: OffsetDateTime) -> Result<(), DomainError> {
-    match e {
-        Some(t) if t <= now => Err(invalid("expiresAt", "must be in the future")),
-        _ => Ok(()),
+/// An expiry as the log keeps it: in the future, and in UTC whatever offset the client
+/// wrote it with, so every answer and every event shows the instant the same way.
+fn check_expiry(
+    e: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, DomainError> {
+    let Some(t) = e else { return Ok(None) };
+    // `9999-12-31T23:59:59-23:59` is in the year 10000, past what a time can hold.
+    let t = t
+        .checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(|| invalid("expiresAt", "must be before the year 10000"))?;
+    if t <= now {
+        return Err(invalid("expiresAt", "must be in the future"));
     }
+    Ok(Some(t))
 }
 
 fn invalid(field: &'static str, message: &str) -> DomainError {

@@ -125,6 +125,7 @@ fn summary(share: &Share, tracks: usize, seconds: u64) -> String {
 }
 
 fn expiry(t: OffsetDateTime) -> Expiry {
+    let t = crate::timestamps::utc(t);
     Expiry {
         iso: t.format(&Rfc3339).unwrap_or_default(),
         text: t

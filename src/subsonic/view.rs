@@ -2,11 +2,10 @@
 
 use super::response::Element;
 use crate::domain::Share;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 fn time(t: OffsetDateTime) -> Option<String> {
-    t.format(&Rfc3339).ok()
+    crate::timestamps::rfc3339(t)
 }
 
 /// `id, url, description, username, created, expires?, lastVisited?, visitCount, entry[]`.

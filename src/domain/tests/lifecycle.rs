@@ -1,6 +1,7 @@
 //! Creating, updating and deleting a share: who may, and what is recorded.
 
 use super::*;
+use time::UtcOffset;
 
 #[test]
 fn creating_a_share_records_its_owner_and_settings() {
@@ -77,6 +78,53 @@ fn an_expiry_in_the_past_is_refused() {
             ..
         })
     ));
+}
+
+#[test]
+fn an_expiry_written_with_an_offset_is_kept_in_utc_both_on_create_and_on_update() {
+    let plus_14 = datetime!(2031-06-01 12:00 +14);
+    let in_utc = datetime!(2031-05-31 22:00 UTC);
+    let cmd = CreateShare {
+        expires_at: Some(plus_14),
+        ..create_cmd()
+    };
+    let events = when(&None, Command::Create(cmd)).expect("ok");
+    let Event::ShareCreated(c) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        c.expires_at.map(|t| (t, t.offset())),
+        Some((in_utc, UtcOffset::UTC))
+    );
+
+    let changes = ShareChanges {
+        expires_at: Some(Some(datetime!(2031-06-01 00:00 -05:30))),
+        ..Default::default()
+    };
+    let updated = when(&given(&[created()]), update(alice(), changes)).expect("ok");
+    let Event::ShareUpdated(u) = &updated[0] else {
+        panic!("{updated:?}")
+    };
+    let t = u.expires_at.flatten().expect("an expiry");
+    assert_eq!(
+        (t, t.offset()),
+        (datetime!(2031-06-01 05:30 UTC), UtcOffset::UTC)
+    );
+}
+
+#[test]
+fn an_expiry_past_the_year_9999_in_utc_is_refused() {
+    let cmd = CreateShare {
+        expires_at: Some(datetime!(9999-12-31 23:59:59 -23:59)),
+        ..create_cmd()
+    };
+    assert_eq!(
+        when(&None, Command::Create(cmd)),
+        Err(DomainError::Invalid {
+            field: "expiresAt",
+            message: "must be before the year 10000".into()
+        })
+    );
 }
 
 #[test]
