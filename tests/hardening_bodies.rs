@@ -1,6 +1,7 @@
 //! Request bodies are bounded in size and in time, before any handler runs: an announced
 //! `Content-Length` over the limit is refused at once (413), and a body that trickles in is
-//! cut off after `limits.bodyTimeout` (408), both as JSON, and the connection is closed.
+//! cut off after `limits.bodyTimeout` (408, with a length or chunked), both as JSON, and the
+//! connection is closed.
 
 use crate::support;
 
@@ -105,6 +106,50 @@ fn a_body_that_trickles_in_is_cut_off_after_the_body_timeout() {
         "{took:?}"
     );
     trickle.join().unwrap();
+}
+
+#[test]
+fn a_chunked_body_that_trickles_in_is_cut_off_and_its_connection_closed() {
+    // Given chunked bodies (no length announced) that keep coming, a byte at a time: to a
+    // route that reads its body, and to one that answers without reading it
+    let app = spawn_app(|s| s.limits.body_timeout = 2);
+    let token = format!("X-ND-Authorization: Bearer {}\r\n", alice());
+    let cases = [
+        ("/rest/getShares.view", String::new(), 408, "body-timeout"),
+        ("/api/share", token, 408, "body-timeout"),
+        ("/api/share", String::new(), 401, "unauthorized"),
+    ];
+    for (path, auth, status, code) in cases {
+        let started = Instant::now();
+        let mut s = TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Transfer-Encoding: chunked\r\n\r\n3\r\nu=a\r\n"
+        )
+        .unwrap();
+        let mut writer = s.try_clone().unwrap();
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..40 {
+                if writer.write_all(b"1\r\na\r\n").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+
+        // Then it gets its answer, and the connection is closed although chunks still come
+        let (answer, closed) = read_until_closed(&mut s, Duration::from_secs(6));
+
+        let (got, body) = parse(&answer);
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {body}"
+        );
+        assert!(closed, "{path} ({status}): the connection stayed open");
+        assert!(started.elapsed() < Duration::from_secs(5), "{path}");
+        trickle.join().unwrap();
+    }
 }
 
 #[test]
