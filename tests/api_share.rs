@@ -320,6 +320,48 @@ fn unknown_ids_are_422_listing_every_one_and_nothing_is_stored() {
 }
 
 #[test]
+fn a_create_naming_500_unknown_ids_lists_them_all_while_public_streams_keep_playing() {
+    // Given a share of Alpha, and a create naming 500 albums the music server does not have
+    let up = upstream::shared();
+    let app = spawn_app(|_| {});
+    let shared = app.create_id(&alice(), json!({"albums": [up.album("Alpha").id]}));
+    let song = &up.album("Alpha").songs[0].id;
+    let missing: Vec<String> = (0..500)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+
+    std::thread::scope(|scope| {
+        let create = scope.spawn(|| {
+            app.req(
+                "POST",
+                "/api/share",
+                Some(&alice()),
+                Some(&json!({"albums": missing})),
+            )
+        });
+        // While it is looked up (a few ids at a time), the public stream still plays
+        let mut streams = 0;
+        while !create.is_finished() {
+            let r = app.raw("GET", &format!("/share/{shared}/stream/{song}"), &[], None);
+            assert_eq!(r.status(), 200, "stream during the lookups: {}", r.text());
+            streams += 1;
+        }
+        // Then the create is a 422 naming every one of them, not a music server "unreachable"
+        let r = create.join().unwrap();
+        assert_eq!(
+            (r.status(), r.code().as_str()),
+            (422, "unknown-items"),
+            "{}",
+            r.text()
+        );
+        let mut items: Vec<String> = serde_json::from_value(r.json()["items"].clone()).unwrap();
+        items.sort();
+        assert_eq!(items, missing);
+        assert!(streams > 0);
+    });
+}
+
+#[test]
 fn an_unreachable_music_server_fails_creates_only() {
     let app = spawn_app(|_| {});
     let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));

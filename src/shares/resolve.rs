@@ -3,16 +3,32 @@
 use super::{NewShare, ShareError};
 use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem};
 use crate::upstream::{Upstream, UpstreamError};
-use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
+use std::future::Future;
 
-/// Resolves albums, songs and playlists in parallel. Unknown ids: all of them, listed.
+/// Lookups one create has at the music server at once. A share may name 500 ids, and a
+/// music server such as supysonic answers one request at a time: all at once, they queued
+/// ahead of every public stream and cover for seconds, and timed out as "unreachable".
+const LOOKUPS_AT_ONCE: usize = 4;
+
+/// Each id looked up, a few at a time, in order.
+async fn look_up<'a, T, F, Fut>(ids: &'a [String], lookup: F) -> Vec<Result<T, UpstreamError>>
+where
+    F: Fn(&'a String) -> Fut,
+    Fut: Future<Output = Result<T, UpstreamError>>,
+{
+    stream::iter(ids)
+        .map(lookup)
+        .buffered(LOOKUPS_AT_ONCE)
+        .collect()
+        .await
+}
+
+/// Resolves albums, songs and playlists. Unknown ids: all of them, listed.
 pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareError> {
-    let (albums, songs, playlists) = futures_util::future::join3(
-        join_all(req.albums.iter().map(|id| up.album(id))),
-        join_all(req.songs.iter().map(|id| up.song(id))),
-        join_all(req.playlists.iter().map(|id| up.playlist(id))),
-    )
-    .await;
+    let albums = look_up(&req.albums, |id| up.album(id)).await;
+    let songs = look_up(&req.songs, |id| up.song(id)).await;
+    let playlists = look_up(&req.playlists, |id| up.playlist(id)).await;
     let mut unknown = Vec::new();
     let mut failure = None;
     let mut note = |id: &String, e: UpstreamError| match e {
