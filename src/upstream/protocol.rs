@@ -56,10 +56,37 @@ pub fn error_code(response: &Value) -> Option<i64> {
     )
 }
 
-/// The error code in a whole JSON answer body, if it is a Subsonic error.
+/// The error code in a whole answer body, if it is a Subsonic error: JSON (`f=json`), or
+/// XML, the format a server answers the relayed calls (stream, download, cover) in.
 pub fn body_error_code(body: &[u8]) -> Option<i64> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    error_code(v.get("subsonic-response")?)
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => error_code(v.get("subsonic-response")?),
+        Err(_) => xml_error_code(std::str::from_utf8(body).ok()?),
+    }
+}
+
+/// `<subsonic-response status="failed" …><error code="70" …/>`: the code (-1 when the
+/// error names none); `None` for anything else. A scan, not a parser: these documents are
+/// one element deep, and only the code is read.
+fn xml_error_code(xml: &str) -> Option<i64> {
+    let root = &xml[xml.find("<subsonic-response")?..];
+    let root_tag = &root[..root.find('>')?];
+    if !(root_tag.contains("status=\"failed\"") || root_tag.contains("status='failed'")) {
+        return None;
+    }
+    let Some(at) = root.find("<error") else {
+        return Some(-1);
+    };
+    let tag = &root[at..];
+    let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+    let code = tag
+        .split_once("code=")
+        .and_then(|(_, rest)| {
+            let quote = rest.chars().next()?;
+            rest[quote.len_utf8()..].split(quote).next()
+        })
+        .and_then(|c| c.trim().parse().ok());
+    Some(code.unwrap_or(-1))
 }
 
 #[cfg(test)]
@@ -80,6 +107,29 @@ mod tests {
             u,
             format!("http://m/rest/getUser?u=al%20ice&v={API_VERSION}&c=sharelog&t=ab&s=c%26d&username=x%2Fy")
         );
+    }
+
+    #[test]
+    fn error_codes_are_read_from_xml_answers_too() {
+        let failed = |error: &str| {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<subsonic-response \
+                 xmlns=\"http://subsonic.org/restapi\" status=\"failed\" version=\"1.16.1\">\
+                 {error}</subsonic-response>"
+            )
+        };
+        let code = |s: &str| body_error_code(s.as_bytes());
+        assert_eq!(
+            code(&failed("<error code=\"70\" message=\"Not found\"/>")),
+            Some(70)
+        );
+        assert_eq!(code(&failed("<error message='x' code='0'/>")), Some(0));
+        assert_eq!(code(&failed("")), Some(-1));
+        assert_eq!(code(&failed("<error message=\"no code\"/>")), Some(-1));
+        let ok = "<subsonic-response status=\"ok\" version=\"1.16.1\"><error code=\"70\"/></subsonic-response>";
+        assert_eq!(code(ok), None);
+        assert_eq!(code("<html><body>502 Bad Gateway</body></html>"), None);
+        assert_eq!(code("\u{89}PNG"), None);
     }
 
     #[test]
