@@ -271,6 +271,52 @@ fn a_browser_asking_for_a_missing_or_expired_share_gets_a_short_page() {
 }
 
 #[test]
+fn a_browser_gets_a_page_past_the_rate_limit_and_while_the_music_server_is_down() {
+    // Given a server whose rate limit allows two answers at once and one a minute
+    let up = upstream::shared();
+    let app = spawn_app(|s| {
+        s.public_access.rate_limit.per_minute = 1;
+        s.public_access.rate_limit.burst = 2;
+    });
+    let id = share_of(&app, json!({"albums": [up.album("Alpha").id]}));
+    let path = format!("/share/{id}");
+    assert_eq!(page(&app, &path).status(), 200);
+    assert_eq!(page(&app, &path).status(), 200);
+
+    // When a browser asks once more, then it gets a page that says to wait, with Retry-After
+    let limited = page(&app, &path);
+    assert_eq!(limited.status(), 429);
+    assert!(limited
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        limited.text().contains("Too many requests"),
+        "{}",
+        limited.text()
+    );
+    assert!(limited.header("Retry-After").is_some());
+    assert!(limited.header("Content-Security-Policy").is_some());
+    // And a program keeps the JSON error
+    let json = app.raw("GET", &path, &[("Accept", "*/*")], None);
+    assert_eq!((json.status(), json.code()), (429, "rate-limited".into()));
+
+    // Given the same share once the music server is gone
+    let app = app.restart(|s| s.upstream.url = "http://127.0.0.1:9".into());
+    // Then a browser gets a page that says so, and a program the JSON error
+    let down = page(&app, &path);
+    assert!(matches!(down.status(), 502..=504), "{}", down.status());
+    assert!(down
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(down.text().contains("music server"), "{}", down.text());
+    let json = app.raw("GET", &path, &[("Accept", "*/*")], None);
+    assert_eq!(json.status(), down.status());
+    assert!(json.code().starts_with("upstream-"), "{}", json.text());
+}
+
+#[test]
 fn each_page_load_is_one_visit_and_head_is_none() {
     let up = upstream::shared();
     let app = spawn_app(|_| {});

@@ -157,18 +157,25 @@ pub async fn head(
 }
 
 /// Every answer varies with `Accept`; a browser asking for a missing (404) or expired (410)
-/// share gets a short page instead of the JSON error the other clients keep.
+/// share, past the rate limit (429) or while the music server is down (502–504), gets a
+/// short page instead of the JSON error the other clients keep.
 fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
         Err(e) => match page_framing(req, state) {
-            Some(framing) if matches!(e.status.as_u16(), 404 | 410) => {
-                let gone = e.status == StatusCode::GONE;
-                page_headers::html(
+            Some(framing) if matches!(e.status.as_u16(), 404 | 410 | 429 | 502..=504) => {
+                let json = e.error_response();
+                let mut page = page_headers::html(
                     e.status,
                     framing,
-                    page_html::render_error(&state.settings, gone),
-                )
+                    page_html::render_error(&state.settings, e.status),
+                );
+                // A 429 says when to come back, on the page as in the JSON.
+                if let Some(after) = json.headers().get(header::RETRY_AFTER) {
+                    page.headers_mut()
+                        .insert(header::RETRY_AFTER, after.clone());
+                }
+                page
             }
             _ => e.error_response(),
         },

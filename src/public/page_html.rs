@@ -7,6 +7,7 @@ pub use super::page_text::heading;
 use super::page_text::{clock, description, path_prefix, HEADING_CHARS};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
+use actix_web::http::StatusCode;
 use askama::Template;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -156,18 +157,26 @@ fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRo
         .collect()
 }
 
-/// The short page for a browser asking for a share that is not there (404) or gone (410).
-pub fn render_error(settings: &Settings, gone: bool) -> String {
-    let (heading, message) = if gone {
-        (
+/// The short page a browser gets instead of a JSON error: for a share that is not there
+/// (404) or gone (410), past the rate limit (429), or with the music server down (5xx).
+pub fn render_error(settings: &Settings, status: StatusCode) -> String {
+    let (heading, message) = match status.as_u16() {
+        410 => (
             "This share has expired",
             "The link still points here, but its owner set it to stop working. Ask them for a new one.",
-        )
-    } else {
-        (
+        ),
+        429 => (
+            "Too many requests",
+            "Share links were opened from your address too often in a short time. Wait a minute, then reload this page.",
+        ),
+        500..=599 => (
+            "The music is out of reach just now",
+            "The share is fine, but the music server that holds it is not answering. Try again in a few minutes.",
+        ),
+        _ => (
             "Share not found",
             "There is no share at this address. It may have been deleted, or the link is incomplete.",
-        )
+        ),
     };
     ErrorPage {
         heading,
