@@ -255,11 +255,12 @@ fn the_zip_opens_and_holds_every_track_with_its_original_bytes() {
     let entries = unzip(&r.0.body);
     let songs: Vec<_> = alpha.songs.iter().chain(&beta.songs).collect();
     assert_eq!(entries.len(), songs.len(), "{:?}", entries.keys());
-    for s in songs {
-        let (name, bytes) = entries
-            .iter()
-            .find(|(n, _)| n.contains(&s.title) && n.ends_with(&s.suffix))
-            .unwrap_or_else(|| panic!("no entry for {} in {:?}", s.title, entries.keys()));
+    // Each file is numbered by its place in the share, so the names sort in playing order
+    for (i, s) in songs.iter().enumerate() {
+        let name = format!("{:02} - {} - {}.{}", i + 1, s.artist, s.title, s.suffix);
+        let bytes = entries
+            .get(&name)
+            .unwrap_or_else(|| panic!("no entry {name} in {:?}", entries.keys()));
         assert_eq!(bytes, &std::fs::read(&s.path).unwrap(), "{name}");
     }
     let share = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);

@@ -133,8 +133,9 @@ async fn write(
     let mut w = Writer { out, offset: 0 };
     let mut names = HashSet::new();
     let mut entries = Vec::with_capacity(tracks.len());
-    for t in &tracks {
-        let name = unique(file_name(t), &mut names);
+    let width = tracks.len().to_string().len().max(2);
+    for (i, t) in tracks.iter().enumerate() {
+        let name = unique(file_name(i + 1, width, t), &mut names);
         let offset = w.at();
         w.send(local_header(&name, time, date)).await?;
         let mut resp = match first.take() {
@@ -166,12 +167,10 @@ async fn write(
 }
 
 /// `01 - Artist - Title.mp3`, without path separators or control characters, ≤ 200 chars.
-fn file_name(t: &Track) -> String {
-    let stem = if t.track > 0 {
-        format!("{:02} - {} - {}", t.track, t.artist, t.title)
-    } else {
-        format!("{} - {}", t.artist, t.title)
-    };
+/// The number is the track's place in the share, not its number on its album: a share of
+/// two albums or of a playlist would otherwise list `01, 01, 03`, and sort out of order.
+fn file_name(position: usize, width: usize, t: &Track) -> String {
+    let stem = format!("{position:0width$} - {} - {}", t.artist, t.title);
     let stem: String = clean(&stem).chars().take(200).collect();
     if t.suffix.is_empty() {
         stem
