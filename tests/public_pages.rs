@@ -265,6 +265,16 @@ fn the_zip_opens_and_holds_every_track_with_its_original_bytes() {
     }
     let share = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
     assert_eq!(share.json()["visitCount"], 1, "the zip is a visit");
+
+    // And HEAD answers the same headers, with no length it cannot know (and is no visit)
+    let head = app.raw("HEAD", &format!("/share/{id}?download=true"), &[], None);
+    assert_eq!(head.status(), 200);
+    for name in ["Content-Type", "Content-Disposition", "Cache-Control"] {
+        assert_eq!(head.header(name), r.header(name), "{name}");
+    }
+    assert_eq!(head.header("Content-Length"), None);
+    let share = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
+    assert_eq!(share.json()["visitCount"], 1, "HEAD is not a visit");
 }
 
 /// Opens the zip with Python's `zipfile` (which checks every CRC): name -> bytes.

@@ -143,10 +143,8 @@ pub async fn head(
         let want = wanted(&req, &state)?;
         if want.download {
             downloads_allowed(&share, &state.settings)?;
-            return Ok(HttpResponse::Ok()
-                .content_type("application/zip")
-                .insert_header((header::CONTENT_DISPOSITION, zip::disposition(&share)))
-                .finish());
+            let nothing = futures_util::stream::empty::<Result<Bytes, std::io::Error>>();
+            return Ok(zip::head(&share).streaming(nothing));
         }
         let lists = track_lists(&state, &up, &share).await?;
         let body = want.body(&share);

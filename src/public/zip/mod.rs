@@ -91,11 +91,17 @@ pub fn response(
             Err(e) => log::warn!("zip download cut off: {e}"),
         }
     });
-    HttpResponse::Ok()
-        .content_type("application/zip")
+    head(share).streaming(body)
+}
+
+/// The zip's headers, for `GET` and `HEAD` alike. Its length is not known before it is
+/// written, so `HEAD` gives none either (a `Content-Length: 0` would be wrong).
+pub fn head(share: &Share) -> actix_web::HttpResponseBuilder {
+    let mut resp = HttpResponse::Ok();
+    resp.content_type("application/zip")
         .insert_header((header::CONTENT_DISPOSITION, disposition(share)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body)
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    resp
 }
 
 struct Writer<'a> {
