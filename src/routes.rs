@@ -37,7 +37,11 @@ fn public_links(cfg: &mut web::ServiceConfig) {
                     .route(get().to(assets::get))
                     .route(head().to(assets::get)),
             )
-            .service(resource("/oembed").route(get().to(oembed::get)))
+            .service(
+                resource("/oembed")
+                    .route(get().to(oembed::get))
+                    .route(head().to(oembed::get)),
+            )
             .service(
                 resource("/{id}")
                     .route(get().to(page::get))

@@ -589,6 +589,16 @@ fn oembed_describes_our_share_pages_and_nothing_else() {
         (400, json!("url"))
     );
     assert_eq!(xml.status(), 501);
+    // HEAD, like every public path: the GET's headers, no body
+    let head = app.raw(
+        "HEAD",
+        &format!("/share/oembed?url={}", upstream::percent_encode(&page_url)),
+        &[],
+        None,
+    );
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.header("Content-Type"), r.header("Content-Type"));
+    assert!(head.text().is_empty());
     let small = app.raw(
         "GET",
         &format!(
