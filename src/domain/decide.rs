@@ -128,6 +128,17 @@ fn check_description(d: Option<&str>) -> Result<(), DomainError> {
             "description",
             &format!("at most {MAX_DESCRIPTION_CHARS} characters"),
         )),
+        // Text for people: line breaks and tabs, but no NUL or other control characters,
+        // which a page, a Subsonic XML answer or an M3U line could not show as written.
+        Some(d)
+            if d.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(invalid(
+                "description",
+                "must not contain control characters other than line breaks and tabs",
+            ))
+        }
         _ => Ok(()),
     }
 }

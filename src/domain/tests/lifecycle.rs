@@ -49,6 +49,32 @@ fn a_description_of_1025_characters_is_refused_but_1024_cjk_characters_pass() {
 }
 
 #[test]
+fn a_description_may_break_lines_but_holds_no_other_control_characters() {
+    let with = |d: &str| {
+        when(
+            &None,
+            Command::Create(CreateShare {
+                description: Some(d.into()),
+                ..create_cmd()
+            }),
+        )
+    };
+    assert!(with("side one\r\n\tside two").is_ok());
+    for bad in ["nul\0here", "bell\u{7}", "escape\u{1b}[31m", "c1\u{85}"] {
+        assert!(
+            matches!(
+                with(bad),
+                Err(DomainError::Invalid {
+                    field: "description",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
 fn a_downloadable_share_is_refused_when_the_server_forbids_downloads() {
     let cmd = CreateShare {
         downloadable: true,
