@@ -143,6 +143,36 @@ fn a_hung_music_server_gives_a_quick_502_on_covers() {
 }
 
 #[test]
+fn a_create_the_music_server_never_answers_fails_after_one_timeout_not_one_per_id() {
+    // Given a music server that accepts album lookups and never answers them
+    let (app, hung, _tmp) = with_hung(&["getAlbum"]);
+    let albums: Vec<String> = (0..20)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    let started = Instant::now();
+
+    // When a share of 20 albums is created
+    let r = app.req(
+        "POST",
+        "/api/share",
+        Some(&alice()),
+        Some(&json!({"albums": albums})),
+    );
+
+    // Then it fails as unavailable once the first lookups time out (5 s), not after one
+    // timeout per four ids (25 s)
+    let took = started.elapsed();
+    assert_eq!(
+        (r.status(), r.code().as_str()),
+        (503, "upstream-unavailable"),
+        "{}",
+        r.text()
+    );
+    assert!(took < Duration::from_secs(12), "{took:?}");
+    assert!(hung.held_calls() <= 8, "{} lookups made", hung.held_calls());
+}
+
+#[test]
 fn a_login_check_the_music_server_never_answers_is_a_quick_subsonic_error() {
     let (app, hung, _tmp) = with_hung(&["ping"]);
     let started = Instant::now();

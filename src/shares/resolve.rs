@@ -1,8 +1,8 @@
 //! Checks every id of a create against the music server and builds the share's items.
 
 use super::{NewShare, ShareError};
-use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem};
-use crate::upstream::{Upstream, UpstreamError};
+use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem, Track};
+use crate::upstream::{Album, Playlist, Upstream, UpstreamError};
 use futures_util::stream::{self, StreamExt};
 use std::future::Future;
 
@@ -11,29 +11,62 @@ use std::future::Future;
 /// ahead of every public stream and cover for seconds, and timed out as "unreachable".
 const LOOKUPS_AT_ONCE: usize = 4;
 
-/// Each id looked up, a few at a time, in order.
+/// Each id looked up, a few at a time, in order. The first failure other than "not found"
+/// ends the lookups (and is the last result): a music server that accepts calls and never
+/// answers would otherwise cost every id its full timeout before the create gives up.
 async fn look_up<'a, T, F, Fut>(ids: &'a [String], lookup: F) -> Vec<Result<T, UpstreamError>>
 where
     F: Fn(&'a String) -> Fut,
     Fut: Future<Output = Result<T, UpstreamError>>,
 {
-    stream::iter(ids)
-        .map(lookup)
-        .buffered(LOOKUPS_AT_ONCE)
-        .collect()
-        .await
+    let mut answers = stream::iter(ids).map(lookup).buffered(LOOKUPS_AT_ONCE);
+    let mut results = Vec::with_capacity(ids.len());
+    while let Some(r) = answers.next().await {
+        let failed = matches!(&r, Err(e) if !matches!(e, UpstreamError::NotFound));
+        results.push(r);
+        if failed {
+            break;
+        }
+    }
+    results
 }
 
-/// Resolves albums, songs and playlists. Unknown ids: all of them, listed.
+/// The failure that ended `look_up` early (always its last result), taken out.
+fn failure<T>(results: &mut Vec<Result<T, UpstreamError>>) -> Option<UpstreamError> {
+    match results.last() {
+        Some(Err(e)) if !matches!(e, UpstreamError::NotFound) => results.pop()?.err(),
+        _ => None,
+    }
+}
+
+/// Resolves albums, songs and playlists. Unknown ids: all of them, listed. A failure of the
+/// music server ends the lookups and the create.
 pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareError> {
-    let albums = look_up(&req.albums, |id| up.album(id)).await;
-    let songs = look_up(&req.songs, |id| up.song(id)).await;
+    let mut albums = look_up(&req.albums, |id| up.album(id)).await;
+    if let Some(e) = failure(&mut albums) {
+        return Err(ShareError::Upstream(e));
+    }
+    let mut songs = look_up(&req.songs, |id| up.song(id)).await;
+    if let Some(e) = failure(&mut songs) {
+        return Err(ShareError::Upstream(e));
+    }
     let playlists = look_up(&req.playlists, |id| up.playlist(id)).await;
+    assemble(req, albums, songs, playlists)
+}
+
+/// The share's items from the lookups' answers, in the request's order; every unknown id
+/// listed, or the music server's failure.
+fn assemble(
+    req: &NewShare,
+    albums: Vec<Result<Album, UpstreamError>>,
+    songs: Vec<Result<Track, UpstreamError>>,
+    playlists: Vec<Result<Playlist, UpstreamError>>,
+) -> Result<ShareItems, ShareError> {
     let mut unknown = Vec::new();
-    let mut failure = None;
+    let mut broken = None;
     let mut note = |id: &String, e: UpstreamError| match e {
         UpstreamError::NotFound => unknown.push(id.clone()),
-        other => failure = failure.take().or(Some(other)),
+        other => broken = broken.take().or(Some(other)),
     };
     let mut items = ShareItems::default();
     for (id, r) in req.albums.iter().zip(albums) {
@@ -69,7 +102,7 @@ pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareErr
             Err(e) => note(id, e),
         }
     }
-    if let Some(e) = failure {
+    if let Some(e) = broken {
         return Err(ShareError::Upstream(e));
     }
     if !unknown.is_empty() {
