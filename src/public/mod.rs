@@ -33,6 +33,7 @@ mod ip_key;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
+mod page_error;
 mod page_formats;
 mod page_headers;
 mod page_html;

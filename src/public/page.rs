@@ -9,7 +9,8 @@ use super::page_formats::{m3u, raw};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
-    admit, downloads_allowed, flatten, live_share, negotiate, page_html, track_lists, visit, zip,
+    admit, downloads_allowed, flatten, live_share, negotiate, page_error, page_html, track_lists,
+    visit, zip,
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
 use crate::error::ApiError;
@@ -143,8 +144,7 @@ pub async fn head(
         let want = wanted(&req, &state)?;
         if want.download {
             downloads_allowed(&share, &state.settings)?;
-            let nothing = futures_util::stream::empty::<Result<Bytes, std::io::Error>>();
-            return Ok(zip::head(&share).streaming(nothing));
+            return Ok(zip::head(&share));
         }
         let lists = track_lists(&state, &up, &share).await?;
         let body = want.body(&share);
@@ -155,19 +155,16 @@ pub async fn head(
 }
 
 /// Every answer varies with `Accept`; a browser asking for a missing (404) or expired (410)
-/// share, past the rate limit (429) or while the music server is down (502–504), gets a
-/// short page instead of the JSON error the other clients keep.
+/// share, past a limit (429, 503) or while the music server is down (502, 503), gets a
+/// short page (`page_error`) instead of the JSON error the other clients keep.
 fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
         Err(e) => match page_framing(req, state) {
-            Some(framing) if matches!(e.status.as_u16(), 404 | 410 | 429 | 502..=504) => {
+            Some(framing) if page_error::has_page(&e) => {
                 let json = e.error_response();
-                let mut page = page_headers::html(
-                    e.status,
-                    framing,
-                    page_html::render_error(&state.settings, e.status),
-                );
+                let mut page =
+                    page_headers::html(e.status, framing, page_error::render(&state.settings, &e));
                 // A 429 says when to come back, on the page as in the JSON.
                 if let Some(after) = json.headers().get(header::RETRY_AFTER) {
                     page.headers_mut()
@@ -246,13 +243,13 @@ fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
 }
 
 fn respond(kind: Body, body: Bytes) -> HttpResponse {
-    if let Some(framing) = framing(kind) {
-        return page_headers::html(StatusCode::OK, framing, body);
-    }
     let content_type = match kind {
+        Body::Raw => "application/json",
         Body::M3u => "audio/x-mpegurl; charset=utf-8",
-        // The pages were answered above.
-        _ => "application/json",
+        Body::Page | Body::Embed => {
+            let framing = framing(kind).unwrap_or(Framing::Nobody);
+            return page_headers::html(StatusCode::OK, framing, body);
+        }
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -7,9 +7,7 @@ pub use super::page_text::heading;
 use super::page_text::{clock, description, path_prefix, HEADING_CHARS};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
-use actix_web::http::StatusCode;
 use askama::Template;
-use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
@@ -57,17 +55,6 @@ struct TrackRow {
     seconds: u32,
     stream: String,
     download: Option<String>,
-}
-
-/// The short page a browser gets for an unknown, deleted or expired share.
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    heading: &'a str,
-    message: &'a str,
-    assets: String,
-    css: &'static str,
-    icon: &'static str,
 }
 
 /// Past this many characters a heading is set smaller, so that on a phone it takes a few
@@ -128,7 +115,7 @@ fn summary(share: &Share, tracks: usize, seconds: u64) -> String {
 fn expiry(t: OffsetDateTime) -> Expiry {
     let t = crate::timestamps::utc(t);
     Expiry {
-        iso: t.format(&Rfc3339).unwrap_or_default(),
+        iso: crate::timestamps::rfc3339(t).unwrap_or_default(),
         text: t
             .format(format_description!(
                 "[year]-[month]-[day] [hour]:[minute] UTC"
@@ -155,38 +142,6 @@ fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRo
             }
         })
         .collect()
-}
-
-/// The short page a browser gets instead of a JSON error: for a share that is not there
-/// (404) or gone (410), past the rate limit (429), or with the music server down (5xx).
-pub fn render_error(settings: &Settings, status: StatusCode) -> String {
-    let (heading, message) = match status.as_u16() {
-        410 => (
-            "This share has expired",
-            "The link still points here, but its owner set it to stop working. Ask them for a new one.",
-        ),
-        429 => (
-            "Too many requests",
-            "Share links were opened from your address too often in a short time. Wait a minute, then reload this page.",
-        ),
-        500..=599 => (
-            "The music is out of reach just now",
-            "The share is fine, but the music server that holds it is not answering. Try again in a few minutes.",
-        ),
-        _ => (
-            "Share not found",
-            "There is no share at this address. It may have been deleted, or the link is incomplete.",
-        ),
-    };
-    ErrorPage {
-        heading,
-        message,
-        assets: format!("{}/share/_assets", path_prefix(&settings.public_url)),
-        css: &ASSETS.css.name,
-        icon: &ASSETS.icon.name,
-    }
-    .render()
-    .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -91,12 +91,17 @@ pub fn response(
             Err(e) => log::warn!("zip download cut off: {e}"),
         }
     });
-    head(share).streaming(body)
+    headers(share).streaming(body)
 }
 
-/// The zip's headers, for `GET` and `HEAD` alike. Its length is not known before it is
-/// written, so `HEAD` gives none either (a `Content-Length: 0` would be wrong).
-pub fn head(share: &Share) -> actix_web::HttpResponseBuilder {
+/// The answer to `HEAD` of the zip: the `GET`'s headers. Its length is not known before it
+/// is written, so `HEAD` gives none either (a `Content-Length: 0` would be wrong).
+pub fn head(share: &Share) -> HttpResponse {
+    let nothing = futures_util::stream::empty::<Result<Bytes, io::Error>>();
+    headers(share).streaming(nothing)
+}
+
+fn headers(share: &Share) -> actix_web::HttpResponseBuilder {
     let mut resp = HttpResponse::Ok();
     resp.content_type("application/zip")
         .insert_header((header::CONTENT_DISPOSITION, disposition(share)))
