@@ -509,7 +509,13 @@ fn a_long_description_is_a_short_heading_with_the_whole_text_below_it() {
         phone.js("return document.querySelector('details.description').open"),
         false
     );
-    phone.click("details.description summary");
+    // (from the keyboard: space opens it, it does not start the music)
+    phone.press("details.description summary", "\u{E00D}");
+    assert_eq!(
+        phone.js("return [document.querySelector('details.description').open,
+                          document.getElementById('player').paused]"),
+        json!([true, true])
+    );
     assert_eq!(
         phone.js("return document.getElementById('description').textContent"),
         description.trim_end()

@@ -219,9 +219,10 @@
     }
     switch (event.key) {
       case " ":
-        // Space presses a focused button itself. On a link it would only scroll the page,
-        // and a clicked track leaves the focus on its link: there it plays and pauses.
-        if (tag === "BUTTON") { return; }
+        // Space presses a focused button, and opens a focused <summary> (the description),
+        // itself. On a link it would only scroll the page, and a clicked track leaves the
+        // focus on its link: there it plays and pauses.
+        if (tag === "BUTTON" || tag === "SUMMARY") { return; }
         toggle();
         break;
       case "k": toggle(); break;
