@@ -67,26 +67,48 @@ pub fn body_error_code(body: &[u8]) -> Option<i64> {
 
 /// `<subsonic-response status="failed" …><error code="70" …/>`: the code (-1 when the
 /// error names none); `None` for anything else. A scan, not a parser: these documents are
-/// one element deep, and only the code is read.
+/// one element deep, and only two attributes are read.
 fn xml_error_code(xml: &str) -> Option<i64> {
-    let root = &xml[xml.find("<subsonic-response")?..];
-    let root_tag = &root[..root.find('>')?];
-    if !(root_tag.contains("status=\"failed\"") || root_tag.contains("status='failed'")) {
+    let root = element(xml, "subsonic-response")?;
+    if attribute(root, "status")? != "failed" {
         return None;
     }
-    let Some(at) = root.find("<error") else {
-        return Some(-1);
-    };
-    let tag = &root[at..];
-    let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-    let code = tag
-        .split_once("code=")
-        .and_then(|(_, rest)| {
-            let quote = rest.chars().next()?;
-            rest[quote.len_utf8()..].split(quote).next()
-        })
+    let code = element(root, "error")
+        .and_then(|error| attribute(error, "code"))
         .and_then(|c| c.trim().parse().ok());
     Some(code.unwrap_or(-1))
+}
+
+/// What follows the first `<name` that is a whole element name.
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}");
+    let mut rest = xml;
+    loop {
+        let at = rest.find(&open)? + open.len();
+        rest = &rest[at..];
+        if rest.starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {
+            return Some(rest);
+        }
+    }
+}
+
+/// The value of attribute `name` in a tag's text (`a="1" b='2'>…`), read attribute by
+/// attribute, so a `code=` or `>` inside another attribute's value is not mistaken for it.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = tag;
+    loop {
+        rest = rest.trim_start();
+        let end = rest.find(|c: char| c == '=' || c == '>' || c == '/' || c.is_whitespace())?;
+        let (key, after) = rest.split_at(end);
+        let after = after.trim_start().strip_prefix('=')?.trim_start();
+        let quote = after.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        let value_and_rest = &after[1..];
+        let close = value_and_rest.find(quote)?;
+        if key == name {
+            return Some(&value_and_rest[..close]);
+        }
+        rest = &value_and_rest[close + 1..];
+    }
 }
 
 #[cfg(test)]
@@ -129,7 +151,19 @@ mod tests {
         let ok = "<subsonic-response status=\"ok\" version=\"1.16.1\"><error code=\"70\"/></subsonic-response>";
         assert_eq!(code(ok), None);
         assert_eq!(code("<html><body>502 Bad Gateway</body></html>"), None);
-        assert_eq!(code("\u{89}PNG"), None);
+        assert_eq!(body_error_code(b"\x89PNG\r\n\x1a\n\0\0"), None);
+        // `code=` and `>` inside another attribute's value are not the code
+        assert_eq!(
+            code(&failed(
+                "<error message=\"bad code=5 > here\" code=\"70\"/>"
+            )),
+            Some(70)
+        );
+        assert_eq!(
+            code(&failed("<errors code=\"9\"/><error code=\"70\"/>")),
+            Some(70)
+        );
+        assert_eq!(code("<subsonic-response status=\"failed\""), Some(-1));
     }
 
     #[test]
