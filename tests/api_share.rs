@@ -32,11 +32,10 @@ fn an_album_share_is_created_listed_fetched_updated_and_deleted() {
     assert_eq!(got.status(), 200);
     assert_eq!(got.header("ETag"), Some("\"1\""));
 
-    let put = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"description": "changed", "expiresIn": 0})),
+    let put = app.update(
+        &alice(),
+        &id,
+        json!({"description": "changed", "expiresIn": 0}),
     );
     assert_eq!(put.status(), 200, "{}", put.text());
     let updated = put.json();
@@ -159,12 +158,7 @@ fn users_see_only_their_own_shares_and_admins_see_all() {
             "{method} by another user"
         );
     }
-    let r = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&admin()),
-        Some(&json!({"description": "by admin"})),
-    );
+    let r = app.update(&admin(), id, json!({"description": "by admin"}));
     assert_eq!(r.status(), 200);
     assert_eq!(r.json()["username"], "alice", "the owner stays the owner");
     assert_eq!(
@@ -243,12 +237,7 @@ fn bad_input_gets_a_400_that_names_the_field() {
     );
     assert_eq!((r.status(), r.code().as_str()), (413, "payload-too-large"));
     let id = app.create_id(&alice(), json!({"songs": [alpha_song()]}));
-    let r = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"maxBitRate": 1.5})),
-    );
+    let r = app.update(&alice(), &id, json!({"maxBitRate": 1.5}));
     assert_eq!(
         (r.status(), r.json()["field"].as_str()),
         (400, Some("maxBitRate"))
@@ -389,13 +378,8 @@ fn an_unreachable_music_server_fails_creates_only() {
         200
     );
     assert_eq!(
-        app.req(
-            "PUT",
-            &format!("/api/share/{id}"),
-            Some(&alice()),
-            Some(&json!({"maxBitRate": 96}))
-        )
-        .status(),
+        app.update(&alice(), &id, json!({"maxBitRate": 96}))
+            .status(),
         200
     );
     assert_eq!(
@@ -600,12 +584,7 @@ fn shares_survive_a_restart() {
         &alice(),
         json!({"songs": [alpha_song()], "description": "kept"}),
     );
-    app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"maxBitRate": 64})),
-    );
+    app.update(&alice(), &id, json!({"maxBitRate": 64}));
     let app = app.restart(|_| {});
     let r = app.req("GET", &format!("/api/share/{id}"), Some(&alice()), None);
     assert_eq!(r.status(), 200);
@@ -661,11 +640,10 @@ fn an_expiry_sent_with_an_offset_is_answered_and_shown_in_utc() {
     );
 
     // And so does an update written in UTC-05:30
-    let r = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"expiresAt": "2031-06-01T00:00:00-05:30"})),
+    let r = app.update(
+        &alice(),
+        &id,
+        json!({"expiresAt": "2031-06-01T00:00:00-05:30"}),
     );
     assert_eq!(r.status(), 200, "{}", r.text());
     assert_eq!(r.json()["expiresAt"], "2031-06-01T05:30:00Z");

@@ -24,12 +24,7 @@ fn three_shares(app: &TestApp) -> (String, String) {
     let a = a["id"].as_str().unwrap().to_string();
     let b = app.create(&bob(), json!({"songs": [songs[1].id]}));
     let b = b["id"].as_str().unwrap().to_string();
-    let put = app.req(
-        "PUT",
-        &format!("/api/share/{a}"),
-        Some(&alice()),
-        Some(&json!({"description": "renamed"})),
-    );
+    let put = app.update(&alice(), &a, json!({"description": "renamed"}));
     assert_eq!(put.status(), 200, "{}", put.text());
     app.create(&alice(), json!({"songs": [songs[2].id]}));
     (a, b)

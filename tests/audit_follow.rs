@@ -28,12 +28,7 @@ fn new_share(app: &TestApp) -> String {
 }
 
 fn rename(app: &TestApp, id: &str, text: &str) {
-    let r = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({ "description": text })),
-    );
+    let r = app.update(&alice(), id, json!({ "description": text }));
     assert_eq!(r.status(), 200, "{}", r.text());
 }
 

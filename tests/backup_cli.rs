@@ -45,12 +45,7 @@ fn some_shares(app: &TestApp, n: usize) {
             json!({"albums": [album.id], "description": format!("share {i}")}),
         );
         let id = v["id"].as_str().unwrap();
-        let r = app.req(
-            "PUT",
-            &format!("/api/share/{id}"),
-            Some(&alice()),
-            Some(&json!({"description": "changed"})),
-        );
+        let r = app.update(&alice(), id, json!({"description": "changed"}));
         assert_eq!(r.status(), 200);
     }
 }

@@ -56,11 +56,10 @@ fn a_follower_behind_nginx_gets_each_event_and_heartbeat_unbuffered() {
     assert_eq!(follower.next(Duration::from_secs(5)), Got::Heartbeat);
     // And each new event arrives on its own, at once: nothing waits to fill a buffer
     for n in 2..=4u64 {
-        let put = app.req(
-            "PUT",
-            &format!("/api/share/{id}"),
-            Some(&alice()),
-            Some(&json!({ "description": format!("update {n}") })),
+        let put = app.update(
+            &alice(),
+            &id,
+            json!({ "description": format!("update {n}") }),
         );
         assert_eq!(put.status(), 200);
         let got = follower.lines_until(n, Duration::from_secs(5));
@@ -94,12 +93,7 @@ fn a_stalled_follower_behind_nginx_is_cut_not_buffered_by_the_proxy() {
             s.spawn(move || {
                 for n in 0..3000 {
                     let text = format!("{n:06} {}", "y".repeat(1000));
-                    let put = app.req(
-                        "PUT",
-                        &format!("/api/share/{id}"),
-                        Some(&alice()),
-                        Some(&json!({ "description": text })),
-                    );
+                    let put = app.update(&alice(), id, json!({ "description": text }));
                     assert_eq!(put.status(), 200);
                 }
             });

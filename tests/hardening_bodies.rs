@@ -53,6 +53,19 @@ fn start_request(port: u16, path: &str, content_length: &str) -> TcpStream {
     s
 }
 
+/// Writes `piece` to the connection every 200 ms, 40 times, or until the server closes it.
+fn trickle(s: &TcpStream, piece: &'static [u8]) -> std::thread::JoinHandle<()> {
+    let mut writer = s.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..40 {
+            if writer.write_all(piece).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
+
 #[test]
 fn an_announced_body_over_the_limit_is_refused_at_once() {
     let app = spawn_app(|_| {});
@@ -84,15 +97,7 @@ fn a_body_that_trickles_in_is_cut_off_after_the_body_timeout() {
     let app = spawn_app(|s| s.limits.body_timeout = 2);
     let started = Instant::now();
     let mut s = start_request(app.port, "/rest/getShares.view", "1000");
-    let mut writer = s.try_clone().unwrap();
-    let trickle = std::thread::spawn(move || {
-        for _ in 0..40 {
-            if writer.write_all(b"u").is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
+    let trickle = trickle(&s, b"u");
 
     let (answer, closed) = read_until_closed(&mut s, Duration::from_secs(6));
 
@@ -127,15 +132,7 @@ fn a_chunked_body_that_trickles_in_is_cut_off_and_its_connection_closed() {
             "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Transfer-Encoding: chunked\r\n\r\n3\r\nu=a\r\n"
         )
         .unwrap();
-        let mut writer = s.try_clone().unwrap();
-        let trickle = std::thread::spawn(move || {
-            for _ in 0..40 {
-                if writer.write_all(b"1\r\na\r\n").is_err() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        });
+        let trickle = trickle(&s, b"1\r\na\r\n");
 
         // Then it gets its answer, and the connection is closed although chunks still come
         let (answer, closed) = read_until_closed(&mut s, Duration::from_secs(6));

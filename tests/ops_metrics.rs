@@ -21,12 +21,7 @@ fn metrics_after_real_traffic_pass_promtool_and_carry_no_ids() {
             .status(),
         200
     );
-    let put = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"description": "x"})),
-    );
+    let put = app.update(&alice(), id, json!({"description": "x"}));
     assert_eq!(put.status(), 200);
     assert_eq!(
         app.req(

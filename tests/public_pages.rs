@@ -95,11 +95,10 @@ fn a_page_served_many_times_shows_an_update_at_once_in_both_formats() {
             .contains("#PLAYLIST:before\n"));
     }
 
-    let r = app.req(
-        "PUT",
-        &format!("/api/share/{id}"),
-        Some(&alice()),
-        Some(&json!({"description": "after", "downloadable": true})),
+    let r = app.update(
+        &alice(),
+        &id,
+        json!({"description": "after", "downloadable": true}),
     );
     assert_eq!(r.status(), 200, "{}", r.text());
 

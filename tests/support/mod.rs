@@ -147,6 +147,11 @@ impl TestApp {
         r.json()
     }
 
+    /// `PUT /api/share/{id}` with `body` as `token`'s user.
+    pub fn update(&self, token: &str, id: &str, body: Value) -> Resp {
+        self.req("PUT", &format!("/api/share/{id}"), Some(token), Some(&body))
+    }
+
     /// Creates a share as `token`'s user and returns its id; panics unless 201.
     pub fn create_id(&self, token: &str, body: Value) -> String {
         let share = self.create(token, body);
