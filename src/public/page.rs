@@ -162,13 +162,12 @@ fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError
         Ok(resp) => resp,
         Err(e) => match page_framing(req, state) {
             Some(framing) if page_error::has_page(&e) => {
-                let json = e.error_response();
                 let mut page =
                     page_headers::html(e.status, framing, page_error::render(&state.settings, &e));
-                // A 429 says when to come back, on the page as in the JSON.
-                if let Some(after) = json.headers().get(header::RETRY_AFTER) {
+                // A 429 or 503 says when to come back, on the page as in the JSON.
+                if let Some(secs) = e.retry_after {
                     page.headers_mut()
-                        .insert(header::RETRY_AFTER, after.clone());
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
                 }
                 page
             }

@@ -4,7 +4,7 @@
 
 use super::assets::ASSETS;
 pub use super::page_text::heading;
-use super::page_text::{clock, description, path_prefix, HEADING_CHARS};
+use super::page_text::{clock, description, path_prefix};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
 use askama::Template;
@@ -71,7 +71,7 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
     let title = heading(share);
     let page = SharePage {
         long_title: title.chars().count() > LONG_TITLE_CHARS,
-        whole_description: description(share).filter(|d| d.chars().count() > HEADING_CHARS),
+        whole_description: description(share).filter(|d| *d != title),
         title,
         summary: summary(share, tracks.len(), seconds),
         owner: &share.owner_name,
@@ -146,7 +146,7 @@ fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRo
 
 #[cfg(test)]
 mod tests {
-    use super::super::page_text::title;
+    use super::super::page_text::{title, HEADING_CHARS};
     use super::*;
     use crate::domain::{AlbumItem, Format, ShareId, UserId};
     use time::OffsetDateTime;
