@@ -22,3 +22,20 @@ pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
 pub fn utc(t: OffsetDateTime) -> OffsetDateTime {
     t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_time_with_an_offset_is_shown_as_the_same_instant_in_utc() {
+        let plus_14 = datetime!(2031-06-01 12:00 +14);
+        assert_eq!(rfc3339(plus_14).as_deref(), Some("2031-05-31T22:00:00Z"));
+        assert_eq!(json(Some(plus_14)), Value::from("2031-05-31T22:00:00Z"));
+        assert_eq!(json(None), Value::Null);
+        // Past the year 9999 in UTC: shown as written rather than not at all
+        let late = datetime!(9999-12-31 23:59:59 -23:59);
+        assert_eq!(utc(late), late);
+    }
+}

@@ -204,6 +204,10 @@ fn bad_input_gets_a_400_that_names_the_field() {
             "expiresAt",
         ),
         (
+            json!({"songs": [song], "description": "nul\u{0}here"}),
+            "description",
+        ),
+        (
             json!({"resourceIds": song, "resourceType": "artist"}),
             "resourceType",
         ),
