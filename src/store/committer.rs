@@ -216,7 +216,7 @@ impl Committer {
 /// Answers every request of a batch that is not planned at all with an error.
 fn refuse(batch: Vec<Request>, error: impl Fn() -> StoreError) {
     for r in batch {
-        r.reply.failed(error()).send();
+        r.failed(error()).send();
     }
 }
 

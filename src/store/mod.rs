@@ -123,7 +123,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .send(request::Request { cmd, idem, reply })
+            .send(request::Request::Execute { cmd, idem, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -133,7 +133,7 @@ impl Store {
     /// without copying the share back (the public page does not need it).
     pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        let request = request::Request {
+        let request = request::Request::Execute {
             cmd: Command::Visit(visit),
             idem: None,
             reply: request::Reply::Ack(reply),
@@ -154,7 +154,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .blocking_send(request::Request { cmd, idem, reply })
+            .blocking_send(request::Request::Execute { cmd, idem, reply })
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
@@ -195,18 +195,23 @@ impl Store {
         }
     }
 
-    /// The first result of a create already stored with this `Idempotency-Key`, if
-    /// any, by the same rule the commit plan applies (`IdempotencyRow::repeat`). The
-    /// plan still decides for a repeat in flight; this read lets a retry be answered
-    /// before anything else is asked (the music server may be why the client retries).
-    pub fn stored_repeat(&self, i: &Idempotency) -> Result<Option<Share>, StoreError> {
-        let Some(row) = self.db()?.get(keys::idempotency(&i.user_id, &i.key))? else {
-            return Ok(None);
+    /// The first result of a create already made with this `Idempotency-Key`, if any,
+    /// by the one rule of a repeat (`IdempotencyRow::repeat`), asked of the committer:
+    /// it alone knows keys whose create is still on its way to the disk, and it answers
+    /// in batch order, so a repeat of such a create waits for it and gets its share.
+    /// Nothing is appended; a retry is answered before the music server is asked (it
+    /// may be why the client retries).
+    pub async fn stored_repeat(&self, idem: &Idempotency) -> Result<Option<Share>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Repeat {
+            idem: idem.clone(),
+            reply,
         };
-        let row: request::IdempotencyRow = serde_json::from_slice(&row)
-            .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
-        let first = self.shares().get(&row.share_id).cloned();
-        row.repeat(&i.fingerprint, first).map(Some)
+        self.sender()?
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {

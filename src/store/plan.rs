@@ -73,7 +73,13 @@ pub fn plan(batch: Vec<Request>, p: &Planner, last_seq: u64, last_hash: [u8; 32]
 
 impl BatchPlan {
     fn one(&mut self, p: &Planner, ids: &mut EventIds, request: Request) -> Answered {
-        let Request { cmd, idem, reply } = request;
+        let (cmd, idem, reply) = match request {
+            Request::Execute { cmd, idem, reply } => (cmd, idem, reply),
+            Request::Repeat { idem, reply } => {
+                let first = self.repeat_of(p, &idem).transpose();
+                return Answered::Repeat(reply, first.map(|s| s.map(Box::new)));
+            }
+        };
         if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
             return match first {
                 Ok(share) => reply.succeeded(&share, 0..0, true),

@@ -64,10 +64,33 @@ impl Outcome {
     }
 }
 
-pub struct Request {
-    pub cmd: Command,
-    pub idem: Option<Idempotency>,
-    pub reply: Reply,
+/// What a caller asks the committer.
+// Not boxed: `Execute` is nearly every request, and a box would cost each visit an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Request {
+    /// Decide and append a command.
+    Execute {
+        cmd: Command,
+        idem: Option<Idempotency>,
+        reply: Reply,
+    },
+    /// Only the first result of an `Idempotency-Key`, if one is stored or in flight:
+    /// answered in batch order, so a repeat of a create that is still on its way to
+    /// the disk waits for it instead of reading a key whose share is not durable yet.
+    Repeat {
+        idem: Idempotency,
+        reply: oneshot::Sender<Result<Option<Share>, StoreError>>,
+    },
+}
+
+impl Request {
+    /// The answer for a request that is refused whole.
+    pub fn failed(self, error: StoreError) -> Answered {
+        match self {
+            Request::Execute { reply, .. } => reply.failed(error),
+            Request::Repeat { reply, .. } => Answered::Repeat(reply, Err(error)),
+        }
+    }
 }
 
 /// Where a command's result goes.
@@ -116,6 +139,11 @@ pub enum Answered {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    /// Boxed like an outcome.
+    Repeat(
+        oneshot::Sender<Result<Option<Share>, StoreError>>,
+        Result<Option<Box<Share>>, StoreError>,
+    ),
 }
 
 impl Answered {
@@ -124,6 +152,7 @@ impl Answered {
         match self {
             Answered::Outcome(tx, _) => Answered::Outcome(tx, Err(error)),
             Answered::Ack(tx, _) => Answered::Ack(tx, Err(error)),
+            Answered::Repeat(tx, _) => Answered::Repeat(tx, Err(error)),
         }
     }
 
@@ -135,6 +164,9 @@ impl Answered {
             }
             Answered::Ack(tx, result) => {
                 let _ = tx.send(result);
+            }
+            Answered::Repeat(tx, result) => {
+                let _ = tx.send(result.map(|s| s.map(|s| *s)));
             }
         }
     }
