@@ -146,7 +146,8 @@ impl From<StoreError> for ApiError {
             StoreError::Disk { .. }
             | StoreError::Db(_)
             | StoreError::Io(_)
-            | StoreError::Corrupt(_) => {
+            | StoreError::Corrupt(_)
+            | StoreError::Impossible { .. } => {
                 log::error!("store failure: {e}");
                 ApiError::new(
                     ErrorCode::StoreUnavailable,

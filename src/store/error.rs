@@ -23,6 +23,11 @@ pub enum StoreError {
     Io(String),
     /// Stored bytes that do not decode: the log is damaged.
     Corrupt(String),
+    /// An event being imported that no server could have written (`domain::check_logged`).
+    Impossible {
+        seq: u64,
+        reason: crate::domain::ImpossibleEvent,
+    },
     /// The committer has stopped.
     Closed,
 }
@@ -55,6 +60,9 @@ impl fmt::Display for StoreError {
             StoreError::Db(e) => write!(f, "storage failure in the database: {e}"),
             StoreError::Io(m) => write!(f, "storage failure: {m}"),
             StoreError::Corrupt(m) => write!(f, "damaged event log: {m}"),
+            StoreError::Impossible { seq, reason } => {
+                write!(f, "event {seq} breaks the rules a server keeps: {reason}")
+            }
             StoreError::Closed => write!(f, "event log is closed"),
         }
     }
@@ -65,6 +73,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Disk { source, .. } => Some(source),
             StoreError::Db(e) => Some(e),
+            StoreError::Impossible { reason, .. } => Some(reason),
             _ => None,
         }
     }

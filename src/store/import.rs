@@ -13,7 +13,8 @@ pub use super::import_batch::{Batcher, ImportBatch, MirrorCopy};
 use super::mirror::{self, Mirror};
 use super::packing::{row_takes, VersionRuns};
 use super::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
-use crate::domain::{apply, Counted, Share, ShareId};
+use crate::domain::check_version;
+use crate::domain::{apply, check_counted, check_logged, Counted, ImpossibleEvent, Share, ShareId};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -112,14 +113,25 @@ impl Importer {
                 StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
             })?;
             stream.versions.push(ev.seq, ev.version);
+            // Every event through the rules a live server keeps (the chain only proves
+            // that nobody changed the file since it was sealed, not that it makes sense).
+            let impossible = |reason: ImpossibleEvent| StoreError::Impossible {
+                seq: ev.seq,
+                reason,
+            };
             match ev.change {
                 Change::Counted(kind, at) => {
+                    check_counted(stream.state.as_ref(), kind.type_name(), at)
+                        .map_err(impossible)?;
+                    check_version(stream.state.as_ref(), ev.version).map_err(impossible)?;
                     if let Some(share) = stream.state.as_mut() {
                         Counted::one(kind, at).apply_to(share);
                     }
                 }
                 // The domain's own fold, so every other event type (today's and future ones) counts.
                 Change::Other(env) => {
+                    check_logged(stream.state.as_ref(), ev.version, &env.event, env.at)
+                        .map_err(impossible)?;
                     stream.state = apply(stream.state.take(), &env.stream, &env.event, env.at);
                 }
             }
