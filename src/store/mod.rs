@@ -2,28 +2,19 @@
 //! fsync, keeps the hash chain and the gap-free sequence, and writes the
 //! projections in the same atomic batch. See `keys` for the layout.
 
-pub mod chain;
-mod checkpoint;
-mod committer;
-mod envelope;
 mod error;
-mod event_ids;
-mod fold;
-mod import;
-mod import_batch;
-pub mod keys;
-mod latest;
-pub mod mirror;
-mod offline;
-mod open;
-mod packing;
-mod plan;
-pub mod reader;
-mod release;
-mod request;
-mod sealed;
-mod subscribe;
-mod syncer;
+mod format;
+mod read;
+mod sled;
+mod write;
+
+// Short paths for the store's own modules, wherever they live.
+pub use format::chain;
+use format::{checkpoint, envelope, event_ids, sealed};
+use read::{fold, subscribe};
+use sled::{import, import_batch, offline, open, packing, release};
+pub use sled::{keys, mirror, reader};
+use write::{committer, latest, plan, request, syncer};
 
 pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
 pub use envelope::{BadEnvelope, Envelope};
@@ -55,7 +46,7 @@ pub struct Store {
 struct Inner {
     /// `None` once closed: `close` lets go of sled at once, even while other
     /// handles to this store (an HTTP worker's state) live on.
-    db: RwLock<Option<sled::Db>>,
+    db: RwLock<Option<::sled::Db>>,
     dir: PathBuf,
     shares: Arc<RwLock<Shares>>,
     tx: Mutex<Option<mpsc::Sender<request::Request>>>,
@@ -104,7 +95,7 @@ impl Store {
     }
 
     /// A handle on sled for one read; `Closed` after `close`.
-    fn db(&self) -> Result<sled::Db, StoreError> {
+    fn db(&self) -> Result<::sled::Db, StoreError> {
         let guard = self.inner.db.read().unwrap_or_else(|e| e.into_inner());
         guard.clone().ok_or(StoreError::Closed)
     }

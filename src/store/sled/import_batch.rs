@@ -5,8 +5,8 @@
 //! no ids and frees no per-event memory that another thread allocated (both cost
 //! more than sled itself at a million events, docs/performance.md).
 
-use super::{mirror, Envelope, StoreError};
 use crate::domain::{ShareId, VisitKind};
+use crate::store::{mirror, Envelope, StoreError};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -127,7 +127,7 @@ impl MirrorCopy {
         Ok(self.0.write_all(&batch.text)?)
     }
 
-    /// Writes out what is buffered ([`super::Importer::finish`] takes it for that).
+    /// Writes out what is buffered ([`crate::store::Importer::finish`] takes it for that).
     pub(super) fn close(mut self) -> Result<(), StoreError> {
         Ok(self.0.flush()?)
     }

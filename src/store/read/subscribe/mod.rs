@@ -14,9 +14,9 @@
 //! the committer one failed `try_send` and holds at most its queue's worth of
 //! batches in memory.
 
-use super::reader::{self, Filter, RawEvent};
-use super::{Store, StoreError};
 use crate::metrics::METRICS;
+use crate::store::reader::{self, Filter, RawEvent};
+use crate::store::{Store, StoreError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;

@@ -2,11 +2,11 @@
 //! on a stopped service's data directory. Opening fails with `Locked` while a
 //! server holds the directory.
 
-use super::fold::{fold, Folded};
-use super::reader::{self, Filter, Header, RawEvent, RawIter};
-use super::release::ReleaseOnDrop;
-use super::{chain, open, Checkpoint, Envelope, StoreError};
 use crate::projection::Shares;
+use crate::store::fold::{fold, Folded};
+use crate::store::reader::{self, Filter, Header, RawEvent, RawIter};
+use crate::store::release::ReleaseOnDrop;
+use crate::store::{chain, open, Checkpoint, Envelope, StoreError};
 use std::path::{Path, PathBuf};
 
 /// A small page cache: offline commands stream the log once, so a big cache only costs memory.
@@ -95,11 +95,11 @@ impl Log {
         &self,
         events: impl IntoIterator<Item = Envelope>,
     ) -> Result<Checkpoint, StoreError> {
-        super::mirror::remove_marker(&self.dir)?;
+        crate::store::mirror::remove_marker(&self.dir)?;
         let mut head = self
             .checkpoint()?
             .map_or((0, chain::GENESIS), |c| (c.last_seq, c.last_hash));
-        let mut packer = super::packing::Packer::default();
+        let mut packer = crate::store::packing::Packer::default();
         let mut pending = 0;
         for env in events {
             if env.seq != head.0 + 1 || env.prev_hash != head.1 || !env.is_sealed() {

@@ -9,7 +9,7 @@
 //! A row of one event is exactly the layout of the first schema (one line; one seq),
 //! so logs written before packing read unchanged.
 
-use super::{keys, StoreError};
+use crate::store::{keys, StoreError};
 use std::collections::HashMap;
 
 /// Most bytes in one `E` row. sled keeps up to 17 values in a leaf and writes a

@@ -5,8 +5,8 @@
 //! pairs each reply channel with a result of its own kind, so an answer that does
 //! not fit its request cannot be built.
 
-use super::StoreError;
 use crate::domain::{Command, Share, ShareId};
+use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use tokio::sync::oneshot;
@@ -24,7 +24,7 @@ pub struct Idempotency {
 /// The stored form of a used idempotency key (`I` row).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct IdempotencyRow {
+pub(in crate::store) struct IdempotencyRow {
     pub share_id: ShareId,
     pub fingerprint: String,
 }

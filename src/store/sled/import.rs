@@ -8,13 +8,13 @@
 //! export mirror; this, the writing side, appends their `E` rows to sled and folds
 //! their events into the projections.
 
-use super::import_batch::Change;
-pub use super::import_batch::{Batcher, ImportBatch, MirrorCopy};
-use super::mirror::{self, Mirror};
-use super::packing::{row_takes, VersionRuns};
-use super::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::check_version;
 use crate::domain::{apply, check_counted, check_logged, Counted, ImpossibleEvent, Share, ShareId};
+use crate::store::import_batch::Change;
+pub use crate::store::import_batch::{Batcher, ImportBatch, MirrorCopy};
+use crate::store::mirror::{self, Mirror};
+use crate::store::packing::{row_takes, VersionRuns};
+use crate::store::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -224,7 +224,7 @@ impl Importer {
 /// The directory is renamed only once sled has let go of it (`release` says why
 /// that takes a moment after the last handle drops).
 fn wait_until_closed(dir: &Path) -> Result<(), StoreError> {
-    if super::release::wait_until_free(dir) {
+    if crate::store::release::wait_until_free(dir) {
         Ok(())
     } else {
         Err(StoreError::Io(format!(

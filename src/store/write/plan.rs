@@ -4,17 +4,17 @@
 //! `BatchPlan` that the committer writes in one sled batch (`committer.rs`)
 //! and the syncer answers once it is durable (`syncer.rs`).
 
-use super::envelope::Envelope;
-use super::event_ids::EventIds;
-use super::latest::LatestShares;
-use super::packing::Packer;
-use super::request::{Answered, Idempotency, IdempotencyRow, Request};
-use super::syncer::OpenTally;
-use super::StoreError;
 use crate::domain::{
     apply, decide, Command, DomainError, Event, Policy, Share, ShareId, UnwritableEvent,
 };
 use crate::projection::rows::Changed;
+use crate::store::envelope::Envelope;
+use crate::store::event_ids::EventIds;
+use crate::store::latest::LatestShares;
+use crate::store::packing::Packer;
+use crate::store::request::{Answered, Idempotency, IdempotencyRow, Request};
+use crate::store::syncer::OpenTally;
+use crate::store::StoreError;
 use std::collections::HashMap;
 use std::ops::Range;
 use time::OffsetDateTime;

@@ -4,9 +4,9 @@
 //! here: `events` (from a seq on), `between` (a seq range), `stream` (one share),
 //! `filtered` (the audit trail's filters) and `decoded` (whole envelopes).
 
-use super::packing::{stream_seqs, LineCache, Lines};
-use super::{keys, Envelope, StoreError};
 use crate::domain::ShareId;
+use crate::store::packing::{stream_seqs, LineCache, Lines};
+use crate::store::{keys, Envelope, StoreError};
 use serde::Deserialize;
 use std::borrow::Cow;
 use time::format_description::well_known::Rfc3339;

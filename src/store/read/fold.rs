@@ -4,10 +4,10 @@
 //! `domain::Counted` (the rule `domain::apply` uses for them too); other events
 //! are decoded in full and go through `domain::apply`.
 
-use super::reader::{Header, RawEvent};
-use super::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
+use crate::store::reader::{Header, RawEvent};
+use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::format_description::well_known::Rfc3339;
@@ -111,7 +111,7 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
     let mut items = Vec::new();
     let mut run = VisitRun::new();
     let mut want = first;
-    for raw in super::reader::between(db, first, last) {
+    for raw in crate::store::reader::between(db, first, last) {
         let raw = raw?;
         if raw.seq != want {
             return Err(StoreError::Corrupt(format!("event {want} is missing")));
@@ -232,7 +232,7 @@ fn hash_of(db: &sled::Db, seq: u64) -> Result<[u8; 32], StoreError> {
     if seq == 0 {
         return Ok(chain::GENESIS);
     }
-    let line = super::packing::line_at(db, seq)?
+    let line = crate::store::packing::line_at(db, seq)?
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is missing")))?;
     let raw = RawEvent { seq, line };
     let header = raw.header()?;

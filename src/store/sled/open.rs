@@ -1,9 +1,9 @@
 //! Opening the database, loading the projections from their rows (O(shares)), and
 //! having them rebuilt from the log when they do not match it.
 
-use super::error::Doing;
-use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::projection::Shares;
+use crate::store::error::Doing;
+use crate::store::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
         // No checkpoint, a mismatch or an older schema: projections are rebuilt from the log.
         _ if last_event == 0 => Checkpoint {
             last_seq: 0,
-            last_hash: super::chain::GENESIS,
+            last_hash: crate::store::chain::GENESIS,
             schema_version: SCHEMA_VERSION,
         },
         _ => {
@@ -103,7 +103,7 @@ fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
         None => Ok(0),
         Some(kv) => {
             let (k, v) = kv?;
-            Ok(super::packing::Lines::new(&k, v)?.end_seq() - 1)
+            Ok(crate::store::packing::Lines::new(&k, v)?.end_seq() - 1)
         }
     }
 }
@@ -123,7 +123,7 @@ pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Shares, Checkpoint), StoreError> {
-    let folded = super::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
+    let folded = crate::store::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
     let checkpoint = encode(&folded.checkpoint)?;
     crate::projection::rebuild(db, &folded.shares, |batch| {
         batch.insert(keys::CHECKPOINT, checkpoint);
@@ -160,7 +160,7 @@ mod tests {
         assert!(!text.contains("Os {"), "a raw system error leaked: {text}");
         // The probe's own lock went with its descriptor; once the first handle is
         // released, the directory opens again, with no retry here.
-        super::super::release::release(held, dir.path());
+        crate::store::release::release(held, dir.path());
         open_db(dir.path()).unwrap();
     }
 }

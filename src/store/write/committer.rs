@@ -5,18 +5,18 @@
 //! one fsync for every batch waiting (group commit), while this thread already
 //! works on the next.
 
-use super::error::Doing;
-use super::latest::LatestShares;
-use super::mirror::Mirror;
-use super::open::{encode, encoding};
-use super::plan::{plan, BatchPlan, Planner};
-use super::request::{IdempotencyRow, Request};
-use super::subscribe::Feed;
-use super::syncer::{Applied, CleanStop, Syncer};
-use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::domain::Policy;
 use crate::metrics::METRICS;
 use crate::projection::Shares;
+use crate::store::error::Doing;
+use crate::store::latest::LatestShares;
+use crate::store::mirror::Mirror;
+use crate::store::open::{encode, encoding};
+use crate::store::plan::{plan, BatchPlan, Planner};
+use crate::store::request::{IdempotencyRow, Request};
+use crate::store::subscribe::Feed;
+use crate::store::syncer::{Applied, CleanStop, Syncer};
+use crate::store::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;

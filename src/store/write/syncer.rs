@@ -9,13 +9,13 @@
 //! batch is never acknowledged or visible before it, and every batch before it,
 //! is on disk.
 
-use super::mirror::Mirror;
-use super::request::Answered;
-use super::subscribe::Feed;
-use super::StoreError;
 use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
 use crate::projection::Shares;
+use crate::store::mirror::Mirror;
+use crate::store::request::Answered;
+use crate::store::subscribe::Feed;
+use crate::store::StoreError;
 use std::collections::HashMap;
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,0 +1,12 @@
+//! The log in sled: the key layout, packed rows, opening and loading, reading,
+//! the export mirror, offline access and the restore's writer.
+
+pub mod import;
+pub mod import_batch;
+pub mod keys;
+pub mod mirror;
+pub mod offline;
+pub mod open;
+pub mod packing;
+pub mod reader;
+pub mod release;
