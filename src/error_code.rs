@@ -53,6 +53,7 @@ error_codes! {
     InternalError = "internal-error" => INTERNAL_SERVER_ERROR,
     UnsupportedFormat = "unsupported-format" => NOT_IMPLEMENTED,
     UpstreamError = "upstream-error" => BAD_GATEWAY,
+    UpstreamUnauthorized = "upstream-unauthorized" => BAD_GATEWAY,
     UpstreamUnavailable = "upstream-unavailable" => SERVICE_UNAVAILABLE,
     StoreUnavailable = "store-unavailable" => SERVICE_UNAVAILABLE,
     AuthUnavailable = "auth-unavailable" => SERVICE_UNAVAILABLE,

@@ -34,6 +34,7 @@ mod openapi_schemathesis;
 mod subsonic_client;
 mod subsonic_shares;
 mod upstream_harness;
+mod upstream_login_check;
 
 // Who may do what: tokens and delegated login.
 mod auth_time_window;
