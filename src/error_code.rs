@@ -38,12 +38,15 @@ error_codes! {
     Forbidden = "forbidden" => FORBIDDEN,
     AccessDenied = "access-denied" => FORBIDDEN,
     DownloadNotAllowed = "download-not-allowed" => FORBIDDEN,
+    ShownTokenInvalid = "shown-token-invalid" => FORBIDDEN,
     NotFound = "not-found" => NOT_FOUND,
     MethodNotAllowed = "method-not-allowed" => METHOD_NOT_ALLOWED,
     BodyTimeout = "body-timeout" => REQUEST_TIMEOUT,
     VersionConflict = "version-conflict" => CONFLICT,
     AlreadyExists = "already-exists" => CONFLICT,
+    ShownTokenUsed = "shown-token-used" => CONFLICT,
     ShareExpired = "share-expired" => GONE,
+    ShownTokenExpired = "shown-token-expired" => GONE,
     PayloadTooLarge = "payload-too-large" => PAYLOAD_TOO_LARGE,
     RangeNotSatisfiable = "range-not-satisfiable" => RANGE_NOT_SATISFIABLE,
     UnknownItems = "unknown-items" => UNPROCESSABLE_ENTITY,
@@ -59,6 +62,7 @@ error_codes! {
     AuthUnavailable = "auth-unavailable" => SERVICE_UNAVAILABLE,
     TooManyFollowers = "too-many-followers" => SERVICE_UNAVAILABLE,
     TransfersBusy = "transfers-busy" => SERVICE_UNAVAILABLE,
+    ShownTokensBusy = "shown-tokens-busy" => SERVICE_UNAVAILABLE,
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -46,7 +46,9 @@ mod public_streams;
 mod public_visits;
 mod share_page;
 mod share_page_browser;
+mod share_page_prerender;
 mod share_page_proxy;
+mod share_page_shown;
 
 // What an attacker and a broken environment do.
 mod faults_disk_full;
