@@ -109,6 +109,7 @@ impl Application {
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
+        let login_check = Upstream::new(settings.upstream.clone(), settings.limits);
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             store: store.clone(),
@@ -141,6 +142,8 @@ impl Application {
         .run();
         // A follow response never finishes by itself: end them when a stop is asked for.
         actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));
+        // After the bind, in the background: a slow music server never delays the listener.
+        actix_web::rt::spawn(crate::upstream::check_at_start(login_check));
         log::info!("listening on port {port}");
         Ok(Application {
             port,

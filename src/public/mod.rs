@@ -15,6 +15,7 @@
 //! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
 //! - `oembed`: `/share/oembed?url=` for our own share pages
 //! - `preview`: link-preview bots and prefetches, told apart from people
+//! - `shown`, `shown_token`: a prefetched or prerendered page, once shown, becomes one visit
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
@@ -42,6 +43,8 @@ mod pipe;
 mod preview;
 pub(crate) mod proxy;
 mod rendered;
+pub(crate) mod shown;
+mod shown_token;
 mod transfers;
 mod visit;
 mod zip;
@@ -50,7 +53,7 @@ pub use cache::MetaCache;
 
 /// The handlers `routes.rs` sends public paths to.
 pub(crate) mod handlers {
-    pub(crate) use super::{assets, cover, oembed, page, proxy};
+    pub(crate) use super::{assets, cover, oembed, page, proxy, shown};
 }
 
 use crate::config::Settings;
@@ -72,6 +75,7 @@ pub struct Public {
     transfers: transfers::Transfers,
     covers: cover_ids::CoverIds,
     previews: preview::PreviewAgents,
+    shown: shown_token::ShownTokens,
 }
 
 impl Public {
@@ -85,6 +89,7 @@ impl Public {
             transfers: transfers::Transfers::new(&settings.limits),
             covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
+            shown: shown_token::ShownTokens::default(),
         })
     }
 }
