@@ -147,7 +147,8 @@ impl From<StoreError> for ApiError {
             | StoreError::Db(_)
             | StoreError::Io(_)
             | StoreError::Corrupt(_)
-            | StoreError::Impossible { .. } => {
+            | StoreError::Impossible { .. }
+            | StoreError::Unavailable(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(
                     ErrorCode::StoreUnavailable,

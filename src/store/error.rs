@@ -30,6 +30,9 @@ pub enum StoreError {
     },
     /// The committer has stopped.
     Closed,
+    /// The engine cannot be reached just now (a database connection); the write
+    /// was not made, and later ones may succeed.
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -64,6 +67,7 @@ impl fmt::Display for StoreError {
                 write!(f, "event {seq} breaks the rules a server keeps: {reason}")
             }
             StoreError::Closed => write!(f, "event log is closed"),
+            StoreError::Unavailable(m) => write!(f, "the event log is unavailable: {m}"),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
-use crate::store::reader::{Header, RawEvent};
+use crate::store::read::raw::{Header, RawEvent};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -234,7 +234,10 @@ fn hash_of(db: &sled::Db, seq: u64) -> Result<[u8; 32], StoreError> {
     }
     let line = crate::store::packing::line_at(db, seq)?
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is missing")))?;
-    let raw = RawEvent { seq, line };
+    let raw = RawEvent {
+        seq,
+        line: crate::store::Line::shared(line),
+    };
     let header = raw.header()?;
     chain::from_hex(&header.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))

@@ -3,8 +3,10 @@
 //! server holds the directory.
 
 use crate::projection::Shares;
+use crate::store::engine::EventSink;
 use crate::store::fold::{fold, Folded};
-use crate::store::reader::{self, Filter, Header, RawEvent, RawIter};
+use crate::store::read::raw::{Filter, Header, RawEvent};
+use crate::store::reader::{self, RawIter};
 use crate::store::release::ReleaseOnDrop;
 use crate::store::{chain, open, Checkpoint, Envelope, StoreError};
 use std::path::{Path, PathBuf};

@@ -63,12 +63,14 @@ impl VersionRuns {
     }
 }
 
-impl Packer {
-    pub fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
+impl crate::store::engine::EventSink for Packer {
+    fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
         self.push_line(seq, line);
         self.push_version(seq, stream, version);
     }
+}
 
+impl Packer {
     /// Adds an event's line to the `E` rows only.
     pub fn push_line(&mut self, seq: u64, line: &[u8]) {
         match self.rows.last_mut() {
@@ -202,6 +204,7 @@ impl LineCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::engine::EventSink;
 
     fn db() -> (sled::Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ pub struct Idempotency {
 }
 
 /// The stored form of a used idempotency key (`I` row).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(in crate::store) struct IdempotencyRow {
     pub share_id: ShareId,
@@ -84,6 +84,11 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether planning it may append (a repeat only reads).
+    pub fn writes(&self) -> bool {
+        matches!(self, Request::Execute { .. })
+    }
+
     /// The answer for a request that is refused whole.
     pub fn failed(self, error: StoreError) -> Answered {
         match self {
