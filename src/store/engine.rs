@@ -13,13 +13,14 @@
 //! - Reading, from any thread: [`Reader`].
 
 use super::read::raw::{RawEvent, RawEvents};
-use super::write::request::IdempotencyRow;
+use super::write::request::{IdempotencyRow, Request};
 use super::{Checkpoint, StoreError};
 use crate::domain::ShareId;
 use crate::projection::rows::Row;
 use crate::projection::Shares;
 use std::collections::HashMap;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// An `Idempotency-Key` as stored: (user id, key).
 pub type IdemKey = (String, String);
@@ -95,6 +96,41 @@ pub trait Durability: Send + 'static {
     fn stopped_cleanly(self, last_seq: u64);
 }
 
+/// Tells the committer that another process appended to a shared log, so that it
+/// catches up now rather than at its next write. It holds the queue weakly: it
+/// never keeps a closing store open.
+#[derive(Clone)]
+pub struct Poke(mpsc::WeakSender<Request>);
+
+impl Poke {
+    pub fn new(queue: &mpsc::Sender<Request>) -> Poke {
+        Poke(queue.downgrade())
+    }
+
+    /// Whether the store is still open.
+    pub fn is_open(&self) -> bool {
+        self.0.upgrade().is_some()
+    }
+
+    /// False once the store has closed (the watcher should stop then).
+    pub fn poke(&self) -> bool {
+        let Some(queue) = self.0.upgrade() else {
+            return false;
+        };
+        // A full queue means the committer is busy and catches up with its next batch anyway.
+        !matches!(
+            queue.try_send(Request::CatchUp),
+            Err(mpsc::error::TrySendError::Closed(_))
+        )
+    }
+}
+
+/// Watches a shared log for other processes' appends and pokes the committer
+/// (PostgreSQL: LISTEN/NOTIFY, with a poll in case a notification is lost).
+pub trait Watch: Send + 'static {
+    fn start(self: Box<Self>, poke: Poke);
+}
+
 /// An engine, opened: its three sides and what it had stored.
 pub struct Opened<A, D> {
     pub append: A,
@@ -104,4 +140,6 @@ pub struct Opened<A, D> {
     pub shares: Shares,
     pub head: Checkpoint,
     pub keys: HashMap<IdemKey, IdempotencyRow>,
+    /// For engines whose log other processes append to.
+    pub watch: Option<Box<dyn Watch>>,
 }

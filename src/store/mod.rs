@@ -74,11 +74,22 @@ impl Store {
 
     /// A log kept in memory only, for tests of everything above the engine.
     pub fn in_memory(policy: Policy) -> Store {
-        match Store::start(memory::open(), policy) {
-            Ok(store) => store,
-            // Only thread creation can fail here; a test cannot go on without threads.
-            Err(e) => panic!("starting an in-memory store: {e}"),
-        }
+        Store::in_memory_replicas(1, policy).remove(0)
+    }
+
+    /// `n` stores on one log in memory, as replicas on one database: for tests of
+    /// several writers.
+    pub fn in_memory_replicas(n: usize, policy: Policy) -> Vec<Store> {
+        let log = Arc::new(memory::MemoryLog::default());
+        (0..n.max(1))
+            .map(
+                |_| match memory::open(log.clone()).and_then(|o| Store::start(o, policy)) {
+                    Ok(store) => store,
+                    // Only thread creation can fail on an empty log; a test cannot go on without threads.
+                    Err(e) => panic!("starting an in-memory store: {e}"),
+                },
+            )
+            .collect()
     }
 
     /// Starts the committer and the syncer on an opened engine.
@@ -88,7 +99,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let log = opened.log.clone();
         let (tx, rx) = mpsc::channel(4096);
-        let (committer, syncer, shared) = committer::Committer::new(opened, policy, rx);
+        let (committer, syncer, shared) = committer::Committer::new(opened, policy, (&tx, rx));
         let thread = match committer::spawn(committer, syncer) {
             Ok(thread) => thread,
             Err(e) => {

@@ -33,6 +33,7 @@ pub fn open(dir: &Path) -> Result<Opened<SledAppend, SledDurability>, StoreError
             shares,
             head,
             keys,
+            watch: None,
         }),
         Err(e) => {
             drop(db);

@@ -56,7 +56,7 @@ impl<A: Append> Committer<A> {
     pub fn new<D: Durability>(
         opened: Opened<A, D>,
         policy: Policy,
-        rx: mpsc::Receiver<Request>,
+        (queue, rx): (&mpsc::Sender<Request>, mpsc::Receiver<Request>),
     ) -> (Self, Syncer<D>, Shared) {
         let Opened {
             append,
@@ -64,8 +64,12 @@ impl<A: Append> Committer<A> {
             shares,
             head,
             keys,
+            watch,
             ..
         } = opened;
+        if let Some(watch) = watch {
+            watch.start(crate::store::engine::Poke::new(queue));
+        }
         METRICS.shares.set(shares.live_count() as i64);
         let shared = Shared {
             shares: Arc::new(RwLock::new(shares)),

@@ -84,6 +84,8 @@ impl<S: EventSink> BatchPlan<S> {
                 let first = self.repeat_of(p, &idem).transpose();
                 return Answered::Repeat(reply, first.map(|s| s.map(Box::new)));
             }
+            // The batch's begin has caught up already.
+            Request::CatchUp => return Answered::Nobody,
         };
         if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
             return match first {

@@ -81,6 +81,9 @@ pub enum Request {
         idem: Idempotency,
         reply: oneshot::Sender<Result<Option<Share>, StoreError>>,
     },
+    /// Nothing to decide: another process appended to a shared log, and the
+    /// committer catches up with it now rather than at its next write.
+    CatchUp,
 }
 
 impl Request {
@@ -94,6 +97,7 @@ impl Request {
         match self {
             Request::Execute { reply, .. } => reply.failed(error),
             Request::Repeat { reply, .. } => Answered::Repeat(reply, Err(error)),
+            Request::CatchUp => Answered::Nobody,
         }
     }
 }
@@ -144,6 +148,8 @@ pub enum Answered {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    /// A catch-up has nobody to answer.
+    Nobody,
     /// Boxed like an outcome.
     Repeat(
         oneshot::Sender<Result<Option<Share>, StoreError>>,
@@ -158,6 +164,7 @@ impl Answered {
             Answered::Outcome(tx, _) => Answered::Outcome(tx, Err(error)),
             Answered::Ack(tx, _) => Answered::Ack(tx, Err(error)),
             Answered::Repeat(tx, _) => Answered::Repeat(tx, Err(error)),
+            Answered::Nobody => Answered::Nobody,
         }
     }
 
@@ -173,6 +180,7 @@ impl Answered {
             Answered::Repeat(tx, result) => {
                 let _ = tx.send(result.map(|s| s.map(|s| *s)));
             }
+            Answered::Nobody => {}
         }
     }
 }
