@@ -92,7 +92,6 @@ impl From<sled::Error> for StoreError {
 impl From<RowsError> for StoreError {
     fn from(e: RowsError) -> Self {
         match e {
-            RowsError::Db(e) => StoreError::Db(e),
             RowsError::Corrupt(m) => StoreError::Corrupt(m),
             RowsError::Encode(e) => super::open::encoding(e),
         }
