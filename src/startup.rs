@@ -98,12 +98,8 @@ impl Application {
         let store = open_store(&settings)?;
         let (verifier, delegated) = token_checks(&settings);
         log_upstream(&settings);
-        let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(
-                dir.clone(),
-                StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)),
-            )
-        })?;
+        let public = public::Public::new(&settings, &store)
+            .map_err(|e| StartupError::Store(dir.clone(), e))?;
         let addr = settings.listen;
         let bind_error = |e| StartupError::Bind(addr, e);
         let listener = TcpListener::bind(addr).map_err(bind_error)?;

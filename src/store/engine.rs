@@ -35,6 +35,9 @@ pub trait Reader: Send + Sync + 'static {
     fn stream(&self, id: &ShareId) -> RawEvents;
     /// The last durable position as stored (`None` for an empty log).
     fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+    /// Secret `name`: 32 random bytes made on first use and then kept, the same for
+    /// every process on this log (what one replica signs or hashes, another checks).
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError>;
     /// Lets go of the engine (files, locks, connections) once the writer stopped;
     /// reads after it answer `Closed`. Returns false when the last flush failed.
     fn close(&self) -> bool;

@@ -119,6 +119,11 @@ impl Store {
         })
     }
 
+    /// Secret `name`, the same for every process on this log (`engine::Reader::secret`).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        self.inner.log.secret(name)
+    }
+
     /// `sled`, `postgres` or `memory`.
     pub fn engine(&self) -> &'static str {
         self.inner.log.engine()

@@ -11,3 +11,4 @@ pub mod open;
 pub mod packing;
 pub mod reader;
 pub mod release;
+pub mod secret;
