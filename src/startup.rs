@@ -59,7 +59,8 @@ impl std::error::Error for StartupError {}
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let policy = settings.policy();
     let dir = &settings.data_dir;
-    let store = Store::open(dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
+    let store = Store::open_at(&settings.store_location(), policy)
+        .map_err(|e| StartupError::Store(dir.clone(), e))?;
     log::info!(
         "event log open at {} ({} live shares)",
         dir.display(),

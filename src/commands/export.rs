@@ -17,7 +17,7 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<(), CommandError> {
     let bar = std::cell::OnceCell::new();
     let mut written = Ok(());
     let read = offline::each_line(
-        &settings.data_dir,
+        &settings.store_location(),
         &mut |total| {
             let _ = bar.set(progress::bar(total, "exporting"));
         },

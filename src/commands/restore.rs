@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
-    let target = &settings.data_dir;
+    let target = &settings.store_location();
     let file = std::fs::File::open(&args.from).map_err(|e| in_file(&args.from, e))?;
     let size = file.metadata().map_err(|e| in_file(&args.from, e))?.len();
     if size == 0 {
@@ -26,8 +26,8 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
             args.from.display()
         )));
     }
-    let mut import = offline::restore(target).map_err(|e| match e {
-        StoreError::Locked(_) => CommandError::Locked(target.display().to_string()),
+    let mut import = offline::restore(&settings.store_location()).map_err(|e| match e {
+        StoreError::Locked(_) => CommandError::Locked(target.describe()),
         StoreError::Refused(m) => CommandError::Refused(m),
         other => CommandError::Store(other),
     })?;
@@ -72,7 +72,7 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
         checkpoint.last_seq,
         checkpoint.last_seq,
         chain::to_hex(&checkpoint.last_hash),
-        target.display(),
+        target.describe(),
         checkpoint.last_seq as f64 / secs.max(1e-9),
     );
     Ok(())

@@ -37,7 +37,7 @@ fn from_data_dir(settings: &Settings, chain: &mut Chain) -> Result<(), CommandEr
     let bar = std::cell::OnceCell::new();
     let mut broken = Ok(());
     let read = offline::each_line(
-        &settings.data_dir,
+        &settings.store_location(),
         &mut |total| {
             let _ = bar.set(progress::bar(total, "verifying"));
         },

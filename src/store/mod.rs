@@ -13,6 +13,7 @@
 mod engine;
 mod error;
 mod format;
+mod location;
 mod memory;
 pub mod offline;
 mod read;
@@ -33,6 +34,7 @@ pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
 pub use import::BATCH_EVENTS;
+pub use location::Location;
 pub use offline::{Batcher, ImportBatch, ImportFold, Log};
 pub use read::raw::{EventIter, Filter, Header, Line, RawEvent, RawEvents};
 pub use request::{Idempotency, Outcome};
@@ -72,6 +74,13 @@ impl Store {
     /// and starts the committer.
     pub fn open(dir: &Path, policy: Policy) -> Result<Store, StoreError> {
         Store::start(sled::engine::open(dir)?, policy)
+    }
+
+    /// Opens the configured log and starts the committer.
+    pub fn open_at(location: &Location, policy: Policy) -> Result<Store, StoreError> {
+        match location {
+            Location::Sled(dir) => Store::open(dir, policy),
+        }
     }
 
     /// A log kept in memory only, for tests of everything above the engine.

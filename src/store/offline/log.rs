@@ -24,6 +24,13 @@ impl Log {
         })
     }
 
+    /// Opens the configured log (a sled one must exist).
+    pub fn open_at(location: &crate::store::Location) -> Result<Log, StoreError> {
+        match location {
+            crate::store::Location::Sled(dir) => Log::open(dir),
+        }
+    }
+
     /// Opens or creates a sled data directory (for `import`).
     pub fn create(dir: &Path) -> Result<Log, StoreError> {
         Ok(Log {

@@ -13,21 +13,24 @@ pub use import_fold::ImportFold;
 pub use log::Log;
 
 use crate::store::engine::{EachLine, Import};
-use crate::store::StoreError;
-use std::path::Path;
+use crate::store::{Location, StoreError};
 
-/// A restore into the configured engine: the sled data directory `dir`, which must
-/// be absent or empty.
-pub fn restore(dir: &Path) -> Result<Box<dyn Import>, StoreError> {
-    crate::store::sled::import::create(dir)
+/// A restore into the configured log, which must be empty (sled: the data directory
+/// must be absent or empty).
+pub fn restore(location: &Location) -> Result<Box<dyn Import>, StoreError> {
+    match location {
+        Location::Sled(dir) => crate::store::sled::import::create(dir),
+    }
 }
 
-/// Every stored line of the configured engine's log in seq order (see
+/// Every stored line of the configured log in seq order (see
 /// `engine::Offline::each_line`).
 pub fn each_line(
-    dir: &Path,
+    location: &Location,
     total: &mut dyn FnMut(u64),
     each: EachLine<'_>,
 ) -> Result<(), StoreError> {
-    crate::store::sled::offline::each_line(dir, total, each)
+    match location {
+        Location::Sled(dir) => crate::store::sled::offline::each_line(dir, total, each),
+    }
 }
