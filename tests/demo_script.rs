@@ -78,10 +78,22 @@ fn demo(
     mpsc::Receiver<String>,
     Arc<Mutex<String>>,
 ) {
+    demo_with(env!("CARGO_BIN_EXE_sharelog"), args)
+}
+
+/// `scripts/demo.sh ARGS` running `bin` as sharelog.
+fn demo_with(
+    bin: &str,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    mpsc::Receiver<String>,
+    Arc<Mutex<String>>,
+) {
     let mut child = Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo.sh"))
         .args(args)
-        .env("DEMO_BIN", env!("CARGO_BIN_EXE_sharelog"))
+        .env("DEMO_BIN", bin)
         .env("SHARELOG_JWT_SECRET", README_SECRET)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -246,14 +258,12 @@ fn the_demo_prints_a_working_share_link_and_stops_both_servers() {
     );
 }
 
-#[test]
-fn a_port_asked_for_and_taken_is_named_with_its_process_and_never_talked_to() {
-    // Given another server on the port the demo is asked to use
-    let port = support::free_port();
-    let other = OtherServer::on(port).unwrap();
-    // When the demo is started on it
+/// Waits (at most a minute) for the demo to end by itself; its status and its stderr.
+fn ended(
+    mut child: std::process::Child,
+    stderr: &Arc<Mutex<String>>,
+) -> (std::process::ExitStatus, String) {
     let started = Instant::now();
-    let (mut child, _out, stderr) = demo(&["--port", &port.to_string(), "--for", "60"]);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
@@ -266,6 +276,44 @@ fn a_port_asked_for_and_taken_is_named_with_its_process_and_never_talked_to() {
     };
     std::thread::sleep(Duration::from_millis(200)); // the stderr reader's last lines
     let said = stderr.lock().unwrap().clone();
+    (status, said)
+}
+
+#[test]
+fn a_demo_that_fails_after_sharelog_started_shows_sharelogs_log_before_it_is_deleted() {
+    // Given a sharelog whose server starts but whose `token` fails (any later step could)
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("sharelog-without-tokens");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = token ]; then echo 'token: refused for this test' >&2; exit 1; fi\nexec {} \"$@\"\n",
+            env!("CARGO_BIN_EXE_sharelog")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // When the demo runs with it
+    let port = support::free_port().to_string();
+    let (child, _out, stderr) = demo_with(bin.to_str().unwrap(), &["--port", &port]);
+    let (status, said) = ended(child, &stderr);
+    // Then it fails, and sharelog's own log is shown before its temp dir is deleted
+    assert!(!status.success(), "{said}");
+    assert!(said.contains("demo: sharelog's log:"), "{said}");
+    assert!(
+        said.contains(&format!("listening on port {port}")),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_port_asked_for_and_taken_is_named_with_its_process_and_never_talked_to() {
+    // Given another server on the port the demo is asked to use
+    let port = support::free_port();
+    let other = OtherServer::on(port).unwrap();
+    // When the demo is started on it
+    let (child, _out, stderr) = demo(&["--port", &port.to_string(), "--for", "60"]);
+    let (status, said) = ended(child, &stderr);
     // Then it stops at once, naming the port and the process that holds it
     assert!(!status.success(), "{said}");
     assert!(
