@@ -62,6 +62,7 @@ mod hardening_transfers;
 mod hardening_upstream;
 
 // Running it: CLI, logs, metrics, alerts, SIGTERM, the proxy configs, the demo.
+mod cli_backup;
 mod cli_config;
 mod cli_messages;
 mod cli_token;

@@ -1,17 +1,23 @@
 //! The backup file of `sharelog backup`: an export that only grows. Opening reads
 //! only its tail: a torn last line (a kill during a write) is cut off, and the last
 //! complete line must be a sealed event, whose seq and hash the next event must continue.
-//! Every append is written and fsynced before the next is received.
+//! Every append is written and fsynced before the next is received. A run that fails leaves
+//! no file if there was none (the file is created with the first events), and never a part of
+//! a batch: a failed append is cut back to the file's length before it.
 
 use super::verify::Chain;
 use super::CommandError;
+use crate::fsutil;
 use crate::store::mirror;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub struct BackupFile {
-    file: File,
+    /// `None` until the first events arrive for a file that did not exist.
+    file: Option<File>,
+    /// The length of the whole, checked lines the file holds.
+    len: u64,
     path: PathBuf,
     /// The chain as the file ends: what a new event must continue.
     chain: Chain,
@@ -25,12 +31,11 @@ impl BackupFile {
                 format!("{}: {e}", path.display()),
             ))
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(at)?;
+        let mut file = match OpenOptions::new().read(true).append(true).open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Self::absent(path),
+            Err(e) => return Err(at(e)),
+        };
         let len = file.metadata().map_err(at)?.len();
         let end = mirror::prev_newline(&mut file, len)
             .map_err(at)?
@@ -65,9 +70,31 @@ impl BackupFile {
             }
         };
         Ok(BackupFile {
-            file,
+            file: Some(file),
+            len: end,
             path: path.to_path_buf(),
             chain,
+        })
+    }
+
+    /// A file that does not exist yet: its directory must, so that a typo fails now.
+    fn absent(path: &Path) -> Result<BackupFile, CommandError> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(CommandError::Refused(format!(
+                "--to {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        Ok(BackupFile {
+            file: None,
+            len: 0,
+            path: path.to_path_buf(),
+            chain: Chain::new(false),
         })
     }
 
@@ -80,16 +107,54 @@ impl BackupFile {
         &mut self.chain
     }
 
-    /// Appends checked lines (each ending in `\n`) and makes them durable.
+    /// Appends checked lines (each ending in `\n`) and makes them durable. On failure the
+    /// file is as it was before the call (a file this call created is removed).
     pub fn append(&mut self, lines: &[u8]) -> Result<(), CommandError> {
-        self.file
-            .write_all(lines)
-            .and_then(|_| self.file.sync_data())
-            .map_err(|e| {
-                CommandError::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("writing {}: {e}", self.path.display()),
-                ))
-            })
+        let created = self.file.is_none();
+        let result = self.write(lines);
+        if result.is_err() {
+            if created {
+                self.file = None;
+                let _ = std::fs::remove_file(&self.path);
+            } else if let Some(f) = &self.file {
+                let _ = f.set_len(self.len).and_then(|_| f.sync_data());
+            }
+        }
+        result.map_err(|e| {
+            CommandError::Io(std::io::Error::new(
+                e.kind(),
+                format!("writing {}: {e}", self.path.display()),
+            ))
+        })
+    }
+
+    fn write(&mut self, lines: &[u8]) -> std::io::Result<()> {
+        let created = self.file.is_none();
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create_new(true)
+                    .open(&self.path)?,
+            ),
+        };
+        file.write_all(lines)?;
+        file.sync_data()?;
+        if created {
+            // The new name must be as durable as the lines in it.
+            fsutil::sync_dir(&self.path)?;
+        }
+        self.len += lines.len() as u64;
+        Ok(())
+    }
+
+    /// A run that succeeded leaves the file, even when the server had no events yet.
+    pub fn finish(&mut self) -> Result<(), CommandError> {
+        if self.file.is_none() {
+            self.append(&[])?;
+        }
+        Ok(())
     }
 }
