@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     }
     match command {
         Cmd::Serve => serve(settings),
-        offline => sharelog::commands::run(offline, &settings),
+        offline => sharelog::cli::run(offline, &settings),
     }
 }
 

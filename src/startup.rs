@@ -3,10 +3,11 @@
 
 use crate::auth::{Delegated, Directory, Verifier};
 use crate::config::Settings;
+use crate::http::{errors as http_errors, log as http_log, request_body, routes};
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, http_errors, http_log, public, request_body, routes, subsonic};
+use crate::{api, public, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};

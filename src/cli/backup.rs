@@ -5,8 +5,8 @@
 //! from a file and sent only in a header: it never appears in a URL, log or error.
 
 use super::backup_file::BackupFile;
+use super::BackupArgs;
 use super::CommandError;
-use crate::cli::BackupArgs;
 use futures_util::StreamExt;
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 //! names the first bad seq.
 
 pub use super::chain_check::Chain;
+use super::VerifyArgs;
 use super::{progress, CommandError};
-use crate::cli::VerifyArgs;
 use crate::config::Settings;
 use crate::store::{offline, StoreError};
 use std::io::BufRead;

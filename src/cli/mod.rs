@@ -1,8 +1,10 @@
-//! Offline subcommands (docs/cli.md): they open a stopped service's data
-//! directory directly, or (`token`) need only the configuration. Exit status:
+//! The command line (docs/cli.md): `args` parses it; the offline subcommands open a
+//! stopped service's log directly, or (`token`) need only the configuration,
+//! (`backup`) a running server's URL. Exit status:
 //! 0 done, 1 failed (for `verify`: the chain is broken), 2 the data directory is
 //! held by a running server, or the command cannot run with this configuration.
 
+mod args;
 mod backup;
 mod backup_file;
 mod chain_check;
@@ -14,9 +16,11 @@ mod restore;
 mod token;
 mod verify;
 
-use crate::cli::{AuditCmd, Cmd};
 use crate::config::Settings;
 use crate::store::{Log, StoreError};
+pub use args::{
+    AuditCmd, BackupArgs, Cli, Cmd, ExportArgs, ReplayArgs, RestoreArgs, TokenArgs, VerifyArgs,
+};
 use std::process::ExitCode;
 
 /// Why a subcommand stopped.

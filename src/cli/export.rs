@@ -3,8 +3,8 @@
 //! the cheapest source the engine has (sled after a clean shutdown: its export
 //! mirror `<dataDir>/events.jsonl`, without opening sled).
 
+use super::ExportArgs;
 use super::{progress, CommandError};
-use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::store::{offline, Header, StoreError};
 use std::io::Write;

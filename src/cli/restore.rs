@@ -5,8 +5,8 @@
 //! half-built behind (sled: a directory beside the target, renamed into place).
 
 use super::verify::Chain;
+use super::RestoreArgs;
 use super::{progress, CommandError};
-use crate::cli::RestoreArgs;
 use crate::config::Settings;
 use crate::store::{
     chain, decode_sealed, offline, Batcher, Checkpoint, CopyOut, ImportBatch, ImportFold,
