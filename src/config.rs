@@ -10,11 +10,13 @@ mod cidr;
 mod env;
 mod limits;
 mod public_access;
+mod sharing;
 mod validate;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
+pub use sharing::Sharing;
 pub use validate::MIN_JWT_SECRET_BYTES;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,15 +32,6 @@ pub struct Settings {
     pub public_access: PublicAccess,
     pub audit: Audit,
     pub limits: Limits,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Sharing {
-    pub enabled: bool,
-    pub allow_downloads: bool,
-    /// kbps; 0 = unlimited.
-    pub max_bitrate: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -133,16 +126,6 @@ impl Default for Settings {
     }
 }
 
-impl Default for Sharing {
-    fn default() -> Self {
-        Sharing {
-            enabled: true,
-            allow_downloads: true,
-            max_bitrate: 0,
-        }
-    }
-}
-
 impl Default for Upstream {
     fn default() -> Self {
         Upstream {
@@ -181,9 +164,7 @@ impl std::error::Error for ConfigError {}
 impl Settings {
     /// The server's rules a share command is decided under.
     pub fn policy(&self) -> crate::domain::Policy {
-        crate::domain::Policy {
-            allow_downloads: self.sharing.allow_downloads,
-        }
+        self.sharing.policy()
     }
 
     /// Defaults, overlaid with `file` (if any), then with `SHARELOG_*` variables from `env`.

@@ -14,7 +14,7 @@ pub use error::RowsError;
 pub use load::load;
 pub use rebuild::rebuild;
 
-use crate::domain::{apply, Event, Share, ShareId};
+use crate::domain::{apply, Event, LinkId, Share, ShareId, ShareLink};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -31,6 +31,21 @@ pub struct VisitCounter {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_visited_at: Option<OffsetDateTime>,
     pub version: u64,
+    /// The counters of each recipient link opened so far. Absent when none was, so a
+    /// share without links writes (and old rows read) exactly the row it did before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkCounter>,
+}
+
+/// One link's counters in a `VisitCounter`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkCounter {
+    pub id: LinkId,
+    pub visit_count: u64,
+    pub preview_count: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_visited_at: Option<OffsetDateTime>,
 }
 
 impl VisitCounter {
@@ -40,30 +55,59 @@ impl VisitCounter {
             preview_count: share.preview_count,
             last_visited_at: share.last_visited_at,
             version: share.version,
+            links: share
+                .links
+                .iter()
+                .filter(|l| l.visit_count + l.preview_count > 0)
+                .map(|l| LinkCounter {
+                    id: l.id.clone(),
+                    visit_count: l.visit_count,
+                    preview_count: l.preview_count,
+                    last_visited_at: l.last_visited_at,
+                })
+                .collect(),
         }
     }
 
-    /// Lays a newer counter over a share row written before it.
+    /// Lays a newer counter over a share row written before it. The row holds every
+    /// link (links are added and revoked by events that rewrite it); the counter, the
+    /// counts of those opened since.
     pub fn overlay(&self, share: &mut Share) {
         if self.version > share.version {
             share.visit_count = self.visit_count;
             share.preview_count = self.preview_count;
             share.last_visited_at = self.last_visited_at;
             share.version = self.version;
+            for c in &self.links {
+                if let Some(l) = share.links.iter_mut().find(|l| l.id == c.id) {
+                    l.visit_count = c.visit_count;
+                    l.preview_count = c.preview_count;
+                    l.last_visited_at = c.last_visited_at;
+                }
+            }
         }
     }
 }
 
-/// All shares ever created (deleted ones as tombstones), keyed by id.
+/// All shares ever created (deleted ones as tombstones), keyed by id, and which share
+/// each recipient link opens.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shares {
     by_id: HashMap<ShareId, Share>,
+    by_link: HashMap<LinkId, ShareId>,
     live: usize,
 }
 
 impl Shares {
     pub fn get(&self, id: &ShareId) -> Option<&Share> {
         self.by_id.get(id)
+    }
+
+    /// The share a recipient link opens, with the link (revoked ones too: they answer
+    /// 410, not 404). The share may be deleted or expired: the caller answers that.
+    pub fn by_link(&self, id: &LinkId) -> Option<(&Share, &ShareLink)> {
+        let share = self.by_id.get(self.by_link.get(id)?)?;
+        Some((share, share.link(id)?))
     }
 
     /// Shares that are not deleted.
@@ -85,6 +129,12 @@ impl Shares {
             (false, false) => self.live += 1,
             (true, true) => self.live -= 1,
             _ => {}
+        }
+        // Links are only ever added: a lookup each, an insert for the new one.
+        for l in &share.links {
+            if !self.by_link.contains_key(&l.id) {
+                self.by_link.insert(l.id.clone(), share.id.clone());
+            }
         }
         self.by_id.insert(share.id.clone(), share);
     }

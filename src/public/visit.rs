@@ -45,6 +45,7 @@ pub async fn record(
             .ip_recorder
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
+        link: None,
     };
     state.store.visit(VisitShare { id, kind, visit }).await?;
     Ok(())

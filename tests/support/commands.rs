@@ -4,9 +4,7 @@
 
 use sharelog::domain::*;
 
-pub const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
+pub const POLICY: Policy = Policy::open(true);
 
 pub fn alice_actor() -> Actor {
     Actor {
@@ -24,8 +22,10 @@ pub fn create(n: u128, description: &str) -> Command {
         description: Some(description.into()),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at: None,
+        password: None,
+        max_visits: None,
         items: ShareItems {
             songs: vec![SongItem {
                 id: format!("song-{n}"),
@@ -68,6 +68,7 @@ pub fn visit(id: &ShareId) -> Command {
             player: Some("VLC".into()),
             client_ip: Some("h:3f2a9c0d1e".into()),
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) test/1.0".into()),
+            link: None,
         },
     })
 }
@@ -83,6 +84,7 @@ pub fn preview(id: &ShareId) -> Command {
             player: None,
             client_ip: Some("h:77aa01".into()),
             user_agent: Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)".into()),
+            link: None,
         },
     })
 }

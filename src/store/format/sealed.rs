@@ -107,6 +107,7 @@ mod tests {
             player: Some("vlc \"q\"\n".into()),
             client_ip: None,
             user_agent: Some("Mozilla/5.0 é".into()),
+            link: None,
         })
     }
 
@@ -134,6 +135,8 @@ mod tests {
     #[test]
     fn a_sealed_canonical_line_decodes_to_its_event() {
         let created = Event::ShareCreated(crate::domain::ShareCreated {
+            password: None,
+            max_visits: None,
             owner_id: UserId("u-1".into()),
             owner_name: "ann".into(),
             description: Some("a \\ b".into()),
@@ -149,6 +152,7 @@ mod tests {
             player: None,
             client_ip: Some("h:1".into()),
             user_agent: None,
+            link: None,
         });
         let actor = Actor {
             user_id: UserId("u-1".into()),

@@ -9,7 +9,9 @@
 //! their events into the projections.
 
 use crate::domain::check_version;
-use crate::domain::{apply, check_counted, check_logged, Counted, ImpossibleEvent, Share, ShareId};
+use crate::domain::{
+    apply, check_counted, check_logged, Counted, CountedRun, ImpossibleEvent, Share, ShareId,
+};
 use crate::store::import_batch::Change;
 pub use crate::store::import_batch::{Batcher, ImportBatch, MirrorCopy};
 use crate::store::mirror::{self, Mirror};
@@ -120,12 +122,15 @@ impl Importer {
                 reason,
             };
             match ev.change {
-                Change::Counted(kind, at) => {
-                    check_counted(stream.state.as_ref(), kind.type_name(), at)
+                Change::Counted(kind, at, link) => {
+                    check_counted(stream.state.as_ref(), kind, at, link.as_ref())
                         .map_err(impossible)?;
                     check_version(stream.state.as_ref(), ev.version).map_err(impossible)?;
                     if let Some(share) = stream.state.as_mut() {
-                        Counted::one(kind, at).apply_to(share);
+                        match link {
+                            None => Counted::one(kind, at).apply_to(share),
+                            link => CountedRun::one(kind, at, link).apply_to(share),
+                        }
                     }
                 }
                 // The domain's own fold, so every other event type (today's and future ones) counts.
