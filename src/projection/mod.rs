@@ -163,3 +163,95 @@ impl Shares {
 pub trait Logged {
     fn parts(&self) -> (&ShareId, &Event, OffsetDateTime);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Format, ShareItems, UserId};
+    use time::macros::datetime;
+
+    fn share(links: Vec<ShareLink>) -> Share {
+        Share {
+            id: ShareId::from_random([1; 16]),
+            owner_id: UserId("u".into()),
+            owner_name: "u".into(),
+            description: None,
+            format: Format::Raw,
+            max_bit_rate: 0,
+            downloadable: false,
+            expires_at: None,
+            created_at: datetime!(2026-01-01 00:00 UTC),
+            updated_at: datetime!(2026-01-01 00:00 UTC),
+            items: ShareItems::default(),
+            visit_count: 0,
+            preview_count: 0,
+            last_visited_at: None,
+            version: 1,
+            deleted: false,
+            password: None,
+            password_version: 0,
+            max_visits: None,
+            links,
+        }
+    }
+
+    fn link(n: u8) -> ShareLink {
+        ShareLink {
+            id: LinkId::from_random([n; 16]),
+            label: format!("l{n}"),
+            max_visits: None,
+            visit_count: 0,
+            preview_count: 0,
+            last_visited_at: None,
+            created_at: datetime!(2026-01-01 00:00 UTC),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_counter_row_without_links_is_the_row_it_always_was() {
+        let mut s = share(vec![link(1)]);
+        s.visit_count = 3;
+        s.version = 5;
+        let row = serde_json::to_value(VisitCounter::of(&s)).unwrap();
+        assert_eq!(
+            row,
+            serde_json::json!({"visitCount": 3, "previewCount": 0, "lastVisitedAt": null, "version": 5}),
+            "a link never opened is not in the row"
+        );
+        let old: VisitCounter =
+            serde_json::from_str(r#"{"visitCount":3,"lastVisitedAt":null,"version":5}"#).unwrap();
+        assert!(old.links.is_empty());
+        let plain = serde_json::to_value(share(vec![])).unwrap();
+        for key in ["password", "passwordVersion", "maxVisits", "links"] {
+            assert!(plain.get(key).is_none(), "{key} in a row without controls");
+        }
+    }
+
+    #[test]
+    fn a_counter_row_lays_each_opened_links_counts_over_the_share_row() {
+        let row = share(vec![link(1), link(2)]);
+        let mut live = row.clone();
+        live.version = 4;
+        live.visit_count = 3;
+        live.links[1].visit_count = 2;
+        live.links[1].preview_count = 1;
+        live.links[1].last_visited_at = Some(datetime!(2026-01-02 00:00 UTC));
+        let counter: VisitCounter =
+            serde_json::from_slice(&serde_json::to_vec(&VisitCounter::of(&live)).unwrap()).unwrap();
+        assert_eq!(counter.links.len(), 1);
+        let mut loaded = row;
+        counter.overlay(&mut loaded);
+        assert_eq!(loaded, live);
+    }
+
+    #[test]
+    fn a_link_finds_its_share() {
+        let mut shares = Shares::default();
+        let s = share(vec![link(1)]);
+        shares.put(s.clone());
+        let (found, l) = shares.by_link(&LinkId::from_random([1; 16])).unwrap();
+        assert_eq!((found.id.clone(), l.label.as_str()), (s.id, "l1"));
+        assert!(shares.by_link(&LinkId::from_random([2; 16])).is_none());
+    }
+}

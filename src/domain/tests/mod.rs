@@ -2,6 +2,7 @@
 //! The fixtures live here; `lifecycle` (create, update, delete), `opens` (visits and
 //! previews) and `names` (formats and event type names) hold the tests.
 
+mod controls;
 mod lifecycle;
 mod names;
 mod opens;

@@ -287,12 +287,27 @@ mod tests {
             link: None,
         });
         let other = Event::ShareDeleted;
+        let via_link = |e: &Event| match e.clone() {
+            Event::ShareVisited(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::ShareVisited(v)
+            }
+            Event::SharePreviewed(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::SharePreviewed(v)
+            }
+            other => other,
+        };
+        let linked_visit = via_link(&visit);
+        let linked_preview = via_link(&preview);
         for env in [
             envelope(visit.clone(), None),
             envelope(visit, Some(actor)),
             envelope(bare, None),
             envelope(preview, None),
             envelope(other, None),
+            envelope(linked_visit, None),
+            envelope(linked_preview, None),
         ] {
             let slow = env.clone().seal().unwrap();
             let at = env.at.format(&Rfc3339).unwrap();
