@@ -13,6 +13,7 @@ mod support;
 
 // The log on disk: appends, kill -9, the export mirror, previews in the log.
 mod store_close;
+mod store_controls;
 mod store_log;
 mod store_mirror;
 mod store_previews;

@@ -88,3 +88,46 @@ pub fn preview(id: &ShareId) -> Command {
         },
     })
 }
+
+/// A song share with a visit limit.
+pub fn create_limited(n: u128, max_visits: u32) -> Command {
+    let Command::Create(c) = create(n, "limited") else {
+        unreachable!()
+    };
+    Command::Create(CreateShare {
+        max_visits: Some(max_visits),
+        ..c
+    })
+}
+
+/// A link for a recipient, its id made from `n`.
+pub fn add_link(id: &ShareId, n: u128, max_visits: Option<u32>) -> Command {
+    Command::AddLink(AddLink {
+        id: id.clone(),
+        actor: alice_actor(),
+        link: link_id(n),
+        label: format!("friend {n}"),
+        max_visits,
+    })
+}
+
+pub fn link_id(n: u128) -> LinkId {
+    LinkId::from_random((u128::MAX - n).to_be_bytes())
+}
+
+pub fn revoke_link(id: &ShareId, n: u128) -> Command {
+    Command::RevokeLink(RevokeLink {
+        id: id.clone(),
+        actor: alice_actor(),
+        link: link_id(n),
+    })
+}
+
+/// `visit` or `preview` through link `n`.
+pub fn via_link(cmd: Command, n: u128) -> Command {
+    let Command::Visit(mut v) = cmd else {
+        return cmd;
+    };
+    v.visit.link = Some(link_id(n));
+    Command::Visit(v)
+}
