@@ -14,9 +14,11 @@ mod support;
 // The log on disk: appends, kill -9, the export mirror, previews in the log.
 mod store_close;
 mod store_controls;
+mod store_controls_fixture;
 mod store_log;
 mod store_mirror;
 mod store_previews;
+mod store_properties;
 
 // Backups, restore and the audit trail.
 mod audit_api;

@@ -90,8 +90,12 @@ fn sixty_concurrent_visitors_through_two_links_keep_each_links_limit_and_the_sha
     let store = Store::open(dir.path(), POLICY).unwrap();
     // Each link's own limit: 3 and 4 of 30 visitors each.
     let a = created_share(&store, 1, None);
-    store.execute_blocking(add_link(&a, 1, Some(3)), None).unwrap();
-    store.execute_blocking(add_link(&a, 2, Some(4)), None).unwrap();
+    store
+        .execute_blocking(add_link(&a, 1, Some(3)), None)
+        .unwrap();
+    store
+        .execute_blocking(add_link(&a, 2, Some(4)), None)
+        .unwrap();
     let results = race(&store, &a, 60, |i| Some(1 + (i % 2) as u128));
     assert_eq!(
         (admitted(&results, Some(1)), admitted(&results, Some(2))),
@@ -131,7 +135,9 @@ fn created_share(store: &Store, n: u128, max_visits: Option<u32>) -> ShareId {
 fn log_with_controls(store: &Store) -> (ShareId, ShareId) {
     let a = created_share(store, 1, Some(5));
     let b = created_share(store, 2, None);
-    store.execute_blocking(add_link(&a, 1, Some(2)), None).unwrap();
+    store
+        .execute_blocking(add_link(&a, 1, Some(2)), None)
+        .unwrap();
     store.execute_blocking(add_link(&a, 2, None), None).unwrap();
     store.execute_blocking(add_link(&b, 3, None), None).unwrap();
     for cmd in [
@@ -178,7 +184,10 @@ fn links_fold_the_same_live_reopened_replayed_rebuilt_and_restored() {
     assert_eq!(live, Shares::replay(store.events(1)).unwrap());
     let sa = live.get(&a).unwrap();
     assert_eq!(
-        sa.links.iter().map(|l| (l.visit_count, l.preview_count)).collect::<Vec<_>>(),
+        sa.links
+            .iter()
+            .map(|l| (l.visit_count, l.preview_count))
+            .collect::<Vec<_>>(),
         vec![(2, 1), (1, 0)]
     );
     assert!(sa.links[1].revoked_at.is_some());
@@ -213,7 +222,10 @@ fn links_fold_the_same_live_reopened_replayed_rebuilt_and_restored() {
     assert!(out.status.success(), "{out:?}");
     let restored = tmp.path().join("restored");
     let restored_config = config_for(&restored);
-    let out = sharelog(&restored_config, &["restore", "--from", file.to_str().unwrap()]);
+    let out = sharelog(
+        &restored_config,
+        &["restore", "--from", file.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{out:?}");
     let store = Store::open(&restored, POLICY).unwrap();
     assert_eq!(*store.shares(), live, "restored");
@@ -226,8 +238,12 @@ fn a_restore_refuses_an_export_with_a_visit_past_a_links_limit() {
     let dir = tmp.path().join("data");
     let store = Store::open(&dir, POLICY).unwrap();
     let a = created_share(&store, 1, None);
-    store.execute_blocking(add_link(&a, 1, Some(1)), None).unwrap();
-    store.execute_blocking(via_link(visit(&a), 1), None).unwrap();
+    store
+        .execute_blocking(add_link(&a, 1, Some(1)), None)
+        .unwrap();
+    store
+        .execute_blocking(via_link(visit(&a), 1), None)
+        .unwrap();
     store.execute_blocking(visit(&a), None).unwrap();
     store.close();
     drop(store);
@@ -245,7 +261,8 @@ fn a_restore_refuses_an_export_with_a_visit_past_a_links_limit() {
     let mut unhashed = last.clone();
     unhashed.as_object_mut().unwrap().remove("hash");
     let prev = sharelog::store::chain::from_hex(last["prevHash"].as_str().unwrap()).unwrap();
-    let hash = sharelog::store::chain::link(&prev, &sharelog::store::chain::canonical_bytes(&unhashed));
+    let hash =
+        sharelog::store::chain::link(&prev, &sharelog::store::chain::canonical_bytes(&unhashed));
     last["hash"] = sharelog::store::chain::to_hex(&hash).into();
     let file = tmp.path().join("forged.jsonl");
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
@@ -257,6 +274,9 @@ fn a_restore_refuses_an_export_with_a_visit_past_a_links_limit() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("event 4") && err.contains("past the visit limit"), "{err}");
+    assert!(
+        err.contains("event 4") && err.contains("past the visit limit"),
+        "{err}"
+    );
     assert!(!restored.join("db").exists());
 }
