@@ -31,6 +31,7 @@ mod cli_audit;
 
 // The owner API and the Subsonic front door.
 mod api_body_first;
+mod api_controls;
 mod api_previews;
 mod api_share;
 mod openapi_schemathesis;
