@@ -34,8 +34,10 @@ mod api_body_first;
 mod api_controls;
 mod api_previews;
 mod api_share;
+mod controls_secrets;
 mod openapi_schemathesis;
 mod subsonic_client;
+mod subsonic_controls;
 mod subsonic_shares;
 mod upstream_harness;
 
