@@ -465,3 +465,77 @@ fn a_default_expiry_applies_to_a_create_that_names_none() {
     );
     assert!(longer["expiresAt"].is_string());
 }
+
+#[test]
+fn the_audit_feed_and_its_filters_carry_the_new_events_live() {
+    // A short heartbeat: the server notices the follower gone at its next one.
+    let app = spawn_app(|s| s.audit.heartbeat_seconds = 1);
+    let id = app.create_id(&alice(), json!({"songs": [alpha_song()], "maxVisits": 5}));
+    let mut follower = support::follow_client::FollowClient::open(
+        &format!("127.0.0.1:{}", app.port),
+        &format!("/api/audit?follow=true&after=1&share={id}"),
+        &admin(),
+    );
+    assert_eq!(follower.status, 200);
+    let path = format!("/api/share/{id}/links");
+    let link = app
+        .req(
+            "POST",
+            &path,
+            Some(&alice()),
+            Some(&json!({"label": "Bob"})),
+        )
+        .json();
+    let link_id = link["id"].as_str().unwrap().to_string();
+    app.req("DELETE", &format!("{path}/{link_id}"), Some(&alice()), None);
+    app.update(
+        &alice(),
+        &id,
+        json!({"password": "abcd", "maxVisits": null}),
+    );
+    let lines = follower.lines_until(4, std::time::Duration::from_secs(10));
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["typeVersion"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("ShareLinkAdded".into(), 1),
+            ("ShareLinkRevoked".into(), 1),
+            ("ShareUpdated".into(), 2)
+        ]
+    );
+    assert_eq!(events[1]["data"], json!({"link": link_id}));
+    assert!(events[2]["data"]["password"]
+        .as_str()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    assert_eq!(events[2]["data"]["maxVisits"], Value::Null);
+    let filtered = app.req(
+        "GET",
+        "/api/audit?type=ShareLinkRevoked",
+        Some(&admin()),
+        None,
+    );
+    assert_eq!(filtered.status(), 200);
+    assert_eq!(filtered.text().lines().count(), 1);
+    let full = app.req("GET", "/api/audit", Some(&admin()), None).text();
+    let from_feed: String = lines
+        .iter()
+        .map(|l| format!("{}\n", String::from_utf8_lossy(l)))
+        .collect();
+    assert!(
+        full.ends_with(&from_feed),
+        "the feed's bytes are the export's"
+    );
+}
