@@ -4,6 +4,7 @@
 //! command into events (or a refusal); `apply` folds an event into state.
 
 mod apply;
+mod changes;
 mod command;
 mod controls;
 mod decide;

@@ -6,6 +6,8 @@ mod controls;
 mod lifecycle;
 mod names;
 mod opens;
+mod policy;
+mod versions;
 
 use super::*;
 use time::macros::datetime;
