@@ -159,7 +159,9 @@ impl From<StoreError> for ApiError {
             | StoreError::Db(_)
             | StoreError::Io(_)
             | StoreError::Corrupt(_)
-            | StoreError::Impossible { .. } => {
+            | StoreError::Impossible { .. }
+            | StoreError::Refused(_)
+            | StoreError::Unavailable(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(
                     ErrorCode::StoreUnavailable,

@@ -59,7 +59,8 @@ impl std::error::Error for StartupError {}
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let policy = settings.policy();
     let dir = &settings.data_dir;
-    let store = Store::open(dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
+    let store = Store::open_at(&settings.store_location(), policy)
+        .map_err(|e| StartupError::Store(dir.clone(), e))?;
     log::info!(
         "event log open at {} ({} live shares)",
         dir.display(),
@@ -98,17 +99,14 @@ impl Application {
         let store = open_store(&settings)?;
         let (verifier, delegated) = token_checks(&settings);
         log_upstream(&settings);
-        let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(
-                dir.clone(),
-                StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)),
-            )
-        })?;
+        let public = public::Public::new(&settings, &store)
+            .map_err(|e| StartupError::Store(dir.clone(), e))?;
         let addr = settings.listen;
         let bind_error = |e| StartupError::Bind(addr, e);
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
+        let login_check = Upstream::new(settings.upstream.clone(), settings.limits);
         let state = web::Data::new(AppState {
             settings: Arc::new(settings),
             store: store.clone(),
@@ -141,6 +139,8 @@ impl Application {
         .run();
         // A follow response never finishes by itself: end them when a stop is asked for.
         actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));
+        // After the bind, in the background: a slow music server never delays the listener.
+        actix_web::rt::spawn(crate::upstream::check_at_start(login_check));
         log::info!("listening on port {port}");
         Ok(Application {
             port,

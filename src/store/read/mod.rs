@@ -2,4 +2,5 @@
 //! durable batches (`subscribe`).
 
 pub mod fold;
+pub mod raw;
 pub mod subscribe;

@@ -1,76 +1,11 @@
-//! The log as stored bytes: each line of an `E` row already is the canonical export
-//! line (docs/audit.md), so exports copy it as is, and filters read only a few header
-//! fields instead of decoding the whole event. Every way of reading the log is
-//! here: `events` (from a seq on), `between` (a seq range), `stream` (one share),
-//! `filtered` (the audit trail's filters) and `decoded` (whole envelopes).
+//! Reading sled's rows as stored events: `events` (from a seq on), `between` (a
+//! seq range), `stream` (one share, through its `S` rows), `filtered` (the audit
+//! trail's filters). Each line of an `E` row already is the canonical export line.
 
 use crate::domain::ShareId;
 use crate::store::packing::{stream_seqs, LineCache, Lines};
-use crate::store::{keys, Envelope, StoreError};
-use serde::Deserialize;
-use std::borrow::Cow;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
-/// One stored event: its seq and its canonical export line (without newline).
-pub struct RawEvent {
-    pub seq: u64,
-    pub line: sled::IVec,
-}
-
-/// The fields an audit filter or a fast fold needs; `data` is skipped unread.
-#[derive(Debug, Deserialize)]
-pub struct Header<'a> {
-    pub seq: u64,
-    #[serde(borrow)]
-    pub stream: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
-    #[serde(borrow)]
-    pub at: Cow<'a, str>,
-    pub version: u64,
-    #[serde(borrow)]
-    pub hash: Cow<'a, str>,
-}
-
-impl RawEvent {
-    pub fn header(&self) -> Result<Header<'_>, StoreError> {
-        serde_json::from_slice(&self.line)
-            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.seq)))
-    }
-}
-
-/// Which events an audit export keeps. Bounds on `at` are inclusive.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub share: Option<ShareId>,
-    pub kind: Option<String>,
-    pub since: Option<OffsetDateTime>,
-    pub until: Option<OffsetDateTime>,
-}
-
-impl Filter {
-    pub fn matches(&self, h: &Header<'_>) -> bool {
-        if self.share.as_ref().is_some_and(|s| s.as_str() != h.stream) {
-            return false;
-        }
-        if self.kind.as_deref().is_some_and(|k| k != h.kind) {
-            return false;
-        }
-        if self.since.is_none() && self.until.is_none() {
-            return true;
-        }
-        let Ok(at) = OffsetDateTime::parse(&h.at, &Rfc3339) else {
-            return false;
-        };
-        self.since.is_none_or(|s| at >= s) && self.until.is_none_or(|u| at <= u)
-    }
-
-    /// True when no filter is set: the export is complete.
-    pub fn is_empty(&self) -> bool {
-        self.share.is_none() && self.kind.is_none() && self.since.is_none() && self.until.is_none()
-    }
-}
+use crate::store::read::raw::{Filter, Line, RawEvent};
+use crate::store::{keys, StoreError};
 
 /// Stored events from `from_seq` to `until_seq`, in seq order, read lazily row by row.
 pub struct RawIter {
@@ -90,7 +25,10 @@ impl Iterator for RawIter {
                     return None;
                 }
                 if seq >= self.from_seq {
-                    return Some(Ok(RawEvent { seq, line }));
+                    return Some(Ok(RawEvent {
+                        seq,
+                        line: Line::shared(line),
+                    }));
                 }
                 continue;
             }
@@ -146,7 +84,7 @@ pub fn stream(db: &sled::Db, id: &ShareId) -> impl Iterator<Item = Result<RawEve
             let seq = seq?;
             Ok(RawEvent {
                 seq,
-                line: cache.get(&db, seq)?,
+                line: Line::shared(cache.get(&db, seq)?),
             })
         })
 }
@@ -156,51 +94,10 @@ pub fn filtered(
     db: &sled::Db,
     filter: Filter,
 ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-    let share = filter.share.clone();
-    let keep = move |r: &Result<RawEvent, StoreError>| match r {
-        Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),
-        Err(_) => true,
-    };
-    match share {
-        Some(id) => Box::new(stream(db, &id).filter(keep)),
-        None => Box::new(events(db, 1).filter(keep)),
-    }
-}
-
-/// Events in seq order, decoded one at a time.
-pub struct EventIter {
-    /// `Err` when the log could not be read at all: that error is the only item.
-    inner: Result<RawIter, Option<StoreError>>,
-}
-
-impl EventIter {
-    /// An iterator whose only item is `error` (a closed store).
-    pub fn failed(error: StoreError) -> EventIter {
-        EventIter {
-            inner: Err(Some(error)),
-        }
-    }
-}
-
-impl Iterator for EventIter {
-    type Item = Result<Envelope, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let inner = match &mut self.inner {
-            Ok(inner) => inner,
-            Err(error) => return error.take().map(Err),
+    let events: Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> =
+        match filter.share.clone() {
+            Some(id) => Box::new(stream(db, &id)),
+            None => Box::new(events(db, 1)),
         };
-        Some(
-            inner
-                .next()?
-                .and_then(|ev| Envelope::from_line(&ev.line).map_err(|e| StoreError::Corrupt(e.0))),
-        )
-    }
-}
-
-/// `events`, decoded: for replays and tests that need whole envelopes.
-pub fn decoded(db: &sled::Db, from_seq: u64) -> EventIter {
-    EventIter {
-        inner: Ok(events(db, from_seq)),
-    }
+    filter.apply(events)
 }

@@ -22,7 +22,7 @@ pub struct Idempotency {
 }
 
 /// The stored form of a used idempotency key (`I` row).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(in crate::store) struct IdempotencyRow {
     pub share_id: ShareId,
@@ -81,14 +81,23 @@ pub enum Request {
         idem: Idempotency,
         reply: oneshot::Sender<Result<Option<Share>, StoreError>>,
     },
+    /// Nothing to decide: another process appended to a shared log, and the
+    /// committer catches up with it now rather than at its next write.
+    CatchUp,
 }
 
 impl Request {
+    /// Whether planning it may append (a repeat only reads).
+    pub fn writes(&self) -> bool {
+        matches!(self, Request::Execute { .. })
+    }
+
     /// The answer for a request that is refused whole.
     pub fn failed(self, error: StoreError) -> Answered {
         match self {
             Request::Execute { reply, .. } => reply.failed(error),
             Request::Repeat { reply, .. } => Answered::Repeat(reply, Err(error)),
+            Request::CatchUp => Answered::Nobody,
         }
     }
 }
@@ -139,6 +148,8 @@ pub enum Answered {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    /// A catch-up has nobody to answer.
+    Nobody,
     /// Boxed like an outcome.
     Repeat(
         oneshot::Sender<Result<Option<Share>, StoreError>>,
@@ -153,6 +164,7 @@ impl Answered {
             Answered::Outcome(tx, _) => Answered::Outcome(tx, Err(error)),
             Answered::Ack(tx, _) => Answered::Ack(tx, Err(error)),
             Answered::Repeat(tx, _) => Answered::Repeat(tx, Err(error)),
+            Answered::Nobody => Answered::Nobody,
         }
     }
 
@@ -168,6 +180,7 @@ impl Answered {
             Answered::Repeat(tx, result) => {
                 let _ = tx.send(result.map(|s| s.map(|s| *s)));
             }
+            Answered::Nobody => {}
         }
     }
 }
