@@ -539,3 +539,31 @@ fn the_audit_feed_and_its_filters_carry_the_new_events_live() {
         "the feed's bytes are the export's"
     );
 }
+
+#[test]
+fn an_idempotency_key_ignores_the_password_and_still_tells_other_bodies_apart() {
+    let app = spawn_app(|_| {});
+    let create = |body: Value| {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let auth = format!("Bearer {}", alice());
+        app.raw(
+            "POST",
+            "/api/share",
+            &[
+                ("X-ND-Authorization", &auth),
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", "k-1"),
+            ],
+            Some(&bytes),
+        )
+    };
+    let song = alpha_song();
+    let first = create(json!({"songs": [song], "password": "first one"}));
+    assert_eq!(first.status(), 201, "{}", first.text());
+    let again = create(json!({"songs": [song], "password": "second one"}));
+    assert_eq!(again.status(), 201, "{}", again.text());
+    assert_eq!(again.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let other = create(json!({"songs": [song], "password": "first one", "maxVisits": 2}));
+    assert_eq!(other.code(), "idempotency-key-reused");
+}

@@ -272,3 +272,46 @@ fn hash_of(read: ReadRange<'_>, seq: u64) -> Result<[u8; 32], StoreError> {
     chain::from_hex(&header.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Event, ShareId, VisitData, VisitFormat};
+
+    fn line_of(user_agent: &str, link: Option<LinkId>) -> RawEvent {
+        let env = Envelope {
+            seq: 9,
+            id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
+            stream: ShareId::from_random([1; 16]),
+            version: 2,
+            at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            actor: None,
+            event: Event::ShareVisited(VisitData {
+                format: VisitFormat::Raw,
+                download: false,
+                player: Some("\"link\":\"x\"".into()),
+                client_ip: None,
+                user_agent: Some(user_agent.into()),
+                link,
+            }),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        };
+        let (_, line) = env.seal_to_line("2023-11-14T22:13:20Z").unwrap();
+        RawEvent {
+            seq: 9,
+            line: line.into(),
+        }
+    }
+
+    #[test]
+    fn only_data_link_is_read_as_the_link_whatever_the_strings_hold() {
+        let tricky = "x\",\"link\":\"AAAA";
+        assert_eq!(link_of(&line_of(tricky, None)).unwrap(), None);
+        let link = LinkId::from_random([2; 16]);
+        assert_eq!(
+            link_of(&line_of(tricky, Some(link.clone()))).unwrap(),
+            Some(link)
+        );
+    }
+}
