@@ -10,12 +10,14 @@ mod cidr;
 mod env;
 mod limits;
 mod public_access;
+mod sharing;
 mod validate;
 mod yaml_error;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
+pub use sharing::Sharing;
 pub use validate::{without_userinfo, MIN_JWT_SECRET_BYTES};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,15 +33,6 @@ pub struct Settings {
     pub public_access: PublicAccess,
     pub audit: Audit,
     pub limits: Limits,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Sharing {
-    pub enabled: bool,
-    pub allow_downloads: bool,
-    /// kbps; 0 = unlimited.
-    pub max_bitrate: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -134,16 +127,6 @@ impl Default for Settings {
     }
 }
 
-impl Default for Sharing {
-    fn default() -> Self {
-        Sharing {
-            enabled: true,
-            allow_downloads: true,
-            max_bitrate: 0,
-        }
-    }
-}
-
 impl Default for Upstream {
     fn default() -> Self {
         Upstream {
@@ -182,9 +165,7 @@ impl std::error::Error for ConfigError {}
 impl Settings {
     /// The server's rules a share command is decided under.
     pub fn policy(&self) -> crate::domain::Policy {
-        crate::domain::Policy {
-            allow_downloads: self.sharing.allow_downloads,
-        }
+        self.sharing.policy()
     }
 
     /// Where the event log is kept (`store.engine`).

@@ -124,6 +124,18 @@ impl From<DomainError> for ApiError {
                     .with_extra("currentVersion", json!(actual))
             }
             DomainError::AlreadyExists => ApiError::new(ErrorCode::AlreadyExists, msg),
+            DomainError::VisitLimitReached => ApiError::new(ErrorCode::VisitLimitReached, msg),
+            DomainError::LinkRevoked => ApiError::new(ErrorCode::LinkRevoked, msg),
+            DomainError::SharingNotAllowed => ApiError::new(ErrorCode::SharingNotAllowed, msg),
+            DomainError::ExpiryTooFar { field, max_seconds } => ApiError {
+                field: Some(field.into()),
+                ..ApiError::new(ErrorCode::ExpiryTooFar, msg)
+            }
+            .with_extra("maxExpiresIn", json!(max_seconds)),
+            DomainError::PasswordPolicy => ApiError {
+                field: Some("password".into()),
+                ..ApiError::new(ErrorCode::PasswordPolicy, msg)
+            },
         }
     }
 }

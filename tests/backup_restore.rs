@@ -340,6 +340,8 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
         versions[i] += 1;
         let event = if seq <= shares {
             Event::ShareCreated(ShareCreated {
+                password: None,
+                max_visits: None,
                 owner_id: UserId("u-1".into()),
                 owner_name: "ann".into(),
                 description: Some(format!("share {seq} é")),
@@ -366,6 +368,7 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
                 player: Some("VLC \"3\"".into()),
                 client_ip: None,
                 user_agent: Some(format!("agent {seq}")),
+                link: None,
             })
         };
         let at = start + time::Duration::milliseconds(seq as i64);

@@ -13,9 +13,12 @@ mod support;
 
 // The log on disk: appends, kill -9, the export mirror, previews in the log.
 mod store_close;
+mod store_controls;
+mod store_controls_fixture;
 mod store_log;
 mod store_mirror;
 mod store_previews;
+mod store_properties;
 
 // Backups, restore and the audit trail.
 mod audit_api;
@@ -28,10 +31,13 @@ mod cli_audit;
 
 // The owner API and the Subsonic front door.
 mod api_body_first;
+mod api_controls;
 mod api_previews;
 mod api_share;
+mod controls_secrets;
 mod openapi_schemathesis;
 mod subsonic_client;
+mod subsonic_controls;
 mod subsonic_shares;
 mod upstream_harness;
 mod upstream_login_check;

@@ -4,9 +4,11 @@
 pub mod audit;
 mod audit_follow;
 mod body;
+pub mod links;
 mod list;
 mod principal;
 pub(crate) mod request;
+pub mod settings;
 pub mod share;
 mod share_error;
 pub mod view;

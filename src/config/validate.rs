@@ -47,6 +47,7 @@ impl Settings {
                     .into(),
             ));
         }
+        super::sharing::validate(self)?;
         self.limits.validate()
     }
 }

@@ -6,25 +6,58 @@ use std::fmt;
 #[serde(transparent)]
 pub struct ShareId(String);
 
+/// A recipient link's id: the alphabet and strength of a share id, since it opens the
+/// same share at `/share/{linkId}` (and so shares the share ids' URL space). Read back
+/// from the log by the same rule as a URL segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LinkId(String);
+
+impl TryFrom<String> for LinkId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if is_id(&s) {
+            Ok(LinkId(s))
+        } else {
+            Err(format!("not a link id: {s:?}"))
+        }
+    }
+}
+
+impl From<LinkId> for String {
+    fn from(id: LinkId) -> String {
+        id.0
+    }
+}
+
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// 16 random bytes as 22 base62 characters.
+fn base62(bytes: [u8; 16]) -> String {
+    let mut n = u128::from_be_bytes(bytes);
+    let mut out = Vec::with_capacity(22);
+    for _ in 0..22 {
+        out.push(BASE62[(n % 62) as usize]);
+        n /= 62;
+    }
+    // Only base62 bytes were pushed, so this is valid ASCII.
+    out.into_iter().map(char::from).collect()
+}
+
+/// Whether `s` may be an id in a URL segment: 1..=64 alphanumeric ASCII characters.
+fn is_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
 
 impl ShareId {
     /// Builds an id from 16 random bytes (the caller supplies them, so the domain stays free of I/O).
     pub fn from_random(bytes: [u8; 16]) -> Self {
-        let mut n = u128::from_be_bytes(bytes);
-        let mut out = Vec::with_capacity(22);
-        for _ in 0..22 {
-            out.push(BASE62[(n % 62) as usize]);
-            n /= 62;
-        }
-        // Only base62 bytes were pushed, so this is valid ASCII.
-        ShareId(out.into_iter().map(char::from).collect())
+        ShareId(base62(bytes))
     }
 
     /// Parses an id from a URL segment; `None` unless it is 1..=64 alphanumeric ASCII characters.
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| ShareId(s.to_string()))
+        is_id(s).then(|| ShareId(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -33,6 +66,28 @@ impl ShareId {
 }
 
 impl fmt::Display for ShareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl LinkId {
+    /// Builds an id from 16 random bytes, as `ShareId::from_random`.
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        LinkId(base62(bytes))
+    }
+
+    /// Parses an id from a URL segment, by the rule of share ids.
+    pub fn parse(s: &str) -> Option<Self> {
+        is_id(s).then(|| LinkId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LinkId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }

@@ -74,13 +74,21 @@ fn public_links(cfg: &mut web::ServiceConfig) {
 
 /// `/api/share...`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, share};
+    use api::{audit, links, settings, share};
     cfg.service(
         resource("/api/share")
             .route(get().to(share::list))
             .route(post().to(share::create)),
     )
+    // Before `/{id}`, which the word would match too.
+    .service(resource("/api/share/settings").route(get().to(settings::get)))
     .service(resource("/api/share/{id}/history").route(get().to(audit::history)))
+    .service(
+        resource("/api/share/{id}/links")
+            .route(get().to(links::list))
+            .route(post().to(links::add)),
+    )
+    .service(resource("/api/share/{id}/links/{link}").route(web::delete().to(links::revoke)))
     .service(
         resource("/api/share/{id}")
             .route(get().to(share::get))

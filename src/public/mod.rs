@@ -224,6 +224,10 @@ mod tests {
             last_visited_at: None,
             version: 1,
             deleted: false,
+            password: None,
+            password_version: 0,
+            max_visits: None,
+            links: vec![],
         }
     }
 }

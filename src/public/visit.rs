@@ -62,6 +62,7 @@ pub fn visit_of(
             .ip_recorder
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
+        link: None,
     };
     VisitShare { id, kind, visit }
 }

@@ -93,13 +93,13 @@ impl Store {
     pub fn in_memory_replicas(n: usize, policy: Policy) -> Vec<Store> {
         let log = Arc::new(memory::MemoryLog::default());
         (0..n.max(1))
-            .map(
-                |_| match memory::open(log.clone()).and_then(|o| Store::start(o, policy)) {
+            .map(|_| {
+                match memory::open(log.clone()).and_then(|o| Store::start(o, policy.clone())) {
                     Ok(store) => store,
                     // Only thread creation can fail on an empty log; a test cannot go on without threads.
                     Err(e) => panic!("starting an in-memory store: {e}"),
-                },
-            )
+                }
+            })
             .collect()
     }
 

@@ -43,6 +43,8 @@ pub const SHARE_KEYS: &[&str] = &[
     "expiresAt",
     "createdAt",
     "updatedAt",
+    "hasPassword",
+    "maxVisits",
 ];
 
 fn is_share(v: &Value) {
@@ -59,6 +61,27 @@ pub fn expectations() -> Vec<Expectation> {
             check: |out, _| {
                 let list: Value = serde_json::from_str(out).unwrap();
                 list.as_array().unwrap().iter().for_each(is_share);
+            },
+        },
+        Expectation {
+            marker: "-d '{\"label\":\"Bob\",\"maxVisits\":3}'",
+            offline: false,
+            check: |out, _| {
+                let link: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(
+                    (&link["label"], &link["maxVisits"]),
+                    (&json!("Bob"), &json!(3))
+                );
+                assert!(link["url"].as_str().unwrap().contains("/share/"), "{out}");
+            },
+        },
+        Expectation {
+            marker: "$S/api/share/settings",
+            offline: false,
+            check: |out, _| {
+                let settings: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(settings["canShare"], true, "{out}");
+                assert_eq!(settings["requirePassword"], false, "{out}");
             },
         },
         Expectation {

@@ -190,6 +190,7 @@ fn write_data(out: &mut String, event: &Event) -> Result<(), UnwritableEvent> {
             player,
             client_ip,
             user_agent,
+            link,
         },
     )) = event.counted()
     else {
@@ -209,6 +210,11 @@ fn write_data(out: &mut String, event: &Event) -> Result<(), UnwritableEvent> {
     });
     out.push_str(",\"format\":");
     chain::write_string(out, format.as_str());
+    // Only through a recipient link: other visits keep the bytes they had before links.
+    if let Some(link) = link {
+        out.push_str(",\"link\":");
+        chain::write_string(out, link.as_str());
+    }
     out.push_str(",\"player\":");
     opt(out, player);
     out.push_str(",\"userAgent\":");
@@ -257,6 +263,7 @@ mod tests {
             player: Some("vlc \"quoted\"\n".into()),
             client_ip: Some("192.0.2.1".into()),
             user_agent: Some("Mozilla/5.0 é東".into()),
+            link: None,
         });
         let actor = Actor {
             user_id: UserId("u-1".into()),
@@ -269,6 +276,7 @@ mod tests {
             player: None,
             client_ip: None,
             user_agent: None,
+            link: None,
         });
         let preview = Event::SharePreviewed(VisitData {
             format: VisitFormat::Html,
@@ -276,14 +284,30 @@ mod tests {
             player: None,
             client_ip: Some("h:1".into()),
             user_agent: Some("Slackbot-LinkExpanding 1.0".into()),
+            link: None,
         });
         let other = Event::ShareDeleted;
+        let via_link = |e: &Event| match e.clone() {
+            Event::ShareVisited(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::ShareVisited(v)
+            }
+            Event::SharePreviewed(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::SharePreviewed(v)
+            }
+            other => other,
+        };
+        let linked_visit = via_link(&visit);
+        let linked_preview = via_link(&preview);
         for env in [
             envelope(visit.clone(), None),
             envelope(visit, Some(actor)),
             envelope(bare, None),
             envelope(preview, None),
             envelope(other, None),
+            envelope(linked_visit, None),
+            envelope(linked_preview, None),
         ] {
             let slow = env.clone().seal().unwrap();
             let at = env.at.format(&Rfc3339).unwrap();

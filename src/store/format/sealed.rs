@@ -107,6 +107,7 @@ mod tests {
             player: Some("vlc \"q\"\n".into()),
             client_ip: None,
             user_agent: Some("Mozilla/5.0 é".into()),
+            link: None,
         })
     }
 
@@ -134,6 +135,8 @@ mod tests {
     #[test]
     fn a_sealed_canonical_line_decodes_to_its_event() {
         let created = Event::ShareCreated(crate::domain::ShareCreated {
+            password: None,
+            max_visits: None,
             owner_id: UserId("u-1".into()),
             owner_name: "ann".into(),
             description: Some("a \\ b".into()),
@@ -149,17 +152,40 @@ mod tests {
             player: None,
             client_ip: Some("h:1".into()),
             user_agent: None,
+            link: None,
         });
         let actor = Actor {
             user_id: UserId("u-1".into()),
             username: "ann".into(),
             is_admin: false,
         };
+        let link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1").unwrap();
+        let Event::ShareVisited(mut via) = visit() else {
+            unreachable!()
+        };
+        via.link = Some(link.clone());
+        let Event::ShareCreated(mut guarded) = created.clone() else {
+            unreachable!()
+        };
+        guarded.password = crate::domain::PasswordHash::parse(
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A",
+        );
+        guarded.max_visits = Some(7);
+        let added = Event::ShareLinkAdded(crate::domain::LinkAdded {
+            link: link.clone(),
+            label: "Bob \"B\"".into(),
+            max_visits: None,
+        });
+        let revoked = Event::ShareLinkRevoked(crate::domain::LinkRevoked { link });
         for (event, actor) in [
             (visit(), None),
             (preview, None),
-            (created, Some(actor)),
+            (created, Some(actor.clone())),
             (Event::ShareDeleted, None),
+            (Event::ShareVisited(via), None),
+            (Event::ShareCreated(guarded), Some(actor.clone())),
+            (added, Some(actor.clone())),
+            (revoked, Some(actor)),
         ] {
             let (env, line) = sealed_line_of(event, actor);
             assert_eq!(decode_sealed(&line), Some(env));

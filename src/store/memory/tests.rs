@@ -6,9 +6,7 @@ use crate::domain::*;
 use crate::store::{chain, Store, StoreError};
 use std::time::{Duration, Instant};
 
-const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
+const POLICY: Policy = Policy::open(true);
 
 fn alice() -> Actor {
     Actor {
@@ -29,8 +27,10 @@ fn create(n: u128) -> Command {
         description: Some(format!("share {n}")),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at: None,
+        password: None,
+        max_visits: None,
         items: ShareItems {
             songs: vec![SongItem {
                 id: format!("song-{n}"),
@@ -65,6 +65,7 @@ fn visit(n: u128) -> VisitShare {
             player: None,
             client_ip: None,
             user_agent: None,
+            link: None,
         },
     }
 }
@@ -174,6 +175,66 @@ fn visits_spread_over_replicas_are_counted_exactly_on_both() {
         });
     }
     assert_eq!(assert_one_chain(&stores[0]), 51);
+}
+
+#[test]
+fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
+    let stores = Store::in_memory_replicas(2, POLICY);
+    let Command::Create(c) = create(1) else {
+        unreachable!()
+    };
+    let limited = CreateShare {
+        max_visits: Some(7),
+        ..c
+    };
+    stores[0]
+        .execute_blocking(Command::Create(limited), None)
+        .unwrap();
+    let link = LinkId::from_random([9; 16]);
+    let add = AddLink {
+        id: id(1),
+        actor: alice(),
+        link: link.clone(),
+        label: "Bob".into(),
+        max_visits: Some(3),
+    };
+    stores[1]
+        .execute_blocking(Command::AddLink(add), None)
+        .unwrap();
+    let admitted = std::sync::atomic::AtomicUsize::new(0);
+    let via_link = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..60 {
+            let (store, admitted, via_link) = (&stores[i % 2], &admitted, &via_link);
+            let mut v = visit(1);
+            let through = i % 3 == 0;
+            if through {
+                v.visit.link = Some(link.clone());
+            }
+            s.spawn(
+                move || match store.execute_blocking(Command::Visit(v), None) {
+                    Ok(_) => {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if through {
+                            via_link.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                    Err(StoreError::Rejected(DomainError::VisitLimitReached)) => {}
+                    Err(e) => panic!("{e}"),
+                },
+            );
+        }
+    });
+    assert_eq!(admitted.into_inner(), 7);
+    let through = via_link.into_inner();
+    assert!(through <= 3, "{through} through a link limited to 3");
+    for store in &stores {
+        wait_until("7 visits on every replica", || {
+            store.shares().get(&id(1)).map(|s| s.visit_count) == Some(7)
+        });
+        let share = store.shares().get(&id(1)).cloned().unwrap();
+        assert_eq!(share.links[0].visit_count as usize, through);
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! hashes no ids and frees no per-event memory that another thread allocated (both
 //! cost more than sled itself at a million events, docs/performance.md).
 
-use crate::domain::{ShareId, VisitKind};
+use crate::domain::{LinkId, ShareId, VisitKind};
 use crate::store::Envelope;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -34,8 +34,9 @@ pub struct Imported {
 
 /// What an event does to its share.
 pub enum Change {
-    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
-    Counted(VisitKind, OffsetDateTime),
+    /// A visit or preview: counters only (`domain::CountedRun`, the rule `apply` uses),
+    /// with the recipient link it came through.
+    Counted(VisitKind, OffsetDateTime, Option<LinkId>),
     /// Anything else, through `domain::apply`.
     Other(Box<Envelope>),
 }
@@ -70,7 +71,7 @@ impl Batcher {
         self.batch.last_hash = env.hash;
         let (seq, version) = (env.seq, env.version);
         let change = match env.event.counted() {
-            Some((kind, _)) => Change::Counted(kind, env.at),
+            Some((kind, v)) => Change::Counted(kind, env.at, v.link.clone()),
             None => Change::Other(Box::new(env)),
         };
         self.batch.events.push(Imported {

@@ -5,7 +5,8 @@
 
 use super::import_batch::{Change, ImportBatch};
 use crate::domain::{
-    apply, check_counted, check_logged, check_version, Counted, ImpossibleEvent, Share, ShareId,
+    apply, check_counted, check_logged, check_version, Counted, CountedRun, ImpossibleEvent, Share,
+    ShareId,
 };
 use crate::store::committer::empty_head;
 use crate::store::{Checkpoint, StoreError};
@@ -46,11 +47,14 @@ impl ImportFold {
                 reason,
             };
             match &ev.change {
-                Change::Counted(kind, at) => {
-                    check_counted(state.as_ref(), kind.type_name(), *at).map_err(impossible)?;
+                Change::Counted(kind, at, link) => {
+                    check_counted(state.as_ref(), *kind, *at, link.as_ref()).map_err(impossible)?;
                     check_version(state.as_ref(), ev.version).map_err(impossible)?;
                     if let Some(share) = state.as_mut() {
-                        Counted::one(*kind, *at).apply_to(share);
+                        match link {
+                            None => Counted::one(*kind, *at).apply_to(share),
+                            Some(_) => CountedRun::one(*kind, *at, link.clone()).apply_to(share),
+                        }
                     }
                 }
                 // The domain's own fold, so every other event type (today's and future ones) counts.

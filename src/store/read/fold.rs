@@ -1,10 +1,10 @@
 //! Folding the log into shares fast enough for `rebuild` and `replay` on
 //! millions of events. Visits and previews, the bulk of any log, change only
-//! counters, so they are applied from a few header fields through
-//! `domain::Counted` (the rule `domain::apply` uses for them too); other events
-//! are decoded in full and go through `domain::apply`.
+//! counters, so they are applied from a few header fields (and `data.link` when
+//! the line has one) through `domain::CountedRun` (the rule `domain::apply` uses
+//! for them too); other events are decoded in full and go through `domain::apply`.
 
-use crate::domain::{apply, Counted, Share, VisitKind};
+use crate::domain::{apply, CountedRun, LinkId, Share, VisitKind};
 use crate::projection::Shares;
 use crate::store::read::raw::{Header, RawEvent, RawEvents};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
@@ -27,10 +27,35 @@ pub struct Folded {
 type ById = HashMap<Box<str>, Share>;
 
 /// Counts opens on a share; opens of a share not (or no longer) in the map change nothing.
-fn fold_counted(by_id: &mut ById, stream: &str, counted: Counted) {
+fn fold_counted(by_id: &mut ById, stream: &str, counted: &CountedRun) {
     if let Some(s) = by_id.get_mut(stream) {
         counted.apply_to(s);
     }
+}
+
+/// Only `data.link` of a counted open's line.
+#[derive(serde::Deserialize)]
+struct LinkOnly {
+    data: LinkData,
+}
+
+#[derive(serde::Deserialize)]
+struct LinkData {
+    #[serde(default)]
+    link: Option<LinkId>,
+}
+
+/// The recipient link a visit or preview came through, if any. Stored lines are
+/// canonical, so `"link":` with its quotes can only be the key `data.link` (a quote
+/// inside a string is always escaped, and no other key is named so): most lines, which
+/// have none, are read no further than that search.
+fn link_of(raw: &RawEvent) -> Result<Option<LinkId>, StoreError> {
+    if !raw.line.windows(7).any(|w| w == b"\"link\":") {
+        return Ok(None);
+    }
+    serde_json::from_slice::<LinkOnly>(&raw.line)
+        .map(|l| l.data.link)
+        .map_err(|e| StoreError::Corrupt(format!("event {}: bad link: {e}", raw.seq)))
 }
 
 /// Folds any other event in through `domain::apply`.
@@ -71,7 +96,8 @@ pub fn fold(
         let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: bad {what}", raw.seq));
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339).map_err(|_| corrupt("at"))?;
-            fold_counted(&mut by_id, &header.stream, Counted::one(kind, at));
+            let counted = CountedRun::one(kind, at, link_of(&raw)?);
+            fold_counted(&mut by_id, &header.stream, &counted);
         } else {
             let env = Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?;
             fold_event(&mut by_id, &env);
@@ -95,7 +121,7 @@ pub fn fold(
 const CHUNK: u64 = 32_768;
 
 /// Counted opens per stream over a run of consecutive visits and previews.
-type VisitRun = HashMap<Box<str>, Counted>;
+type VisitRun = HashMap<Box<str>, CountedRun>;
 
 /// A chunk, decoded as far as folding needs.
 enum Item {
@@ -124,10 +150,14 @@ fn decode_chunk(read: ReadRange<'_>, first: u64, last: u64) -> Result<Vec<Item>,
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339)
                 .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
+            let link = link_of(&raw)?;
             match run.get_mut(header.stream.as_ref()) {
-                Some(counted) => counted.add(kind, at),
+                Some(counted) => counted.add(kind, at, link),
                 None => {
-                    run.insert(header.stream.as_ref().into(), Counted::one(kind, at));
+                    run.insert(
+                        header.stream.as_ref().into(),
+                        CountedRun::one(kind, at, link),
+                    );
                 }
             }
         } else {
@@ -181,7 +211,7 @@ fn fold_item(by_id: &mut ById, item: Item) {
     match item {
         Item::Visits(run) => {
             for (stream, counted) in run {
-                fold_counted(by_id, &stream, counted);
+                fold_counted(by_id, &stream, &counted);
             }
         }
         Item::Other(env) => fold_event(by_id, &env),
@@ -241,4 +271,47 @@ fn hash_of(read: ReadRange<'_>, seq: u64) -> Result<[u8; 32], StoreError> {
     let header = raw.header()?;
     chain::from_hex(&header.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Event, ShareId, VisitData, VisitFormat};
+
+    fn line_of(user_agent: &str, link: Option<LinkId>) -> RawEvent {
+        let env = Envelope {
+            seq: 9,
+            id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
+            stream: ShareId::from_random([1; 16]),
+            version: 2,
+            at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            actor: None,
+            event: Event::ShareVisited(VisitData {
+                format: VisitFormat::Raw,
+                download: false,
+                player: Some("\"link\":\"x\"".into()),
+                client_ip: None,
+                user_agent: Some(user_agent.into()),
+                link,
+            }),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        };
+        let (_, line) = env.seal_to_line("2023-11-14T22:13:20Z").unwrap();
+        RawEvent {
+            seq: 9,
+            line: line.into(),
+        }
+    }
+
+    #[test]
+    fn only_data_link_is_read_as_the_link_whatever_the_strings_hold() {
+        let tricky = "x\",\"link\":\"AAAA";
+        assert_eq!(link_of(&line_of(tricky, None)).unwrap(), None);
+        let link = LinkId::from_random([2; 16]);
+        assert_eq!(
+            link_of(&line_of(tricky, Some(link.clone()))).unwrap(),
+            Some(link)
+        );
+    }
 }
