@@ -52,8 +52,10 @@ pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, Stor
 /// `Locked` when another process holds the database. sled reports a held lock only
 /// as text, so we ask the system ourselves first: sled locks `<dir>/db` with
 /// `flock`, and a `flock` of our own on another descriptor of that file fails with
-/// `WouldBlock` while anyone holds it. Our probe lock goes when the file closes.
-/// Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
+/// `WouldBlock` while anyone holds it. Our probe lock is let go of explicitly, not by
+/// closing the file: a process that another thread forks meanwhile holds a copy of
+/// the descriptor until it execs, and a lock goes only when its last copy closes, so a
+/// close alone left sled's own lock to fail now and then. Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
 /// has let go (see `release`), and a process that exits loses its locks in the exit.
 fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
     let db_file = dir.join("db");
@@ -63,7 +65,9 @@ fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
         Err(e) => return Err(e).doing(|| format!("opening {}", db_file.display())),
     };
     match file.try_lock() {
-        Ok(()) => Ok(()),
+        Ok(()) => file
+            .unlock()
+            .doing(|| format!("unlocking {}", db_file.display())),
         Err(TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
         Err(TryLockError::Error(e)) => Err(e).doing(|| format!("locking {}", db_file.display())),
     }
