@@ -2,7 +2,8 @@
 //! (any cover of what the share holds): the music server's `getCoverArt`, passed through by
 //! the stream relay. Not a visit. An id outside the share is 404, whether or not the music
 //! server has it. When the music server has no art for a cover of the share, a neutral
-//! picture answers instead of a 404, so the page never shows a broken image.
+//! picture answers instead of a 404, so the page never shows a broken image. A cover is
+//! whole within the metadata bound (5 s), however slowly it arrives.
 
 use super::door::Door;
 use super::{admit, live_share, proxy, upstream_error};
@@ -77,7 +78,7 @@ async fn answer(
         "getCoverArt",
         &[("id", chosen), ("size", &size)],
         None,
-        proxy::Lane::Small,
+        proxy::Lane::Cover,
     )
     .await
     {
