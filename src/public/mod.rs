@@ -22,6 +22,7 @@
 //! - `transfers`: how many streams, downloads and zips a client, and everyone, may hold
 //! - `pipe`: the body of a transfer, cut off when either side stalls or when it must end
 //! - `transfer_end`: what ends a transfer however it progresses (its deadline, access ending)
+//! - `proxied`: the headers of every body passed through (its type, never one a browser runs)
 
 mod access;
 pub(crate) mod assets;
@@ -41,6 +42,7 @@ mod page_html;
 mod page_text;
 mod pipe;
 mod preview;
+mod proxied;
 pub(crate) mod proxy;
 mod rendered;
 mod transfer_end;

@@ -1,7 +1,8 @@
 //! `GET|HEAD /share/{id}/stream/{trackId}` and `/download/{trackId}`: the music server's
 //! bytes passed through chunk by chunk (never a whole file in memory), with `Range`
 //! forwarded and the upstream's status and length headers answered. Every error is ours
-//! (JSON with a code): the music server's own error pages never reach a visitor. The
+//! (JSON with a code): the music server's own error pages never reach a visitor, and its
+//! bytes always go out with a type we chose, `nosniff` and the sandbox (`proxied`). The
 //! whole answer is bounded and ends when access does (`transfer_end`, through `pipe`). The
 //! upstream URL carries credentials, so it never appears in an answer or a log line.
 
@@ -9,8 +10,8 @@ use super::door::Door;
 use super::transfer_end::{Bound, Ends};
 use super::transfers::Transfer;
 use super::{
-    admit, downloads_allowed, effective_bit_rate, live_share, pipe, start_transfer, tracks,
-    upstream_error,
+    admit, downloads_allowed, effective_bit_rate, live_share, pipe, proxied, start_transfer,
+    tracks, upstream_error,
 };
 use crate::domain::{Share, Track};
 use crate::error::{ApiError, ErrorCode};
@@ -21,9 +22,9 @@ use actix_web::rt::time::{timeout, Instant};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use std::net::IpAddr;
 
-/// Headers of the upstream answer that the visitor gets as they are.
-const PASSED_HEADERS: [header::HeaderName; 5] = [
-    header::CONTENT_TYPE,
+/// Headers of the upstream answer that the visitor gets as they are (never its
+/// `Content-Type`: see `proxied`).
+const PASSED_HEADERS: [header::HeaderName; 4] = [
     header::CONTENT_RANGE,
     header::ACCEPT_RANGES,
     header::LAST_MODIFIED,
@@ -140,7 +141,7 @@ pub(super) async fn relay(
     within(deadline, check_is_a_file(&mut resp, up, method, head))
         .await
         .unwrap_or_else(|| Err(upstream_error(too_late(method))))?;
-    let mut out = answer_head(&resp, disposition);
+    let mut out = answer_head(&resp, disposition, known);
     let length = resp
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -218,11 +219,13 @@ async fn check_is_a_file(
     Ok(())
 }
 
-/// The visitor's answer: the upstream's status and passed headers, our disposition,
-/// never cached.
+/// The visitor's answer: the upstream's status and passed headers, the type we chose (a
+/// track's when `known` is its type from the share's metadata, else a cover's), `nosniff`
+/// and the sandbox, our disposition, never cached.
 fn answer_head(
     resp: &awc::ClientResponse,
     disposition: Option<String>,
+    known: Option<&str>,
 ) -> actix_web::HttpResponseBuilder {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
     let mut out = HttpResponse::build(status);
@@ -231,6 +234,13 @@ fn answer_head(
             out.insert_header((name, v.clone()));
         }
     }
+    let sent = resp.headers().get(header::CONTENT_TYPE);
+    let content_type = match known {
+        Some(known) => proxied::track_type(sent, known),
+        None => proxied::cover_type(sent),
+    };
+    out.insert_header((header::CONTENT_TYPE, content_type));
+    proxied::harden(&mut out);
     if let Some(d) = disposition {
         out.insert_header((header::CONTENT_DISPOSITION, d));
     }
@@ -256,7 +266,10 @@ fn error_body_kind(resp: &awc::ClientResponse) -> Option<ErrorBody> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if ct.contains("json") || ct.contains("xml") {
+    // An image is never an error document, an SVG's `+xml` notwithstanding.
+    if ct.starts_with("image/") {
+        None
+    } else if ct.contains("json") || ct.contains("xml") {
         Some(ErrorBody::Subsonic)
     } else if ct.starts_with("text/html") {
         Some(ErrorBody::Page)

@@ -1,7 +1,8 @@
 //! A hostile or slow music server, made of the real one: a real TCP server in front of the
 //! test supysonic that passes every call through (so shares are made of real albums and real
 //! metadata), except the Subsonic methods it was given a scripted answer for. Those it answers
-//! itself: a file that trickles in (a slow music server, or one behind a slow link).
+//! itself: a file that trickles in (a slow music server, or one behind a slow link), or any
+//! answer at all (an HTML page with no `Content-Type`, an SVG with a script).
 //!
 //! It counts the scripted answers still being written, so a test can see sharelog hang up on
 //! the music server: a trickle stops as soon as a write fails.
@@ -24,6 +25,11 @@ pub enum Scripted {
         every: Duration,
         total: usize,
     },
+    /// A 200 with exactly these headers (no `Content-Type` unless given) and this body.
+    Answer {
+        headers: Vec<(&'static str, &'static str)>,
+        body: Vec<u8>,
+    },
 }
 
 impl Scripted {
@@ -42,6 +48,7 @@ pub struct MusicServerFront {
     /// `http://127.0.0.1:PORT`, for `upstream.url`.
     pub url: String,
     writing: Arc<AtomicUsize>,
+    answered: Arc<AtomicUsize>,
 }
 
 impl MusicServerFront {
@@ -51,20 +58,30 @@ impl MusicServerFront {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let real = real.addr().to_string();
         let writing = Arc::new(AtomicUsize::new(0));
-        let w = writing.clone();
+        let answered = Arc::new(AtomicUsize::new(0));
+        let (w, a) = (writing.clone(), answered.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (real, scripted, w) = (real.clone(), scripted.clone(), w.clone());
-                std::thread::spawn(move || serve(conn, &real, &scripted, &w));
+                let (real, scripted, w, a) = (real.clone(), scripted.clone(), w.clone(), a.clone());
+                std::thread::spawn(move || serve(conn, &real, &scripted, &w, &a));
             }
         });
-        MusicServerFront { url, writing }
+        MusicServerFront {
+            url,
+            writing,
+            answered,
+        }
     }
 
     /// Scripted answers being written right now.
     pub fn writing(&self) -> usize {
         self.writing.load(Ordering::SeqCst)
+    }
+
+    /// Scripted answers started so far.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
     }
 
     /// Waits up to `patience` until no scripted answer is being written; true if so.
@@ -87,7 +104,13 @@ fn method_of(target: &str) -> &str {
     name.strip_suffix(".view").unwrap_or(name)
 }
 
-fn serve(mut conn: TcpStream, real: &str, scripted: &[(&str, Scripted)], writing: &AtomicUsize) {
+fn serve(
+    mut conn: TcpStream,
+    real: &str,
+    scripted: &[(&str, Scripted)],
+    writing: &AtomicUsize,
+    answered: &AtomicUsize,
+) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -109,6 +132,7 @@ fn serve(mut conn: TcpStream, real: &str, scripted: &[(&str, Scripted)], writing
         let _ = conn.write_all(&answer);
         return;
     };
+    answered.fetch_add(1, Ordering::SeqCst);
     writing.fetch_add(1, Ordering::SeqCst);
     let _ = answer_with(&mut conn, answer, verb == "HEAD");
     writing.fetch_sub(1, Ordering::SeqCst);
@@ -132,6 +156,21 @@ fn answer_with(conn: &mut TcpStream, answer: &Scripted, head_only: bool) -> std:
                 conn.write_all(&vec![0x55u8; n])?;
                 sent += n;
                 std::thread::sleep(*every);
+            }
+            Ok(())
+        }
+        Scripted::Answer { headers, body } => {
+            let mut out = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
+            out.push_str("\r\n");
+            conn.write_all(out.as_bytes())?;
+            if !head_only {
+                conn.write_all(body)?;
             }
             Ok(())
         }
