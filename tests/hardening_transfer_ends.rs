@@ -10,7 +10,7 @@
 
 use crate::support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread::JoinHandle;
@@ -29,13 +29,9 @@ struct Setup {
     _tmp: tempfile::TempDir,
 }
 
-/// sharelog in front of a music server whose files trickle for `seconds`, with a share of six
-/// tracks (Alpha, Beta, Café 東京) made with `extra` fields.
-fn setup(
-    seconds: usize,
-    extra: Value,
-    tweak: impl FnOnce(&mut sharelog::config::Settings),
-) -> Setup {
+/// sharelog in front of a music server whose files trickle for `seconds`, with a downloadable
+/// share of six tracks (Alpha, Beta, Café 東京).
+fn setup(seconds: usize, tweak: impl FnOnce(&mut sharelog::config::Settings)) -> Setup {
     let real = upstream::shared();
     let slow = Scripted::trickle_for(seconds);
     let front = MusicServerFront::start(real, vec![("stream", slow.clone()), ("download", slow)]);
@@ -48,11 +44,7 @@ fn setup(
         .iter()
         .map(|a| real.album(a).id.as_str())
         .collect();
-    let mut body = json!({"albums": albums, "downloadable": true});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let share = app.create_id(&alice(), body);
+    let share = app.create_id(&alice(), json!({"albums": albums, "downloadable": true}));
     Setup {
         app,
         front,
@@ -168,7 +160,7 @@ fn secs(d: Duration) -> String {
 #[test]
 fn a_trickling_stream_download_and_zip_are_cut_off_when_the_transfer_timeout_passes() {
     // Given a music server that would take 20 s per file, and a 3 s transfer timeout
-    let s = setup(20, json!({}), |s| {
+    let s = setup(20, |s| {
         s.limits.transfer_timeout = 3;
         s.limits.transfers = 3;
     });
@@ -203,7 +195,7 @@ fn a_trickling_stream_download_and_zip_are_cut_off_when_the_transfer_timeout_pas
 #[test]
 fn deleting_a_share_ends_its_running_stream_download_and_zip_within_5_s() {
     // Given a stream, a download and a zip running from a slow music server
-    let s = setup(60, json!({}), |_| {});
+    let s = setup(60, |_| {});
     let running = s.start_all();
     std::thread::sleep(Duration::from_secs(1));
 
@@ -232,16 +224,21 @@ fn deleting_a_share_ends_its_running_stream_download_and_zip_within_5_s() {
 
 #[test]
 fn an_expiry_passing_ends_running_transfers_within_5_s() {
-    // Given a share that expires in 4 s, and its transfers started before that
-    let expiry = time::OffsetDateTime::now_utc() + time::Duration::seconds(4);
-    let expires_at = Instant::now() + Duration::from_secs(4);
+    // Given a stream, a download and a zip running from a slow music server
+    let s = setup(60, |_| {});
+    let running = s.start_all();
+
+    // When the share is set to expire 2–3 s from now (whole seconds), while they run
+    let now = time::OffsetDateTime::now_utc();
+    let expiry = (now + time::Duration::seconds(3))
+        .replace_nanosecond(0)
+        .unwrap();
+    let expires_at = Instant::now() + Duration::try_from(expiry - now).unwrap();
     let at = expiry
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let s = setup(60, json!({ "expiresAt": at }), |_| {});
-
-    // When the transfers run past the expiry
-    let running = s.start_all();
+    let r = s.app.update(&alice(), &s.share, json!({ "expiresAt": at }));
+    assert_eq!(r.status(), 200, "{}", r.text());
 
     // Then each ends after the expiry (not before: nothing else cut it) and within 5 s of it
     for (what, r) in running {
@@ -264,7 +261,7 @@ fn an_expiry_passing_ends_running_transfers_within_5_s() {
 #[test]
 fn turning_downloads_off_ends_running_downloads_and_zips_but_not_streams() {
     // Given a stream, a download and a zip running from a slow music server
-    let s = setup(60, json!({}), |_| {});
+    let s = setup(60, |_| {});
     let mut running = s.start_all();
     std::thread::sleep(Duration::from_secs(1));
 

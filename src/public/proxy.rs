@@ -126,6 +126,12 @@ pub(super) async fn relay(
             (Transfer::unslotted(Ends::from_now(bound, None)), None)
         }
     };
+    // How the log names it, should it be cut off.
+    let what = match (known, &disposition) {
+        (None, _) => "cover",
+        (Some(_), Some(_)) => "download",
+        (Some(_), None) => "stream",
+    };
     let pool = match known {
         Some(_) => Pool::Bulk,
         None => Pool::Metadata,
@@ -156,7 +162,6 @@ pub(super) async fn relay(
             None => out.finish(),
         });
     }
-    let what = if known.is_some() { "transfer" } else { "cover" };
     let body = pipe::spawn(what, up.stall_timeout(), transfer, |outlet| async move {
         outlet.copy(&mut resp, |_| {}).await?;
         outlet.finish();
