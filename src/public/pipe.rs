@@ -231,6 +231,8 @@ mod tests {
         );
         let mut body = std::pin::pin!(body);
         actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        // Once more, so that the task woken by the deadline has run even on a starved thread.
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
 
         let first = body.next().await;
 
