@@ -186,6 +186,11 @@ impl Settings {
         }
     }
 
+    /// Where the event log is kept (`store.engine`).
+    pub fn store_location(&self) -> crate::store::Location {
+        crate::store::Location::Sled(self.data_dir.clone())
+    }
+
     /// Defaults, overlaid with `file` (if any), then with `SHARELOG_*` variables from `env`.
     pub fn load(
         file: Option<&Path>,

@@ -146,7 +146,10 @@ impl From<StoreError> for ApiError {
             StoreError::Disk { .. }
             | StoreError::Db(_)
             | StoreError::Io(_)
-            | StoreError::Corrupt(_) => {
+            | StoreError::Corrupt(_)
+            | StoreError::Impossible { .. }
+            | StoreError::Refused(_)
+            | StoreError::Unavailable(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(
                     ErrorCode::StoreUnavailable,

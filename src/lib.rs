@@ -36,6 +36,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod error_code;
+#[cfg(test)]
+mod front_door_tests;
 pub mod fsutil;
 pub mod health;
 pub mod hex;

@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sharing_enabled: bool) {
 
 /// `/share/...`: the links anyone with one may open.
 fn public_links(cfg: &mut web::ServiceConfig) {
-    use public::handlers::{assets, cover, oembed, page, proxy};
+    use public::handlers::{assets, cover, oembed, page, proxy, shown};
     cfg.service(
         scope("/share")
             // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
@@ -47,6 +47,7 @@ fn public_links(cfg: &mut web::ServiceConfig) {
                     .route(get().to(page::get))
                     .route(head().to(page::head)),
             )
+            .service(resource("/{id}/shown").route(post().to(shown::post)))
             .service(
                 resource("/{id}/cover")
                     .route(get().to(cover::first))

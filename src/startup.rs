@@ -59,7 +59,8 @@ impl std::error::Error for StartupError {}
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let policy = settings.policy();
     let dir = &settings.data_dir;
-    let store = Store::open(dir, policy).map_err(|e| StartupError::Store(dir.clone(), e))?;
+    let store = Store::open_at(&settings.store_location(), policy)
+        .map_err(|e| StartupError::Store(dir.clone(), e))?;
     log::info!(
         "event log open at {} ({} live shares)",
         dir.display(),
@@ -92,47 +93,65 @@ fn log_upstream(settings: &Settings) {
     }
 }
 
+/// What every worker shares, built once: the front doors' app data.
+#[derive(Clone)]
+pub struct Shared {
+    state: web::Data<AppState>,
+    public: web::Data<public::Public>,
+    logins: web::Data<subsonic::Logins>,
+}
+
+impl Shared {
+    /// The app data over an opened store (the server's, or a memory store in tests).
+    pub fn new(settings: Settings, store: &Store) -> Result<Shared, StoreError> {
+        let (verifier, delegated) = token_checks(&settings);
+        let public = public::Public::new(&settings, store)?;
+        Ok(Shared {
+            state: web::Data::new(AppState {
+                settings: Arc::new(settings),
+                store: store.clone(),
+                verifier,
+                delegated,
+                directory: Directory::default(),
+            }),
+            public: web::Data::new(public),
+            logins: web::Data::new(subsonic::Logins::default()),
+        })
+    }
+
+    /// A worker's app data and every route (the middleware is the server's own).
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        let settings = self.state.settings.clone();
+        // One upstream client per worker: awc clients are not Send.
+        let upstream = web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
+        cfg.app_data(self.state.clone())
+            .app_data(self.public.clone())
+            .app_data(self.logins.clone())
+            .app_data(upstream)
+            .app_data(web::PayloadConfig::new(api::MAX_BODY));
+        routes::configure(cfg, settings.sharing.enabled);
+    }
+}
+
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let dir = settings.data_dir.clone();
         let store = open_store(&settings)?;
-        let (verifier, delegated) = token_checks(&settings);
         log_upstream(&settings);
-        let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(
-                dir.clone(),
-                StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)),
-            )
-        })?;
         let addr = settings.listen;
         let bind_error = |e| StartupError::Bind(addr, e);
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
-        let state = web::Data::new(AppState {
-            settings: Arc::new(settings),
-            store: store.clone(),
-            verifier,
-            delegated,
-            directory: Directory::default(),
-        });
-        let public = web::Data::new(public);
-        let logins = web::Data::new(subsonic::Logins::default());
+        let login_check = Upstream::new(settings.upstream.clone(), settings.limits);
+        let shared =
+            Shared::new(settings, &store).map_err(|e| StartupError::Store(dir.clone(), e))?;
         let server = HttpServer::new(move || {
-            let settings = state.settings.clone();
-            // One upstream client per worker: awc clients are not Send.
-            let upstream =
-                web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
             App::new()
-                .app_data(state.clone())
-                .app_data(public.clone())
-                .app_data(logins.clone())
-                .app_data(upstream)
-                .app_data(web::PayloadConfig::new(api::MAX_BODY))
                 .wrap(http_errors::handlers())
                 .wrap(from_fn(request_body::bound))
                 .wrap(from_fn(http_log::record))
-                .configure(|cfg| routes::configure(cfg, settings.sharing.enabled))
+                .configure(|cfg| shared.configure(cfg))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .client_request_timeout(header_timeout)
@@ -141,6 +160,8 @@ impl Application {
         .run();
         // A follow response never finishes by itself: end them when a stop is asked for.
         actix_web::rt::spawn(api::end_follows_on_shutdown(store.clone()));
+        // After the bind, in the background: a slow music server never delays the listener.
+        actix_web::rt::spawn(crate::upstream::check_at_start(login_check));
         log::info!("listening on port {port}");
         Ok(Application {
             port,

@@ -511,6 +511,46 @@ fn an_idempotency_key_repeat_returns_the_first_share_and_stores_nothing() {
     );
 }
 
+/// Clients that time out retry at once, several times over: every repeat of a key whose
+/// create is still on its way to the disk waits for it and gets its share, never a 503
+/// (it once read the key before the share was durable and called the log damaged).
+#[test]
+fn concurrent_repeats_of_one_idempotency_key_all_get_the_first_share() {
+    let app = spawn_app(|_| {});
+    for round in 0..8 {
+        let body =
+            serde_json::to_vec(&json!({"songs": [alpha_song()], "description": "race"})).unwrap();
+        let key = format!("k-race-{round}");
+        let answers: Vec<Resp> = std::thread::scope(|scope| {
+            let sends: Vec<_> = (0..12)
+                .map(|_| scope.spawn(|| create_with_key(&app, &key, &body)))
+                .collect();
+            sends.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let statuses: Vec<u16> = answers.iter().map(Resp::status).collect();
+        assert!(
+            statuses.iter().all(|s| *s == 201),
+            "round {round}: {statuses:?}: {:?}",
+            answers.iter().map(Resp::code).collect::<Vec<_>>()
+        );
+        let ids: std::collections::HashSet<String> = answers
+            .iter()
+            .map(|a| a.json()["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 1, "round {round}: {ids:?}");
+        let fresh = answers
+            .iter()
+            .filter(|a| a.header("Idempotent-Replayed").is_none())
+            .count();
+        assert_eq!(fresh, 1, "round {round}: one create, the rest replays");
+    }
+    assert_eq!(
+        app.req("GET", "/api/share", Some(&alice()), None)
+            .header("X-Total-Count"),
+        Some("8")
+    );
+}
+
 /// A retry is what the key is for: when the music server went down after the first
 /// create, the repeat still gets the first share, without asking the music server.
 #[test]

@@ -176,6 +176,114 @@ fn a_file_that_continues_with_another_logs_events_is_refused_at_the_join() {
     assert_nothing_written(&target);
 }
 
+/// Re-seals export lines after they were edited: every `prevHash` and `hash` computed
+/// again, as someone who wanted a tampered file to pass the chain check would.
+fn resealed(events: &[serde_json::Value]) -> Vec<u8> {
+    use sharelog::store::chain;
+    let mut prev = chain::GENESIS;
+    let mut out = Vec::new();
+    for e in events {
+        let mut e = e.clone();
+        let m = e.as_object_mut().unwrap();
+        m.remove("hash");
+        m.insert("prevHash".into(), chain::to_hex(&prev).into());
+        let hash = chain::link(&prev, &chain::canonical_bytes(&e));
+        e["hash"] = chain::to_hex(&hash).into();
+        out.extend_from_slice(&chain::canonical_bytes(&e));
+        out.push(b'\n');
+        prev = hash;
+    }
+    out
+}
+
+fn events_of(export: &[u8]) -> Vec<serde_json::Value> {
+    lines(export)
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
+/// Restores `events` re-sealed and expects the refusal `message`, with nothing written.
+fn assert_resealed_refused(tmp: &Path, events: &[serde_json::Value], message: &str) {
+    let target = tmp.join("restored");
+    let export = resealed(events);
+    // The file passes the chain check: only the rules can refuse it.
+    let file = tmp.join("resealed.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let verify = sharelog(
+        &config_for(&tmp.join("none")),
+        &["audit", "verify", "--file", file.to_str().unwrap()],
+    );
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert_refused(&restore(tmp, &target, &export), message);
+    assert_nothing_written(&target);
+}
+
+#[test]
+fn a_resealed_export_unchanged_restores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = export_of(tmp.path(), "original", 1);
+    // The re-sealing itself changes nothing: the refusals below come from the edits.
+    assert_eq!(resealed(&events_of(&export)), export);
+}
+
+#[test]
+fn a_resealed_visit_to_a_share_that_never_existed_is_refused_naming_its_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut events = events_of(&export_of(tmp.path(), "original", 1));
+    assert_eq!(events[5]["type"], "ShareVisited");
+    events[5]["stream"] = "NeverCreated".into();
+    assert_resealed_refused(
+        tmp.path(),
+        &events,
+        "event 6 breaks the rules a server keeps: ShareVisited of a share that was never created",
+    );
+}
+
+#[test]
+fn a_resealed_second_create_of_one_share_is_refused_naming_its_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut events = events_of(&export_of(tmp.path(), "original", 1));
+    assert_eq!(events[1]["type"], "ShareCreated");
+    events[1]["stream"] = events[0]["stream"].clone();
+    assert_resealed_refused(
+        tmp.path(),
+        &events,
+        "event 2 breaks the rules a server keeps: ShareCreated of a share that already exists",
+    );
+}
+
+#[test]
+fn a_resealed_version_that_jumps_is_refused_naming_its_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut events = events_of(&export_of(tmp.path(), "original", 1));
+    assert_eq!(events[4]["type"], "ShareUpdated");
+    events[4]["version"] = 7.into();
+    assert_resealed_refused(
+        tmp.path(),
+        &events,
+        "event 5 breaks the rules a server keeps: version 7 where the stream's next version is 2",
+    );
+}
+
+#[test]
+fn a_resealed_visit_after_a_delete_is_refused_naming_its_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut events = events_of(&export_of(tmp.path(), "original", 1));
+    // seq 11 deletes the fourth share; a visit to it after that, sealed in.
+    assert_eq!(events[10]["type"], "ShareDeleted");
+    let mut after = events[8].clone();
+    assert_eq!(after["stream"], events[10]["stream"]);
+    after["seq"] = 12.into();
+    after["version"] = 4.into();
+    events.push(after);
+    assert_resealed_refused(
+        tmp.path(),
+        &events,
+        "event 12 breaks the rules a server keeps: ShareVisited of a deleted share",
+    );
+}
+
 #[test]
 fn an_empty_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -213,8 +321,9 @@ fn a_non_empty_target_directory_is_refused_and_left_alone() {
     );
 }
 
-/// A log written straight through `Log::import`: `shares` shares (the first with a
-/// description longer than a sled row) and then `visits` visits spread over them.
+/// A log written straight through `Log::import`: `shares` shares (the first one of
+/// 80 songs, a line longer than a sled row) and then `visits` visits spread over them.
+/// Every event is one the rules allow: a restore refuses any other.
 fn write_long_log(dir: &Path, shares: u64, visits: u64) {
     use sharelog::domain::*;
     use sharelog::store::{chain, Envelope};
@@ -233,16 +342,22 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
             Event::ShareCreated(ShareCreated {
                 owner_id: UserId("u-1".into()),
                 owner_name: "ann".into(),
-                description: Some(if seq == 1 {
-                    "é".repeat(3000)
-                } else {
-                    format!("share {seq}")
-                }),
+                description: Some(format!("share {seq} é")),
                 format: Format::Raw,
                 max_bit_rate: 0,
                 downloadable: false,
                 expires_at: None,
-                items: ShareItems::default(),
+                items: ShareItems {
+                    songs: (0..if seq == 1 { 80 } else { 1 })
+                        .map(|n| SongItem {
+                            id: format!("song-{seq}-{n}"),
+                            title: format!("Song number {n} of a long share, é"),
+                            artist: "Ann Artist".into(),
+                            album: "An Album With A Long Name".into(),
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
             })
         } else {
             Event::ShareVisited(VisitData {

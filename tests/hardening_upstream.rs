@@ -22,7 +22,11 @@ struct MusicServerHungOn {
 
 impl MusicServerHungOn {
     fn start(real: &str, hung: &'static [&'static str]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), real, hung)
+    }
+
+    /// The same, on a listener the test chose (a port sharelog was told before it opened).
+    fn start_on(listener: TcpListener, real: &str, hung: &'static [&'static str]) -> Self {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let real = real.strip_prefix("http://").unwrap().to_string();
         let held = Arc::new(Mutex::new(Vec::new()));
@@ -245,4 +249,81 @@ fn every_path_answers_a_wrong_method_or_path_as_our_json() {
             .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {:?}", r.text()));
         assert!(body["code"].is_string(), "{method} {path}: {body}");
     }
+}
+
+#[test]
+fn the_login_check_at_start_never_delays_the_listener() {
+    // Given a music server that accepts the start's login check (ping) and never answers
+    let real = upstream::shared();
+    let hung = MusicServerHungOn::start(&real.url, &["ping"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = settings_for(real, tmp.path());
+    s.upstream.url = hung.url.clone();
+
+    // When sharelog starts
+    let started = Instant::now();
+    let app = spawn_with(s);
+
+    // Then it serves at once, while its check waits on the music server in the background
+    let live = app.req("GET", "/livez", None, None);
+    let took = started.elapsed();
+    assert_eq!(live.status(), 200);
+    assert!(
+        took < Duration::from_secs(2),
+        "started and answered in {took:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while hung.held_calls() == 0 {
+        assert!(Instant::now() < deadline, "the check never called ping");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let id = app.create_id(&alice(), json!({"albums": [real.album("Alpha").id]}));
+    assert_eq!(
+        app.raw("GET", &format!("/share/{id}"), &[], None).status(),
+        200
+    );
+}
+
+#[test]
+fn a_music_server_that_comes_up_after_sharelog_is_checked_again() {
+    // Given sharelog started while nothing listens at its music server's address
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let b = support::binary::Binary::start(
+        dir.path(),
+        &dir.path().join("data"),
+        &[("SHARELOG_UPSTREAM_URL", &url)],
+    );
+    let said = |needle: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        while !b.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "never said {needle:?}:\n{}",
+                b.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    said(
+        "cannot be reached (connection failed)",
+        Duration::from_secs(10),
+    );
+
+    // When the music server comes up there
+    let _up = MusicServerHungOn::start_on(
+        TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        &upstream::shared().url,
+        &[],
+    );
+
+    // Then the next check (5 s after the first) finds the login working, and says so
+    said("music server login checked", Duration::from_secs(20));
+    assert_eq!(
+        b.log().matches("cannot be reached").count(),
+        1,
+        "{}",
+        b.log()
+    );
 }

@@ -34,6 +34,7 @@ mod openapi_schemathesis;
 mod subsonic_client;
 mod subsonic_shares;
 mod upstream_harness;
+mod upstream_login_check;
 
 // Who may do what: tokens and delegated login.
 mod auth_time_window;
@@ -45,7 +46,9 @@ mod public_streams;
 mod public_visits;
 mod share_page;
 mod share_page_browser;
+mod share_page_prerender;
 mod share_page_proxy;
+mod share_page_shown;
 
 // What an attacker and a broken environment do.
 mod faults_disk_full;

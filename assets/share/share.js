@@ -7,6 +7,39 @@
 //   space or k  play / pause          j or ←  back 10 s       l or →  forward 10 s
 //   n           next track            p       previous track
 "use strict";
+
+// A page fetched before anyone opened it (a prefetch, or Chrome's prerender) was counted as a
+// preview, and carries a single-use token. Once the page is in front of a person, the token
+// goes back to the server and the preview becomes a visit: a prerendered page says so with
+// `prerenderingchange`; a prefetched one runs no script until it is shown, so at once.
+(function () {
+  var meta = document.querySelector('meta[name="sharelog-shown"]');
+  if (!meta || typeof fetch !== "function") {
+    return;
+  }
+  var sent = false;
+  function shown() {
+    if (sent) {
+      return;
+    }
+    sent = true;
+    fetch(meta.getAttribute("data-post"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: meta.getAttribute("content") }),
+      credentials: "same-origin",
+      keepalive: true
+    }).catch(function () {
+      // Not counted; nothing the person could do about it.
+    });
+  }
+  if (document.prerendering) {
+    document.addEventListener("prerenderingchange", shown, { once: true });
+  } else {
+    shown();
+  }
+})();
+
 (function () {
   var SKIP_SECONDS = 10;
   var doc = document;

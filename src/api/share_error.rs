@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ErrorCode};
 use crate::shares::ShareError;
 use crate::store::StoreError;
+use crate::upstream::UpstreamError;
 use serde_json::json;
 
 impl From<ShareError> for ApiError {
@@ -15,6 +16,11 @@ impl From<ShareError> for ApiError {
                 ShareError::UnknownItems(ids.clone()).to_string(),
             )
             .with_extra("items", json!(ids)),
+            // A setting of ours, not an outage: the answer names it and its fix.
+            ShareError::Upstream(u @ UpstreamError::Refused(_)) => {
+                log::warn!("upstream during create: {u}");
+                ApiError::new(ErrorCode::UpstreamUnauthorized, u.to_string())
+            }
             ShareError::Upstream(u) => ApiError::from_upstream_on_create(u),
             ShareError::IdempotencyKeyReused => StoreError::IdempotencyKeyReused.into(),
             ShareError::Store(s) => s.into(),

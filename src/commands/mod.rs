@@ -101,10 +101,15 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
 
 /// Opens the configured data directory, telling a held lock apart from other failures.
 fn open_log(settings: &Settings) -> Result<Log, CommandError> {
-    Log::open(&settings.data_dir).map_err(|e| match e {
-        StoreError::Locked(_) => CommandError::Locked(settings.data_dir.display().to_string()),
+    Log::open_at(&settings.store_location()).map_err(|e| data_dir_error(settings, e))
+}
+
+/// A failure to use the configured log, with a held lock told apart (exit 2).
+fn data_dir_error(settings: &Settings, e: StoreError) -> CommandError {
+    match e {
+        StoreError::Locked(_) => CommandError::Locked(settings.store_location().describe()),
         other => CommandError::Store(other),
-    })
+    }
 }
 
 /// The number of events in the log, for progress bars.

@@ -1,23 +1,23 @@
-//! `sharelog restore --from EXPORT.jsonl`: a new data directory from a complete
-//! export. The whole chain is checked while reading; the directory is built beside
-//! the target (`.<name>.restoring`) and renamed into place only when complete, so a
-//! broken export, or a crash, leaves no half-built data directory behind.
+//! `sharelog restore --from EXPORT.jsonl`: a new log from a complete export, in the
+//! configured engine. The whole chain is checked while reading, and every event is
+//! taken through the rules a server keeps (`ImportFold`) on the writing side; the
+//! engine builds the new log so that a broken export, or a crash, leaves nothing
+//! half-built behind (sled: a directory beside the target, renamed into place).
 
 use super::verify::Chain;
 use super::{progress, CommandError};
 use crate::cli::RestoreArgs;
 use crate::config::Settings;
 use crate::store::{
-    chain, decode_sealed, mirror, Batcher, Checkpoint, ImportBatch, Importer, MirrorCopy,
+    chain, decode_sealed, offline, Batcher, Checkpoint, CopyOut, ImportBatch, ImportFold,
     StoreError, BATCH_EVENTS,
 };
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
-    let target = &settings.data_dir;
-    refuse_used(target)?;
+    let target = &settings.store_location();
     let file = std::fs::File::open(&args.from).map_err(|e| in_file(&args.from, e))?;
     let size = file.metadata().map_err(|e| in_file(&args.from, e))?.len();
     if size == 0 {
@@ -26,31 +26,37 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
             args.from.display()
         )));
     }
-    let building = Building::start(target)?;
+    let mut import = offline::restore(&settings.store_location()).map_err(|e| match e {
+        StoreError::Locked(_) => CommandError::Locked(target.describe()),
+        StoreError::Refused(m) => CommandError::Refused(m),
+        other => CommandError::Store(other),
+    })?;
     let started = Instant::now();
     let bar = progress::bytes(size, "restoring");
-    let (mut importer, mirror) = Importer::create(&building.dir)?;
-    // Two stages on two threads: reading and checking the file and writing the export
-    // mirror (here), writing the log and folding the projections (the importer's
-    // thread), batch by batch. Emptied batches go back to the reader to be filled again.
+    let copy_out = import.copy_out();
+    // Two stages on two threads: reading and checking the file (and the engine's copy
+    // of it, sled's export mirror) here, the rules, the fold and the engine's writes on
+    // the writer's thread, batch by batch. Emptied batches go back to be filled again.
     let (tx, rx) = std::sync::mpsc::sync_channel::<ToWriter>(4);
     let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<ImportBatch>(8);
     let checkpoint = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<Checkpoint, CommandError> {
+            let mut fold = ImportFold::default();
             for message in rx {
                 match message {
                     ToWriter::Batch(mut batch) => {
-                        importer.push_batch(&mut batch)?;
+                        fold.push(&batch)?;
+                        import.push(&mut batch, &fold)?;
                         let _ = back_tx.try_send(batch);
                     }
-                    ToWriter::End(mirror) => return Ok(importer.finish(mirror)?),
+                    ToWriter::End => return Ok(import.finish(fold)?),
                 }
             }
             Err(CommandError::Refused(
                 "the export was not read to its end".into(),
             ))
         });
-        let read = read_checked(file, &args.from, &bar, mirror, tx, back_rx);
+        let read = read_checked(file, &args.from, &bar, copy_out, tx, back_rx);
         let written = writer
             .join()
             .map_err(|_| CommandError::Refused("the restore's writer thread failed".into()))?;
@@ -60,14 +66,13 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
         written
     })?;
     bar.finish_and_clear();
-    building.complete(target)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "restored {} events (last seq {}, head {}) into {} in {secs:.2} s ({:.0} events/s)",
         checkpoint.last_seq,
         checkpoint.last_seq,
         chain::to_hex(&checkpoint.last_hash),
-        target.display(),
+        target.describe(),
         checkpoint.last_seq as f64 / secs.max(1e-9),
     );
     Ok(())
@@ -75,10 +80,10 @@ pub fn run(settings: &Settings, args: RestoreArgs) -> Result<(), CommandError> {
 
 /// What the reader sends the writer.
 enum ToWriter {
-    /// Checked events, already in the mirror.
+    /// Checked events, already copied out.
     Batch(ImportBatch),
-    /// The file was read and checked to its end, and all of it is in the mirror.
-    End(MirrorCopy),
+    /// The file was read and checked to its end, and all of it is copied out.
+    End,
 }
 
 /// Reads the export line by line, checks each against the chain, writes batches to
@@ -89,7 +94,7 @@ fn read_checked(
     file: std::fs::File,
     path: &Path,
     bar: &indicatif::ProgressBar,
-    mut mirror: MirrorCopy,
+    mut copy_out: Option<Box<dyn CopyOut>>,
     tx: std::sync::mpsc::SyncSender<ToWriter>,
     spares: std::sync::mpsc::Receiver<ImportBatch>,
 ) -> Result<(), CommandError> {
@@ -125,7 +130,9 @@ fn read_checked(
         if batcher.len() == BATCH_EVENTS {
             bar.set_position(read);
             let batch = batcher.take(spares.try_recv().ok());
-            mirror.write(&batch)?;
+            if let Some(copy) = copy_out.as_mut() {
+                copy.write(&batch)?;
+            }
             if tx.send(ToWriter::Batch(batch)).is_err() {
                 // The writer stopped; its error is the one to report.
                 return Ok(());
@@ -134,12 +141,17 @@ fn read_checked(
     }
     if !batcher.is_empty() {
         let batch = batcher.take(None);
-        mirror.write(&batch)?;
+        if let Some(copy) = copy_out.as_mut() {
+            copy.write(&batch)?;
+        }
         if tx.send(ToWriter::Batch(batch)).is_err() {
             return Ok(());
         }
     }
-    let _ = tx.send(ToWriter::End(mirror));
+    if let Some(copy) = copy_out {
+        copy.close()?;
+    }
+    let _ = tx.send(ToWriter::End);
     Ok(())
 }
 
@@ -148,113 +160,4 @@ fn in_file(path: &Path, e: std::io::Error) -> CommandError {
         e.kind(),
         format!("{}: {e}", path.display()),
     ))
-}
-
-/// A restore never writes over anything: the target must be absent or an empty directory.
-fn refuse_used(target: &Path) -> Result<(), CommandError> {
-    let mut entries = match std::fs::read_dir(target) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(in_file(target, e)),
-    };
-    let Some(first) = entries.next() else {
-        return Ok(());
-    };
-    if target.join("db").exists() {
-        // A running server holds it: say so (exit 2), as every other subcommand does.
-        mirror::lock_shared(target).map_err(|e| match e {
-            StoreError::Locked(_) => CommandError::Locked(target.display().to_string()),
-            other => CommandError::Store(other),
-        })?;
-        return Err(CommandError::Refused(format!(
-            "the data directory {} already holds an event log; restore builds a new one \
-             (point dataDir at an empty or absent directory)",
-            target.display()
-        )));
-    }
-    let name = first.map(|e| e.file_name().to_string_lossy().into_owned());
-    Err(CommandError::Refused(format!(
-        "the data directory {} is not empty (it holds {}); restore builds a new one \
-         (point dataDir at an empty or absent directory)",
-        target.display(),
-        name.unwrap_or_else(|_| "unreadable entries".into())
-    )))
-}
-
-/// The sibling directory a restore fills; removed unless `complete` moved it into place.
-struct Building {
-    dir: PathBuf,
-    done: bool,
-}
-
-impl Building {
-    fn start(target: &Path) -> Result<Building, CommandError> {
-        let parent = parent_of(target);
-        std::fs::create_dir_all(&parent).map_err(|e| in_file(&parent, e))?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                CommandError::Refused(format!("{} names no directory", target.display()))
-            })?;
-        let dir = parent.join(format!(".{name}.restoring"));
-        if dir.exists() {
-            eprintln!(
-                "sharelog: removing {}, left behind by an interrupted restore",
-                dir.display()
-            );
-            std::fs::remove_dir_all(&dir).map_err(|e| in_file(&dir, e))?;
-        }
-        std::fs::create_dir(&dir).map_err(|e| in_file(&dir, e))?;
-        Ok(Building { dir, done: false })
-    }
-
-    /// Makes every file durable, then renames the directory into place (an empty
-    /// target directory is replaced) and makes the rename durable.
-    fn complete(mut self, target: &Path) -> Result<(), CommandError> {
-        sync_tree(&self.dir)?;
-        std::fs::rename(&self.dir, target).map_err(|e| in_file(target, e))?;
-        self.done = true;
-        let parent = parent_of(target);
-        std::fs::File::open(&parent)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| in_file(&parent, e))?;
-        Ok(())
-    }
-}
-
-impl Drop for Building {
-    fn drop(&mut self) {
-        // sled's threads may still be closing files in it: try for a while.
-        for _ in 0..100 {
-            if self.done || std::fs::remove_dir_all(&self.dir).is_ok() || !self.dir.exists() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-}
-
-fn parent_of(target: &Path) -> PathBuf {
-    match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// fsyncs every file under `dir`, and the directories themselves.
-fn sync_tree(dir: &Path) -> Result<(), CommandError> {
-    for entry in std::fs::read_dir(dir).map_err(|e| in_file(dir, e))? {
-        let path = entry.map_err(|e| in_file(dir, e))?.path();
-        if path.is_dir() {
-            sync_tree(&path)?;
-        } else {
-            std::fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| in_file(&path, e))?;
-        }
-    }
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| in_file(dir, e))
 }

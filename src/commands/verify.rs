@@ -3,11 +3,10 @@
 //! names the first bad seq.
 
 pub use super::chain_check::Chain;
-use super::{event_count, open_log, progress, CommandError};
+use super::{progress, CommandError};
 use crate::cli::VerifyArgs;
 use crate::config::Settings;
-use crate::store::mirror::{self, CleanMirror};
-use crate::store::StoreError;
+use crate::store::{offline, StoreError};
 use std::io::BufRead;
 
 pub fn run(settings: &Settings, args: VerifyArgs) -> Result<(), CommandError> {
@@ -31,41 +30,35 @@ pub fn run(settings: &Settings, args: VerifyArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// The data directory's log: from the export mirror after a clean shutdown (it holds
-/// the log's bytes, and streams in a few MB, where a pass through sled costs hundreds
-/// of MB at a million events), otherwise from sled.
+/// The configured log, from the cheapest source its engine has (sled after a clean
+/// shutdown: the export mirror, which holds the log's bytes and streams in a few MB,
+/// where a pass through sled costs hundreds of MB at a million events).
 fn from_data_dir(settings: &Settings, chain: &mut Chain) -> Result<(), CommandError> {
-    let dir = &settings.data_dir;
-    let lock = mirror::lock_shared(dir).map_err(|e| match e {
-        StoreError::Locked(_) => CommandError::Locked(dir.display().to_string()),
-        other => CommandError::Store(other),
-    })?;
-    if lock.is_some() {
-        if let Some(mut clean) = CleanMirror::open(dir)? {
-            let bar = progress::bar(clean.last_seq(), "verifying");
-            while let Some((header, line)) = clean.next_line()? {
-                let seq = header.seq;
-                chain.check(seq, line, Some(seq))?;
-                if seq.is_multiple_of(8192) {
+    let bar = std::cell::OnceCell::new();
+    let mut broken = Ok(());
+    let read = offline::each_line(
+        &settings.store_location(),
+        &mut |total| {
+            let _ = bar.set(progress::bar(total, "verifying"));
+        },
+        &mut |seq, line| {
+            if let Err(e) = chain.check(seq, line, Some(seq)) {
+                // Stops the read; the chain's verdict is the one to report.
+                broken = Err(e);
+                return Err(StoreError::Closed);
+            }
+            if seq.is_multiple_of(8192) {
+                if let Some(bar) = bar.get() {
                     bar.set_position(seq);
                 }
             }
-            bar.finish_and_clear();
-            drop(lock);
-            return Ok(());
-        }
+            Ok(())
+        },
+    );
+    broken?;
+    read.map_err(|e| super::data_dir_error(settings, e))?;
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
     }
-    // sled takes its own exclusive lock: ours must go first.
-    drop(lock);
-    let log = open_log(settings)?;
-    let bar = progress::bar(event_count(&log), "verifying");
-    for (i, ev) in log.events(1).enumerate() {
-        let ev = ev?;
-        chain.check(i as u64 + 1, &ev.line, Some(ev.seq))?;
-        if ev.seq.is_multiple_of(8192) {
-            bar.set_position(ev.seq);
-        }
-    }
-    bar.finish_and_clear();
     Ok(())
 }

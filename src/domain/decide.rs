@@ -123,11 +123,8 @@ fn check_version(share: &Share, expected: Option<u64>) -> Result<(), DomainError
 }
 
 fn check_description(d: Option<&str>) -> Result<(), DomainError> {
+    check_description_length(d)?;
     match d {
-        Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => Err(invalid(
-            "description",
-            &format!("at most {MAX_DESCRIPTION_CHARS} characters"),
-        )),
         // Text for people: line breaks and tabs, but no NUL or other control characters,
         // which a page, a Subsonic XML answer or an M3U line could not show as written.
         Some(d)
@@ -143,9 +140,21 @@ fn check_description(d: Option<&str>) -> Result<(), DomainError> {
     }
 }
 
+/// The length rule of a description, apart from the character rule: logs written
+/// before control characters were refused hold some, and a restore must take them.
+pub(super) fn check_description_length(d: Option<&str>) -> Result<(), DomainError> {
+    match d {
+        Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => Err(invalid(
+            "description",
+            &format!("at most {MAX_DESCRIPTION_CHARS} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// An expiry as the log keeps it: in the future, and in UTC whatever offset the client
 /// wrote it with, so every answer and every event shows the instant the same way.
-fn check_expiry(
+pub(super) fn check_expiry(
     e: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<Option<OffsetDateTime>, DomainError> {

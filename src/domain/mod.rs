@@ -8,6 +8,7 @@ mod decide;
 mod error;
 mod event;
 mod ids;
+mod logged;
 mod share;
 mod visit;
 
@@ -16,6 +17,7 @@ pub use decide::{apply, decide};
 pub use error::DomainError;
 pub use event::{Event, ShareChanges, ShareCreated, UnwritableEvent};
 pub use ids::{Actor, ShareId, UserId};
+pub use logged::{check_counted, check_logged, check_version, ImpossibleEvent};
 pub use share::{
     check_requested_items, AlbumItem, Format, PlaylistItem, Share, ShareItems, SongItem, Track,
     MAX_DESCRIPTION_CHARS, MAX_REQUESTED_ITEMS,

@@ -4,7 +4,6 @@ use std::fmt;
 
 #[derive(Debug)]
 pub enum RowsError {
-    Db(sled::Error),
     /// A row that does not decode: the projection is damaged (rebuild it).
     Corrupt(String),
     /// A share that does not encode (never expected: every field is plain data).
@@ -14,7 +13,6 @@ pub enum RowsError {
 impl fmt::Display for RowsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RowsError::Db(e) => write!(f, "projection rows: {e}"),
             RowsError::Corrupt(m) => write!(f, "{m}"),
             RowsError::Encode(e) => write!(f, "encoding a projection row: {e}"),
         }
@@ -24,15 +22,8 @@ impl fmt::Display for RowsError {
 impl std::error::Error for RowsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            RowsError::Db(e) => Some(e),
             RowsError::Encode(e) => Some(e),
             RowsError::Corrupt(_) => None,
         }
-    }
-}
-
-impl From<sled::Error> for RowsError {
-    fn from(e: sled::Error) -> Self {
-        RowsError::Db(e)
     }
 }

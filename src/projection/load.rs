@@ -1,27 +1,36 @@
-//! Loading the projection from its rows at start (O(shares), no event read).
+//! Loading the projection from its rows at start (O(shares), no event read), from
+//! whatever engine keeps them.
 
-use super::rows::{key, SHARE, VISITS};
+use super::rows::{Row, SHARE, VISITS};
 use super::{RowsError, Shares, VisitCounter};
 use crate::domain::Share;
+use std::collections::HashMap;
 
-/// Every share row, with its newer counter row laid over it.
-pub fn load(db: &sled::Db) -> Result<Shares, RowsError> {
-    let mut shares = Shares::default();
-    let mut rows: Vec<Share> = Vec::new();
-    for kv in db.scan_prefix([SHARE]) {
-        let (_, v) = kv?;
-        rows.push(
-            serde_json::from_slice(&v)
-                .map_err(|e| RowsError::Corrupt(format!("share row: {e}")))?,
-        );
+/// Every share row, with its newer counter row laid over it; rows in any order.
+pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> Result<Shares, E> {
+    let mut shares: Vec<Share> = Vec::new();
+    let mut counters: HashMap<Vec<u8>, VisitCounter> = HashMap::new();
+    for row in rows {
+        let (key, value) = row?;
+        match key.first() {
+            Some(&SHARE) => shares.push(
+                serde_json::from_slice(&value)
+                    .map_err(|e| RowsError::Corrupt(format!("share row: {e}")))?,
+            ),
+            Some(&VISITS) => {
+                let counter = serde_json::from_slice(&value)
+                    .map_err(|e| RowsError::Corrupt(format!("visit row: {e}")))?;
+                counters.insert(key[1..].to_vec(), counter);
+            }
+            _ => return Err(RowsError::Corrupt("a row that is no projection row".into()).into()),
+        }
     }
-    for mut share in rows {
-        if let Some(v) = db.get(key(VISITS, &share.id))? {
-            let counter: VisitCounter = serde_json::from_slice(&v)
-                .map_err(|e| RowsError::Corrupt(format!("visit row: {e}")))?;
+    let mut loaded = Shares::default();
+    for mut share in shares {
+        if let Some(counter) = counters.get(share.id.as_str().as_bytes()) {
             counter.overlay(&mut share);
         }
-        shares.put(share);
+        loaded.put(share);
     }
-    Ok(shares)
+    Ok(loaded)
 }

@@ -1,18 +1,16 @@
 //! Read models folded from the log: every share's current state with its visit
-//! counter. The committer keeps them current (in memory and, in the same sled
-//! batch as the events, on disk, as the rows in `rows`); every read is served
-//! from here. `rows` says what to write, `load` reads them at start, `rebuild`
-//! writes them all again. The store depends on this module, never the other way
-//! round: events reach it through `Logged`, shares folded by the store as `Shares`.
+//! counter. The committer keeps them current (in memory and, in the same atomic
+//! write as the events, in the engine, as the rows in `rows`); every read is served
+//! from here. `rows` says what to write, `load` reads them back at start. The store
+//! depends on this module, never the other way round: events reach it through
+//! `Logged`, shares folded by the store as `Shares`.
 
 mod error;
 mod load;
-mod rebuild;
 pub mod rows;
 
 pub use error::RowsError;
 pub use load::load;
-pub use rebuild::rebuild;
 
 use crate::domain::{apply, Event, Share, ShareId};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,6 @@
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
-//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
@@ -15,6 +14,7 @@
 //! - `cover`, `cover_ids`: `/share/{id}/cover[/{coverArtId}]`, only covers of the share
 //! - `oembed`: `/share/oembed?url=` for our own share pages
 //! - `preview`: link-preview bots and prefetches, told apart from people
+//! - `shown`, `shown_token`: a prefetched or prerendered page, once shown, becomes one visit
 //! - `rendered`: raw and m3u bodies kept while the share and its metadata are unchanged
 //! - `visit`: the ShareVisited append
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
@@ -31,7 +31,6 @@ pub mod client_ip;
 pub(crate) mod cover;
 mod cover_ids;
 mod door;
-mod ip_key;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
@@ -45,6 +44,8 @@ mod preview;
 mod proxied;
 pub(crate) mod proxy;
 mod rendered;
+pub(crate) mod shown;
+mod shown_token;
 mod transfer_end;
 mod transfers;
 mod visit;
@@ -54,12 +55,13 @@ pub use cache::MetaCache;
 
 /// The handlers `routes.rs` sends public paths to.
 pub(crate) mod handlers {
-    pub(crate) use super::{assets, cover, oembed, page, proxy};
+    pub(crate) use super::{assets, cover, oembed, page, proxy, shown};
 }
 
 use crate::config::Settings;
 use crate::domain::{Share, ShareId, Track};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::StoreError;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::HttpRequest;
 use door::Door;
@@ -76,19 +78,23 @@ pub struct Public {
     transfers: transfers::Transfers,
     covers: cover_ids::CoverIds,
     previews: preview::PreviewAgents,
+    shown: shown_token::ShownTokens,
 }
 
 impl Public {
-    /// Reads (or creates) the IP hash secret in the data dir.
-    pub fn new(settings: &Settings) -> std::io::Result<Self> {
+    /// Takes its secrets (the IP hash key, the page tokens' key) from the store, so that
+    /// every replica on one log hashes and signs alike.
+    pub fn new(settings: &Settings, store: &crate::store::Store) -> Result<Self, StoreError> {
+        let ip_secret = store.secret(client_ip::SECRET_NAME)?;
         Ok(Public {
             access: access::Access::new(&settings.public_access, settings.limits.ipv6_prefix),
-            ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
+            ip_recorder: client_ip::IpRecorder::new(settings.audit.client_ip, ip_secret),
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
             transfers: transfers::Transfers::new(&settings.limits),
             covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
+            shown: shown_token::ShownTokens::new(store.secret(shown_token::SECRET_NAME)?),
         })
     }
 }

@@ -9,7 +9,7 @@ use super::page_formats::{m3u, raw};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
-    admit, downloads_allowed, flatten, live_share, negotiate, page_error, page_html,
+    admit, downloads_allowed, flatten, live_share, negotiate, page_error, page_html, preview,
     start_transfer, track_lists, visit, zip,
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
@@ -102,7 +102,10 @@ pub async fn get(
                 let first = zip::open_first(&up, &tracks).await?;
                 (None, Some((tracks, first, slots)))
             }
-            false => (Some(body(&state, &share, &lists, kind)), None),
+            false => {
+                let shown = shown_token(&req, &state, &share, kind);
+                (Some(body(&state, &share, &lists, kind, shown)), None)
+            }
         };
         visit::record(
             &state,
@@ -148,7 +151,10 @@ pub async fn head(
         }
         let lists = track_lists(&state, &up, &share).await?;
         let body = want.body(&share);
-        Ok(respond(body, self::body(&state, &share, &lists, body)))
+        Ok(respond(
+            body,
+            self::body(&state, &share, &lists, body, None),
+        ))
     };
     let answer = answer.await;
     finish(&req, &state, answer)
@@ -201,6 +207,16 @@ fn visit_kind(req: &HttpRequest, state: &Door) -> VisitKind {
     }
 }
 
+/// A page fetched ahead of a person (a prefetch, Chrome's prerender) is a preview, and
+/// carries a single-use token: shown later, it posts the token back and becomes a visit
+/// (`shown`). Raw JSON and M3U have no script to do that, and a known bot is never shown.
+fn shown_token(req: &HttpRequest, state: &Door, share: &Share, kind: Body) -> Option<String> {
+    let page = matches!(kind, Body::Page | Body::Embed);
+    let prefetch = preview::is_prefetch(header_str(req, "sec-purpose"), header_str(req, "purpose"));
+    let bot = state.parts.previews.is_bot(header_str(req, "user-agent"));
+    (page && prefetch && !bot).then(|| state.parts.shown.issue(share.id.as_str()))
+}
+
 fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -220,8 +236,14 @@ fn framing(kind: Body) -> Option<Framing> {
     }
 }
 
-/// The page body, from the rendered cache or rendered now.
-fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
+/// The page body, from the rendered cache or rendered now; a page with a `shown` token is
+/// its own (rendered each time, never cached).
+fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body, shown: Option<String>) -> Bytes {
+    if let Some(token) = shown {
+        let tracks = flatten(share, lists);
+        let embed = kind == Body::Embed;
+        return page_html::render(share, &tracks, &state.settings, embed, Some(&token)).into();
+    }
     state.parts.pages.get_or_render(share, kind, lists, || {
         let tracks = flatten(share, lists);
         let settings = &state.settings;
@@ -235,8 +257,8 @@ fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body) -> Bytes {
                     .into()
             }
             Body::M3u => m3u(share, &tracks, &base).into(),
-            Body::Page => page_html::render(share, &tracks, settings, false).into(),
-            Body::Embed => page_html::render(share, &tracks, settings, true).into(),
+            Body::Page => page_html::render(share, &tracks, settings, false, None).into(),
+            Body::Embed => page_html::render(share, &tracks, settings, true, None).into(),
         }
     })
 }

@@ -5,9 +5,10 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
-/// Our own scripts, styles, images (cover, icon) and audio; nothing else, nothing inline.
+/// Our own scripts, styles, images (cover, icon) and audio, and requests to our own origin
+/// (a shown page's token, `shown`); nothing else, nothing inline.
 const CSP_SOURCES: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'";
+     img-src 'self'; media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 /// Who may put the page in a frame.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,7 @@ mod tests {
         assert!(page.starts_with("default-src 'none';"));
         assert!(page.ends_with("frame-ancestors 'none'"));
         assert!(csp(Framing::Anyone).ends_with("frame-ancestors *"));
+        assert!(page.contains("; connect-src 'self';"), "{page}");
         for p in [page, csp(Framing::Anyone)] {
             assert!(!p.contains("unsafe"), "{p}");
         }

@@ -35,6 +35,10 @@ struct SharePage<'a> {
     cover_path: String,
     m3u_path: String,
     zip_path: Option<String>,
+    /// The single-use token of a page served to a prefetch, and where to post it once the
+    /// page is shown (`shown`).
+    shown_token: Option<&'a str>,
+    shown_path: String,
     assets: String,
     css: &'static str,
     js: &'static str,
@@ -61,8 +65,15 @@ struct TrackRow {
 /// lines and the player stays on the first screen.
 const LONG_TITLE_CHARS: usize = 48;
 
-/// The page (or, with `embed`, the compact player) of `share`.
-pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool) -> String {
+/// The page (or, with `embed`, the compact player) of `share`; with `shown_token` for a
+/// page served to a prefetch.
+pub fn render(
+    share: &Share,
+    tracks: &[Track],
+    settings: &Settings,
+    embed: bool,
+    shown_token: Option<&str>,
+) -> String {
     let prefix = path_prefix(&settings.public_url);
     let page_path = format!("{prefix}/share/{}", share.id);
     let page_url = format!("{}/share/{}", settings.public_url, share.id);
@@ -88,6 +99,8 @@ pub fn render(share: &Share, tracks: &[Track], settings: &Settings, embed: bool)
         cover_path: format!("{page_path}/cover"),
         m3u_path: format!("{page_path}?format=m3u"),
         zip_path: downloads.then(|| format!("{page_path}?download=true")),
+        shown_token,
+        shown_path: format!("{page_path}/shown"),
         page_url,
         page_path,
         assets: format!("{prefix}/share/_assets"),
@@ -222,7 +235,13 @@ mod tests {
         assert!(cut.ends_with("word…"), "{cut}");
         assert!(cut.chars().count() <= HEADING_CHARS, "{cut}");
         assert!(long.starts_with(cut.trim_end_matches('…')));
-        let html = render(&s, &[track("t1", "One", 61)], &Settings::default(), false);
+        let html = render(
+            &s,
+            &[track("t1", "One", 61)],
+            &Settings::default(),
+            false,
+            None,
+        );
         assert!(html.contains(&format!("<h1 id=\"title\" class=\"long\">{cut}</h1>")));
         assert!(html.contains(&format!("<p id=\"description\">{long}</p>")));
         assert!(html.contains(&format!("<title>{cut}</title>")));
@@ -235,9 +254,15 @@ mod tests {
         );
         let fits = "é".repeat(HEADING_CHARS);
         assert_eq!(heading(&share(Some(&fits))), fits);
-        let html = render(&share(Some(&fits)), &[], &Settings::default(), false);
+        let html = render(&share(Some(&fits)), &[], &Settings::default(), false, None);
         assert!(!html.contains("id=\"description\""));
-        let short = render(&share(Some("for you")), &[], &Settings::default(), false);
+        let short = render(
+            &share(Some("for you")),
+            &[],
+            &Settings::default(),
+            false,
+            None,
+        );
         assert!(short.contains("<h1 id=\"title\">for you</h1>"));
     }
 
@@ -249,6 +274,7 @@ mod tests {
             &[track("t\"1", evil, 61)],
             &Settings::default(),
             false,
+            None,
         );
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;"));
@@ -261,13 +287,31 @@ mod tests {
         let mut s = share(None);
         let tracks = [track("t1", "One", 1)];
         let mut settings = Settings::default();
-        assert!(!render(&s, &tracks, &settings, false).contains("id=\"zip\""));
+        assert!(!render(&s, &tracks, &settings, false, None).contains("id=\"zip\""));
         s.downloadable = true;
-        let html = render(&s, &tracks, &settings, false);
+        let html = render(&s, &tracks, &settings, false, None);
         assert!(html.contains("id=\"zip\"") && html.contains("class=\"download\""));
         settings.sharing.allow_downloads = false;
-        let html = render(&s, &tracks, &settings, false);
+        let html = render(&s, &tracks, &settings, false, None);
         assert!(!html.contains("id=\"zip\"") && !html.contains("class=\"download\""));
+    }
+
+    #[test]
+    fn only_a_page_with_a_token_carries_it_and_where_to_send_it() {
+        let settings = Settings {
+            public_url: "https://music.example.org/tunes".into(),
+            ..Settings::default()
+        };
+        let tracks = [track("t1", "One", 1)];
+        let plain = render(&share(None), &tracks, &settings, false, None);
+        assert!(!plain.contains("sharelog-shown"), "{plain}");
+        let html = render(&share(None), &tracks, &settings, false, Some("a.b\"c"));
+        assert!(
+            html.contains(
+                "<meta name=\"sharelog-shown\" content=\"a.b&#34;c\" data-post=\"/tunes/share/abc/shown\">"
+            ),
+            "{html}"
+        );
     }
 
     #[test]
@@ -276,7 +320,13 @@ mod tests {
             public_url: "https://music.example.org/tunes".into(),
             ..Settings::default()
         };
-        let html = render(&share(None), &[track("t1", "One", 1)], &settings, false);
+        let html = render(
+            &share(None),
+            &[track("t1", "One", 1)],
+            &settings,
+            false,
+            None,
+        );
         assert!(
             html.contains("href=\"/tunes/share/abc/stream/t1\""),
             "{html}"

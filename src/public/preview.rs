@@ -19,7 +19,7 @@ impl PreviewAgents {
         sec_purpose: Option<&str>,
         purpose: Option<&str>,
     ) -> bool {
-        is_prefetch(sec_purpose) || is_prefetch(purpose) || self.is_bot(user_agent)
+        is_prefetch(sec_purpose, purpose) || self.is_bot(user_agent)
     }
 
     /// Whether the User-Agent contains one of the configured names (case-insensitive).
@@ -32,11 +32,17 @@ impl PreviewAgents {
     }
 }
 
-fn is_prefetch(purpose: Option<&str>) -> bool {
-    purpose.is_some_and(|v| {
-        v.split([';', ','])
-            .any(|t| t.trim().eq_ignore_ascii_case("prefetch"))
-    })
+/// Whether a browser fetched the page ahead of a person opening it: `Sec-Purpose` or
+/// `Purpose` names `prefetch` (Chrome's prerender sends `prefetch;prerender`). Such a page
+/// may still be shown later, from the browser's memory, without a request of its own.
+pub fn is_prefetch(sec_purpose: Option<&str>, purpose: Option<&str>) -> bool {
+    let names_prefetch = |value: Option<&str>| {
+        value.is_some_and(|v| {
+            v.split([';', ','])
+                .any(|t| t.trim().eq_ignore_ascii_case("prefetch"))
+        })
+    };
+    names_prefetch(sec_purpose) || names_prefetch(purpose)
 }
 
 #[cfg(test)]

@@ -39,13 +39,10 @@ pub async fn create(
     items_field: &'static str,
     idem: Option<Idempotency>,
 ) -> Result<Outcome, ShareError> {
-    if let Some(first) = idem
-        .as_ref()
-        .map(|i| store.stored_repeat(i))
-        .transpose()?
-        .flatten()
-    {
-        return Ok(Outcome::replayed(first));
+    if let Some(i) = &idem {
+        if let Some(first) = store.stored_repeat(i).await? {
+            return Ok(Outcome::replayed(first));
+        }
     }
     let policy = settings.policy();
     check_before_lookup(

@@ -23,8 +23,18 @@ pub enum StoreError {
     Io(String),
     /// Stored bytes that do not decode: the log is damaged.
     Corrupt(String),
+    /// An event being imported that no server could have written (`domain::check_logged`).
+    Impossible {
+        seq: u64,
+        reason: crate::domain::ImpossibleEvent,
+    },
     /// The committer has stopped.
     Closed,
+    /// The engine will not do what was asked (a restore into a log that is not empty).
+    Refused(String),
+    /// The engine cannot be reached just now (a database connection); the write
+    /// was not made, and later ones may succeed.
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -55,7 +65,12 @@ impl fmt::Display for StoreError {
             StoreError::Db(e) => write!(f, "storage failure in the database: {e}"),
             StoreError::Io(m) => write!(f, "storage failure: {m}"),
             StoreError::Corrupt(m) => write!(f, "damaged event log: {m}"),
+            StoreError::Impossible { seq, reason } => {
+                write!(f, "event {seq} breaks the rules a server keeps: {reason}")
+            }
             StoreError::Closed => write!(f, "event log is closed"),
+            StoreError::Refused(m) => write!(f, "{m}"),
+            StoreError::Unavailable(m) => write!(f, "the event log is unavailable: {m}"),
         }
     }
 }
@@ -65,6 +80,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Disk { source, .. } => Some(source),
             StoreError::Db(e) => Some(e),
+            StoreError::Impossible { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -79,7 +95,6 @@ impl From<sled::Error> for StoreError {
 impl From<RowsError> for StoreError {
     fn from(e: RowsError) -> Self {
         match e {
-            RowsError::Db(e) => StoreError::Db(e),
             RowsError::Corrupt(m) => StoreError::Corrupt(m),
             RowsError::Encode(e) => super::open::encoding(e),
         }

@@ -1,38 +1,42 @@
-//! The event log in sled: one committer thread appends with group commit and
-//! fsync, keeps the hash chain and the gap-free sequence, and writes the
-//! projections in the same atomic batch. See `keys` for the layout.
+//! The event log: one committer thread per process appends with group commit,
+//! keeps the hash chain and the gap-free sequence, and has the projections written
+//! with the events. Where the log is kept is an engine behind one seam (`engine`):
+//! sled today (`sled/`), memory for tests (`memory/`). Nothing outside this module
+//! names an engine.
+//!
+//! - `engine`: the seam (append, make durable, read)
+//! - `format/`: the export line, its hash chain, event ids, the checkpoint
+//! - `write/`: requests, the plan (decide, chain, apply), the committer and the syncer
+//! - `read/`: stored lines and filters, fast folds, the live feed of durable batches
+//! - `sled/`, `memory/`: the engines
 
-pub mod chain;
-mod checkpoint;
-mod committer;
-mod envelope;
+mod engine;
 mod error;
-mod event_ids;
-mod fold;
-mod import;
-mod import_batch;
-pub mod keys;
-mod latest;
-pub mod mirror;
-mod offline;
-mod open;
-mod packing;
-mod plan;
-pub mod reader;
-mod release;
-mod request;
-mod sealed;
-mod subscribe;
-mod syncer;
+mod format;
+mod location;
+mod memory;
+pub mod offline;
+mod read;
+mod sled;
+mod write;
+
+// Short paths for the store's own modules, wherever they live.
+pub use format::chain;
+use format::{checkpoint, envelope, event_ids, sealed};
+use read::{fold, subscribe};
+use sled::{import, open, packing};
+pub use sled::{keys, mirror, reader};
+use write::{committer, latest, plan, request, syncer};
 
 pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
+pub use engine::{CopyOut, EachLine, Import};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
-pub use import::{Batcher, ImportBatch, Importer, MirrorCopy, BATCH_EVENTS};
-pub use offline::Log;
-pub use reader::EventIter;
-pub use reader::{Filter, RawEvent};
+pub use import::BATCH_EVENTS;
+pub use location::Location;
+pub use offline::{Batcher, ImportBatch, ImportFold, Log};
+pub use read::raw::{EventIter, Filter, Header, Line, RawEvent, RawEvents};
 pub use request::{Idempotency, Outcome};
 pub use sealed::decode_sealed;
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
@@ -40,7 +44,8 @@ pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy, Share};
 use crate::projection::Shares;
-use std::path::{Path, PathBuf};
+use engine::{Append, Durability, Opened, Reader};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
@@ -53,60 +58,86 @@ pub struct Store {
 }
 
 struct Inner {
-    /// `None` once closed: `close` lets go of sled at once, even while other
-    /// handles to this store (an HTTP worker's state) live on.
-    db: RwLock<Option<sled::Db>>,
-    dir: PathBuf,
+    /// The engine's reading side.
+    log: Arc<dyn Reader>,
     shares: Arc<RwLock<Shares>>,
     tx: Mutex<Option<mpsc::Sender<request::Request>>>,
-    /// The committer returns the export mirror when it stopped cleanly (see `mirror`).
-    thread: Mutex<Option<JoinHandle<syncer::CleanStop>>>,
+    /// The committer's thread, which joins the syncer's.
+    thread: Mutex<Option<JoinHandle<()>>>,
     poisoned: Arc<AtomicBool>,
     /// The durable tail, for followers of the audit feed.
     feed: Arc<subscribe::Feed>,
 }
 
 impl Store {
-    /// Opens (or creates) the log in `dir`, loads the projections (O(shares)) and starts the committer.
+    /// Opens (or creates) the sled log in `dir`, loads the projections (O(shares))
+    /// and starts the committer.
     pub fn open(dir: &Path, policy: Policy) -> Result<Store, StoreError> {
-        let (db, shares, checkpoint) = open::open(dir)?;
-        let shares = Arc::new(RwLock::new(shares));
-        let poisoned = Arc::new(AtomicBool::new(false));
+        Store::start(sled::engine::open(dir)?, policy)
+    }
+
+    /// Opens the configured log and starts the committer.
+    pub fn open_at(location: &Location, policy: Policy) -> Result<Store, StoreError> {
+        match location {
+            Location::Sled(dir) => Store::open(dir, policy),
+        }
+    }
+
+    /// A log kept in memory only, for tests of everything above the engine.
+    pub fn in_memory(policy: Policy) -> Store {
+        Store::in_memory_replicas(1, policy).remove(0)
+    }
+
+    /// `n` stores on one log in memory, as replicas on one database: for tests of
+    /// several writers.
+    pub fn in_memory_replicas(n: usize, policy: Policy) -> Vec<Store> {
+        let log = Arc::new(memory::MemoryLog::default());
+        (0..n.max(1))
+            .map(
+                |_| match memory::open(log.clone()).and_then(|o| Store::start(o, policy)) {
+                    Ok(store) => store,
+                    // Only thread creation can fail on an empty log; a test cannot go on without threads.
+                    Err(e) => panic!("starting an in-memory store: {e}"),
+                },
+            )
+            .collect()
+    }
+
+    /// Starts the committer and the syncer on an opened engine.
+    fn start<A: Append, D: Durability>(
+        opened: Opened<A, D>,
+        policy: Policy,
+    ) -> Result<Store, StoreError> {
+        let log = opened.log.clone();
         let (tx, rx) = mpsc::channel(4096);
-        let stages = match committer::Committer::new(
-            db.clone(),
-            dir,
-            shares.clone(),
-            policy,
-            checkpoint,
-            poisoned.clone(),
-            rx,
-        ) {
-            Ok(stages) => stages,
+        let (committer, syncer, shared) = committer::Committer::new(opened, policy, (&tx, rx));
+        let thread = match committer::spawn(committer, syncer) {
+            Ok(thread) => thread,
             Err(e) => {
-                release::release(db, dir);
+                log.close();
                 return Err(e);
             }
         };
-        let feed = stages.1.feed.clone();
-        let thread = committer::spawn(stages)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                db: RwLock::new(Some(db)),
-                dir: dir.to_path_buf(),
-                shares,
+                log,
+                shares: shared.shares,
                 tx: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
-                poisoned,
-                feed,
+                poisoned: shared.poisoned,
+                feed: shared.feed,
             }),
         })
     }
 
-    /// A handle on sled for one read; `Closed` after `close`.
-    fn db(&self) -> Result<sled::Db, StoreError> {
-        let guard = self.inner.db.read().unwrap_or_else(|e| e.into_inner());
-        guard.clone().ok_or(StoreError::Closed)
+    /// Secret `name`, the same for every process on this log (`engine::Reader::secret`).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        self.inner.log.secret(name)
+    }
+
+    /// `sled`, `postgres` or `memory`.
+    pub fn engine(&self) -> &'static str {
+        self.inner.log.engine()
     }
 
     fn sender(&self) -> Result<mpsc::Sender<request::Request>, StoreError> {
@@ -123,7 +154,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .send(request::Request { cmd, idem, reply })
+            .send(request::Request::Execute { cmd, idem, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -133,7 +164,7 @@ impl Store {
     /// without copying the share back (the public page does not need it).
     pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        let request = request::Request {
+        let request = request::Request::Execute {
             cmd: Command::Visit(visit),
             idem: None,
             reply: request::Reply::Ack(reply),
@@ -154,7 +185,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
-            .blocking_send(request::Request { cmd, idem, reply })
+            .blocking_send(request::Request::Execute { cmd, idem, reply })
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
@@ -167,59 +198,50 @@ impl Store {
 
     /// Events from `from_seq` on, read lazily in seq order.
     pub fn events(&self, from_seq: u64) -> EventIter {
-        match self.db() {
-            Ok(db) => reader::decoded(&db, from_seq),
-            Err(e) => EventIter::failed(e),
-        }
+        EventIter::new(self.inner.log.between(from_seq, u64::MAX))
     }
 
     /// Stored export lines that `filter` selects, in seq order, read lazily (blocking: run off the async runtime).
-    pub fn audit(
-        &self,
-        filter: Filter,
-    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-        match self.db() {
-            Ok(db) => reader::filtered(&db, filter),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
+    pub fn audit(&self, filter: Filter) -> RawEvents {
+        let events = match &filter.share {
+            // One share: its own stream, not a scan of the whole log.
+            Some(id) => self.inner.log.stream(id),
+            None => self.inner.log.between(1, u64::MAX),
+        };
+        filter.apply(events)
     }
 
     /// One share's stored export lines, oldest first, read lazily (blocking).
-    pub fn history(
-        &self,
-        id: &crate::domain::ShareId,
-    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
-        match self.db() {
-            Ok(db) => Box::new(reader::stream(&db, id)),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
+    pub fn history(&self, id: &crate::domain::ShareId) -> RawEvents {
+        self.inner.log.stream(id)
     }
 
-    /// The first result of a create already stored with this `Idempotency-Key`, if
-    /// any, by the same rule the commit plan applies (`IdempotencyRow::repeat`). The
-    /// plan still decides for a repeat in flight; this read lets a retry be answered
-    /// before anything else is asked (the music server may be why the client retries).
-    pub fn stored_repeat(&self, i: &Idempotency) -> Result<Option<Share>, StoreError> {
-        let Some(row) = self.db()?.get(keys::idempotency(&i.user_id, &i.key))? else {
-            return Ok(None);
+    /// The first result of a create already made with this `Idempotency-Key`, if any,
+    /// by the one rule of a repeat (`IdempotencyRow::repeat`), asked of the committer:
+    /// it alone knows keys whose create is still on its way to the disk, and it answers
+    /// in batch order, so a repeat of such a create waits for it and gets its share.
+    /// Nothing is appended; a retry is answered before the music server is asked (it
+    /// may be why the client retries).
+    pub async fn stored_repeat(&self, idem: &Idempotency) -> Result<Option<Share>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Repeat {
+            idem: idem.clone(),
+            reply,
         };
-        let row: request::IdempotencyRow = serde_json::from_slice(&row)
-            .map_err(|e| StoreError::Corrupt(format!("idempotency row: {e}")))?;
-        let first = self.shares().get(&row.share_id).cloned();
-        row.repeat(&i.fingerprint, first).map(Some)
+        self.sender()?
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
-        open::read_checkpoint(&self.db()?)
+        self.inner.log.checkpoint()
     }
 
     /// False after a write failed: the store refuses writes until restarted.
     pub fn is_healthy(&self) -> bool {
         !self.inner.poisoned.load(Ordering::SeqCst)
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.inner.dir
     }
 
     /// Stops the committer after it has committed everything already sent, flushes,
@@ -232,40 +254,24 @@ impl Store {
 
 impl Inner {
     fn shutdown(&self) {
-        let clean = self.stop_threads();
-        let Some(db) = self.db.write().unwrap_or_else(|e| e.into_inner()).take() else {
-            return;
-        };
-        match db.flush() {
-            Err(e) => {
-                // Seen by `is_healthy`: the process must not report a clean stop.
-                self.poisoned.store(true, Ordering::SeqCst);
-                log::error!("final flush failed: {e}")
-            }
-            Ok(_) => {
-                if let Some((mirror, last_seq)) = clean {
-                    if let Err(e) = mirror.close_clean(&self.dir, last_seq) {
-                        log::warn!("closing the export mirror failed ({e}); offline exports read sled until the next start");
-                    }
-                }
-            }
+        self.stop_threads();
+        if !self.log.close() {
+            // Seen by `is_healthy`: the process must not report a clean stop.
+            self.poisoned.store(true, Ordering::SeqCst);
         }
-        release::release(db, &self.dir);
     }
 
     /// Ends the queue and joins the committer, which joins the syncer: both drop
-    /// their sled handles as they return.
-    fn stop_threads(&self) -> syncer::CleanStop {
+    /// their sides of the engine as they return.
+    fn stop_threads(&self) {
         if let Ok(mut tx) = self.tx.lock() {
             tx.take();
         }
-        let thread = self.thread.lock().ok().and_then(|mut t| t.take())?;
-        match thread.join() {
-            Ok(stopped) => stopped,
-            Err(_) => {
-                log::error!("event committer thread panicked");
-                None
-            }
+        let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) else {
+            return;
+        };
+        if thread.join().is_err() {
+            log::error!("event committer thread panicked");
         }
     }
 }

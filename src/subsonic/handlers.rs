@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::shares::{self, NewShare, ShareError};
 use crate::state::AppState;
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, UpstreamError};
 use actix_web::{web, HttpRequest, HttpResponse};
 use time::OffsetDateTime;
 
@@ -214,6 +214,11 @@ fn failure(e: ShareError) -> Failure {
             Failure::new(70, format!("unknown id: {}", ids.join(", ")))
         }
         ShareError::IdempotencyKeyReused => Failure::new(0, e.to_string()),
+        // sharelog's own login refused: a setting to fix, named with its fix.
+        ShareError::Upstream(u @ UpstreamError::Refused(_)) => {
+            log::warn!("upstream during a Subsonic share call: {u}");
+            Failure::misconfigured(u.to_string())
+        }
         ShareError::Upstream(u) => {
             log::warn!("upstream during a Subsonic share call: {u}");
             Failure::unavailable("the music server is unreachable; try again later")

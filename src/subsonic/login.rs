@@ -6,7 +6,7 @@
 use super::params::Params;
 use super::response::Failure;
 use crate::auth::cache::{self, VerdictCache};
-use crate::upstream::protocol::{self, Credentials};
+use crate::upstream::protocol::{self, Credentials, Refusal};
 use crate::upstream::Upstream;
 use serde_json::Value;
 
@@ -85,10 +85,10 @@ impl Logins {
 async fn ask(upstream: &Upstream, username: &str, secret: &Secret<'_>) -> Result<Verdict, Failure> {
     let ping = call(upstream, "ping", username, secret, &[]).await?;
     if let Some(code) = protocol::error_code(&ping) {
-        return Ok(match (code, secret) {
-            (40, _) => Verdict::Wrong,
-            // supysonic answers 10 to t+s: it knows no token auth; 41/42 say so explicitly.
-            (41 | 42, _) | (10, Secret::Token { .. }) => Verdict::Unsupported,
+        let sent_token = matches!(secret, Secret::Token { .. });
+        return Ok(match protocol::refusal(code, sent_token) {
+            Some(Refusal::TokenUnsupported { .. }) => Verdict::Unsupported,
+            // Wrong credentials, and any other refusal of a ping: no login.
             _ => Verdict::Wrong,
         });
     }

@@ -141,6 +141,15 @@ impl Failure {
             ..Self::new(0, message)
         }
     }
+
+    /// sharelog's own settings for the music server are wrong: code 0 with a 502, and a
+    /// message that names the setting to fix.
+    pub fn misconfigured(message: String) -> Self {
+        Failure {
+            status: StatusCode::BAD_GATEWAY,
+            ..Self::new(0, message)
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

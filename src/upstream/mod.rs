@@ -1,12 +1,15 @@
 //! A client for the music server's Subsonic API: metadata for creating and
 //! showing shares, and (for the public pages) stream and download URLs.
 
+mod check;
 mod model;
 pub mod protocol;
 mod query;
 mod transfer;
 
+pub use check::check_at_start;
 pub use model::{Album, Playlist};
+pub use protocol::Refusal;
 pub use query::percent_encode;
 pub use transfer::Pool;
 
@@ -28,7 +31,9 @@ pub enum UpstreamError {
     NotFound,
     /// No answer: connection refused, timeout, or a 5xx.
     Unavailable(String),
-    /// An answer we cannot use: bad credentials, unexpected body.
+    /// The music server refused sharelog's own login (`upstream.*`): a setting to fix.
+    Refused(Refusal),
+    /// An answer we cannot use: an unexpected body or error.
     Failed(String),
 }
 
@@ -37,8 +42,33 @@ impl fmt::Display for UpstreamError {
         match self {
             UpstreamError::NotFound => write!(f, "not found on the music server"),
             UpstreamError::Unavailable(m) => write!(f, "music server unavailable: {m}"),
+            UpstreamError::Refused(r) => f.write_str(&fix(*r)),
             UpstreamError::Failed(m) => write!(f, "music server error: {m}"),
         }
+    }
+}
+
+/// What a refusal of sharelog's own login means, and the setting that fixes it: the
+/// words an operator reads in the log, `/readyz` and a refused create.
+fn fix(r: Refusal) -> String {
+    match r {
+        Refusal::WrongCredentials => "the music server refused sharelog's login: wrong \
+            upstream.username or upstream.password (Subsonic error 40); set the right ones \
+            (SHARELOG_UPSTREAM_USERNAME, SHARELOG_UPSTREAM_PASSWORD)"
+            .into(),
+        Refusal::TokenUnsupported { code: 10 } => "the music server does not accept token \
+            authentication (it answered a token login with Subsonic error 10, \"a required \
+            parameter is missing\", as supysonic does); set SHARELOG_UPSTREAM_AUTH=password \
+            (upstream.auth: password)"
+            .into(),
+        Refusal::TokenUnsupported { code } => format!(
+            "the music server does not accept token authentication (Subsonic error {code}); \
+             set SHARELOG_UPSTREAM_AUTH=password (upstream.auth: password)"
+        ),
+        Refusal::NotAllowed => "the music server does not allow sharelog's user \
+            (upstream.username) this call (Subsonic error 50); use a user that may read the \
+            whole library"
+            .into(),
     }
 }
 
@@ -106,10 +136,11 @@ impl Upstream {
     ) -> Result<Value, UpstreamError> {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("f", "json"));
+        let sent_token = self.settings.auth == UpstreamAuth::Token;
         let result = self
             .fetch(self.url(method, &all))
             .await
-            .and_then(model::check_response);
+            .and_then(|r| model::check_response(r, sent_token));
         record(method, &result);
         result
     }
@@ -184,6 +215,7 @@ fn record<T>(method: &str, result: &Result<T, UpstreamError>) {
         Ok(_) => "ok",
         Err(UpstreamError::NotFound) => "not_found",
         Err(UpstreamError::Unavailable(_)) => "unavailable",
+        Err(UpstreamError::Refused(_)) => "refused",
         Err(UpstreamError::Failed(_)) => "error",
     };
     METRICS

@@ -33,17 +33,18 @@ pub fn subsonic_response(body: &[u8]) -> Result<Value, UpstreamError> {
     }
 }
 
-/// A `subsonic-response` that reports success, or the error it reports.
-pub fn check_response(r: Value) -> Result<Value, UpstreamError> {
+/// A `subsonic-response` that reports success, or the error it reports; `sent_token` says
+/// how our login was sent (a token, or the password), which tells what some codes mean.
+pub fn check_response(r: Value, sent_token: bool) -> Result<Value, UpstreamError> {
     let Some(code) = super::protocol::error_code(&r) else {
         return Ok(r);
     };
+    if let Some(refusal) = super::protocol::refusal(code, sent_token) {
+        return Err(UpstreamError::Refused(refusal));
+    }
     match code {
         // 70: not found. 0: generic; supysonic answers it for a malformed id.
         70 | 0 => Err(UpstreamError::NotFound),
-        40 | 41 | 50 => Err(UpstreamError::Failed(format!(
-            "the music server refused our credentials (code {code})"
-        ))),
         _ => Err(UpstreamError::Failed(format!("Subsonic error code {code}"))),
     }
 }
@@ -124,20 +125,31 @@ pub fn playlist(r: &Value) -> Result<Playlist, UpstreamError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::protocol::Refusal;
     use super::*;
 
     #[test]
     fn a_not_found_error_is_told_apart_from_bad_credentials() {
+        let check =
+            |body: &[u8], token| subsonic_response(body).and_then(|r| check_response(r, token));
         let nf = br#"{"subsonic-response":{"status":"failed","error":{"code":70,"message":"x"}}}"#;
-        assert_eq!(
-            subsonic_response(nf).and_then(check_response),
-            Err(UpstreamError::NotFound)
-        );
+        assert_eq!(check(nf, false), Err(UpstreamError::NotFound));
         let auth = br#"{"subsonic-response":{"status":"failed","error":{"code":40}}}"#;
-        assert!(matches!(
-            subsonic_response(auth).and_then(check_response),
-            Err(UpstreamError::Failed(_))
-        ));
+        assert_eq!(
+            check(auth, false),
+            Err(UpstreamError::Refused(Refusal::WrongCredentials))
+        );
+        let missing = br#"{"subsonic-response":{"status":"failed","error":{"code":10}}}"#;
+        assert_eq!(
+            check(missing, true),
+            Err(UpstreamError::Refused(Refusal::TokenUnsupported {
+                code: 10
+            }))
+        );
+        assert_eq!(
+            check(missing, false),
+            Err(UpstreamError::Failed("Subsonic error code 10".into()))
+        );
     }
 
     #[test]

@@ -56,6 +56,33 @@ pub fn error_code(response: &Value) -> Option<i64> {
     )
 }
 
+/// Why a music server refused a login, read from the Subsonic error code of its answer.
+/// The one rule for it: sharelog's own calls (`Upstream::call`) and the Subsonic login
+/// checks of clients (`subsonic/login.rs`) both read refusals here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 40: wrong username or password (44: an API key it does not know).
+    WrongCredentials,
+    /// 41 or 42: the server does not check tokens (`t` + `s`); or 10 ("a required
+    /// parameter is missing") to a login sent as a token, which is how supysonic, knowing
+    /// only `p`, answers one.
+    TokenUnsupported { code: i64 },
+    /// 50: the user may not make this call.
+    NotAllowed,
+}
+
+/// The refusal an error `code` stands for, for a login sent as a token (`sent_token`) or
+/// as a password; `None` when the code is not about the login.
+pub fn refusal(code: i64, sent_token: bool) -> Option<Refusal> {
+    match code {
+        40 | 44 => Some(Refusal::WrongCredentials),
+        41 | 42 => Some(Refusal::TokenUnsupported { code }),
+        10 if sent_token => Some(Refusal::TokenUnsupported { code }),
+        50 => Some(Refusal::NotAllowed),
+        _ => None,
+    }
+}
+
 /// The error code in a whole answer body, if it is a Subsonic error: JSON (`f=json`), or
 /// XML, the format a server answers the relayed calls (stream, download, cover) in.
 pub fn body_error_code(body: &[u8]) -> Option<i64> {
@@ -164,6 +191,25 @@ mod tests {
             Some(70)
         );
         assert_eq!(code("<subsonic-response status=\"failed\""), Some(-1));
+    }
+
+    #[test]
+    fn refusals_tell_a_wrong_password_from_a_token_the_server_cannot_check() {
+        assert_eq!(refusal(40, false), Some(Refusal::WrongCredentials));
+        assert_eq!(refusal(40, true), Some(Refusal::WrongCredentials));
+        assert_eq!(
+            refusal(41, true),
+            Some(Refusal::TokenUnsupported { code: 41 })
+        );
+        // supysonic's answer to t + s; with p, a 10 is a missing parameter, not the login
+        assert_eq!(
+            refusal(10, true),
+            Some(Refusal::TokenUnsupported { code: 10 })
+        );
+        assert_eq!(refusal(10, false), None);
+        assert_eq!(refusal(50, false), Some(Refusal::NotAllowed));
+        assert_eq!(refusal(70, true), None);
+        assert_eq!(refusal(0, true), None);
     }
 
     #[test]

@@ -14,9 +14,9 @@
 //! the committer one failed `try_send` and holds at most its queue's worth of
 //! batches in memory.
 
-use super::reader::{self, Filter, RawEvent};
-use super::{Store, StoreError};
 use crate::metrics::METRICS;
+use crate::store::read::raw::{Filter, RawEvent, RawEvents};
+use crate::store::{Store, StoreError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
@@ -188,12 +188,7 @@ impl Store {
 
     /// Stored export lines with `after < seq <= until` that `filter` selects, in seq
     /// order, read lazily (blocking: run off the async runtime).
-    pub fn audit_range(
-        &self,
-        filter: Filter,
-        after: u64,
-        until: u64,
-    ) -> Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> {
+    pub fn audit_range(&self, filter: Filter, after: u64, until: u64) -> RawEvents {
         let after_start = move |r: &Result<RawEvent, StoreError>| match r {
             Ok(ev) => ev.seq <= after,
             Err(_) => false,
@@ -202,24 +197,13 @@ impl Store {
             Ok(ev) => ev.seq <= until,
             Err(_) => true,
         };
-        let db = match self.db() {
-            Ok(db) => db,
-            Err(e) => return Box::new(std::iter::once(Err(e))),
+        let log = &self.inner.log;
+        let events: RawEvents = match filter.share.clone() {
+            // One share: its own stream, not a scan of the whole log.
+            Some(id) => Box::new(log.stream(&id).skip_while(after_start).take_while(in_range)),
+            None => log.between(after.saturating_add(1), until),
         };
-        let events: Box<dyn Iterator<Item = Result<RawEvent, StoreError>> + Send> =
-            match filter.share.clone() {
-                // One share: its own rows, not a scan of the whole log.
-                Some(id) => Box::new(
-                    reader::stream(&db, &id)
-                        .skip_while(after_start)
-                        .take_while(in_range),
-                ),
-                None => Box::new(reader::between(&db, after.saturating_add(1), until)),
-            };
-        Box::new(events.filter(move |r| match r {
-            Ok(ev) => ev.header().map(|h| filter.matches(&h)).unwrap_or(true),
-            Err(_) => true,
-        }))
+        filter.apply(events)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The stored and exported form of an event: one JSON object per event, hashed into the chain.
 
-use super::chain;
 use crate::domain::{Actor, Event, ShareId, UnwritableEvent, UserId, VisitData};
+use crate::store::chain;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 use time::format_description::well_known::Rfc3339;

@@ -1,9 +1,9 @@
 //! Opening the database, loading the projections from their rows (O(shares)), and
 //! having them rebuilt from the log when they do not match it.
 
-use super::error::Doing;
-use super::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use crate::projection::Shares;
+use crate::store::error::Doing;
+use crate::store::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
         // No checkpoint, a mismatch or an older schema: projections are rebuilt from the log.
         _ if last_event == 0 => Checkpoint {
             last_seq: 0,
-            last_hash: super::chain::GENESIS,
+            last_hash: crate::store::chain::GENESIS,
             schema_version: SCHEMA_VERSION,
         },
         _ => {
@@ -98,18 +98,24 @@ pub fn read_checkpoint(db: &sled::Db) -> Result<Option<Checkpoint>, StoreError> 
     }
 }
 
-fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
+pub fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
     match db.scan_prefix([keys::EVENT]).next_back() {
         None => Ok(0),
         Some(kv) => {
             let (k, v) = kv?;
-            Ok(super::packing::Lines::new(&k, v)?.end_seq() - 1)
+            Ok(crate::store::packing::Lines::new(&k, v)?.end_seq() - 1)
         }
     }
 }
 
 pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
-    Ok(crate::projection::load(db)?)
+    let rows = [keys::SHARE, keys::VISITS].into_iter().flat_map(|prefix| {
+        db.scan_prefix([prefix]).map(|kv| {
+            let (k, v) = kv?;
+            Ok::<_, StoreError>((k.to_vec(), v.to_vec()))
+        })
+    });
+    crate::projection::load(rows)
 }
 
 /// Recreates every projection row from the log and returns the new checkpoint.
@@ -123,13 +129,37 @@ pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Shares, Checkpoint), StoreError> {
-    let folded = super::fold::fold_all(db, last_seq_on_disk(db)?, progress)?;
-    let checkpoint = encode(&folded.checkpoint)?;
-    crate::projection::rebuild(db, &folded.shares, |batch| {
-        batch.insert(keys::CHECKPOINT, checkpoint);
-        batch.remove(keys::LEGACY_CHECKPOINT);
-    })?;
+    let read = |first, last| -> crate::store::RawEvents {
+        Box::new(super::reader::between(db, first, last))
+    };
+    let folded = crate::store::fold::fold_all(&read, last_seq_on_disk(db)?, progress)?;
+    replace_projections(db, &folded.shares, &folded.checkpoint)?;
     Ok((folded.shares, folded.checkpoint))
+}
+
+/// Replaces every share and counter row by the full rows of `shares`, in one sled
+/// batch with the checkpoint they were folded to (rows and the position land
+/// together or not at all), then flushes.
+pub fn replace_projections(
+    db: &sled::Db,
+    shares: &Shares,
+    checkpoint: &Checkpoint,
+) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    for prefix in [keys::SHARE, keys::VISITS] {
+        for kv in db.scan_prefix([prefix]) {
+            batch.remove(kv?.0);
+        }
+    }
+    for row in crate::projection::rows::all_rows(shares.all()) {
+        let (k, v) = row.map_err(encoding)?;
+        batch.insert(k, v);
+    }
+    batch.insert(keys::CHECKPOINT, encode(checkpoint)?);
+    batch.remove(keys::LEGACY_CHECKPOINT);
+    db.apply_batch(batch)?;
+    db.flush()?;
+    Ok(())
 }
 
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {

@@ -18,7 +18,7 @@ pub use append::Mirror;
 pub use clean::CleanMirror;
 pub use reconcile::prev_newline;
 
-use super::StoreError;
+use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};

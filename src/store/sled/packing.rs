@@ -9,7 +9,7 @@
 //! A row of one event is exactly the layout of the first schema (one line; one seq),
 //! so logs written before packing read unchanged.
 
-use super::{keys, StoreError};
+use crate::store::{keys, StoreError};
 use std::collections::HashMap;
 
 /// Most bytes in one `E` row. sled keeps up to 17 values in a leaf and writes a
@@ -63,12 +63,14 @@ impl VersionRuns {
     }
 }
 
-impl Packer {
-    pub fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
+impl crate::store::engine::EventSink for Packer {
+    fn push(&mut self, seq: u64, stream: &str, version: u64, line: &[u8]) {
         self.push_line(seq, line);
         self.push_version(seq, stream, version);
     }
+}
 
+impl Packer {
     /// Adds an event's line to the `E` rows only.
     pub fn push_line(&mut self, seq: u64, line: &[u8]) {
         match self.rows.last_mut() {
@@ -166,16 +168,6 @@ pub fn row_containing(db: &sled::Db, seq: u64) -> Result<Option<Lines>, StoreErr
     }
 }
 
-/// The stored line of event `seq`, if it is in the log.
-pub fn line_at(db: &sled::Db, seq: u64) -> Result<Option<sled::IVec>, StoreError> {
-    Ok(row_containing(db, seq)?.and_then(|mut lines| {
-        lines
-            .find(|(s, _)| *s >= seq)
-            .filter(|(s, _)| *s == seq)
-            .map(|(_, line)| line)
-    }))
-}
-
 /// Looks up many seqs that are mostly close together (one share's history),
 /// reading each row once while consecutive seqs stay inside it.
 #[derive(Default)]
@@ -202,6 +194,7 @@ impl LineCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::engine::EventSink;
 
     fn db() -> (sled::Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
@@ -241,9 +234,15 @@ mod tests {
         }
         assert_eq!(seqs, (1..=100).collect::<Vec<_>>());
         assert!(rows > 1 && rows < 20, "{rows} rows for 100 events");
-        assert_eq!(line_at(&db, 57).unwrap().unwrap().as_ref(), line(57, 350));
-        assert!(line_at(&db, 101).unwrap().is_none());
-        assert!(line_at(&db, 0).unwrap().is_none());
+        let one = |seq| {
+            let found: Vec<_> = crate::store::reader::between(&db, seq, seq)
+                .map(|e| e.unwrap().line.to_vec())
+                .collect();
+            found
+        };
+        assert_eq!(one(57), vec![line(57, 350)]);
+        assert!(one(101).is_empty());
+        assert!(one(0).is_empty());
     }
 
     #[test]

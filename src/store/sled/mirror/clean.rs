@@ -3,7 +3,7 @@
 
 use super::reconcile::last_complete;
 use super::{marker_path, path, Marker};
-use crate::store::{reader, StoreError};
+use crate::store::{Header, StoreError};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
@@ -53,7 +53,7 @@ impl CleanMirror {
     }
 
     /// The next line (without `\n`) and its header; checks that seqs run 1, 2, … without gaps.
-    pub fn next_line(&mut self) -> Result<Option<(reader::Header<'_>, &[u8])>, StoreError> {
+    pub fn next_line(&mut self) -> Result<Option<(Header<'_>, &[u8])>, StoreError> {
         if self.next_seq > self.last_seq {
             return Ok(None);
         }
@@ -66,7 +66,7 @@ impl CleanMirror {
             )));
         }
         let line = &self.buf[..self.buf.len() - 1];
-        let header: reader::Header<'_> = serde_json::from_slice(line).map_err(|e| {
+        let header: Header<'_> = serde_json::from_slice(line).map_err(|e| {
             StoreError::Corrupt(format!("export mirror, seq {}: {e}", self.next_seq))
         })?;
         if header.seq != self.next_seq {

@@ -4,10 +4,10 @@
 //! `domain::Counted` (the rule `domain::apply` uses for them too); other events
 //! are decoded in full and go through `domain::apply`.
 
-use super::reader::{Header, RawEvent};
-use super::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use crate::domain::{apply, Counted, Share, VisitKind};
 use crate::projection::Shares;
+use crate::store::read::raw::{Header, RawEvent, RawEvents};
+use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::format_description::well_known::Rfc3339;
@@ -106,12 +106,15 @@ enum Item {
     Other(Box<Envelope>),
 }
 
+/// Reads stored events `first..=last` from whatever engine keeps the log.
+pub type ReadRange<'a> = &'a (dyn Fn(u64, u64) -> RawEvents + Sync);
+
 /// Decodes the events `first..=last`, checking that none is missing.
-fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, StoreError> {
+fn decode_chunk(read: ReadRange<'_>, first: u64, last: u64) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
     let mut run = VisitRun::new();
     let mut want = first;
-    for raw in super::reader::between(db, first, last) {
+    for raw in read(first, last) {
         let raw = raw?;
         if raw.seq != want {
             return Err(StoreError::Corrupt(format!("event {want} is missing")));
@@ -148,13 +151,13 @@ fn decode_chunk(db: &sled::Db, first: u64, last: u64) -> Result<Vec<Item>, Store
 /// The whole log `1..=last_seq` folded, decoding chunks on several threads and
 /// applying them in seq order on this one: `rebuild`'s fast path.
 pub fn fold_all(
-    db: &sled::Db,
+    read: ReadRange<'_>,
     last_seq: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
     let mut by_id = ById::new();
     let chunks = last_seq.div_ceil(CHUNK);
-    let applied = decode_in_parallel(db, last_seq, |c, decoded| {
+    let applied = decode_in_parallel(read, last_seq, |c, decoded| {
         for item in decoded {
             fold_item(&mut by_id, item);
         }
@@ -167,7 +170,7 @@ pub fn fold_all(
         shares: into_shares(by_id),
         checkpoint: Checkpoint {
             last_seq,
-            last_hash: hash_of(db, last_seq)?,
+            last_hash: hash_of(read, last_seq)?,
             schema_version: SCHEMA_VERSION,
         },
         events: last_seq,
@@ -189,7 +192,7 @@ fn fold_item(by_id: &mut ById, item: Item) {
 /// `apply` in chunk order (they finish out of order); returns how many it handed
 /// over. The first chunk that fails to decode ends it with that error.
 fn decode_in_parallel(
-    db: &sled::Db,
+    read: ReadRange<'_>,
     last_seq: u64,
     mut apply: impl FnMut(u64, Vec<Item>),
 ) -> Result<u64, StoreError> {
@@ -206,7 +209,7 @@ fn decode_in_parallel(
                     break;
                 }
                 let first = c * CHUNK + 1;
-                let decoded = decode_chunk(db, first, (first + CHUNK - 1).min(last_seq));
+                let decoded = decode_chunk(read, first, (first + CHUNK - 1).min(last_seq));
                 if tx.send((c, decoded)).is_err() {
                     break;
                 }
@@ -228,13 +231,13 @@ fn decode_in_parallel(
 }
 
 /// The hash of event `seq` (the genesis hash for 0), from its stored line.
-fn hash_of(db: &sled::Db, seq: u64) -> Result<[u8; 32], StoreError> {
+fn hash_of(read: ReadRange<'_>, seq: u64) -> Result<[u8; 32], StoreError> {
     if seq == 0 {
         return Ok(chain::GENESIS);
     }
-    let line = super::packing::line_at(db, seq)?
-        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is missing")))?;
-    let raw = RawEvent { seq, line };
+    let raw = read(seq, seq)
+        .next()
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is missing")))??;
     let header = raw.header()?;
     chain::from_hex(&header.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))

@@ -1,20 +1,20 @@
 //! Planning a batch: for each command in order, decide it against the latest
 //! state (earlier commands of the same batch included), seal its events into
 //! the hash chain and apply them. Nothing here writes: the result is a
-//! `BatchPlan` that the committer writes in one sled batch (`committer.rs`)
+//! `BatchPlan` that the committer has its engine append (`committer.rs`)
 //! and the syncer answers once it is durable (`syncer.rs`).
 
-use super::envelope::Envelope;
-use super::event_ids::EventIds;
-use super::latest::LatestShares;
-use super::packing::Packer;
-use super::request::{Answered, Idempotency, IdempotencyRow, Request};
-use super::syncer::OpenTally;
-use super::StoreError;
 use crate::domain::{
     apply, decide, Command, DomainError, Event, Policy, Share, ShareId, UnwritableEvent,
 };
 use crate::projection::rows::Changed;
+use crate::store::engine::{EventSink, IdemKey};
+use crate::store::envelope::Envelope;
+use crate::store::event_ids::EventIds;
+use crate::store::latest::LatestShares;
+use crate::store::request::{Answered, Idempotency, IdempotencyRow, Request};
+use crate::store::syncer::OpenTally;
+use crate::store::StoreError;
 use std::collections::HashMap;
 use std::ops::Range;
 use time::OffsetDateTime;
@@ -26,18 +26,18 @@ pub struct Planner<'a> {
     /// `now` as the log writes it (RFC 3339), formatted once per batch.
     pub at: &'a str,
     pub latest: &'a LatestShares,
-    pub idempotency: &'a HashMap<(String, String), IdempotencyRow>,
+    pub idempotency: &'a HashMap<IdemKey, IdempotencyRow>,
 }
 
 /// A planned batch: what to write, what changed, and every caller's answer.
-pub struct BatchPlan {
+pub struct BatchPlan<S> {
     pub answers: Vec<Answered>,
     /// The export lines of the batch's events, each followed by `\n`.
     pub lines: Vec<u8>,
-    /// The event and stream rows.
-    pub packer: Packer,
+    /// The events as the engine writes them.
+    pub events: S,
     pub changed: Changed,
-    pub new_keys: Vec<((String, String), IdempotencyRow)>,
+    pub new_keys: Vec<(IdemKey, IdempotencyRow)>,
     /// Event counts by type name, and opens by kind and format, for the metrics.
     pub types: Vec<(&'static str, u64)>,
     pub opens: OpenTally,
@@ -50,12 +50,17 @@ pub struct BatchPlan {
 }
 
 /// Plans `batch` on top of the chain head `(last_seq, last_hash)`.
-pub fn plan(batch: Vec<Request>, p: &Planner, last_seq: u64, last_hash: [u8; 32]) -> BatchPlan {
+pub fn plan<S: EventSink>(
+    batch: Vec<Request>,
+    p: &Planner,
+    last_seq: u64,
+    last_hash: [u8; 32],
+) -> BatchPlan<S> {
     let mut ids = EventIds::for_batch(batch.len());
     let mut plan = BatchPlan {
         answers: Vec::with_capacity(batch.len()),
         lines: Vec::new(),
-        packer: Packer::default(),
+        events: S::default(),
         changed: Changed::default(),
         new_keys: Vec::new(),
         types: Vec::new(),
@@ -71,9 +76,17 @@ pub fn plan(batch: Vec<Request>, p: &Planner, last_seq: u64, last_hash: [u8; 32]
     plan
 }
 
-impl BatchPlan {
+impl<S: EventSink> BatchPlan<S> {
     fn one(&mut self, p: &Planner, ids: &mut EventIds, request: Request) -> Answered {
-        let Request { cmd, idem, reply } = request;
+        let (cmd, idem, reply) = match request {
+            Request::Execute { cmd, idem, reply } => (cmd, idem, reply),
+            Request::Repeat { idem, reply } => {
+                let first = self.repeat_of(p, &idem).transpose();
+                return Answered::Repeat(reply, first.map(|s| s.map(Box::new)));
+            }
+            // The batch's begin has caught up already.
+            Request::CatchUp => return Answered::Nobody,
+        };
         if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
             return match first {
                 Ok(share) => reply.succeeded(&share, 0..0, true),
@@ -188,7 +201,7 @@ impl BatchPlan {
         for (env, line) in sealed.drain(..) {
             self.lines.extend_from_slice(&line);
             self.lines.push(b'\n');
-            self.packer.push(env.seq, id.as_str(), env.version, &line);
+            self.events.push(env.seq, id.as_str(), env.version, &line);
             let counted = env.event.counted();
             if let Some((kind, v)) = counted {
                 self.opens[kind.index()][v.format.index()] += 1;

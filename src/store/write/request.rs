@@ -5,8 +5,8 @@
 //! pairs each reply channel with a result of its own kind, so an answer that does
 //! not fit its request cannot be built.
 
-use super::StoreError;
 use crate::domain::{Command, Share, ShareId};
+use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use tokio::sync::oneshot;
@@ -22,9 +22,9 @@ pub struct Idempotency {
 }
 
 /// The stored form of a used idempotency key (`I` row).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct IdempotencyRow {
+pub(in crate::store) struct IdempotencyRow {
     pub share_id: ShareId,
     pub fingerprint: String,
 }
@@ -64,10 +64,42 @@ impl Outcome {
     }
 }
 
-pub struct Request {
-    pub cmd: Command,
-    pub idem: Option<Idempotency>,
-    pub reply: Reply,
+/// What a caller asks the committer.
+// Not boxed: `Execute` is nearly every request, and a box would cost each visit an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Request {
+    /// Decide and append a command.
+    Execute {
+        cmd: Command,
+        idem: Option<Idempotency>,
+        reply: Reply,
+    },
+    /// Only the first result of an `Idempotency-Key`, if one is stored or in flight:
+    /// answered in batch order, so a repeat of a create that is still on its way to
+    /// the disk waits for it instead of reading a key whose share is not durable yet.
+    Repeat {
+        idem: Idempotency,
+        reply: oneshot::Sender<Result<Option<Share>, StoreError>>,
+    },
+    /// Nothing to decide: another process appended to a shared log, and the
+    /// committer catches up with it now rather than at its next write.
+    CatchUp,
+}
+
+impl Request {
+    /// Whether planning it may append (a repeat only reads).
+    pub fn writes(&self) -> bool {
+        matches!(self, Request::Execute { .. })
+    }
+
+    /// The answer for a request that is refused whole.
+    pub fn failed(self, error: StoreError) -> Answered {
+        match self {
+            Request::Execute { reply, .. } => reply.failed(error),
+            Request::Repeat { reply, .. } => Answered::Repeat(reply, Err(error)),
+            Request::CatchUp => Answered::Nobody,
+        }
+    }
 }
 
 /// Where a command's result goes.
@@ -116,6 +148,13 @@ pub enum Answered {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    /// A catch-up has nobody to answer.
+    Nobody,
+    /// Boxed like an outcome.
+    Repeat(
+        oneshot::Sender<Result<Option<Share>, StoreError>>,
+        Result<Option<Box<Share>>, StoreError>,
+    ),
 }
 
 impl Answered {
@@ -124,6 +163,8 @@ impl Answered {
         match self {
             Answered::Outcome(tx, _) => Answered::Outcome(tx, Err(error)),
             Answered::Ack(tx, _) => Answered::Ack(tx, Err(error)),
+            Answered::Repeat(tx, _) => Answered::Repeat(tx, Err(error)),
+            Answered::Nobody => Answered::Nobody,
         }
     }
 
@@ -136,6 +177,10 @@ impl Answered {
             Answered::Ack(tx, result) => {
                 let _ = tx.send(result);
             }
+            Answered::Repeat(tx, result) => {
+                let _ = tx.send(result.map(|s| s.map(|s| *s)));
+            }
+            Answered::Nobody => {}
         }
     }
 }

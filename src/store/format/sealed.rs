@@ -7,8 +7,8 @@
 //! hash, a type this build writes differently) is not decoded here: the caller
 //! checks it the general way, which also names what is wrong with it.
 
-use super::{chain, Envelope};
 use crate::domain::{Actor, Event, ShareId, UserId, VisitData, VisitKind};
+use crate::store::{chain, Envelope};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
