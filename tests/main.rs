@@ -64,6 +64,8 @@ mod faults_key_file;
 mod hardening_bodies;
 mod hardening_ipv6;
 mod hardening_metrics;
+mod hardening_proxied_types;
+mod hardening_transfer_ends;
 mod hardening_transfers;
 mod hardening_upstream;
 

@@ -2,10 +2,12 @@
 //! (any cover of what the share holds): the music server's `getCoverArt`, passed through by
 //! the stream relay. Not a visit. An id outside the share is 404, whether or not the music
 //! server has it. When the music server has no art for a cover of the share, a neutral
-//! picture answers instead of a 404, so the page never shows a broken image.
+//! picture answers instead of a 404, so the page never shows a broken image. A cover is
+//! always an image type or `application/octet-stream`, with `nosniff` and the sandbox
+//! (`proxied`), and whole within the metadata bound (5 s), however slowly it arrives.
 
 use super::door::Door;
-use super::{admit, live_share, proxy, upstream_error};
+use super::{admit, live_share, proxied, proxy, upstream_error};
 use crate::error::ApiError;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
@@ -77,7 +79,7 @@ async fn answer(
         "getCoverArt",
         &[("id", chosen), ("size", &size)],
         None,
-        proxy::Lane::Small,
+        proxy::Lane::Cover,
     )
     .await
     {
@@ -107,12 +109,13 @@ fn size(query: &str) -> Result<u32, ApiError> {
     }
 }
 
+/// Ours, but an SVG like a cover may be: the same headers as a passed-through one.
 fn stand_in() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header((header::CACHE_CONTROL, CACHE_STAND_IN))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(NO_COVER)
+    let mut out = HttpResponse::Ok();
+    out.content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, CACHE_STAND_IN));
+    proxied::harden(&mut out);
+    out.body(NO_COVER)
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@
 //! - `proxy`: `/share/{id}/stream/{trackId}` and `/download/{trackId}`
 //! - `zip`: a stored (uncompressed) zip written as the bytes arrive
 //! - `transfers`: how many streams, downloads and zips a client, and everyone, may hold
-//! - `pipe`: the body of a transfer, cut off when either side stalls
+//! - `pipe`: the body of a transfer, cut off when either side stalls or when it must end
+//! - `transfer_end`: what ends a transfer however it progresses (its deadline, access ending)
+//! - `proxied`: the headers of every body passed through (its type, never one a browser runs)
 
 mod access;
 pub(crate) mod assets;
@@ -39,10 +41,12 @@ mod page_html;
 mod page_text;
 mod pipe;
 mod preview;
+mod proxied;
 pub(crate) mod proxy;
 mod rendered;
 pub(crate) mod shown;
 mod shown_token;
+mod transfer_end;
 mod transfers;
 mod visit;
 mod zip;
@@ -121,6 +125,44 @@ fn live_share(state: &Door, id: &str) -> Result<Share, ApiError> {
         return Err(crate::domain::DomainError::Expired.into());
     }
     Ok(share)
+}
+
+/// The access decision of `live_share`, taken again by a transfer while it runs (every
+/// second, `transfer_end`): what the request presented is kept here, so that whatever
+/// `live_share` comes to refuse also ends the streams, downloads and zips it allowed. A new
+/// input to `live_share` (something the request carries) is captured here with it.
+#[derive(Clone)]
+pub(crate) struct Recheck {
+    door: Door,
+    id: String,
+    /// A download or zip also needs downloads still allowed (`downloads_allowed`).
+    download: bool,
+}
+
+impl Recheck {
+    fn check(&self) -> Result<(), ApiError> {
+        let share = live_share(&self.door, &self.id)?;
+        if self.download {
+            downloads_allowed(&share, &self.door.settings)?;
+        }
+        Ok(())
+    }
+}
+
+/// A stream, download (`download`) or zip of `share` for `ip`: its transfer slots (429/503
+/// when none is free), its deadline, and the access decision it takes again while it runs.
+fn start_transfer(
+    state: &Door,
+    ip: IpAddr,
+    share: &Share,
+    download: bool,
+) -> Result<transfers::Transfer, ApiError> {
+    let recheck = Recheck {
+        door: state.clone(),
+        id: share.id.as_str().to_string(),
+        download,
+    };
+    state.parts.transfers.admit(ip, recheck)
 }
 
 /// The album and song track lists of a share, in order, as the metadata cache holds them.

@@ -10,7 +10,7 @@ use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
     admit, downloads_allowed, flatten, live_share, negotiate, page_error, page_html, preview,
-    track_lists, visit, zip,
+    start_transfer, track_lists, visit, zip,
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
 use crate::error::ApiError;
@@ -97,7 +97,7 @@ pub async fn get(
         // a failure here is not a visit.
         let (body, zip) = match want.download {
             true => {
-                let slots = state.parts.transfers.admit(ip)?;
+                let slots = start_transfer(&state, ip, &share, true)?;
                 let tracks = flatten(&share, &lists);
                 let first = zip::open_first(&up, &tracks).await?;
                 (None, Some((tracks, first, slots)))

@@ -10,6 +10,7 @@ pub mod doc_blocks;
 pub mod doc_expectations;
 pub mod follow_client;
 pub mod html;
+pub mod music_server_front;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
