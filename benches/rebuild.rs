@@ -72,7 +72,7 @@ fn synthetic(total: u64) -> impl Iterator<Item = Envelope> {
         let env = Envelope {
             seq,
             id: format!("00000000-0000-4000-8000-{seq:012x}"),
-            stream: ids[i].clone(),
+            stream: ids[i].clone().into(),
             version: versions[i],
             at: start + time::Duration::milliseconds(seq as i64),
             actor: (seq <= SHARES).then(actor),
@@ -270,7 +270,7 @@ fn through_committer(dir: &Path, total: u64) {
                 unreachable!()
             };
             let cmd = sharelog::domain::Command::Create(CreateShare {
-                id: env.stream,
+                id: env.stream.share().cloned().unwrap(),
                 actor: actor(),
                 description: c.description,
                 format: c.format,

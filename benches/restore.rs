@@ -67,7 +67,7 @@ fn write_export(path: &std::path::Path, total: u64) {
         let env = Envelope {
             seq,
             id: format!("00000000-0000-4000-8000-{seq:012x}"),
-            stream: ids[i].clone(),
+            stream: ids[i].clone().into(),
             version: versions[i],
             at,
             actor: (seq <= SHARES).then(|| Actor {

@@ -26,7 +26,7 @@ KEYS = frozenset(
 )
 TYPES = frozenset(
     ["ShareCreated", "ShareUpdated", "ShareDeleted", "ShareVisited", "SharePreviewed",
-     "ShareLinkAdded", "ShareLinkRevoked"]
+     "ShareLinkAdded", "ShareLinkRevoked", "NotifySettingsChanged"]
 )
 ACTOR_KEYS = frozenset(["userId", "username"])
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 mod cidr;
 mod env;
 mod limits;
+mod notify;
 mod public_access;
 mod sharing;
 mod validate;
@@ -16,6 +17,7 @@ mod yaml_error;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
+pub use notify::Notify;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
 pub use sharing::Sharing;
 pub use validate::{without_userinfo, MIN_JWT_SECRET_BYTES};
@@ -28,6 +30,7 @@ pub struct Settings {
     pub public_url: String,
     pub trusted_proxies: Vec<Cidr>,
     pub sharing: Sharing,
+    pub notify: Notify,
     pub upstream: Upstream,
     pub auth: Auth,
     pub public_access: PublicAccess,
@@ -118,6 +121,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:4534".into(),
             trusted_proxies: vec![],
             sharing: Sharing::default(),
+            notify: Notify::default(),
             upstream: Upstream::default(),
             auth: Auth::default(),
             public_access: PublicAccess::default(),
@@ -165,7 +169,10 @@ impl std::error::Error for ConfigError {}
 impl Settings {
     /// The server's rules a share command is decided under.
     pub fn policy(&self) -> crate::domain::Policy {
-        self.sharing.policy()
+        crate::domain::Policy {
+            notify_targets: self.notify.allowed_targets.clone(),
+            ..self.sharing.policy()
+        }
     }
 
     /// Where the event log is kept (`store.engine`).

@@ -136,6 +136,10 @@ impl From<DomainError> for ApiError {
                 field: Some("password".into()),
                 ..ApiError::new(ErrorCode::PasswordPolicy, msg)
             },
+            DomainError::NotifyTarget => ApiError {
+                field: Some("url".into()),
+                ..ApiError::new(ErrorCode::NotifyTarget, msg)
+            },
         }
     }
 }

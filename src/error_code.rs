@@ -36,6 +36,7 @@ error_codes! {
     DownloadsDisabled = "downloads-disabled" => BAD_REQUEST,
     ExpiryTooFar = "expiry-too-far" => BAD_REQUEST,
     PasswordPolicy = "password-policy" => BAD_REQUEST,
+    NotifyTarget = "notify-target" => BAD_REQUEST,
     Unauthorized = "unauthorized" => UNAUTHORIZED,
     Forbidden = "forbidden" => FORBIDDEN,
     AccessDenied = "access-denied" => FORBIDDEN,

@@ -76,7 +76,7 @@ fn the_controls_vectors_are_what_the_committer_writes_with_their_type_versions()
         ("ShareUpdated", 2),
         ("ShareLinkRevoked", 1),
     ];
-    let lines: Vec<&str> = VECTORS.lines().skip(4).collect();
+    let lines: Vec<&str> = VECTORS.lines().skip(4).take(expected.len()).collect();
     assert_eq!(lines.len(), expected.len());
     for (line, (name, version)) in lines.into_iter().zip(expected) {
         let env = Envelope::from_line(line.as_bytes()).unwrap();
@@ -114,6 +114,34 @@ fn the_controls_vectors_are_what_the_committer_writes_with_their_type_versions()
         panic!("vector 7 is not a visit")
     };
     assert_eq!(visit.link.unwrap().as_str(), "Lq7RtY2vNw9Xk3PzM4cB8d");
+}
+
+/// Vector 10 is an owner's notification settings, on `owner:{userId}`: the committer's
+/// direct writer gives its published bytes and hash, and it decodes to the owner's stream.
+#[test]
+fn the_owner_stream_vector_is_what_the_committer_writes() {
+    use sharelog::domain::{NotifyOn, StreamId, UserId};
+    let line = VECTORS.lines().nth(9).unwrap();
+    let env = Envelope::from_line(line.as_bytes()).unwrap();
+    assert_eq!(env.stream, StreamId::Owner(UserId("usr-2f9c1a".into())));
+    let Event::NotifySettingsChanged(change) = &env.event else {
+        panic!("vector 10 is not NotifySettingsChanged: {:?}", env.event)
+    };
+    let notify = change.notify.as_ref().unwrap();
+    assert_eq!(notify.on, vec![NotifyOn::FirstVisit, NotifyOn::LinkRevoked]);
+    let published = env.hash;
+    let at = env.at.format(&Rfc3339).unwrap();
+    let (sealed, stored) = Envelope {
+        hash: [0; 32],
+        ..env
+    }
+    .seal_to_line(&at)
+    .unwrap();
+    assert_eq!(sealed.hash, published);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&stored).unwrap(),
+        serde_json::from_str::<Value>(line).unwrap()
+    );
 }
 
 /// The standalone verifier, written from docs/audit.md alone, reaches the head the

@@ -375,7 +375,7 @@ fn write_long_log(dir: &Path, shares: u64, visits: u64) {
         let env = Envelope {
             seq,
             id: format!("00000000-0000-4000-8000-{seq:012x}"),
-            stream: ids[i].clone(),
+            stream: ids[i].clone().into(),
             version: versions[i],
             at,
             actor: None,

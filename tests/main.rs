@@ -17,6 +17,7 @@ mod store_controls;
 mod store_controls_fixture;
 mod store_log;
 mod store_mirror;
+mod store_owners;
 mod store_previews;
 mod store_properties;
 

@@ -53,7 +53,7 @@ fn visits_in_log(store: &Store, id: &ShareId) -> Vec<Option<LinkId>> {
     store
         .events(1)
         .map(Result::unwrap)
-        .filter(|e| e.stream == *id)
+        .filter(|e| e.stream.share() == Some(id))
         .filter_map(|e| match e.event {
             Event::ShareVisited(v) => Some(v.link),
             _ => None,

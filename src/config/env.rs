@@ -85,6 +85,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     super::sharing::MAX_EXPIRES_IN,
     super::sharing::DEFAULT_DOWNLOADABLE,
     super::sharing::REQUIRE_PASSWORD,
+    super::notify::ALLOWED_TARGETS,
+    super::notify::SECRET,
     EnvVar {
         name: "SHARELOG_MAX_BITRATE",
         key: "sharing.maxBitrate",

@@ -59,6 +59,7 @@ impl Sharing {
             max_expires_in: self.max_expires_in,
             default_downloadable: self.default_downloadable,
             require_password: self.require_password,
+            notify_targets: Vec::new(),
         }
     }
 }

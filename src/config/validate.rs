@@ -48,6 +48,7 @@ impl Settings {
             ));
         }
         super::sharing::validate(self)?;
+        super::notify::validate(self)?;
         self.limits.validate()
     }
 }

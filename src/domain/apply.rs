@@ -13,6 +13,8 @@ pub fn apply(
     at: OffsetDateTime,
 ) -> Option<Share> {
     match (state, event) {
+        // Lives on an owner's stream, never a share's.
+        (state, Event::NotifySettingsChanged(_)) => state,
         (None, Event::ShareCreated(e)) => Some(created(id, e, at)),
         (Some(mut s), e) => {
             if let Some((kind, v)) = e.counted() {
@@ -49,7 +51,9 @@ pub fn apply(
                     }
                     s.updated_at = at;
                 }
-                Event::ShareVisited(_) | Event::SharePreviewed(_) => {}
+                Event::ShareVisited(_)
+                | Event::SharePreviewed(_)
+                | Event::NotifySettingsChanged(_) => {}
             }
             Some(s)
         }

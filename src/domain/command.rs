@@ -1,6 +1,7 @@
 use super::controls::PasswordHash;
 use super::event::ShareChanges;
-use super::ids::{Actor, LinkId, ShareId};
+use super::ids::{Actor, LinkId, ShareId, StreamId};
+use super::owner::SetNotifications;
 use super::share::{Format, ShareItems};
 use super::visit::{VisitData, VisitKind};
 use time::OffsetDateTime;
@@ -21,6 +22,8 @@ pub struct Policy {
     pub default_downloadable: bool,
     /// Every share must have a password.
     pub require_password: bool,
+    /// URL prefixes notifications may go to (`notify.allowedTargets`); none: off.
+    pub notify_targets: Vec<String>,
 }
 
 impl Policy {
@@ -33,6 +36,7 @@ impl Policy {
             max_expires_in: 0,
             default_downloadable: false,
             require_password: false,
+            notify_targets: Vec::new(),
         }
     }
 
@@ -114,17 +118,21 @@ pub enum Command {
     Visit(VisitShare),
     AddLink(AddLink),
     RevokeLink(RevokeLink),
+    /// On the actor's own stream, not a share's.
+    Notify(SetNotifications),
 }
 
 impl Command {
-    pub fn share_id(&self) -> &ShareId {
+    /// The stream the command's events go to.
+    pub fn stream(&self) -> StreamId {
         match self {
-            Command::Create(c) => &c.id,
-            Command::Update(c) => &c.id,
-            Command::Delete(c) => &c.id,
-            Command::Visit(c) => &c.id,
-            Command::AddLink(c) => &c.id,
-            Command::RevokeLink(c) => &c.id,
+            Command::Notify(c) => StreamId::Owner(c.actor.user_id.clone()),
+            Command::Create(c) => StreamId::Share(c.id.clone()),
+            Command::Update(c) => StreamId::Share(c.id.clone()),
+            Command::Delete(c) => StreamId::Share(c.id.clone()),
+            Command::Visit(c) => StreamId::Share(c.id.clone()),
+            Command::AddLink(c) => StreamId::Share(c.id.clone()),
+            Command::RevokeLink(c) => StreamId::Share(c.id.clone()),
         }
     }
 
@@ -136,6 +144,7 @@ impl Command {
             Command::Delete(c) => Some(&c.actor),
             Command::AddLink(c) => Some(&c.actor),
             Command::RevokeLink(c) => Some(&c.actor),
+            Command::Notify(c) => Some(&c.actor),
             Command::Visit(_) => None,
         }
     }

@@ -28,6 +28,9 @@ pub fn decide(
         Command::Visit(v) => open(state, v, now),
         Command::AddLink(c) => add_link(state, c, policy),
         Command::RevokeLink(c) => revoke_link(state, c),
+        // An owner's command goes to their own stream, decided by `decide_owner`; a
+        // share's state has nothing to say about it.
+        Command::Notify(_) => Err(DomainError::NotFound),
     }
 }
 

@@ -31,6 +31,8 @@ pub enum DomainError {
     },
     /// The policy's `requirePassword`: a share without a password.
     PasswordPolicy,
+    /// A notification URL outside the admin's `notify.allowedTargets`.
+    NotifyTarget,
 }
 
 impl fmt::Display for DomainError {
@@ -64,6 +66,11 @@ impl fmt::Display for DomainError {
             DomainError::PasswordPolicy => {
                 write!(f, "password: every share on this server needs a password")
             }
+            DomainError::NotifyTarget => write!(
+                f,
+                "url: notifications may only go to the targets this server's admin allows \
+                 (notify.allowedTargets)"
+            ),
         }
     }
 }

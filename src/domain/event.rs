@@ -1,6 +1,7 @@
 use super::changes::{changes_from_json, changes_to_json};
 use super::controls::PasswordHash;
 use super::ids::{LinkId, UserId};
+use super::owner::NotifyChanged;
 use super::share::{Format, ShareItems};
 use super::visit::{VisitData, VisitKind};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub enum Event {
     ShareLinkAdded(LinkAdded),
     /// The owner took one recipient's link back.
     ShareLinkRevoked(LinkRevoked),
+    /// An owner set or turned off their notifications (on their own stream).
+    NotifySettingsChanged(NotifyChanged),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +96,7 @@ impl std::fmt::Display for UnwritableEvent {
 
 impl Event {
     /// Every event type name, as the log, exports and filters spell it.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 8] = [
         "ShareCreated",
         "ShareUpdated",
         "ShareDeleted",
@@ -101,6 +104,7 @@ impl Event {
         "SharePreviewed",
         "ShareLinkAdded",
         "ShareLinkRevoked",
+        "NotifySettingsChanged",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -112,6 +116,7 @@ impl Event {
             Event::SharePreviewed(_) => VisitKind::Preview.type_name(),
             Event::ShareLinkAdded(_) => "ShareLinkAdded",
             Event::ShareLinkRevoked(_) => "ShareLinkRevoked",
+            Event::NotifySettingsChanged(_) => "NotifySettingsChanged",
         }
     }
 
@@ -146,7 +151,10 @@ impl Event {
             }
             Event::ShareUpdated(c) => c.password.is_some() || c.max_visits.is_some(),
             Event::ShareVisited(v) | Event::SharePreviewed(v) => v.link.is_some(),
-            Event::ShareDeleted | Event::ShareLinkAdded(_) | Event::ShareLinkRevoked(_) => false,
+            Event::ShareDeleted
+            | Event::ShareLinkAdded(_)
+            | Event::ShareLinkRevoked(_)
+            | Event::NotifySettingsChanged(_) => false,
         };
         if newer {
             2
@@ -166,6 +174,7 @@ impl Event {
             }
             Event::ShareLinkAdded(l) => serde_json::to_value(l).map_err(unwritable),
             Event::ShareLinkRevoked(l) => serde_json::to_value(l).map_err(unwritable),
+            Event::NotifySettingsChanged(n) => serde_json::to_value(n).map_err(unwritable),
         }
     }
 
@@ -202,6 +211,9 @@ impl Event {
                 .map_err(|e| bad(&e)),
             "ShareLinkRevoked" => serde_json::from_value(data)
                 .map(Event::ShareLinkRevoked)
+                .map_err(|e| bad(&e)),
+            "NotifySettingsChanged" => serde_json::from_value(data)
+                .map(Event::NotifySettingsChanged)
                 .map_err(|e| bad(&e)),
             _ => Err(bad(&"unknown type or version")),
         }?;

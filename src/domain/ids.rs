@@ -98,6 +98,54 @@ impl fmt::Display for LinkId {
 #[serde(transparent)]
 pub struct UserId(pub String);
 
+/// The stream an event belongs to: a share's, or an owner's (their notification
+/// settings). Written in the log as the share id, or as `owner:{userId}`: `:` is not
+/// in a share id's alphabet, so the two can never be confused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StreamId {
+    Share(ShareId),
+    Owner(UserId),
+}
+
+/// What starts an owner's stream id.
+const OWNER_PREFIX: &str = "owner:";
+
+impl StreamId {
+    /// Parses a stream id as the log writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.strip_prefix(OWNER_PREFIX) {
+            Some(user) if !user.is_empty() && !user.chars().any(char::is_control) => {
+                Some(StreamId::Owner(UserId(user.to_string())))
+            }
+            Some(_) => None,
+            None => ShareId::parse(s).map(StreamId::Share),
+        }
+    }
+
+    /// The share this stream is, if it is a share's.
+    pub fn share(&self) -> Option<&ShareId> {
+        match self {
+            StreamId::Share(id) => Some(id),
+            StreamId::Owner(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamId::Share(id) => f.write_str(id.as_str()),
+            StreamId::Owner(user) => write!(f, "{OWNER_PREFIX}{}", user.0),
+        }
+    }
+}
+
+impl From<ShareId> for StreamId {
+    fn from(id: ShareId) -> Self {
+        StreamId::Share(id)
+    }
+}
+
 /// Who issues a command on the owner API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +167,19 @@ mod tests {
         assert_eq!(id.as_str().len(), 22);
         assert!(ShareId::parse(id.as_str()).is_some());
         assert_ne!(ShareId::from_random([0; 16]), ShareId::from_random([1; 16]));
+    }
+
+    #[test]
+    fn stream_ids_tell_shares_and_owners_apart_both_ways() {
+        let share = StreamId::parse("AbC123").unwrap();
+        assert_eq!(share, StreamId::Share(ShareId::parse("AbC123").unwrap()));
+        assert_eq!(share.to_string(), "AbC123");
+        let owner = StreamId::parse("owner:u-1:x").unwrap();
+        assert_eq!(owner, StreamId::Owner(UserId("u-1:x".into())));
+        assert_eq!(owner.to_string(), "owner:u-1:x");
+        for bad in ["owner:", "owner:\n", "own:er", "a-b"] {
+            assert!(StreamId::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

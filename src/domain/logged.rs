@@ -7,6 +7,7 @@
 use super::controls::{check_label, check_max_visits, MAX_LINKS};
 use super::event::{Event, ShareChanges};
 use super::ids::LinkId;
+use super::owner::Owner;
 use super::rules::{check_description_length, check_expiry};
 use super::share::Share;
 use super::visit::VisitKind;
@@ -35,6 +36,9 @@ pub fn check_logged(
     let name = event.type_name();
     // Whether the stream may have this event at all first: it says more than its version.
     match event {
+        Event::NotifySettingsChanged(_) => {
+            return impossible(format!("{name} on a share's stream"))
+        }
         Event::ShareCreated(_) if state.is_some() => {
             return impossible(format!("{name} of a share that already exists"))
         }
@@ -82,8 +86,33 @@ pub fn check_logged(
             }
             Some(_) => Ok(()),
         },
-        Event::ShareDeleted | Event::ShareVisited(_) | Event::SharePreviewed(_) => Ok(()),
+        Event::ShareDeleted
+        | Event::ShareVisited(_)
+        | Event::SharePreviewed(_)
+        | Event::NotifySettingsChanged(_) => Ok(()),
     }
+}
+
+/// Checks an event logged on an owner's stream (`owner:{userId}`) as its `version`:
+/// only notification settings live there, as `decide_owner` writes them.
+pub fn check_logged_owner(
+    state: Option<&Owner>,
+    version: u64,
+    event: &Event,
+) -> Result<(), ImpossibleEvent> {
+    let Event::NotifySettingsChanged(change) = event else {
+        return impossible(format!("{} on an owner's stream", event.type_name()));
+    };
+    let next = state.map_or(1, |o| o.version + 1);
+    if version != next {
+        return impossible(format!(
+            "version {version} where the stream's next version is {next}"
+        ));
+    }
+    if state.and_then(|o| o.notify.as_ref()) == change.notify.as_ref() {
+        return impossible("NotifySettingsChanged that changes nothing".into());
+    }
+    Ok(())
 }
 
 /// The rule for a visit or a preview (the fast path of a restore checks these without

@@ -12,6 +12,7 @@ mod error;
 mod event;
 mod ids;
 mod logged;
+mod owner;
 mod rules;
 mod share;
 mod visit;
@@ -27,8 +28,12 @@ pub use controls::{
 pub use decide::decide;
 pub use error::DomainError;
 pub use event::{Event, LinkAdded, LinkRevoked, ShareChanges, ShareCreated, UnwritableEvent};
-pub use ids::{Actor, LinkId, ShareId, UserId};
-pub use logged::{check_counted, check_logged, check_version, ImpossibleEvent};
+pub use ids::{Actor, LinkId, ShareId, StreamId, UserId};
+pub use logged::{check_counted, check_logged, check_logged_owner, check_version, ImpossibleEvent};
+pub use owner::{
+    apply_owner, decide_owner, Notify, NotifyChanged, NotifyFormat, NotifyOn, Owner,
+    SetNotifications, MAX_NOTIFY_URL_CHARS,
+};
 pub use share::{
     check_requested_items, AlbumItem, ArtistItem, Format, PlaylistItem, Share, ShareItems,
     SongItem, Track, MAX_DESCRIPTION_CHARS, MAX_REQUESTED_ITEMS,

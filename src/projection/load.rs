@@ -1,15 +1,16 @@
 //! Loading the projection from its rows at start (O(shares), no event read), from
 //! whatever engine keeps them.
 
-use super::rows::{Row, SHARE, VISITS};
+use super::rows::{Row, OWNER, SHARE, VISITS};
 use super::{RowsError, Shares, VisitCounter};
-use crate::domain::Share;
+use crate::domain::{Owner, Share};
 use std::collections::HashMap;
 
 /// Every share row, with its newer counter row laid over it; rows in any order.
 pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> Result<Shares, E> {
     let mut shares: Vec<Share> = Vec::new();
     let mut counters: HashMap<Vec<u8>, VisitCounter> = HashMap::new();
+    let mut owners: Vec<Owner> = Vec::new();
     for row in rows {
         let (key, value) = row?;
         match key.first() {
@@ -22,6 +23,10 @@ pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> R
                     .map_err(|e| RowsError::Corrupt(format!("visit row: {e}")))?;
                 counters.insert(key[1..].to_vec(), counter);
             }
+            Some(&OWNER) => owners.push(
+                serde_json::from_slice(&value)
+                    .map_err(|e| RowsError::Corrupt(format!("owner row: {e}")))?,
+            ),
             _ => return Err(RowsError::Corrupt("a row that is no projection row".into()).into()),
         }
     }
@@ -31,6 +36,9 @@ pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> R
             counter.overlay(&mut share);
         }
         loaded.put(share);
+    }
+    for owner in owners {
+        loaded.put_owner(owner);
     }
     Ok(loaded)
 }

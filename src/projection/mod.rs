@@ -12,7 +12,9 @@ pub mod rows;
 pub use error::RowsError;
 pub use load::load;
 
-use crate::domain::{apply, Event, LinkId, Share, ShareId, ShareLink};
+use crate::domain::{
+    apply, apply_owner, Event, LinkId, Owner, Share, ShareId, ShareLink, StreamId, UserId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -87,13 +89,14 @@ impl VisitCounter {
     }
 }
 
-/// All shares ever created (deleted ones as tombstones), keyed by id, and which share
-/// each recipient link opens.
+/// All shares ever created (deleted ones as tombstones), keyed by id, which share
+/// each recipient link opens, and every owner's own stream (notification settings).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shares {
     by_id: HashMap<ShareId, Share>,
     by_link: HashMap<LinkId, ShareId>,
     live: usize,
+    owners: HashMap<UserId, Owner>,
 }
 
 impl Shares {
@@ -121,6 +124,19 @@ impl Shares {
         self.by_id.values()
     }
 
+    /// An owner's stream (notification settings), if they ever set one.
+    pub fn owner(&self, user: &UserId) -> Option<&Owner> {
+        self.owners.get(user)
+    }
+
+    pub fn owners(&self) -> impl Iterator<Item = &Owner> {
+        self.owners.values()
+    }
+
+    pub fn put_owner(&mut self, owner: Owner) {
+        self.owners.insert(owner.user_id.clone(), owner);
+    }
+
     pub fn put(&mut self, share: Share) {
         let was_live = self.by_id.get(&share.id).is_some_and(|s| !s.deleted);
         match (was_live, share.deleted) {
@@ -137,12 +153,22 @@ impl Shares {
         self.by_id.insert(share.id.clone(), share);
     }
 
-    /// Folds one logged event in.
+    /// Folds one logged event in, into its share or its owner.
     pub fn apply(&mut self, logged: &impl Logged) {
         let (stream, event, at) = logged.parts();
-        let state = self.by_id.get(stream).cloned();
-        if let Some(next) = apply(state, stream, event, at) {
-            self.put(next);
+        match stream {
+            StreamId::Share(id) => {
+                let state = self.by_id.get(id).cloned();
+                if let Some(next) = apply(state, id, event, at) {
+                    self.put(next);
+                }
+            }
+            StreamId::Owner(user) => {
+                if let Event::NotifySettingsChanged(change) = event {
+                    let state = self.owners.remove(user);
+                    self.put_owner(apply_owner(state, user, change, at));
+                }
+            }
         }
     }
 
@@ -159,7 +185,7 @@ impl Shares {
 /// An event as the log holds it: what a projection needs of it. The log's own
 /// record type implements this, so projections do not depend on the store.
 pub trait Logged {
-    fn parts(&self) -> (&ShareId, &Event, OffsetDateTime);
+    fn parts(&self) -> (&StreamId, &Event, OffsetDateTime);
 }
 
 #[cfg(test)]

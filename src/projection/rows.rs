@@ -5,13 +5,23 @@
 //! `Event::counted` in the domain, never here.
 
 use super::VisitCounter;
-use crate::domain::{Share, ShareId};
+use crate::domain::{Owner, Share, ShareId, UserId};
 use std::collections::{HashMap, HashSet};
 
 /// Key prefix of a share's row: its state as JSON.
 pub const SHARE: u8 = b'P';
 /// Key prefix of a share's counter row: `VisitCounter` as JSON.
 pub const VISITS: u8 = b'V';
+/// Key prefix of an owner's row (`O` user id): `Owner` as JSON.
+pub const OWNER: u8 = b'O';
+
+/// An owner's row key.
+pub fn owner_key(user: &UserId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(user.0.len() + 1);
+    k.push(OWNER);
+    k.extend_from_slice(user.0.as_bytes());
+    k
+}
 
 /// `prefix` followed by the share id.
 pub fn key(prefix: u8, id: &ShareId) -> Vec<u8> {
@@ -29,6 +39,8 @@ pub type Row = (Vec<u8>, Vec<u8>);
 #[derive(Default)]
 pub struct Changed {
     pub shares: HashMap<ShareId, Share>,
+    /// Owners whose stream changed, with their new state (always a whole row: rare).
+    pub owners: HashMap<UserId, Owner>,
     rewritten: HashSet<ShareId>,
     counted: HashSet<ShareId>,
 }
@@ -50,6 +62,9 @@ impl Changed {
     /// its counters, a counter row for each share whose counters alone changed.
     pub fn rows(&self) -> Result<Vec<Row>, serde_json::Error> {
         let mut rows = Vec::with_capacity(self.rewritten.len() + self.counted.len());
+        for (user, owner) in &self.owners {
+            rows.push((owner_key(user), serde_json::to_vec(owner)?));
+        }
         for id in &self.rewritten {
             if let Some(share) = self.shares.get(id) {
                 rows.push((key(SHARE, id), serde_json::to_vec(share)?));
@@ -74,3 +89,13 @@ pub fn all_rows<'a>(
 ) -> impl Iterator<Item = Result<Row, serde_json::Error>> + 'a {
     shares.map(|s| Ok((key(SHARE, &s.id), serde_json::to_vec(s)?)))
 }
+
+/// The rows of every owner's stream, as `rebuild` and `restore` write them.
+pub fn owner_rows<'a>(
+    owners: impl Iterator<Item = &'a Owner> + 'a,
+) -> impl Iterator<Item = Result<Row, serde_json::Error>> + 'a {
+    owners.map(|o| Ok((owner_key(&o.user_id), serde_json::to_vec(o)?)))
+}
+
+/// Every kind of projection row, by its key's first byte.
+pub const PREFIXES: [u8; 3] = [SHARE, VISITS, OWNER];

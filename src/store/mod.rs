@@ -176,6 +176,43 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Sets (or turns off) the actor's notifications, on their own stream; resolves once
+    /// it is on disk. The new state is then in the projection (`shares().owner`): it is
+    /// published before the answer.
+    pub async fn set_notifications(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Execute {
+            cmd: Command::Notify(set),
+            idem: None,
+            reply: request::Reply::Ack(reply),
+        };
+        self.sender()?
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// `set_notifications` for threads outside an async runtime.
+    pub fn set_notifications_blocking(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Execute {
+            cmd: Command::Notify(set),
+            idem: None,
+            reply: request::Reply::Ack(reply),
+        };
+        self.sender()?
+            .blocking_send(request)
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
     /// `execute` for threads outside an async runtime (benchmarks, tools, tests).
     pub fn execute_blocking(
         &self,

@@ -1,6 +1,6 @@
 //! The stored and exported form of an event: one JSON object per event, hashed into the chain.
 
-use crate::domain::{Actor, Event, ShareId, UnwritableEvent, UserId, VisitData};
+use crate::domain::{Actor, Event, StreamId, UnwritableEvent, UserId, VisitData};
 use crate::store::chain;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 pub struct Envelope {
     pub seq: u64,
     pub id: String,
-    pub stream: ShareId,
+    pub stream: StreamId,
     pub version: u64,
     pub at: OffsetDateTime,
     pub actor: Option<Actor>,
@@ -22,7 +22,7 @@ pub struct Envelope {
 }
 
 impl crate::projection::Logged for Envelope {
-    fn parts(&self) -> (&ShareId, &Event, OffsetDateTime) {
+    fn parts(&self) -> (&StreamId, &Event, OffsetDateTime) {
         (&self.stream, &self.event, self.at)
     }
 }
@@ -52,7 +52,7 @@ impl Envelope {
         Ok(json!({
             "seq": self.seq,
             "id": self.id,
-            "stream": self.stream.as_str(),
+            "stream": self.stream.to_string(),
             "version": self.version,
             "type": self.event.type_name(),
             "typeVersion": self.event.type_version(),
@@ -111,7 +111,11 @@ impl Envelope {
         out.push_str(",\"prevHash\":\"");
         out.push_str(&chain::to_hex(&self.prev_hash));
         let _ = write!(out, "\",\"seq\":{},\"stream\":", self.seq);
-        chain::write_string(&mut out, self.stream.as_str());
+        match &self.stream {
+            // Nearly every event: a share's, written without a copy.
+            StreamId::Share(id) => chain::write_string(&mut out, id.as_str()),
+            owner => chain::write_string(&mut out, &owner.to_string()),
+        }
         out.push_str(",\"type\":");
         chain::write_string(&mut out, self.event.type_name());
         let _ = write!(
@@ -147,7 +151,7 @@ impl Envelope {
                 .map(str::to_string)
                 .ok_or_else(|| bad(k))
         };
-        let stream = ShareId::parse(&str_field(&m, "stream")?).ok_or_else(|| bad("stream"))?;
+        let stream = StreamId::parse(&str_field(&m, "stream")?).ok_or_else(|| bad("stream"))?;
         let at = OffsetDateTime::parse(&str_field(&m, "at")?, &Rfc3339).map_err(|_| bad("at"))?;
         let actor = match m.get("actor") {
             Some(Value::Object(a)) => Some(Actor {
@@ -245,7 +249,9 @@ mod tests {
         Envelope {
             seq: 42,
             id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
-            stream: ShareId::parse("AbCdEfGhIjKlMnOpQrStUv").unwrap(),
+            stream: crate::domain::ShareId::parse("AbCdEfGhIjKlMnOpQrStUv")
+                .unwrap()
+                .into(),
             version: 7,
             at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
             actor,

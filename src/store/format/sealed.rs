@@ -7,7 +7,7 @@
 //! hash, a type this build writes differently) is not decoded here: the caller
 //! checks it the general way, which also names what is wrong with it.
 
-use crate::domain::{Actor, Event, ShareId, UserId, VisitData, VisitKind};
+use crate::domain::{Actor, Event, StreamId, UserId, VisitData, VisitKind};
 use crate::store::{chain, Envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -79,7 +79,7 @@ fn decode_with<'a, D: Deserialize<'a>>(
     let env = Envelope {
         seq: f.seq,
         id: f.id.into_owned(),
-        stream: ShareId::parse(&f.stream)?,
+        stream: StreamId::parse(&f.stream)?,
         version: f.version,
         at: OffsetDateTime::parse(&f.at, &Rfc3339).ok()?,
         actor: f.actor.map(|a| Actor {
@@ -120,7 +120,9 @@ mod tests {
         let env = Envelope {
             seq: 7,
             id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
-            stream: ShareId::parse("AbCdEfGhIjKlMnOpQrStUv").unwrap(),
+            stream: crate::domain::ShareId::parse("AbCdEfGhIjKlMnOpQrStUv")
+                .unwrap()
+                .into(),
             version: 3,
             at,
             actor,

@@ -253,3 +253,77 @@ fn an_idempotency_key_used_on_one_replica_is_a_repeat_on_the_other() {
     assert_eq!(again.share.id, first.share.id);
     assert_eq!(assert_one_chain(&stores[1]), 1);
 }
+
+fn notify(url: &str) -> SetNotifications {
+    SetNotifications {
+        actor: alice(),
+        notify: Some(Notify {
+            url: url.into(),
+            format: NotifyFormat::Json,
+            on: vec![NotifyOn::FirstVisit],
+        }),
+    }
+}
+
+fn notifying_policy() -> Policy {
+    Policy {
+        notify_targets: vec!["https://hooks.example/".into()],
+        ..POLICY
+    }
+}
+
+#[test]
+fn notification_settings_live_on_the_owners_own_stream() {
+    let store = Store::in_memory(notifying_policy());
+    store.execute_blocking(create(1), None).unwrap();
+    store
+        .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap();
+    // The same choice again is no event; another target is refused.
+    store
+        .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap();
+    let refused = store.set_notifications_blocking(notify("http://127.0.0.1:6379/"));
+    assert!(matches!(
+        refused,
+        Err(StoreError::Rejected(DomainError::NotifyTarget))
+    ));
+    let user = UserId("u-alice".into());
+    let owner = store.shares().owner(&user).cloned().unwrap();
+    assert_eq!(owner.version, 1);
+    assert_eq!(owner.notify.unwrap().url, "https://hooks.example/alice");
+    // Turned off: a second event on the same stream.
+    store
+        .set_notifications_blocking(SetNotifications {
+            actor: alice(),
+            notify: None,
+        })
+        .unwrap();
+    assert_eq!(store.shares().owner(&user).unwrap().notify, None);
+    let events: Vec<_> = store.events(1).map(|e| e.unwrap()).collect();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1].stream.to_string(), "owner:u-alice");
+    assert_eq!((events[1].version, events[2].version), (1, 2));
+    assert_eq!(events[2].event.type_name(), "NotifySettingsChanged");
+    assert_eq!(assert_one_chain(&store), 3);
+    // The projection rebuilt from the log is the live one, owners included.
+    let replayed = crate::projection::Shares::replay(store.events(1)).unwrap();
+    assert_eq!(replayed, *store.shares());
+}
+
+#[test]
+fn an_owners_settings_reach_the_other_replica() {
+    let stores = Store::in_memory_replicas(2, notifying_policy());
+    stores[0]
+        .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap();
+    let user = UserId("u-alice".into());
+    wait_until("the other replica to see the owner's settings", || {
+        stores[1].shares().owner(&user).is_some()
+    });
+    // Decided on the other replica against the log: the same choice is no event.
+    stores[1]
+        .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap();
+    assert_eq!(assert_one_chain(&stores[1]), 1);
+}

@@ -4,7 +4,9 @@
 //! the line has one) through `domain::CountedRun` (the rule `domain::apply` uses
 //! for them too); other events are decoded in full and go through `domain::apply`.
 
-use crate::domain::{apply, CountedRun, LinkId, Share, VisitKind};
+use crate::domain::{
+    apply, apply_owner, CountedRun, Event, LinkId, Owner, Share, StreamId, UserId, VisitKind,
+};
 use crate::projection::Shares;
 use crate::store::read::raw::{Header, RawEvent, RawEvents};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
@@ -23,12 +25,16 @@ pub struct Folded {
     pub events: u64,
 }
 
-/// Shares by id while folding (deleted ones as tombstones).
-type ById = HashMap<Box<str>, Share>;
+/// Shares by id while folding (deleted ones as tombstones), and owners' streams.
+#[derive(Default)]
+struct ById {
+    shares: HashMap<Box<str>, Share>,
+    owners: HashMap<UserId, Owner>,
+}
 
 /// Counts opens on a share; opens of a share not (or no longer) in the map change nothing.
 fn fold_counted(by_id: &mut ById, stream: &str, counted: &CountedRun) {
-    if let Some(s) = by_id.get_mut(stream) {
+    if let Some(s) = by_id.shares.get_mut(stream) {
         counted.apply_to(s);
     }
 }
@@ -58,18 +64,32 @@ fn link_of(raw: &RawEvent) -> Result<Option<LinkId>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("event {}: bad link: {e}", raw.seq)))
 }
 
-/// Folds any other event in through `domain::apply`.
+/// Folds any other event in through `domain::apply` (or `apply_owner` on an owner's stream).
 fn fold_event(by_id: &mut ById, env: &Envelope) {
-    let state = by_id.remove(env.stream.as_str());
-    if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-        by_id.insert(env.stream.as_str().into(), next);
+    match (&env.stream, &env.event) {
+        (StreamId::Share(id), event) => {
+            let state = by_id.shares.remove(id.as_str());
+            if let Some(next) = apply(state, id, event, env.at) {
+                by_id.shares.insert(id.as_str().into(), next);
+            }
+        }
+        (StreamId::Owner(user), Event::NotifySettingsChanged(change)) => {
+            let state = by_id.owners.remove(user);
+            let next = apply_owner(state, user, change, env.at);
+            by_id.owners.insert(user.clone(), next);
+        }
+        // Nothing else is written on an owner's stream (restore refuses it).
+        (StreamId::Owner(_), _) => {}
     }
 }
 
 fn into_shares(by_id: ById) -> Shares {
     let mut shares = Shares::default();
-    for (_, share) in by_id {
+    for (_, share) in by_id.shares {
         shares.put(share);
+    }
+    for (_, owner) in by_id.owners {
+        shares.put_owner(owner);
     }
     shares
 }
@@ -80,7 +100,7 @@ pub fn fold(
     mut take: impl FnMut(&Header<'_>) -> bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    let mut by_id = ById::new();
+    let mut by_id = ById::default();
     let mut checkpoint = Checkpoint {
         last_seq: 0,
         last_hash: chain::GENESIS,
@@ -185,7 +205,7 @@ pub fn fold_all(
     last_seq: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    let mut by_id = ById::new();
+    let mut by_id = ById::default();
     let chunks = last_seq.div_ceil(CHUNK);
     let applied = decode_in_parallel(read, last_seq, |c, decoded| {
         for item in decoded {
@@ -282,7 +302,7 @@ mod tests {
         let env = Envelope {
             seq: 9,
             id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
-            stream: ShareId::from_random([1; 16]),
+            stream: ShareId::from_random([1; 16]).into(),
             version: 2,
             at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
             actor: None,

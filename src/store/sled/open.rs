@@ -113,12 +113,14 @@ pub fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
 }
 
 pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
-    let rows = [keys::SHARE, keys::VISITS].into_iter().flat_map(|prefix| {
-        db.scan_prefix([prefix]).map(|kv| {
-            let (k, v) = kv?;
-            Ok::<_, StoreError>((k.to_vec(), v.to_vec()))
-        })
-    });
+    let rows = crate::projection::rows::PREFIXES
+        .into_iter()
+        .flat_map(|prefix| {
+            db.scan_prefix([prefix]).map(|kv| {
+                let (k, v) = kv?;
+                Ok::<_, StoreError>((k.to_vec(), v.to_vec()))
+            })
+        });
     crate::projection::load(rows)
 }
 
@@ -150,12 +152,13 @@ pub fn replace_projections(
     checkpoint: &Checkpoint,
 ) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();
-    for prefix in [keys::SHARE, keys::VISITS] {
+    for prefix in crate::projection::rows::PREFIXES {
         for kv in db.scan_prefix([prefix]) {
             batch.remove(kv?.0);
         }
     }
-    for row in crate::projection::rows::all_rows(shares.all()) {
+    let owners = crate::projection::rows::owner_rows(shares.owners());
+    for row in crate::projection::rows::all_rows(shares.all()).chain(owners) {
         let (k, v) = row.map_err(encoding)?;
         batch.insert(k, v);
     }

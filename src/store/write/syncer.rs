@@ -8,7 +8,7 @@
 //! while batch n's sync runs, and a batch is never acknowledged or visible before
 //! it, and every batch before it, is durable.
 
-use crate::domain::{Share, ShareId, VisitFormat, VisitKind};
+use crate::domain::{Owner, Share, ShareId, UserId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
 use crate::projection::Shares;
 use crate::store::engine::Durability;
@@ -39,6 +39,8 @@ pub struct Applied {
     pub lines: Vec<u8>,
     /// The new state of every share the batch changed.
     pub shares: HashMap<ShareId, Share>,
+    /// The new state of every owner's stream the batch changed.
+    pub owners: HashMap<UserId, Owner>,
     /// Every caller's answer, sent once the batch is durable.
     pub answers: Vec<Answered>,
 }
@@ -119,6 +121,9 @@ impl<D: Durability> Syncer<D> {
         for b in batches.iter_mut() {
             for (_, share) in std::mem::take(&mut b.shares) {
                 shares.put(share);
+            }
+            for (_, owner) in std::mem::take(&mut b.owners) {
+                shares.put_owner(owner);
             }
         }
         METRICS.shares.set(shares.live_count() as i64);
