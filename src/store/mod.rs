@@ -135,6 +135,21 @@ impl Store {
         self.inner.log.secret(name)
     }
 
+    /// Where follower `name` of the log has done its work up to (`engine::Reader::cursor`).
+    pub fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        self.inner.log.cursor(name)
+    }
+
+    /// Moves follower `name`'s cursor to `seq`, durably.
+    pub fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        self.inner.log.set_cursor(name, seq)
+    }
+
+    /// Whether this process does the work named `name` now (`engine::Reader::leads`).
+    pub fn leads(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.log.leads(name)
+    }
+
     /// `sled`, `postgres` or `memory`.
     pub fn engine(&self) -> &'static str {
         self.inner.log.engine()
