@@ -74,7 +74,7 @@ fn public_links(cfg: &mut web::ServiceConfig) {
 
 /// `/api/share...`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, links, settings, share};
+    use api::{audit, links, settings, share, visits};
     cfg.service(
         resource("/api/share")
             .route(get().to(share::list))
@@ -83,6 +83,7 @@ fn owner_api(cfg: &mut web::ServiceConfig) {
     // Before `/{id}`, which the word would match too.
     .service(resource("/api/share/settings").route(get().to(settings::get)))
     .service(resource("/api/share/{id}/history").route(get().to(audit::history)))
+    .service(resource("/api/share/{id}/visits").route(get().to(visits::get)))
     .service(
         resource("/api/share/{id}/links")
             .route(get().to(links::list))
