@@ -37,6 +37,8 @@ error_codes! {
     ExpiryTooFar = "expiry-too-far" => BAD_REQUEST,
     PasswordPolicy = "password-policy" => BAD_REQUEST,
     Unauthorized = "unauthorized" => UNAUTHORIZED,
+    PasswordRequired = "password-required" => UNAUTHORIZED,
+    AccessKeyRequired = "access-key-required" => UNAUTHORIZED,
     Forbidden = "forbidden" => FORBIDDEN,
     AccessDenied = "access-denied" => FORBIDDEN,
     DownloadNotAllowed = "download-not-allowed" => FORBIDDEN,
