@@ -51,6 +51,7 @@ mod public_access;
 mod public_access_exact;
 mod public_access_limits;
 mod public_access_links;
+mod public_access_player;
 mod public_access_throttle;
 mod public_access_transfers;
 mod public_artist_share;
