@@ -61,6 +61,7 @@ mod public_visits;
 mod share_page;
 mod share_page_browser;
 mod share_page_deep_link;
+mod share_page_locked_browser;
 mod share_page_prerender;
 mod share_page_proxy;
 mod share_page_shown;
