@@ -19,104 +19,20 @@
 //! to the proof it got in on: once that proof no longer holds (a new password version, an
 //! expired key), it ends, even where the share has meanwhile become open to everyone.
 
+mod rules;
+
 use super::access_key::{Binding, KeyKind};
+use super::attempt::{check_password, too_many_attempts, Attempt, Target};
 use super::door::Door;
 use super::proof::{GivenPassword, Presented};
-use crate::domain::{DomainError, LinkId, PasswordHash, Share, ShareId, ShareLink};
-use crate::error::{ApiError, ErrorCode};
-use crate::metrics::METRICS;
+use crate::domain::{DomainError, LinkId, Share, ShareId, ShareLink};
+use crate::error::ApiError;
 use crate::projection::Shares;
 use actix_web::HttpRequest;
+pub use rules::Purpose;
+use rules::{allow, Basis, Checked, Proofs, Settled};
 use std::net::IpAddr;
-use std::time::Instant;
 use time::OffsetDateTime;
-
-/// What a request wants of the share, which decides what it needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// `GET /share/{id}` by a person (any format, the zip too), `POST /share/{id}/shown`.
-    Visit,
-    /// The same by a link-preview bot or a prefetch: recorded apart, never refused by a limit.
-    Preview,
-    /// `HEAD /share/{id}`: a visit's answer without its body, and without the visit.
-    Head,
-    /// A stream or download of one track.
-    Media,
-    /// A cover.
-    Cover,
-    /// oEmbed: what a site that embeds the share may show of it.
-    About,
-    /// `POST /share/{id}/unlock`: the share must be there; the password is the form's.
-    Unlock,
-}
-
-/// The proof a request got in on; a running transfer is held to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Basis {
-    Open,
-    Key,
-    Cookie,
-    Password,
-}
-
-/// A password given with Basic, once checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Checked {
-    /// Right for this password version.
-    Right {
-        version: u64,
-    },
-    Wrong,
-}
-
-/// What a request presented, with its password checked: what the decision, and every
-/// later `Recheck`, is taken on.
-#[derive(Clone, Default)]
-struct Settled {
-    key: Option<String>,
-    cookies: Vec<String>,
-    password: Option<Checked>,
-}
-
-/// What the request's proofs are worth for the share as it is now.
-#[derive(Debug, Default)]
-struct Proofs {
-    /// The kind of a valid `?key=`.
-    key: Option<KeyKind>,
-    /// A valid unlock cookie (or any token that proves the password) among the cookies.
-    cookie: bool,
-    /// A password given with Basic, for a share that has one: right or wrong.
-    password: Option<bool>,
-}
-
-impl Proofs {
-    fn prove_password(&self) -> bool {
-        matches!(self.key, Some(KeyKind::Visit | KeyKind::Unlock))
-            || self.cookie
-            || self.password == Some(true)
-    }
-
-    fn basis(&self) -> Basis {
-        if self.key.is_some() {
-            Basis::Key
-        } else if self.cookie {
-            Basis::Cookie
-        } else if self.password == Some(true) {
-            Basis::Password
-        } else {
-            Basis::Open
-        }
-    }
-
-    fn hold(&self, basis: Basis) -> bool {
-        match basis {
-            Basis::Open => true,
-            Basis::Key => self.key.is_some(),
-            Basis::Cookie => self.cookie,
-            Basis::Password => self.password == Some(true),
-        }
-    }
-}
 
 /// A share a request may have, as it opened it.
 pub struct Entry {
@@ -290,87 +206,6 @@ async fn check_basic(
     }
 }
 
-/// How one attempt at a password went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    Right,
-    Wrong,
-    /// Not looked at: too many wrong ones before (`throttle`); try again in this many seconds.
-    Throttled {
-        retry_after: u64,
-    },
-}
-
-/// A share's password as it stands when an attempt at it is checked.
-pub struct Target {
-    pub share: ShareId,
-    pub link: Option<LinkId>,
-    pub version: u64,
-    pub hash: PasswordHash,
-}
-
-impl Target {
-    /// The password of the share `entry` opened, if it has one.
-    pub fn of(entry: &Entry) -> Option<Target> {
-        Some(Target {
-            share: entry.share.id.clone(),
-            link: entry.link.clone(),
-            version: entry.share.password_version,
-            hash: entry.share.password.clone()?,
-        })
-    }
-
-    fn binding(&self) -> Binding<'_> {
-        Binding {
-            share: &self.share,
-            link: self.link.as_ref(),
-            password_version: self.version,
-        }
-    }
-}
-
-/// One attempt at a share's password (`via`: `form` or `basic`, the metric's label), the one
-/// path for both: the throttle first (429 past it, whatever the password), then the memory
-/// of passwords already found right, then argon2 on the blocking pool. A wrong one counts
-/// towards the throttle and `sharelog_share_unlock_failures_total`.
-pub async fn check_password(
-    door: &Door,
-    target: &Target,
-    given: GivenPassword,
-    ip: IpAddr,
-    via: &'static str,
-) -> Attempt {
-    let parts = &door.parts;
-    if let Err(retry_after) = parts.throttle.check(&target.share, ip, Instant::now()) {
-        return Attempt::Throttled { retry_after };
-    }
-    let binding = target.binding();
-    if parts.checked.is_known_right(&parts.keys, binding, &given) {
-        return Attempt::Right;
-    }
-    let right = given.could_be_one()
-        && crate::shares::password::verify(target.hash.clone(), given.clone().into_clear()).await;
-    if right {
-        parts.checked.remember_right(&parts.keys, binding, &given);
-        Attempt::Right
-    } else {
-        parts.throttle.failed(&target.share, ip, Instant::now());
-        METRICS.unlock_failures.with_label_values(&[via]).inc();
-        Attempt::Wrong
-    }
-}
-
-/// 429: this client, or everyone, guessed this share's password wrong too often.
-pub fn too_many_attempts(retry_after: u64) -> ApiError {
-    ApiError {
-        retry_after: Some(retry_after),
-        ..ApiError::new(
-            ErrorCode::RateLimited,
-            "too many wrong passwords for this share; try again later",
-        )
-    }
-}
-
 /// The share behind `public_id` as the decision may open it: 404 unknown or deleted (for
 /// every one of its links too), 410 expired, 410 a revoked link.
 fn open<'a>(
@@ -457,59 +292,6 @@ fn decide(
     })
 }
 
-/// The rules of steps 2 and 3, for a share that could be opened: pure, so each is tested
-/// on its own.
-fn allow(
-    share: &Share,
-    link: Option<&ShareLink>,
-    purpose: Purpose,
-    proofs: &Proofs,
-    must_hold: Option<Basis>,
-) -> Result<Basis, ApiError> {
-    if must_hold.is_some_and(|basis| !proofs.hold(basis)) {
-        return Err(match share.has_password() {
-            true => password_required("the password of this share has changed"),
-            false => access_key_required("the access key of this request no longer holds"),
-        });
-    }
-    if proofs.password == Some(false) {
-        return Err(password_required("the password is not right"));
-    }
-    if share.has_password() && purpose != Purpose::Unlock && !proofs.prove_password() {
-        return Err(password_required("this share is protected by a password"));
-    }
-    // The key of a visit is what lets a share's streams be played without more visits.
-    let needs_key = share.max_visits.is_some() || link.is_some();
-    let spent = share.is_spent() || link.is_some_and(ShareLink::is_spent);
-    match purpose {
-        Purpose::Visit | Purpose::Head if spent => Err(DomainError::VisitLimitReached.into()),
-        Purpose::Media if needs_key && proofs.key != Some(KeyKind::Visit) => {
-            Err(access_key_required(
-                "a stream or download of this share needs the key its page or playlist gave",
-            ))
-        }
-        Purpose::Cover
-            if needs_key && !matches!(proofs.key, Some(KeyKind::Visit | KeyKind::Cover)) =>
-        {
-            Err(access_key_required(
-                "a cover of this share needs the key its page gave",
-            ))
-        }
-        _ => Ok(proofs.basis()),
-    }
-}
-
-fn password_required(message: &str) -> ApiError {
-    ApiError::new(ErrorCode::PasswordRequired, message)
-}
-
-fn access_key_required(message: &str) -> ApiError {
-    ApiError::new(ErrorCode::AccessKeyRequired, message)
-}
-
 fn now_secs() -> u64 {
     u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0)
 }
-
-#[cfg(test)]
-mod tests;

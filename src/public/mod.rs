@@ -8,6 +8,7 @@
 //! - `proof`: what a request presents (an access key, the unlock cookie, HTTP Basic)
 //! - `access_key`: access keys and unlock cookies, signed tokens bound to a share, a link
 //!   and a password version
+//! - `attempt`: one attempt at a share's password (the form or Basic): throttle, argon2, metric
 //! - `throttle`: failed password attempts per share and client, and when to refuse more
 //! - `unlock`: `POST /share/{id}/unlock`, the password form's target
 //! - `locked`: the password form and the pages of used-up and revoked links
@@ -15,6 +16,7 @@
 //! - `client_ip`: which address to believe, and how much of it the log keeps
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
+//! - `page_body`: the body of those answers, with the keys its links carry
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
 //! - `page_html`: the page and its error pages, rendered from templates/
 //! - `page_text`: the page's title, durations and link prefix (also for previews)
@@ -37,6 +39,7 @@
 mod access;
 mod access_key;
 pub(crate) mod assets;
+mod attempt;
 mod cache;
 pub mod client_ip;
 pub(crate) mod cover;
@@ -48,6 +51,7 @@ mod locked;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
+mod page_body;
 mod page_error;
 mod page_formats;
 mod page_headers;

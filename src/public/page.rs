@@ -4,22 +4,20 @@
 //! Order matters: check, resolve the tracks, append the visit, then answer; so a failed
 //! request is never counted and a counted one always gets its answer.
 
-use super::cache::Tracks;
 use super::deep_link::Start;
 use super::door::Door;
 use super::gate::{self, Entry, Purpose};
-use super::page_formats::{m3u, raw};
+use super::page_body::{body, framing, respond, Keys, Render};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
-    admit, downloads_allowed, flatten, locked, negotiate, page_error, page_html, preview,
-    start_transfer, track_lists, visit, zip,
+    admit, downloads_allowed, flatten, locked, negotiate, page_error, preview, start_transfer,
+    track_lists, visit, zip,
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
 use crate::error::{ApiError, ErrorCode};
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
-use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
@@ -205,28 +203,6 @@ pub async fn head(
     finish(&req, &state, &path, answer)
 }
 
-/// The keys an answer's links carry: a visit's for every media link of a protected share,
-/// a preview's for its cover only (`Entry::visit_key`, `Entry::cover_key`).
-struct Keys {
-    media: Option<String>,
-    cover: Option<String>,
-}
-
-impl Keys {
-    fn of(entry: &Entry, state: &Door, kind: VisitKind) -> Keys {
-        match kind {
-            VisitKind::Visit => Keys {
-                media: entry.visit_key(state),
-                cover: None,
-            },
-            VisitKind::Preview => Keys {
-                media: None,
-                cover: entry.cover_key(state),
-            },
-        }
-    }
-}
-
 /// `Cache-Control` of the answers of a protected share (`PROTECTED_CACHING`).
 fn protect(resp: &mut HttpResponse, protected: bool) {
     if protected {
@@ -323,82 +299,4 @@ fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// Who may frame the page a browser asked for; `None` when it asked for no page.
 fn page_framing(req: &HttpRequest, state: &Door) -> Option<Framing> {
     wanted(req, state).ok()?.body.and_then(framing)
-}
-
-/// Only the embed player may be put in someone else's frame, its error pages too: a site
-/// that embedded a share shows "expired" in its frame, not the browser's broken-frame icon.
-fn framing(kind: Body) -> Option<Framing> {
-    match kind {
-        Body::Page => Some(Framing::Nobody),
-        Body::Embed => Some(Framing::Anyone),
-        Body::Raw | Body::M3u => None,
-    }
-}
-
-/// What one body is rendered from.
-struct Render<'a> {
-    /// The share as the visitor opened it (`Entry::visible`).
-    share: &'a Share,
-    lists: &'a [Tracks],
-    kind: Body,
-    keys: &'a Keys,
-    shown: Option<&'a str>,
-    start: Option<Start>,
-    password: bool,
-    /// An answer of a share that is not protected carries no key: with no token and no
-    /// start either, its body depends on nothing but the share and its lists, and so may
-    /// come from, and go into, the rendered cache.
-    cacheable: bool,
-}
-
-/// The body, from the rendered cache or rendered now.
-fn body(state: &Door, r: &Render) -> Bytes {
-    let render = || -> Bytes {
-        let tracks = flatten(r.share, r.lists);
-        let settings = &state.settings;
-        let base = format!("{}/share/{}", settings.public_url, r.share.id);
-        let key = r.keys.media.as_deref();
-        let options = |embed| page_html::Options {
-            embed,
-            shown_token: r.shown,
-            media_key: key,
-            cover_key: r.keys.cover.as_deref(),
-            password: r.password,
-            start: r.start,
-        };
-        match r.kind {
-            // Serializing a Value we built cannot fail; an empty body would be the only fallback.
-            Body::Raw => {
-                let downloads = r.share.downloads_allowed(&settings.policy());
-                serde_json::to_vec(&raw(r.share, &tracks, &base, downloads, key))
-                    .unwrap_or_default()
-                    .into()
-            }
-            Body::M3u => m3u(r.share, &tracks, &base, key).into(),
-            Body::Page => page_html::render(r.share, &tracks, settings, &options(false)).into(),
-            Body::Embed => page_html::render(r.share, &tracks, settings, &options(true)).into(),
-        }
-    };
-    match r.cacheable && r.shown.is_none() && r.start.is_none() {
-        true => state
-            .parts
-            .pages
-            .get_or_render(r.share, r.kind, r.lists, render),
-        false => render(),
-    }
-}
-
-fn respond(kind: Body, body: Bytes) -> HttpResponse {
-    let content_type = match kind {
-        Body::Raw => "application/json",
-        Body::M3u => "audio/x-mpegurl; charset=utf-8",
-        Body::Page | Body::Embed => {
-            let framing = framing(kind).unwrap_or(Framing::Nobody);
-            return page_headers::html(StatusCode::OK, framing, body);
-        }
-    };
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type(content_type)
-        .body(body)
 }

@@ -11,9 +11,10 @@
 //! (`Accept` preferring HTML) get pages; other clients the JSON errors.
 
 use super::access_key::KeyKind;
+use super::attempt::{self, Attempt, Target};
 use super::deep_link::Start;
 use super::door::Door;
-use super::gate::{self, Attempt, Entry, Purpose, Target};
+use super::gate::{self, Entry, Purpose};
 use super::locked::{self, Form, Note};
 use super::page_headers::Framing;
 use super::page_text::path_prefix;
@@ -115,7 +116,7 @@ pub async fn post(
             ApiError::new(ErrorCode::PasswordRequired, "the password is not right").error_response()
         }
         Ok((Outcome::Throttled { retry_after }, _)) => {
-            gate::too_many_attempts(retry_after).error_response()
+            attempt::too_many_attempts(retry_after).error_response()
         }
         Err(e) if browser && page_error::has_page(&e) => {
             let mut page =
@@ -140,7 +141,7 @@ async fn attempt(state: &Door, entry: &Entry, form: Posted, ip: std::net::IpAddr
     let Some(target) = Target::of(entry) else {
         return Outcome::Unlocked { cookie: None };
     };
-    match gate::check_password(state, &target, form.password, ip, "form").await {
+    match attempt::check_password(state, &target, form.password, ip, "form").await {
         Attempt::Right => Outcome::Unlocked {
             cookie: Some(entry.token(state, KeyKind::Unlock)),
         },

@@ -2,7 +2,8 @@
 //! proofs that do not satisfy it. The whole path, over HTTP, is tests/public_access*.rs.
 
 use super::*;
-use crate::domain::{Format, UserId};
+use crate::domain::{Format, LinkId, PasswordHash, ShareId, UserId};
+use time::OffsetDateTime;
 
 fn share() -> Share {
     let now = OffsetDateTime::now_utc();
