@@ -496,3 +496,52 @@ fn a_changed_or_removed_password_refuses_every_cookie_and_key_made_before() {
         "an open share hands out no key"
     );
 }
+
+#[test]
+fn the_shown_post_of_a_password_share_needs_proof_and_answers_the_visits_key() {
+    let app = app();
+    let id = share_with(&app, json!({ "password": PASSWORD }));
+    let cookie = cookie_of(&unlock(&app, &id, PASSWORD, &[]));
+    // Chrome prerenders the page with the cookie it holds: a preview, carrying a token.
+    let page = app.raw(
+        "GET",
+        &format!("/share/{id}"),
+        &[
+            ("Accept", BROWSER),
+            ("Sec-Purpose", "prefetch;prerender"),
+            ("Cookie", &cookie),
+        ],
+        None,
+    );
+    assert_eq!(page.status(), 200, "{}", page.text());
+    let token = support::html::attr(&page.text(), "name=\"sharelog-shown\"", "content").to_string();
+    let body = json!({ "token": token }).to_string();
+    let post = |headers: &[(&str, &str)]| {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        app.raw(
+            "POST",
+            &format!("/share/{id}/shown"),
+            &all,
+            Some(body.as_bytes()),
+        )
+    };
+    let bare = post(&[]);
+    assert_eq!(
+        (bare.status(), bare.code()),
+        (401, "password-required".into())
+    );
+    assert_eq!(owner_view(&app, &id)["visitCount"], 0);
+    let shown = post(&[("Cookie", &cookie)]);
+    assert_eq!(shown.status(), 200, "{}", shown.text());
+    let key = shown.json()["key"].as_str().unwrap().to_string();
+    let (track, _) = alpha_track_and_cover();
+    let stream = app.raw(
+        "GET",
+        &format!("/share/{id}/stream/{track}?key={key}"),
+        &[],
+        None,
+    );
+    assert_eq!(stream.status(), 200);
+    assert_eq!(owner_view(&app, &id)["visitCount"], 1);
+}

@@ -208,3 +208,89 @@ fn a_prefetched_page_of_a_limited_share_gets_its_key_when_it_is_shown() {
     assert_eq!(stream.status(), 200);
     assert_eq!(owner_view(&app, &id)["visitCount"], 1);
 }
+
+/// Whether `what` (a path of `every_path`) is a visit.
+fn is_visit(what: &str) -> bool {
+    matches!(what, "page" | "embed" | "raw" | "m3u" | "zip")
+}
+
+#[test]
+fn every_path_of_a_limited_share_with_and_without_its_key_before_and_after_the_limit() {
+    let app = spawn_app(|_| {});
+    // One visit for the key, then five visits a pass (page, embed, raw, m3u, zip), twice:
+    // the HEAD after the last zip already finds the limit used up.
+    let id = share_with(&app, json!({ "maxVisits": 11 }));
+    let key = visit_key(&app, &id, &[]);
+    let mut visits = 1;
+    let media = |what: &str| matches!(what, "stream" | "download" | "cover" | "cover by id");
+    for (pass, key) in [
+        ("without a key", None),
+        ("with its key", Some(key.as_str())),
+        ("used up, with its key", Some(key.as_str())),
+    ] {
+        for p in every_path(&id) {
+            let r = p.send(&app, key, &[]);
+            let spent = visits >= 11;
+            let expected = match (media(p.what), key) {
+                (true, None) => 401,
+                _ if spent && (is_visit(p.what) || p.what == "head") => 410,
+                _ => 200,
+            };
+            assert_eq!(r.status(), expected, "{pass}, {}: {}", p.what, r.text());
+            match expected {
+                401 => assert_eq!(r.code(), "access-key-required", "{}", p.what),
+                410 if p.method == "GET"
+                    && r.header("Content-Type") == Some("application/json") =>
+                {
+                    assert_eq!(r.code(), "visit-limit-reached", "{}", p.what)
+                }
+                200 if is_visit(p.what) => visits += 1,
+                _ => {}
+            }
+            assert_eq!(
+                r.header("Cache-Control"),
+                Some("no-store, private"),
+                "{pass}, {}",
+                p.what
+            );
+        }
+    }
+    let view = owner_view(&app, &id);
+    assert_eq!(view["visitCount"], 11);
+    assert_eq!(
+        view["previewCount"], 3,
+        "previews counted apart, never refused: {view}"
+    );
+}
+
+#[test]
+fn the_shown_post_is_a_visit_and_refused_once_the_limit_is_used_up() {
+    let app = spawn_app(|_| {});
+    let id = share_with(&app, json!({ "maxVisits": 1 }));
+    let prefetch = || {
+        let page = app.raw(
+            "GET",
+            &format!("/share/{id}"),
+            &[("Accept", BROWSER), ("Sec-Purpose", "prefetch")],
+            None,
+        );
+        assert_eq!(page.status(), 200);
+        support::html::attr(&page.text(), "name=\"sharelog-shown\"", "content").to_string()
+    };
+    let post = |token: &str| {
+        app.raw(
+            "POST",
+            &format!("/share/{id}/shown"),
+            &[("Content-Type", "application/json")],
+            Some(json!({ "token": token }).to_string().as_bytes()),
+        )
+    };
+    let (first, second) = (prefetch(), prefetch());
+    assert_eq!(post(&first).status(), 200);
+    let spent = post(&second);
+    assert_eq!(
+        (spent.status(), spent.code()),
+        (410, "visit-limit-reached".into())
+    );
+    assert_eq!(owner_view(&app, &id)["visitCount"], 1);
+}

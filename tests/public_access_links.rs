@@ -48,6 +48,18 @@ fn a_link_opens_the_share_on_every_path_and_never_names_the_shares_own_id() {
             p.what
         );
     }
+    // Without the key a visit handed out: the visits answer, the media do not.
+    for p in every_path(&bob) {
+        let r = p.send(&app, None, &[]);
+        let media = matches!(p.what, "stream" | "download" | "cover" | "cover by id");
+        assert_eq!(
+            r.status(),
+            if media { 401 } else { 200 },
+            "{}: {}",
+            p.what,
+            r.text()
+        );
+    }
     let answer = raw(&app, &bob).json();
     assert_eq!(answer["id"], bob.as_str());
     let stream = answer["tracks"][0]["streamUrl"].as_str().unwrap();

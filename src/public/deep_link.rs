@@ -1,16 +1,13 @@
 //! `?track=N&t=…`: where the page starts, so a link can point at a moment. `track` is the
-//! track's place in the page's list (1-based); `t` its start in seconds, or `M:SS`, or
-//! `H:MM:SS`. Both are checked on every answer of `GET /share/{id}` (a malformed one is 400
-//! naming it, like every other parameter) and used by the page only; a track number past the
-//! end of the list starts at the first track (the list may have shrunk since the link was
-//! made), a time past the end of the track lets the player go on to the next.
+//! track's place in the page's list (1-based, `[1-9][0-9]{0,8}`); `t` its start in seconds
+//! (up to 9 digits), `M:SS` (up to 7 digits of minutes) or `H:MM:SS` (up to 5 of hours),
+//! exactly as the OpenAPI document's patterns say. Both are checked on every answer of
+//! `GET /share/{id}` (a malformed one is 400 naming it, like every other parameter) and used
+//! by the page only; a track number past the end of the list starts at the first track (the
+//! list may have shrunk since the link was made), a time past the end of the track lets the
+//! player go on to the next.
 
 use crate::error::ApiError;
-
-/// The longest start accepted: a day, far past any track.
-const MAX_SECONDS: u32 = 24 * 3600;
-/// The highest track number accepted (a share has at most a few thousand tracks).
-const MAX_TRACK: usize = 100_000;
 
 /// Where a page starts playing: the track's index in the list (0-based) and the second.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,9 +22,9 @@ impl Start {
         let track = match track.filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(
-                digits(s)
+                digits(s, 9)
+                    .filter(|_| !s.starts_with('0'))
                     .and_then(|n| usize::try_from(n).ok())
-                    .filter(|n| (1..=MAX_TRACK).contains(n))
                     .ok_or_else(|| {
                         ApiError::invalid("track", "must be a track number from 1 on")
                     })?,
@@ -35,7 +32,7 @@ impl Start {
         };
         let seconds = match t.filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(clock(s).filter(|n| *n <= MAX_SECONDS).ok_or_else(|| {
+            Some(s) => Some(clock(s).ok_or_else(|| {
                 ApiError::invalid("t", "must be seconds (90), M:SS (1:30) or H:MM:SS")
             })?),
         };
@@ -63,26 +60,27 @@ impl Start {
     }
 }
 
-/// A whole number written in ASCII digits only (no sign, no spaces), at most 9 of them.
-fn digits(s: &str) -> Option<u32> {
-    (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
+/// A whole number written in ASCII digits only (no sign, no spaces), 1 to `most` of them.
+fn digits(s: &str, most: usize) -> Option<u32> {
+    (!s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
 }
 
-/// `SECONDS`, `M:SS` or `H:MM:SS` (minutes and seconds after a colon are two digits under 60).
+/// `SECONDS`, `M:SS` or `H:MM:SS` (minutes and seconds after a colon are two digits under
+/// 60). Their digit counts keep every value within a `u32`.
 fn clock(s: &str) -> Option<u32> {
     let parts: Vec<&str> = s.split(':').collect();
     let sixty = |p: &str| {
         (p.len() == 2)
-            .then(|| digits(p))
+            .then(|| digits(p, 2))
             .flatten()
             .filter(|n| *n < 60)
     };
     match parts.as_slice() {
-        [secs] => digits(secs),
-        [m, ss] => Some(digits(m)?.checked_mul(60)? + sixty(ss)?),
-        [h, mm, ss] => Some(digits(h)?.checked_mul(3600)? + sixty(mm)? * 60 + sixty(ss)?),
+        [secs] => digits(secs, 9),
+        [m, ss] => Some(digits(m, 7)? * 60 + sixty(ss)?),
+        [h, mm, ss] => Some(digits(h, 5)? * 3600 + sixty(mm)? * 60 + sixty(ss)?),
         _ => None,
     }
 }
@@ -148,13 +146,15 @@ mod tests {
             (Some("two"), None, "track"),
             (Some(" 2"), None, "track"),
             (Some("99999999999"), None, "track"),
+            (Some("02"), None, "track"),
             (None, Some("1:5"), "t"),
             (None, Some("1:60"), "t"),
             (None, Some("-3"), "t"),
             (None, Some("1.5"), "t"),
             (None, Some("1:00:00:00"), "t"),
             (None, Some(":30"), "t"),
-            (None, Some("90000"), "t"),
+            (None, Some("1234567890"), "t"),
+            (None, Some("12345678:00"), "t"),
         ] {
             let e = Start::parse(track, t).unwrap_err();
             assert_eq!(e.field.as_deref(), Some(field), "{track:?} {t:?}");
