@@ -93,12 +93,19 @@ impl Entry {
         (self.protected() && !self.has_password()).then(|| self.token(door, KeyKind::Cover))
     }
 
-    /// The same decision, taken again while a transfer this request started runs.
+    /// The same decision, taken again while a transfer this request started runs. A zip is
+    /// a visit, counted before its first byte: the limit was for starting it, so it goes on
+    /// as a preview would (its own visit may be the one that used the limit up), held to
+    /// everything else.
     pub fn recheck(&self, door: &Door, download: bool) -> Recheck {
+        let purpose = match self.purpose {
+            Purpose::Visit => Purpose::Preview,
+            other => other,
+        };
         Recheck {
             door: door.clone(),
             public_id: self.public_id.clone(),
-            purpose: self.purpose,
+            purpose,
             settled: self.settled.clone(),
             basis: self.basis,
             download,
