@@ -16,6 +16,8 @@ pub mod nginx;
 pub mod offline;
 pub mod preflight;
 pub mod promtool;
+pub mod protected;
+pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
 
