@@ -44,7 +44,7 @@ pub async fn create(
     idem: Option<Idempotency>,
 ) -> Result<Outcome, ShareError> {
     if let Some(i) = &idem {
-        if let Some(first) = store.stored_repeat(i).await? {
+        if let Some(first) = store.stored_repeat(i).await?? {
             return Ok(Outcome::replayed(first));
         }
     }
@@ -75,7 +75,7 @@ pub async fn create(
         password,
         max_visits: req.max_visits,
     });
-    Ok(store.execute(cmd, idem).await?)
+    Ok(store.execute(cmd, idem).await??)
 }
 
 /// Changes the fields `cmd.changes` names, and sets (`Some(Some)`) or removes
@@ -101,12 +101,12 @@ pub async fn update(
             cmd.changes.password = Some(Some(password::hash(clear).await?));
         }
     }
-    Ok(store.execute(Command::Update(cmd), None).await?)
+    Ok(store.execute(Command::Update(cmd), None).await??)
 }
 
 /// Deletes a share; its public link stops answering.
 pub async fn delete(store: &Store, cmd: DeleteShare) -> Result<Outcome, ShareError> {
-    Ok(store.execute(Command::Delete(cmd), None).await?)
+    Ok(store.execute(Command::Delete(cmd), None).await??)
 }
 
 fn new_share_id() -> Result<ShareId, ShareError> {
