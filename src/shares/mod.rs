@@ -16,6 +16,7 @@ mod error;
 mod links;
 mod new_share;
 pub mod password;
+mod read;
 mod resolve;
 
 pub use before_lookup::check_before_lookup;
@@ -23,6 +24,7 @@ pub use error::ShareError;
 pub use links::{add_link, revoke_link};
 pub use new_share::NewShare;
 pub use password::ClearPassword;
+pub use read::{history_of, live, visible, visible_one, Viewer};
 
 use crate::config::Settings;
 use crate::domain::{Actor, Command, CreateShare, DeleteShare, DomainError, ShareId, UpdateShare};
@@ -91,10 +93,8 @@ pub async fn update(
         Some(None) => cmd.changes.password = Some(None),
         Some(Some(clear)) => {
             clear.check()?;
-            let visible = store
-                .shares()
-                .get(&cmd.id)
-                .is_some_and(|s| s.is_visible_to(&cmd.actor));
+            let visible =
+                visible_one(&store.shares(), &cmd.id, Viewer::Actor(&cmd.actor)).is_some();
             if !visible {
                 return Err(ShareError::Rejected(DomainError::NotFound));
             }
