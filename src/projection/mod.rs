@@ -268,31 +268,16 @@ pub trait Logged {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Format, ShareItems, UserId};
     use time::macros::datetime;
 
     fn share(links: Vec<ShareLink>) -> Share {
         Share {
-            id: ShareId::from_random([1; 16]),
-            owner_id: UserId("u".into()),
-            owner_name: "u".into(),
-            description: None,
-            format: Format::Raw,
-            max_bit_rate: 0,
-            downloadable: false,
-            expires_at: None,
-            created_at: datetime!(2026-01-01 00:00 UTC),
-            updated_at: datetime!(2026-01-01 00:00 UTC),
-            items: ShareItems::default(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
-            deleted: false,
-            password: None,
-            password_version: 0,
-            max_visits: None,
             links,
+            ..Share::sample(
+                ShareId::from_random([1; 16]),
+                "u",
+                datetime!(2026-01-01 00:00 UTC),
+            )
         }
     }
 

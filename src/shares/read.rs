@@ -92,31 +92,13 @@ pub fn live<'a>(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::domain::{Format, ShareItems, UserId};
+    use crate::domain::UserId;
 
     fn share(n: u128, owner: &str, deleted: bool) -> Share {
-        let at = OffsetDateTime::UNIX_EPOCH;
+        let id = ShareId::from_random(n.to_be_bytes());
         Share {
-            id: ShareId::from_random(n.to_be_bytes()),
-            owner_id: UserId(format!("u-{owner}")),
-            owner_name: owner.into(),
-            description: None,
-            format: Format::Raw,
-            max_bit_rate: 0,
-            downloadable: false,
-            expires_at: None,
-            created_at: at,
-            updated_at: at,
-            items: ShareItems::default(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
             deleted,
-            password: None,
-            password_version: 0,
-            max_visits: None,
-            links: Vec::new(),
+            ..Share::sample(id, owner, OffsetDateTime::UNIX_EPOCH)
         }
     }
 
