@@ -16,6 +16,7 @@ pub mod nginx;
 pub mod offline;
 pub mod preflight;
 pub mod promtool;
+pub mod receiver;
 pub mod tls;
 pub mod upstream;
 
