@@ -47,6 +47,9 @@ fn an_owner_sets_reads_and_turns_off_their_own_notifications() {
     assert_eq!(r.json()["format"], "json");
     let r = put(&app, &alice(), json!({"url": null}));
     assert_eq!((r.status(), r.json()), (200, off.clone()));
+    // What GET answers while off may be sent back as it is.
+    let r = put(&app, &alice(), off.clone());
+    assert_eq!((r.status(), r.json()), (200, off.clone()));
     let audit = app.req(
         "GET",
         "/api/audit?type=NotifySettingsChanged",
@@ -125,6 +128,17 @@ fn every_bad_field_is_400_naming_it() {
             "invalid-field",
         ),
         (with("on", json!([])), "on", "invalid-field"),
+        (with("on", json!(null)), "on", "invalid-field"),
+        (
+            json!({"url": null, "format": "xml"}),
+            "format",
+            "invalid-field",
+        ),
+        (
+            json!({"url": null, "on": ["sneeze"]}),
+            "on",
+            "invalid-field",
+        ),
     ] {
         let r = put(&app, &alice(), body.clone());
         assert_eq!(r.status(), 400, "{body}: {}", r.text());

@@ -56,7 +56,8 @@ fn format_name(f: NotifyFormat) -> &'static str {
 
 /// The settings a body asks for: `None` for `"url": null`. `url` is required (a client
 /// that forgets it must not turn notifications off by accident), and with a URL so are
-/// `format` and `on`: nothing is guessed.
+/// `format` and `on`: nothing is guessed. A `format` or `on` sent along with `null` must
+/// still be well formed.
 fn settings(f: &Fields<'_>) -> Result<Option<Notify>, ApiError> {
     if !f.has("url") {
         return Err(ApiError::invalid(
@@ -64,29 +65,43 @@ fn settings(f: &Fields<'_>) -> Result<Option<Notify>, ApiError> {
             "is required: where to send notifications, or null to turn them off",
         ));
     }
-    let Some(url) = f.string("url")? else {
+    let url = f.string("url")?;
+    let format = f
+        .string("format")?
+        .map(|name| {
+            NotifyFormat::parse(&name)
+                .ok_or_else(|| ApiError::invalid("format", "must be \"json\" or \"ntfy\""))
+        })
+        .transpose()?;
+    let on = kinds(f)?;
+    let Some(url) = url else {
         return Ok(None);
     };
     // A URL a request can be built from; the allow-list is the domain's.
     if url.parse::<awc::http::Uri>().is_err() {
         return Err(ApiError::invalid("url", "must be a URL"));
     }
-    let format = f
-        .string("format")?
-        .ok_or_else(|| ApiError::invalid("format", "is required: \"json\" or \"ntfy\""))?;
-    let format = NotifyFormat::parse(&format)
-        .ok_or_else(|| ApiError::invalid("format", "must be \"json\" or \"ntfy\""))?;
-    let on = kinds(f)?;
+    let format =
+        format.ok_or_else(|| ApiError::invalid("format", "is required: \"json\" or \"ntfy\""))?;
+    let all = "first-visit, visit, download, limit-reached, link-revoked";
+    let on =
+        on.ok_or_else(|| ApiError::invalid("on", format!("is required: an array of {all}")))?;
     Ok(Some(Notify { url, format, on }))
 }
 
-fn kinds(f: &Fields<'_>) -> Result<Vec<NotifyOn>, ApiError> {
+/// `on`, if sent: an array of kinds (`null` is not one; `format: null` is accepted with
+/// `url: null`, so that what `GET` answers while off can be sent back as it is).
+fn kinds(f: &Fields<'_>) -> Result<Option<Vec<NotifyOn>>, ApiError> {
     let all = "first-visit, visit, download, limit-reached, link-revoked";
-    let Some(Value::Array(items)) = f.0.get("on") else {
-        return Err(ApiError::invalid(
-            "on",
-            format!("is required: an array of {all}"),
-        ));
+    let items = match f.0.get("on") {
+        None => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "on",
+                format!("must be an array of {all}"),
+            ))
+        }
     };
     items
         .iter()
@@ -95,5 +110,6 @@ fn kinds(f: &Fields<'_>) -> Result<Vec<NotifyOn>, ApiError> {
                 .and_then(NotifyOn::parse)
                 .ok_or_else(|| ApiError::invalid("on", format!("each must be one of {all}")))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }

@@ -110,8 +110,8 @@ impl Drop for Worker {
     }
 }
 
-/// How one delivery ended.
-type Sent = (UserId, News, u32, Result<(), String>);
+/// How one delivery ended, and for which outbox (`Round::epoch`).
+type Sent = (u64, UserId, News, u32, Result<(), String>);
 
 struct Round {
     store: Store,
@@ -120,6 +120,9 @@ struct Round {
     client: awc::Client,
     /// While this process leads the work.
     outbox: Option<Outbox>,
+    /// Counts the outboxes made: a delivery that ends after its outbox was dropped (the
+    /// lead lost, a read failed) is not taken for one of the next outbox.
+    epoch: u64,
     facts: Facts,
     lead_checked: Option<Instant>,
     saved: u64,
@@ -135,6 +138,7 @@ impl Round {
             stop,
             client: send::client(),
             outbox: None,
+            epoch: 0,
             facts: Facts::default(),
             lead_checked: None,
             saved: 0,
@@ -184,6 +188,7 @@ impl Round {
                 let cursor = self.start_cursor()?;
                 log::info!("notifications: following the log from seq {cursor}");
                 self.outbox = Some(Outbox::new(cursor, BOUNDS));
+                self.epoch += 1;
                 self.facts = Facts::default();
                 self.saved = cursor;
             }
@@ -332,9 +337,10 @@ impl Round {
             match prepare(&self.store, &self.settings, &owner, &news) {
                 Ok((url, out)) => {
                     let client = self.client.clone();
+                    let epoch = self.epoch;
                     self.sending.push(Box::pin(async move {
                         let result = send::send(&client, &url, out).await;
-                        (owner, news, failures, result)
+                        (epoch, owner, news, failures, result)
                     }));
                 }
                 Err(outcome) => {
@@ -352,9 +358,9 @@ impl Round {
         Ok(())
     }
 
-    fn sent(&mut self, (owner, news, failures, result): Sent) -> Result<(), StoreError> {
-        let Some(outbox) = &mut self.outbox else {
-            return Ok(()); // no longer leading: the next leader sends it again
+    fn sent(&mut self, (epoch, owner, news, failures, result): Sent) -> Result<(), StoreError> {
+        let Some(outbox) = self.outbox.as_mut().filter(|_| epoch == self.epoch) else {
+            return Ok(()); // its outbox is gone: it is read and sent again
         };
         let reason = match result {
             Ok(()) => {
@@ -431,8 +437,9 @@ impl Round {
 
     /// Until a delivery ends, a retry is due, new events may be there, or the stop.
     async fn wait(&mut self) {
+        let room = self.sending.len() < MAX_SENDING;
         let more = self.outbox.as_ref().is_some_and(|o| {
-            o.read_from() <= self.store.durable_seq() || !o.due(Instant::now()).is_empty()
+            o.read_from() <= self.store.durable_seq() || (room && !o.due(Instant::now()).is_empty())
         });
         let mut wait = if more { Duration::ZERO } else { POLL };
         if let Some(at) = self.outbox.as_ref().and_then(|o| o.next_retry()) {
