@@ -10,12 +10,15 @@
 //! - `format`: the `json` (signed) and `ntfy` requests
 //! - `send`: one POST
 //! - `retry`: when a failed one is tried again, and when given up
-//! - `worker`: the thread that ties them together, and the durable positions
+//! - `worker`: the thread that ties them together; `reading` (events to news) and
+//!   `delivery` (sending, and the durable positions) are its two sides
 
+mod delivery;
 mod facts;
 mod format;
 mod news;
 mod outbox;
+mod reading;
 mod retry;
 mod send;
 #[cfg(test)]
