@@ -25,6 +25,7 @@ pub struct Metrics {
     pub store_writable: IntGauge,
     pub notify_deliveries: IntCounterVec,
     pub notify_held: IntGauge,
+    pub unlock_failures: IntCounterVec,
 }
 
 /// The process-wide metrics. Global because a counter is process state by nature
@@ -103,6 +104,12 @@ impl Metrics {
             ),
             notify_deliveries,
             notify_held,
+            unlock_failures: counter(
+                r,
+                "sharelog_share_unlock_failures_total",
+                "Wrong passwords given for password shares, by how (the unlock form, HTTP Basic).",
+                &["via"],
+            ),
             registry,
         }
     }

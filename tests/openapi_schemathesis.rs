@@ -46,6 +46,12 @@ checks.negative_data_rejection.expected-statuses = ["400", "404", "410", "501"]
 include-operation-id = "setNotifications"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401"]
 
+# The password form's target answers a right password (or a share without one) with a 303
+# to the page.
+[[operations]]
+include-operation-id = "unlockShare"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "303", "401", "403", "404", "410", "429"]
+
 [[operations]]
 include-operation-id = "updateShare"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409"]

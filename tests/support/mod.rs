@@ -16,7 +16,9 @@ pub mod nginx;
 pub mod offline;
 pub mod preflight;
 pub mod promtool;
+pub mod protected;
 pub mod receiver;
+pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
 
