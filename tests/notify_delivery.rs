@@ -16,7 +16,7 @@ use support::*;
 const NOTIFY_SECRET: &str = "notify-secret-of-the-tests";
 const WITHIN: Duration = Duration::from_secs(30);
 
-fn app_for(receiver: &Receiver) -> TestApp {
+pub(crate) fn app_for(receiver: &Receiver) -> TestApp {
     let base = receiver.base.clone();
     spawn_app(move |s| allow(s, &base))
 }
@@ -26,7 +26,7 @@ fn allow(s: &mut sharelog::config::Settings, target: &str) {
     s.notify.secret = NOTIFY_SECRET.into();
 }
 
-fn set(app: &TestApp, receiver: &Receiver, format: &str, on: &[&str]) {
+pub(crate) fn set(app: &TestApp, receiver: &Receiver, format: &str, on: &[&str]) {
     let body = json!({"url": format!("{}alice", receiver.base), "format": format, "on": on});
     let r = app.req("PUT", "/api/notifications", Some(&alice()), Some(&body));
     assert_eq!(r.status(), 200, "{}", r.text());
@@ -36,7 +36,7 @@ fn song() -> String {
     upstream::shared().album("Alpha").songs[0].id.clone()
 }
 
-fn share(app: &TestApp, extra: Value) -> String {
+pub(crate) fn share(app: &TestApp, extra: Value) -> String {
     let mut body = json!({"songs": [song()], "description": "Road songs"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -44,7 +44,7 @@ fn share(app: &TestApp, extra: Value) -> String {
     app.create_id(&alice(), body)
 }
 
-fn link(app: &TestApp, id: &str, label: &str) -> String {
+pub(crate) fn link(app: &TestApp, id: &str, label: &str) -> String {
     let r = app.req(
         "POST",
         &format!("/api/share/{id}/links"),
@@ -56,13 +56,13 @@ fn link(app: &TestApp, id: &str, label: &str) -> String {
 }
 
 /// Opens a public link as a person (`query` after `?`); panics unless 200.
-fn open(app: &TestApp, id: &str, query: &str) {
+pub(crate) fn open(app: &TestApp, id: &str, query: &str) {
     let r = app.raw("GET", &format!("/share/{id}?{query}"), &[], None);
     assert_eq!(r.status(), 200, "{}", r.text());
 }
 
 /// Opens it as a chat app's link preview does.
-fn preview(app: &TestApp, id: &str) {
+pub(crate) fn preview(app: &TestApp, id: &str) {
     let ua = [(
         "User-Agent",
         "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
@@ -72,7 +72,7 @@ fn preview(app: &TestApp, id: &str) {
 }
 
 /// The log's events of `kind`, oldest first.
-fn logged(app: &TestApp, kind: &str) -> Vec<Value> {
+pub(crate) fn logged(app: &TestApp, kind: &str) -> Vec<Value> {
     let r = app.req(
         "GET",
         &format!("/api/audit?type={kind}"),

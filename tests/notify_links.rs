@@ -1,8 +1,8 @@
-//! Notifications of visits through recipient links: the real worker
-//! (`sharelog::notify::start`) on a real sled log, sending to a real HTTP receiver. The
-//! visits are appended to the store directly (as the public door appends them): a link's
-//! own `/share/{linkId}` page is served by the public side of the owner controls, and
-//! this tests what the worker makes of such visits, whoever appends them.
+//! Notifications of visits through recipient links, sent to a real HTTP receiver: through
+//! the real public door (`/share/{linkId}` over real HTTP, previews by a chat app's user
+//! agent), and with the visits appended to a real sled log directly, which reaches the
+//! used-up limits of links and shares with fewer steps.
+use crate::notify_delivery::{app_for, link, logged, open, preview as unfurl, set, share};
 use crate::support;
 
 use serde_json::{json, Value};
@@ -11,6 +11,7 @@ use sharelog::domain::*;
 use sharelog::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
+use support::alice;
 use support::commands::*;
 use support::receiver::{Mode, Receiver};
 
@@ -119,4 +120,61 @@ fn first_visits_once_per_link_and_used_up_limits_of_links_and_shares() {
     assert_eq!(receiver.all().len(), 6, "nothing else was sent");
     worker.stop();
     store.close();
+}
+
+/// The real public door: opening the share's own link and each recipient's link tells
+/// `first-visit` once for each, whatever comes after; previews (also through a link)
+/// never. A revoke at the end is the last news, so once it arrives (deliveries keep the
+/// log's order per owner) everything before it has been sent.
+#[test]
+fn first_visit_over_http_once_for_the_share_and_once_per_recipient_link_never_for_previews() {
+    let receiver = Receiver::start(Mode::Ok);
+    let app = app_for(&receiver);
+    set(&app, &receiver, "json", &["first-visit", "link-revoked"]);
+    let id = share(&app, json!({}));
+    let bob = link(&app, &id, "Bob");
+    let carol = link(&app, &id, "Carol");
+    unfurl(&app, &id);
+    unfurl(&app, &bob);
+    open(&app, &bob, "format=raw"); // Bob's first, before the share's own
+    open(&app, &id, "format=raw"); // the share's own first
+    open(&app, &bob, "format=raw");
+    open(&app, &id, "format=m3u");
+    open(&app, &carol, "format=raw"); // Carol's first
+    open(&app, &carol, "format=raw");
+    open(&app, &bob, "format=m3u");
+    unfurl(&app, &carol);
+    let r = app.req(
+        "DELETE",
+        &format!("/api/share/{id}/links/{carol}"),
+        Some(&alice()),
+        None,
+    );
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!(
+        logged(&app, "SharePreviewed").len(),
+        3,
+        "the previews were logged"
+    );
+    assert_eq!(logged(&app, "ShareVisited").len(), 7);
+
+    let got = receiver.wait_delivered(4, Duration::from_secs(30));
+    let told: Vec<(Value, Value)> = got
+        .iter()
+        .map(|r| (r.json()["event"].clone(), r.json()["link"].clone()))
+        .collect();
+    assert_eq!(
+        told,
+        vec![
+            (json!("first-visit"), json!({"id": bob, "label": "Bob"})),
+            (json!("first-visit"), Value::Null),
+            (json!("first-visit"), json!({"id": carol, "label": "Carol"})),
+            (
+                json!("link-revoked"),
+                json!({"id": carol, "label": "Carol"})
+            ),
+        ]
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.all().len(), 4, "nothing else was sent");
 }

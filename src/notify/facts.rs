@@ -23,7 +23,8 @@ pub const MAX_SHARES: usize = 1024;
 /// What one visit was, as its share's stream before it says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VisitFacts {
-    /// The share's first visit, or the first through its recipient link.
+    /// The first visit through the share's own link, or the first through the recipient
+    /// link it came by: each link the owner handed out tells its first opening once.
     pub first: bool,
     pub spent: Spent,
 }
@@ -70,7 +71,12 @@ impl Fold {
         };
         let now = Before::of(after, v.link.as_ref());
         let found = VisitFacts {
-            first: before.share_visits == 0 || before.link_visits == Some(0),
+            // Not `share.visit_count == 0`: a recipient's visit would then stand for the
+            // share's own link too, and its first opening would never be told.
+            first: match before.link_visits {
+                Some(n) => n == 0,
+                None => v.link.is_none() && before.own_visits == 0,
+            },
             spent: Spent {
                 share: !before.share_spent && now.share_spent,
                 link: !before.link_spent && now.link_spent,
@@ -84,7 +90,8 @@ impl Fold {
 
 /// The counts a visit's facts compare, before and after it.
 struct Before {
-    share_visits: u64,
+    /// Visits through the share's own link: the share's count holds its links' too.
+    own_visits: u64,
     share_spent: bool,
     link_visits: Option<u64>,
     link_spent: bool,
@@ -93,8 +100,9 @@ struct Before {
 impl Before {
     fn of(share: &Share, link: Option<&LinkId>) -> Before {
         let link = link.and_then(|l| share.link(l));
+        let through_links: u64 = share.links.iter().map(|l| l.visit_count).sum();
         Before {
-            share_visits: share.visit_count,
+            own_visits: share.visit_count.saturating_sub(through_links),
             share_spent: share.is_spent(),
             link_visits: link.map(|l| l.visit_count),
             link_spent: link.is_some_and(|l| l.is_spent()),

@@ -75,6 +75,30 @@ fn first_visits_once_per_share_and_per_link_and_used_up_limits_exactly() {
     assert_eq!(visits(&store).len(), 5);
 }
 
+/// A recipient opening the share before anyone used its own link does not stand for the
+/// share's own link: each tells its first opening once.
+#[test]
+fn the_shares_own_link_has_its_first_visit_also_after_a_recipients() {
+    let store = store();
+    let a = create(&store, 1, "A", None);
+    let bob = add_link(&store, &a, 1, "Bob", None);
+    visit(&store, &a, Some(&bob)); // Bob's first
+    visit(&store, &a, None); // the share's own first
+    visit(&store, &a, Some(&bob));
+    visit(&store, &a, None);
+    let first = VisitFacts {
+        first: true,
+        spent: Spent::default(),
+    };
+    let expected = vec![first, first, VisitFacts::default(), VisitFacts::default()];
+    assert_eq!(facts(&store, true), expected, "read in order");
+    assert_eq!(
+        facts(&store, false),
+        expected,
+        "each folded from its stream"
+    );
+}
+
 #[test]
 fn an_older_visit_is_answered_from_the_fold_and_a_share_not_kept_is_folded_again() {
     let store = store();
