@@ -85,6 +85,7 @@ mod hardening_upstream;
 mod notify_api;
 mod notify_delivery;
 mod notify_links;
+mod notify_receiver_doc;
 mod notify_restart;
 
 // Running it: CLI, logs, metrics, alerts, SIGTERM, the proxy configs, the demo.
