@@ -501,6 +501,7 @@ want = {
     "limits.headerTimeout": None, "limits.bodyTimeout": None, "limits.firstByteTimeout": None,
     "limits.stallTimeout": None, "limits.transferTimeout": None,
     "limits.transfersPerClient": None, "limits.transfers": None, "limits.ipv6Prefix": None,
+    "notify.allowedTargets": "SHARELOG_NOTIFY_ALLOWED_TARGETS", "notify.secret": "SHARELOG_NOTIFY_SECRET",
 }
 def leaves(d, prefix=""):
     for k, v in d.items():

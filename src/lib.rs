@@ -18,6 +18,7 @@
 //! - `http`: routes, bounded bodies, request logs, actix's own errors, health, OpenAPI
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
+//! - `notify`: owners' notifications, delivered from the log by a worker of their own
 //! - `cli`: the command line: arguments, and the offline subcommands (audit, replay, rebuild, backup, restore, token)
 //! - `fsutil`: whole files written atomically (temp file, fsync, rename, fsync of the directory)
 
@@ -36,6 +37,7 @@ pub mod fsutil;
 pub mod hex;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod projection;
 pub mod public;
 pub mod shares;

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub audit_followers: IntGauge,
     pub audit_catch_ups: IntCounter,
     pub store_writable: IntGauge,
+    pub notify_deliveries: IntCounterVec,
+    pub notify_held: IntGauge,
     pub unlock_failures: IntCounterVec,
 }
 
@@ -75,6 +77,7 @@ impl Metrics {
         let (share_visits, share_previews) = opens(r);
         let (events_appended, commit_batch_size, commit_seconds) = commits(r);
         let (audit_followers, audit_catch_ups) = audit_feed(r);
+        let (notify_deliveries, notify_held) = notifications(r);
         // Held by the registry alone: it never changes.
         build_info(r);
         Metrics {
@@ -99,6 +102,8 @@ impl Metrics {
                 "sharelog_store_writable",
                 "1 while the event log accepts writes; 0 after a write or fsync failed (poisoned until restart).",
             ),
+            notify_deliveries,
+            notify_held,
             unlock_failures: counter(
                 r,
                 "sharelog_share_unlock_failures_total",
@@ -206,6 +211,30 @@ fn audit_feed(r: &Registry) -> (IntGauge, IntCounter) {
     )
     .unwrap_or_else(|e| unreachable!("audit catch-ups: {e}"));
     (followers, registered(r, catch_ups))
+}
+
+/// How notification deliveries end (docs/operations.md, "Notifications").
+pub const NOTIFY_OUTCOMES: [&str; 5] = ["delivered", "failed", "expired", "refused", "skipped"];
+
+fn notifications(r: &Registry) -> (IntCounterVec, IntGauge) {
+    let deliveries = counter(
+        r,
+        "sharelog_notify_deliveries_total",
+        "Notification attempts by outcome: delivered (2xx), failed (tried again later), expired \
+         (given up 24 h after the event), refused (target no longer allowed, or https), skipped \
+         (the owner turned notifications off or no longer asks for that kind).",
+        &["outcome"],
+    );
+    // Every outcome from the start, so a rate over them exists before the first one.
+    for outcome in NOTIFY_OUTCOMES {
+        deliveries.with_label_values(&[outcome]);
+    }
+    let held = gauge(
+        r,
+        "sharelog_notify_held",
+        "Notifications waiting in memory to be delivered (bounded; the rest waits in the log).",
+    );
+    (deliveries, held)
 }
 
 /// `sharelog_build_info{version}`, always 1.

@@ -19,6 +19,8 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// Stopped before the log closes.
+    notify: Option<crate::notify::Worker>,
 }
 
 /// In-flight requests get this long after SIGTERM (docs/operations.md).
@@ -145,8 +147,10 @@ impl Application {
         let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
         let login_check = Upstream::new(settings.upstream.clone(), settings.limits);
-        let shared =
-            Shared::new(settings, &store).map_err(|e| StartupError::Store(dir.clone(), e))?;
+        let settings = Arc::new(settings);
+        let notify = crate::notify::start(store.clone(), settings.clone());
+        let shared = Shared::new(Arc::unwrap_or_clone(settings), &store)
+            .map_err(|e| StartupError::Store(dir.clone(), e))?;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(http_errors::handlers())
@@ -168,6 +172,7 @@ impl Application {
             port,
             server,
             store,
+            notify,
         })
     }
 
@@ -185,6 +190,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         log::info!("server stopped; closing the event log");
+        if let Some(worker) = self.notify {
+            worker.stop();
+        }
         self.store.close();
         if !self.store.is_healthy() {
             return Err(std::io::Error::other(

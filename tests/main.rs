@@ -81,6 +81,13 @@ mod hardening_transfer_ends;
 mod hardening_transfers;
 mod hardening_upstream;
 
+// Owners' notifications: the API, deliveries to a real receiver, kill -9 and memory.
+mod notify_api;
+mod notify_delivery;
+mod notify_links;
+mod notify_receiver_doc;
+mod notify_restart;
+
 // Running it: CLI, logs, metrics, alerts, SIGTERM, the proxy configs, the demo.
 mod cli_backup;
 mod cli_config;

@@ -40,6 +40,12 @@ include-operation-id = "oembed"
 checks.not_a_server_error.expected-statuses = ["2xx", "4xx", "501"]
 checks.negative_data_rejection.expected-statuses = ["400", "404", "410", "501"]
 
+# A URL is accepted only under the admin's notify.allowedTargets (a setting, which a schema
+# cannot state): a schema-valid one is otherwise 400 `notify-target`.
+[[operations]]
+include-operation-id = "setNotifications"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401"]
+
 # The password form's target answers a right password (or a share without one) with a 303
 # to the page.
 [[operations]]

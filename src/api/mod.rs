@@ -1,11 +1,13 @@
 //! The owner API (`/api/share`): handlers, request parsing, and the share view;
-//! and the live audit trail (`/api/audit`, `/api/share/{id}/history`).
+//! the live audit trail (`/api/audit`, `/api/share/{id}/history`); and the caller's own
+//! notification settings (`/api/notifications`).
 
 pub mod audit;
 mod audit_follow;
 mod body;
 pub mod links;
 mod list;
+pub mod notifications;
 mod principal;
 pub(crate) mod request;
 pub mod settings;

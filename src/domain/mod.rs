@@ -31,8 +31,8 @@ pub use event::{Event, LinkAdded, LinkRevoked, ShareChanges, ShareCreated, Unwri
 pub use ids::{Actor, LinkId, ShareId, StreamId, UserId};
 pub use logged::{check_counted, check_logged, check_logged_owner, check_version, ImpossibleEvent};
 pub use owner::{
-    apply_owner, decide_owner, Notify, NotifyChanged, NotifyFormat, NotifyOn, Owner,
-    SetNotifications, MAX_NOTIFY_URL_CHARS,
+    apply_owner, decide_owner, is_allowed_target, Notify, NotifyChanged, NotifyFormat, NotifyOn,
+    Owner, SetNotifications, MAX_NOTIFY_URL_CHARS,
 };
 pub use share::{
     check_requested_items, AlbumItem, ArtistItem, Format, PlaylistItem, Share, ShareItems,

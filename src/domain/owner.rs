@@ -119,13 +119,19 @@ pub fn decide_owner(
     Ok(Some(NotifyChanged { notify }))
 }
 
-fn checked(n: &Notify, targets: &[String]) -> Result<Notify, DomainError> {
-    let allowed = n.url.chars().count() <= MAX_NOTIFY_URL_CHARS
-        && !n.url.chars().any(char::is_control)
+/// Whether notifications may go to `url` under the admin's allow-list `targets` (URL
+/// prefixes). The one rule: checked when an owner sets a URL, and again before every
+/// delivery, since the list may have been narrowed since.
+pub fn is_allowed_target(url: &str, targets: &[String]) -> bool {
+    url.chars().count() <= MAX_NOTIFY_URL_CHARS
+        && !url.chars().any(char::is_control)
         && targets
             .iter()
-            .any(|t| !t.is_empty() && n.url.starts_with(t.as_str()));
-    if !allowed {
+            .any(|t| !t.is_empty() && url.starts_with(t.as_str()))
+}
+
+fn checked(n: &Notify, targets: &[String]) -> Result<Notify, DomainError> {
+    if !is_allowed_target(&n.url, targets) {
         return Err(DomainError::NotifyTarget);
     }
     if n.on.is_empty() {

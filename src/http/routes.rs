@@ -73,10 +73,15 @@ fn public_links(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// `/api/share...`: the owner API.
+/// `/api/share...` and `/api/notifications`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, links, settings, share, visits};
+    use api::{audit, links, notifications, settings, share, visits};
     cfg.service(
+        resource("/api/notifications")
+            .route(get().to(notifications::get))
+            .route(put().to(notifications::put)),
+    )
+    .service(
         resource("/api/share")
             .route(get().to(share::list))
             .route(post().to(share::create)),

@@ -73,6 +73,8 @@ mod visit;
 mod zip;
 
 pub use cache::MetaCache;
+/// A share's title as its page heads it (notifications name shares the same way).
+pub(crate) use page_text::heading as share_heading;
 
 /// The handlers `routes.rs` sends public paths to.
 pub(crate) mod handlers {

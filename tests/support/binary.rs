@@ -93,6 +93,17 @@ impl Binary {
         self.wait_exit(Duration::from_secs(30))
     }
 
+    /// `kill -9`: the process gets no chance to finish anything; waits until it is gone.
+    pub fn kill9(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        self.child.wait().unwrap();
+    }
+
+    /// The process id (for /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the process logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

@@ -17,6 +17,7 @@ pub mod offline;
 pub mod preflight;
 pub mod promtool;
 pub mod protected;
+pub mod receiver;
 pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
