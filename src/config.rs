@@ -10,11 +10,13 @@ mod cidr;
 mod env;
 mod limits;
 mod public_access;
+mod store;
 mod validate;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
+pub use store::{Engine, StoreConfig};
 pub use validate::MIN_JWT_SECRET_BYTES;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +32,7 @@ pub struct Settings {
     pub public_access: PublicAccess,
     pub audit: Audit,
     pub limits: Limits,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +132,7 @@ impl Default for Settings {
             public_access: PublicAccess::default(),
             audit: Audit::default(),
             limits: Limits::default(),
+            store: StoreConfig::default(),
         }
     }
 }

@@ -11,11 +11,13 @@
 #[path = "support/mod.rs"]
 mod support;
 
-// The log on disk: appends, kill -9, the export mirror, previews in the log.
+// The log on disk: appends, kill -9, the export mirror, previews in the log, replicas on PostgreSQL.
 mod store_close;
 mod store_log;
 mod store_mirror;
+mod store_postgres;
 mod store_previews;
+mod store_replicas;
 
 // Backups, restore and the audit trail.
 mod audit_api;

@@ -47,6 +47,7 @@ impl Settings {
                     .into(),
             ));
         }
+        self.store.validate()?;
         self.limits.validate()
     }
 }

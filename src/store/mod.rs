@@ -1,19 +1,21 @@
 //! The event log: one committer thread per process appends with group commit,
 //! keeps the hash chain and the gap-free sequence, and has the projections written
 //! with the events. Where the log is kept is an engine behind one seam (`engine`):
-//! sled today (`sled/`), memory for tests (`memory/`). Nothing outside this module
-//! names an engine.
+//! sled (`sled/`, one process), PostgreSQL (`postgres/`, several replicas on one
+//! database), memory for tests (`memory/`). Nothing outside this module names an
+//! engine.
 //!
 //! - `engine`: the seam (append, make durable, read)
 //! - `format/`: the export line, its hash chain, event ids, the checkpoint
 //! - `write/`: requests, the plan (decide, chain, apply), the committer and the syncer
 //! - `read/`: stored lines and filters, fast folds, the live feed of durable batches
-//! - `sled/`, `memory/`: the engines
+//! - `sled/`, `postgres/`, `memory/`: the engines
 
 mod engine;
 mod error;
 mod format;
 mod memory;
+mod postgres;
 mod read;
 mod sled;
 mod write;
@@ -47,6 +49,12 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
+/// Whether `url` is a PostgreSQL connection string the engine can use; the error
+/// says why not, without quoting it.
+pub fn check_postgres_url(url: &str) -> Result<(), String> {
+    postgres::check_url(url)
+}
+
 /// A handle to the open log. Cheap to clone; the committer stops when the last handle drops.
 #[derive(Clone)]
 pub struct Store {
@@ -70,6 +78,32 @@ impl Store {
     /// and starts the committer.
     pub fn open(dir: &Path, policy: Policy) -> Result<Store, StoreError> {
         Store::start(sled::engine::open(dir)?, policy)
+    }
+
+    /// Opens the log with the engine `settings` name (`store.engine`).
+    pub fn open_configured(
+        settings: &crate::config::Settings,
+        policy: Policy,
+    ) -> Result<Store, StoreError> {
+        match settings.store.engine {
+            crate::config::Engine::Sled => Store::open(&settings.data_dir, policy),
+            crate::config::Engine::Postgres => {
+                Store::start(postgres::open(&settings.store.postgres_url)?, policy)
+            }
+        }
+    }
+
+    /// Where the configured log is, for messages (a PostgreSQL URL without its password).
+    pub fn configured_place(settings: &crate::config::Settings) -> String {
+        match settings.store.engine {
+            crate::config::Engine::Sled => settings.data_dir.display().to_string(),
+            crate::config::Engine::Postgres => {
+                format!(
+                    "PostgreSQL at {}",
+                    postgres::place(&settings.store.postgres_url)
+                )
+            }
+        }
     }
 
     /// A log kept in memory only, for tests of everything above the engine.

@@ -1,7 +1,7 @@
 //! The real `sharelog` binary as a child process, with its log captured to a file, and a
 //! small tmpfs to fill up. For fault tests that need a process to stop, fail and restart.
 
-use crate::support::{alice, free_port, upstream, PUBLIC_URL, SECRET};
+use crate::support::{alice, free_port, postgres, upstream, PUBLIC_URL, SECRET};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -19,17 +19,20 @@ pub struct Binary {
 fn config(work_dir: &Path, data_dir: &Path, port: u16) -> PathBuf {
     let up = upstream::shared();
     let path = work_dir.join("sharelog.yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\npublicAccess:\n  rateLimit:\n    perMinute: 0\n    burst: 0\n",
-            data_dir.display(),
-            up.url,
-            up.admin.username,
-            up.admin.password
-        ),
-    )
-    .unwrap();
+    let mut yaml = format!(
+        "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\npublicAccess:\n  rateLimit:\n    perMinute: 0\n    burst: 0\n",
+        data_dir.display(),
+        up.url,
+        up.admin.username,
+        up.admin.password
+    );
+    if postgres::on_postgres() {
+        let url = postgres::shared().database_for(data_dir);
+        yaml.push_str(&format!(
+            "store:\n  engine: postgres\n  postgresUrl: \"{url}\"\n"
+        ));
+    }
+    std::fs::write(&path, yaml).unwrap();
     path
 }
 
@@ -90,6 +93,11 @@ impl Binary {
     pub fn sigterm(&mut self) -> ExitStatus {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         self.wait_exit(Duration::from_secs(30))
+    }
+
+    /// SIGKILL, at once: no cleanup of any kind (the process is reaped on drop).
+    pub fn kill9(&self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
     }
 
     /// Everything the process logged so far.

@@ -12,6 +12,7 @@ pub mod html;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
+pub mod postgres;
 pub mod promtool;
 pub mod upstream;
 
@@ -49,6 +50,10 @@ pub fn settings_for(up: &TestUpstream, data_dir: &Path) -> Settings {
     s.upstream.password = up.admin.password.clone();
     s.upstream.auth = UpstreamAuth::Password;
     s.public_access.rate_limit.per_minute = 0;
+    if postgres::on_postgres() {
+        s.store.engine = sharelog::config::Engine::Postgres;
+        s.store.postgres_url = postgres::shared().database_for(data_dir);
+    }
     s
 }
 
