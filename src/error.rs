@@ -148,6 +148,7 @@ impl From<StoreError> for ApiError {
             | StoreError::Io(_)
             | StoreError::Corrupt(_)
             | StoreError::Impossible { .. }
+            | StoreError::Refused(_)
             | StoreError::Unavailable(_) => {
                 log::error!("store failure: {e}");
                 ApiError::new(

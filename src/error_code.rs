@@ -62,7 +62,6 @@ error_codes! {
     AuthUnavailable = "auth-unavailable" => SERVICE_UNAVAILABLE,
     TooManyFollowers = "too-many-followers" => SERVICE_UNAVAILABLE,
     TransfersBusy = "transfers-busy" => SERVICE_UNAVAILABLE,
-    ShownTokensBusy = "shown-tokens-busy" => SERVICE_UNAVAILABLE,
 }
 
 impl std::fmt::Display for ErrorCode {

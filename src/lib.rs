@@ -4,7 +4,7 @@
 //! appends (group commit, fsync) -> projection applies -> handler answers from it.
 //!
 //! - `domain`: pure rules: share state, commands, events, `decide`, `apply`
-//! - `store`: the sled event log: the committer thread, hash chain, key layout, reads
+//! - `store`: the event log behind one seam (sled, memory): the committer, hash chain, reads
 //! - `projection`: current shares and visit counters folded from the log
 //! - `upstream`: the music server's Subsonic API client
 //! - `timestamps`: times in JSON answers (RFC 3339 or null), one home for every front door
@@ -15,38 +15,29 @@
 //! - `subsonic`: the Subsonic share endpoints under `/rest`, for Subsonic clients
 //! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
 //! - `startup`: wiring; `Application::build` / `port` / `run_until_stopped`
-//! - `health`: `/livez`, `/readyz`, `/metrics`
-//! - `openapi`: `/openapi.json`, from `docs/openapi.yaml` embedded at build time
-//! - `http_log`: one log line and metrics sample per request
-//! - `http_errors`: answers actix makes itself (405) as our JSON errors
-//! - `request_body`: every request body bounded in size and time, before any handler
+//! - `http`: routes, bounded bodies, request logs, actix's own errors, health, OpenAPI
 //! - `error`: failures -> HTTP status + stable code
 //! - `metrics`: every Prometheus metric, declared once
-//! - `cli`: the command line
+//! - `cli`: the command line: arguments, and the offline subcommands (audit, replay, rebuild, backup, restore, token)
 //! - `fsutil`: whole files written atomically (temp file, fsync, rename, fsync of the directory)
-//! - `commands`: offline subcommands on the data directory: audit export/verify, replay, rebuild
 
 // Locks, signals and files all have safe std APIs; nothing here needs unsafe.
 #![forbid(unsafe_code)]
 pub mod api;
 pub mod auth;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod error_code;
+#[cfg(test)]
+mod front_door_tests;
 pub mod fsutil;
-pub mod health;
 pub mod hex;
-pub mod http_errors;
-pub mod http_log;
+pub mod http;
 pub mod metrics;
-pub mod openapi;
 pub mod projection;
 pub mod public;
-pub mod request_body;
-pub mod routes;
 pub mod shares;
 pub mod startup;
 pub mod state;

@@ -3,10 +3,11 @@
 
 use crate::auth::{Delegated, Directory, Verifier};
 use crate::config::Settings;
+use crate::http::{errors as http_errors, log as http_log, request_body, routes};
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, http_errors, http_log, public, request_body, routes, subsonic};
+use crate::{api, public, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -55,11 +56,12 @@ impl std::fmt::Display for StartupError {
 impl std::error::Error for StartupError {}
 
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
-    let place = Store::configured_place(settings);
-    let store = Store::open_configured(settings, settings.policy())
+    let policy = settings.policy();
+    let place = settings.store_location().describe();
+    let store = Store::open_at(&settings.store_location(), policy)
         .map_err(|e| StartupError::Store(place.clone(), e))?;
     log::info!(
-        "event log open in {place} ({} live shares)",
+        "event log open at {place} ({} live shares)",
         store.shares().live_count()
     );
     Ok(store)
@@ -89,48 +91,65 @@ fn log_upstream(settings: &Settings) {
     }
 }
 
+/// What every worker shares, built once: the front doors' app data.
+#[derive(Clone)]
+pub struct Shared {
+    state: web::Data<AppState>,
+    public: web::Data<public::Public>,
+    logins: web::Data<subsonic::Logins>,
+}
+
+impl Shared {
+    /// The app data over an opened store (the server's, or a memory store in tests).
+    pub fn new(settings: Settings, store: &Store) -> Result<Shared, StoreError> {
+        let (verifier, delegated) = token_checks(&settings);
+        let public = public::Public::new(&settings, store)?;
+        Ok(Shared {
+            state: web::Data::new(AppState {
+                settings: Arc::new(settings),
+                store: store.clone(),
+                verifier,
+                delegated,
+                directory: Directory::default(),
+            }),
+            public: web::Data::new(public),
+            logins: web::Data::new(subsonic::Logins::default()),
+        })
+    }
+
+    /// A worker's app data and every route (the middleware is the server's own).
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        let settings = self.state.settings.clone();
+        // One upstream client per worker: awc clients are not Send.
+        let upstream = web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
+        cfg.app_data(self.state.clone())
+            .app_data(self.public.clone())
+            .app_data(self.logins.clone())
+            .app_data(upstream)
+            .app_data(web::PayloadConfig::new(api::MAX_BODY));
+        routes::configure(cfg, settings.sharing.enabled);
+    }
+}
+
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let dir = settings.data_dir.display().to_string();
+        let dir = settings.store_location().describe();
         let store = open_store(&settings)?;
-        let (verifier, delegated) = token_checks(&settings);
         log_upstream(&settings);
-        let public = public::Public::new(&settings).map_err(|e| {
-            StartupError::Store(
-                dir.clone(),
-                StoreError::Io(format!("{}: {e}", public::client_ip::KEY_FILE)),
-            )
-        })?;
         let addr = settings.listen;
         let bind_error = |e| StartupError::Bind(addr, e);
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let header_timeout = settings.limits.header_timeout();
         let login_check = Upstream::new(settings.upstream.clone(), settings.limits);
-        let state = web::Data::new(AppState {
-            settings: Arc::new(settings),
-            store: store.clone(),
-            verifier,
-            delegated,
-            directory: Directory::default(),
-        });
-        let public = web::Data::new(public);
-        let logins = web::Data::new(subsonic::Logins::default());
+        let shared =
+            Shared::new(settings, &store).map_err(|e| StartupError::Store(dir.clone(), e))?;
         let server = HttpServer::new(move || {
-            let settings = state.settings.clone();
-            // One upstream client per worker: awc clients are not Send.
-            let upstream =
-                web::Data::new(Upstream::new(settings.upstream.clone(), settings.limits));
             App::new()
-                .app_data(state.clone())
-                .app_data(public.clone())
-                .app_data(logins.clone())
-                .app_data(upstream)
-                .app_data(web::PayloadConfig::new(api::MAX_BODY))
                 .wrap(http_errors::handlers())
                 .wrap(from_fn(request_body::bound))
                 .wrap(from_fn(http_log::record))
-                .configure(|cfg| routes::configure(cfg, settings.sharing.enabled))
+                .configure(|cfg| shared.configure(cfg))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .client_request_timeout(header_timeout)

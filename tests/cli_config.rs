@@ -39,6 +39,62 @@ fn invalid_configuration_fails_at_startup_naming_the_key() {
 }
 
 #[test]
+fn a_wrong_value_in_the_file_reads_like_the_environment_variables_error() {
+    // Given values of the wrong type in the file, and the same in the environment
+    let cases = [
+        (
+            "sharing:\n  maxBitrate: lots\n",
+            "sharing.maxBitrate (line 2): cannot use \"lots\": expected kbps, a whole number",
+            ("SHARELOG_MAX_BITRATE", "lots"),
+        ),
+        (
+            "sharing:\n  enabled: yes please\n",
+            "sharing.enabled (line 2): cannot use \"yes please\": expected true or false",
+            ("SHARELOG_SHARING_ENABLED", "yes please"),
+        ),
+        (
+            "listen: localhost\n",
+            "listen (line 1): invalid socket address syntax; expected IP:PORT",
+            ("SHARELOG_LISTEN", "localhost"),
+        ),
+    ];
+    for (yaml, says, (var, value)) in cases {
+        let out = sharelog(yaml, &[]);
+        let file_err = String::from_utf8_lossy(&out.stderr).into_owned();
+        // Then the file's error names the key, its line, the value and what is accepted,
+        // in words rather than Rust types, with the configuration error's status
+        assert_eq!(out.status.code(), Some(2), "{yaml}: {file_err}");
+        assert!(file_err.contains(says), "{yaml}: {file_err}");
+        for rust in ["u32", "a boolean", "invalid type", "column"] {
+            assert!(!file_err.contains(rust), "{yaml}: {file_err}");
+        }
+        // As the variable's error does (the same value, the same "cannot use" or reason)
+        let out = sharelog("", &[(var, value)]);
+        let env_err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{var}: {env_err}");
+        assert!(env_err.contains(var), "{env_err}");
+    }
+}
+
+#[test]
+fn a_zero_transfer_limit_names_only_the_key_that_is_zero() {
+    let out = sharelog("limits:\n  transfers: 0\n", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("limits.transfers: must be at least 1"),
+        "{err}"
+    );
+    assert!(!err.contains("transfersPerClient"), "{err}");
+    let out = sharelog("limits:\n  transfersPerClient: 0\n", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("limits.transfersPerClient: must be at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_environment_variable_is_named_and_secrets_are_not_echoed() {
     let out = sharelog(
         "",

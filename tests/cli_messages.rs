@@ -21,6 +21,28 @@ fn sharelog(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
+/// `sharelog serve` that must refuse to start: one that starts anyway is killed after 20 s
+/// (the test then fails on its status) instead of running on.
+fn refused_serve(env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sharelog"))
+        .arg("serve")
+        .env("SHARELOG_DATA_DIR", dir.path().join("data"))
+        .env("SHARELOG_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().unwrap()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -84,16 +106,33 @@ fn an_address_in_use_is_named_and_the_error_printed_once() {
 }
 
 #[test]
-fn a_data_dir_that_cannot_be_opened_is_named() {
+fn a_data_dir_that_is_a_file_or_lies_under_one_is_named_as_such() {
+    // Given a file where the data directory, or one of its parents, should be
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
-    let data = file.join("data");
-    let out = sharelog(&["serve"], &[("SHARELOG_DATA_DIR", data.to_str().unwrap())]);
-    let err = stderr(&out);
-    assert!(!out.status.success());
-    assert!(err.contains(data.to_str().unwrap()), "{err}");
-    assert_eq!(err.matches("cannot open the event log").count(), 1, "{err}");
+    let under = file.join("data");
+    let (file, under) = (file.to_str().unwrap(), under.to_str().unwrap());
+    for (data, says) in [
+        (file, format!("dataDir: {file} is a file, not a directory")),
+        (
+            under,
+            format!("dataDir: {under} cannot be used: {file} is a file, not a directory"),
+        ),
+    ] {
+        // When the server or an offline command starts on it
+        for args in [&["serve"][..], &["rebuild"][..]] {
+            let out = sharelog(args, &[("SHARELOG_DATA_DIR", data)]);
+            let err = stderr(&out);
+            // Then the message says what is wrong with it and how to fix it, once, with
+            // the status of a configuration error (not a storage error about "File exists")
+            assert_eq!(out.status.code(), Some(2), "{args:?} {data}: {err}");
+            assert!(err.contains(&says), "{args:?} {data}: {err}");
+            assert!(err.contains("SHARELOG_DATA_DIR"), "{err}");
+            assert_eq!(err.matches("dataDir:").count(), 1, "{err}");
+            assert!(!err.contains("os error"), "{err}");
+        }
+    }
 }
 
 #[test]
@@ -115,10 +154,97 @@ fn a_held_data_directory_is_a_sentence_not_a_debug_value() {
             !err.contains("Os {") && !err.contains("WouldBlock") && !err.contains("os error"),
             "{args:?}: {err}"
         );
-        if args != ["serve"] {
-            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        // And each exits 2, as docs/cli.md, operations.md and architecture.md say
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    }
+    let architecture =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/architecture.md"))
+            .unwrap();
+    assert!(
+        architecture.contains("a second `serve`, or an offline command")
+            && architecture.contains("with exit code 2"),
+        "docs/architecture.md no longer says what a held directory's status is"
+    );
+}
+
+/// The ```` ``` ```` block docs/cli.md shows for a held data directory, its path replaced.
+fn documented_lock_message(data: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap();
+    let section = doc
+        .split("## Offline commands and the data directory")
+        .nth(1)
+        .unwrap();
+    let block = section.split("```\n").nth(1).unwrap();
+    block
+        .replace("/var/lib/sharelog", data)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_lock_message_is_the_one_the_cli_doc_shows() {
+    // Given a running server on a data directory
+    let app = support::spawn_app(|_| {});
+    let data = app.data_dir.to_str().unwrap().to_string();
+    // When an offline command tries to open it
+    let out = sharelog(&["rebuild"], &[("SHARELOG_DATA_DIR", &data)]);
+    // Then it prints exactly what docs/cli.md shows (line breaks aside)
+    let printed = stderr(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(printed, documented_lock_message(&data));
+}
+
+#[test]
+fn a_password_in_the_upstream_url_is_refused_pointing_at_upstream_password() {
+    for url in [
+        "http://sharelog:hunter2-pw@music:4533",
+        "https://sharelog:hunter2-pw@music:4533/",
+        "ftp://sharelog:hunter2-pw@music",
+        "http://sharelog@music:4533",
+    ] {
+        let out = refused_serve(&[("SHARELOG_UPSTREAM_URL", url)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{url}: {err}");
+        assert!(err.contains("upstream.url"), "{url}: {err}");
+        assert!(
+            !err.contains("hunter2-pw"),
+            "{url}: the password was echoed: {err}"
+        );
+        if url.starts_with("http") {
+            assert!(
+                err.contains("upstream.password") && err.contains("SHARELOG_UPSTREAM_PASSWORD"),
+                "{url}: {err}"
+            );
         }
     }
+    // The same in the YAML file, and for the other URLs, which never need a login
+    for (var, key) in [
+        ("SHARELOG_PUBLIC_URL", "publicUrl"),
+        ("SHARELOG_NAVIDROME_URL", "auth.navidromeUrl"),
+    ] {
+        let out = refused_serve(&[(var, "https://u:hunter2-pw@music.example")]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{var}: {err}");
+        assert!(
+            err.contains(key) && !err.contains("hunter2-pw"),
+            "{var}: {err}"
+        );
+    }
+}
+
+#[test]
+fn startup_never_logs_a_urls_user_name_or_password() {
+    // A URL without userinfo is logged as it is; with userinfo the server does not start
+    // and the refusal shows `***` in its place.
+    let log = startup_log(&[("SHARELOG_UPSTREAM_URL", "http://127.0.0.1:9/music")]);
+    assert!(log.contains("http://127.0.0.1:9/music"), "{log}");
+    let out = refused_serve(&[("SHARELOG_UPSTREAM_URL", "http://bob:hunter2-pw@127.0.0.1:9")]);
+    let err = stderr(&out);
+    assert!(err.contains("http://***@127.0.0.1:9"), "{err}");
+    assert!(!err.contains("bob") && !err.contains("hunter2-pw"), "{err}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use sharelog::error_code::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::Path;
+use support::preflight::{self, Need, HEADLINE, ITEMS};
 use support::{admin, upstream, SECRET};
 
 /// The docs whose examples a reader copies. subsonic.md and public-access.md are listed
@@ -41,7 +42,10 @@ const SKIPPED_BLOCKS: &[(&str, &str)] = &[
     ("useradd --system", "creates a system user as root on the host"),
     ("install -m 0644 deploy/sharelog.service", "installs and starts a systemd unit as root; scripts/check_deploy.sh checks the unit with systemd-analyze verify"),
     ("s#^pid .*#pid /run/nginx.pid;#", "installs nginx's system config as root: tests/deploy_proxy.rs runs nginx with deploy/nginx.conf"),
-    ("deploy/Caddyfile /etc/caddy", "Caddy is not installed on the CI machine"),
+    ("deploy/Caddyfile /etc/caddy", "installs Caddy's system config as root and restarts its service: scripts/check_deploy.sh runs Caddy with deploy/Caddyfile"),
+    ("deploy/nginx-sharelog-locations.conf /etc/nginx", "installs into the system's nginx as root and reloads it: tests/deploy_proxy.rs runs the include file inside a TLS server block"),
+    ("deploy/sharelog-routes.caddy /etc/caddy", "installs into the system's Caddy as root and reloads it: tests/deploy_proxy.rs runs the snippet inside a TLS site"),
+    ("apt-get install -y python3", "installs system packages as root: the preflight check installs the same list, which the_readme_says_what_cargo_test_needs_as_the_preflight_check_does holds equal to it"),
     ("S=http://localhost:8080", "the smoke test through nginx in front of Navidrome: tests/deploy_proxy.rs runs the same steps"),
     ("docker compose build sharelog", "an upgrade of the Compose deployment; needs Docker"),
     ("systemctl enable --now sharelog-backup-follow", "installs a systemd unit as root: tests/backup_drill.rs runs `sharelog backup --follow` itself"),
@@ -98,6 +102,7 @@ fn new_share_in(server: &Binary, album_id: &str) -> String {
 #[test]
 fn every_documented_example_runs_and_shows_what_the_doc_says() {
     // Given the real binary, a share in it and a backup of its log
+    preflight::require(&[Need::Curl, Need::Jq]);
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     let mut server = Binary::start(work.path(), &data, &[]);
@@ -318,4 +323,204 @@ fn the_cli_synopsis_names_every_subcommand_with_flags_it_takes() {
             );
         }
     }
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// README.md from the line `heading` to the next `## ` heading.
+fn readme_section(heading: &str) -> String {
+    let readme = read("README.md");
+    let section = readme
+        .split(&format!("\n{heading}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("README.md has no {heading}"));
+    section.split("\n## ").next().unwrap().to_string()
+}
+
+#[test]
+fn the_readme_says_what_cargo_test_needs_as_the_preflight_check_does() {
+    // Given what the tests check for on the machine (tests/support/preflight.rs)
+    let mut packages: Vec<&str> = ITEMS
+        .iter()
+        .flat_map(|i| i.packages.iter().copied())
+        .collect();
+    packages.sort();
+    packages.dedup();
+    // When the README's Set-up section is read
+    let setup = readme_section("## Set-up");
+    // Then it names every package, root, and the systems it is run on
+    for package in &packages {
+        assert!(
+            setup.contains(&format!("`{package}`")),
+            "README's Set-up does not name the package {package}"
+        );
+    }
+    for said in ["root", "Debian 12 (bookworm)", "tmpfs", "one message"] {
+        assert!(
+            setup.contains(said),
+            "README's Set-up does not say {said:?}"
+        );
+    }
+    // And its apt-get line installs exactly those packages
+    let line = setup
+        .lines()
+        .find_map(|l| l.strip_prefix("apt-get install -y "))
+        .expect("README's Set-up has an apt-get install line");
+    let mut listed: Vec<&str> = line.split_whitespace().collect();
+    listed.sort();
+    assert_eq!(
+        listed, packages,
+        "README's apt-get line and the preflight check differ"
+    );
+}
+
+#[test]
+fn a_machine_without_the_tools_gets_one_message_listing_all_of_them() {
+    // Given the suite run where no tool can be found (and so no apt-get to install one)
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["deploy_proxy::", "--test-threads", "3"])
+        .env("SHARELOG_TEST_PREFLIGHT_PATH", empty.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    // Then each test that needs a tool fails, pointing at the message
+    assert!(!out.status.success(), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches(&format!("see \"{HEADLINE}\" printed once above"))
+            .count(),
+        3,
+        "{stdout}"
+    );
+    // And the message is printed once, listing everything missing, why nothing was
+    // installed, and the line that installs it
+    assert_eq!(stderr.matches(HEADLINE).count(), 1, "{stderr}");
+    for item in ITEMS.iter().filter(|i| i.need != Need::Root) {
+        assert!(
+            stderr.contains(&format!("  - {}", item.name)),
+            "{} is not listed:\n{stderr}",
+            item.name
+        );
+    }
+    assert!(stderr.contains("Not installed: "), "{stderr}");
+    assert!(
+        stderr.contains("apt-get install -y python3 python3-venv chromium chromium-driver"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_readme_lists_every_doc_the_project_files_and_the_compose_file() {
+    let readme = read("README.md");
+    let table = readme_section("## Documentation");
+    // Every page under docs/ is in the table
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".md") {
+            assert!(
+                table.contains(&format!("](docs/{name})")),
+                "README's docs table lacks docs/{name}"
+            );
+        }
+    }
+    // And cli.md's row names every subcommand the binary has
+    let row = table
+        .lines()
+        .find(|l| l.contains("](docs/cli.md)"))
+        .unwrap();
+    let top = help(&[]);
+    let commands = top.split("Commands:\n").nth(1).unwrap();
+    for name in commands
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+    {
+        assert!(
+            row.contains(&format!("`{name}")),
+            "cli.md's row lacks {name}: {row}"
+        );
+    }
+    // And the files a self-hoster looks for exist and are linked
+    for file in [
+        "CHANGELOG.md",
+        "SECURITY.md",
+        "CONTRIBUTING.md",
+        "docker-compose.yml",
+    ] {
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(file).is_file(),
+            "{file} is missing"
+        );
+        assert!(
+            readme.contains(&format!("]({file})")),
+            "README does not link {file}"
+        );
+    }
+    // And the screenshots are where the text says they are
+    let pictures = readme.find("<img src=\"docs/images/").unwrap();
+    for (at, _) in readme.match_indices("screenshots above") {
+        assert!(at > pictures, "'screenshots above' before the screenshots");
+    }
+    for (at, _) in readme.match_indices("screenshots below") {
+        assert!(at < pictures, "'screenshots below' after the screenshots");
+    }
+}
+
+#[test]
+fn the_changelog_holds_this_version_and_the_version_is_said_alike_everywhere() {
+    let version = env!("CARGO_PKG_VERSION");
+    let changelog = read("CHANGELOG.md");
+    // Keep a Changelog: an Unreleased section first, then the versions, newest first
+    assert!(changelog.contains("[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)"));
+    let headings: Vec<&str> = changelog.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings.first(), Some(&"## [Unreleased]"), "{headings:?}");
+    for h in &headings[1..] {
+        let (v, date) = h
+            .strip_prefix("## [")
+            .and_then(|r| r.split_once("] - "))
+            .unwrap_or_else(|| panic!("not `## [VERSION] - DATE`: {h}"));
+        assert!(v.split('.').all(|n| n.parse::<u32>().is_ok()), "{h}");
+        let ymd: Vec<u32> = date.split('-').filter_map(|n| n.parse().ok()).collect();
+        assert!(
+            ymd.len() == 3
+                && date.len() == 10
+                && (1..=12).contains(&ymd[1])
+                && (1..=31).contains(&ymd[2]),
+            "{h}: not YYYY-MM-DD"
+        );
+    }
+    // And Cargo's version is either released there or the one Unreleased will be
+    let released = headings
+        .iter()
+        .any(|h| h.starts_with(&format!("## [{version}] - ")));
+    let unreleased = changelog
+        .split("## [Unreleased]")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(
+        released || unreleased.contains(&format!("Will be {version}")),
+        "CHANGELOG.md does not hold {version}"
+    );
+    assert!(
+        headings.contains(&"## [0.1.0] - 2026-11-29"),
+        "{headings:?}"
+    );
+    // And the API document served at /openapi.json carries the same version
+    assert!(
+        read("docs/openapi.yaml").contains(&format!("\n  version: {version}\n")),
+        "docs/openapi.yaml's info.version is not {version}"
+    );
 }

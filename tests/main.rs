@@ -16,6 +16,7 @@ mod store_close;
 mod store_log;
 mod store_mirror;
 mod store_postgres;
+mod store_postgres_offline;
 mod store_previews;
 mod store_replicas;
 
@@ -64,6 +65,7 @@ mod hardening_transfers;
 mod hardening_upstream;
 
 // Running it: CLI, logs, metrics, alerts, SIGTERM, the proxy configs, the demo.
+mod cli_backup;
 mod cli_config;
 mod cli_messages;
 mod cli_token;

@@ -118,6 +118,30 @@ fn a_prerendered_page_once_shown_is_exactly_one_visit() {
     assert_eq!(history(&app, &id).len(), events.len());
 }
 
+/// The log, not the process's memory, decides that a token counts once: a restart
+/// (or another replica on one database) neither loses the key that signed a page's token
+/// nor forgets that a token was counted.
+#[test]
+fn a_token_counts_once_across_a_restart_and_one_issued_before_it_still_counts() {
+    let app = spawn_app(|_| {});
+    let id = share(&app);
+    let (counted, _) = token_of(&prerender(&app, &id).text()).unwrap();
+    let (waiting, _) = token_of(&prerender(&app, &id).text()).unwrap();
+    assert_eq!(post_token(&app, &id, &counted).status(), 204);
+
+    let app = app.restart(|_| {});
+    let again = post_token(&app, &id, &counted);
+    assert_eq!(
+        (again.status(), again.code().as_str()),
+        (409, "shown-token-used"),
+        "{}",
+        again.text()
+    );
+    let later = post_token(&app, &id, &waiting);
+    assert_eq!(later.status(), 204, "{}", later.text());
+    assert_eq!(counts(&app, &id), (2, 2));
+}
+
 #[test]
 fn a_speculation_prefetch_and_a_legacy_prefetch_get_a_token_too() {
     let app = spawn_app(|_| {});

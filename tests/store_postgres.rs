@@ -37,7 +37,7 @@ fn replicas_starting_together_migrate_the_schema_once() {
             &url,
             "SELECT string_agg(version::text, ',') FROM sharelog_schema_version"
         ),
-        "1"
+        "1,2"
     );
     let song = &upstream::shared().album("Alpha").songs[0].id;
     for app in &apps {
@@ -46,6 +46,36 @@ fn replicas_starting_together_migrate_the_schema_once() {
     assert_eq!(
         pg().psql_url(&url, "SELECT max(seq) FROM sharelog_events"),
         "4"
+    );
+}
+
+#[test]
+fn a_database_of_an_older_schema_is_migrated_at_start() {
+    let url = pg().fresh_database();
+    let app = spawn_app(on(&url));
+    let song = &upstream::shared().album("Alpha").songs[0].id;
+    let id = app.create_id(&alice(), json!({ "songs": [song] }));
+    drop(app);
+    // As a sharelog of schema 1 left it: no secrets table.
+    pg().psql_url(
+        &url,
+        "DROP TABLE sharelog_secrets; DELETE FROM sharelog_schema_version WHERE version = 2",
+    );
+    let app = spawn_app(on(&url));
+    assert_eq!(
+        pg().psql_url(
+            &url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM sharelog_schema_version"
+        ),
+        "1,2"
+    );
+    assert_eq!(
+        pg().psql_url(&url, "SELECT count(*) FROM sharelog_secrets"),
+        "2"
+    );
+    assert_eq!(
+        app.raw("GET", &format!("/share/{id}"), &[], None).status(),
+        200
     );
 }
 
@@ -120,7 +150,7 @@ fn a_schema_from_a_newer_sharelog_is_refused_at_start() {
     assert!(!b.wait_exit(Duration::from_secs(30)).success());
     let log = b.log();
     assert!(
-        log.contains("schema is at version 99, newer than this sharelog knows (1)"),
+        log.contains("schema is at version 99, newer than this sharelog knows (2)"),
         "{log}"
     );
 }
@@ -242,8 +272,8 @@ fn ranges_longer_than_a_chunk_are_read_whole_and_in_order() {
     drop(app);
     let mut s = settings_for(upstream::shared(), &dir);
     on(&url)(&mut s);
-    let store = Store::open_configured(
-        &s,
+    let store = Store::open_at(
+        &s.store_location(),
         Policy {
             allow_downloads: true,
         },

@@ -74,10 +74,15 @@ impl Limits {
                 return Err(ConfigError(format!("{key}: must be at least 1 second")));
             }
         }
-        if self.transfers_per_client == 0 || self.transfers == 0 {
-            return Err(ConfigError(
-                "limits.transfersPerClient and limits.transfers: must be at least 1".into(),
-            ));
+        for (key, v) in [
+            ("limits.transfersPerClient", self.transfers_per_client),
+            ("limits.transfers", self.transfers),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!(
+                    "{key}: must be at least 1 (0 would refuse every stream, download and zip)"
+                )));
+            }
         }
         if !(1..=128).contains(&self.ipv6_prefix) {
             return Err(ConfigError(format!(
@@ -113,5 +118,24 @@ mod tests {
             let err = l.validate().unwrap_err();
             assert!(err.0.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn a_zero_transfer_count_names_only_its_own_key() {
+        let l = Limits {
+            transfers: 0,
+            ..Limits::default()
+        };
+        let err = l.validate().unwrap_err().0;
+        assert!(
+            err.starts_with("limits.transfers:") && !err.contains("transfersPerClient"),
+            "{err}"
+        );
+        let l = Limits {
+            transfers_per_client: 0,
+            ..Limits::default()
+        };
+        let err = l.validate().unwrap_err().0;
+        assert!(err.starts_with("limits.transfersPerClient:"), "{err}");
     }
 }

@@ -142,3 +142,29 @@ fn an_empty_preview_agent_is_refused_because_it_would_match_everyone() {
     let err = Settings::load(Some(&path), no_env).unwrap_err();
     assert!(err.0.contains("publicAccess.previewAgents"), "{err}");
 }
+
+#[test]
+fn a_url_with_a_user_or_password_is_refused_without_echoing_them() {
+    for url in [
+        "http://sharelog:s3cr3t-pw@music:4533",
+        "https://sharelog@music:4533/",
+        "http://a:b@c:s3cr3t-pw@music",
+    ] {
+        let env = |k: &str| (k == "SHARELOG_UPSTREAM_URL").then(|| url.to_string());
+        let err = Settings::load(None, env).unwrap_err().0;
+        assert!(
+            err.starts_with("upstream.url: must not hold a user name or password")
+                && err.contains("upstream.password"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("s3cr3t-pw") && !err.contains("sharelog@"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        without_userinfo("http://u:p@host:1/x?y=@z"),
+        "http://***@host:1/x?y=@z"
+    );
+    assert_eq!(without_userinfo("http://host/a@b"), "http://host/a@b");
+}

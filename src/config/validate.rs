@@ -56,26 +56,91 @@ impl Settings {
 /// JWT library, which would otherwise turn every request into a silent 401.
 pub const MIN_JWT_SECRET_BYTES: usize = 12;
 
-/// An absolute http(s) URL with a host; returned without a trailing slash.
+/// An absolute http(s) URL with a host and no user name or password; returned without a
+/// trailing slash. Errors show the URL with any userinfo replaced by `***`.
 pub(super) fn check_url(key: &str, url: &str) -> Result<String, ConfigError> {
+    let shown = without_userinfo(url);
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
         .ok_or_else(|| {
             ConfigError(format!(
-                "{key}: must start with http:// or https://, got {url:?}"
+                "{key}: must start with http:// or https://, got {shown:?}"
             ))
         })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(ConfigError(userinfo_refused(key, &shown)));
+    }
+    if authority.is_empty() || authority.contains(char::is_whitespace) {
         return Err(ConfigError(format!(
-            "{key}: not a valid base URL (no host): {url:?}"
+            "{key}: not a valid base URL (no host): {shown:?}"
         )));
     }
     if url.contains(['?', '#']) {
         return Err(ConfigError(format!(
-            "{key}: a base URL cannot have a query or fragment (paths are appended to it): {url:?}"
+            "{key}: a base URL cannot have a query or fragment (paths are appended to it): {shown:?}"
         )));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Why a URL may not carry `user:password@`: the password would be in a file or variable
+/// that is read as a URL, and in every line that logs the URL.
+fn userinfo_refused(key: &str, shown: &str) -> String {
+    let instead = match key {
+        "upstream.url" => {
+            "put the user in upstream.username and the password in upstream.password \
+             (SHARELOG_UPSTREAM_USERNAME, SHARELOG_UPSTREAM_PASSWORD): sharelog signs each call \
+             with them and never puts the password in a URL or a log line"
+        }
+        "auth.navidromeUrl" => {
+            "it needs no login: each owner token is checked with Navidrome as its owner's own"
+        }
+        _ => "share links are built from it and shown to everyone",
+    };
+    format!("{key}: must not hold a user name or password (got {shown:?}); {instead}")
+}
+
+/// `url` with the `user:password@` of its authority replaced by `***@`, for messages and logs.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+impl Settings {
+    /// `dataDir` must be a directory, or a path that can be created as one: a file there
+    /// (or in its way) would otherwise surface as a storage error about `File exists`.
+    pub fn check_data_dir(&self) -> Result<(), ConfigError> {
+        let dir = &self.data_dir;
+        let fix = "set dataDir (SHARELOG_DATA_DIR) to a directory, or to a path that does not \
+                   exist yet (it is created)";
+        if dir.is_file() {
+            return Err(ConfigError(format!(
+                "dataDir: {} is a file, not a directory; {fix}",
+                dir.display()
+            )));
+        }
+        // The nearest part of the path that exists must be a directory to create the rest in.
+        let nearest = dir.ancestors().find(|a| a.symlink_metadata().is_ok());
+        if let Some(part) = nearest.filter(|a| !a.is_dir()) {
+            let what = if part.is_file() {
+                "is a file, not a directory"
+            } else {
+                "is not a directory"
+            };
+            return Err(ConfigError(format!(
+                "dataDir: {} cannot be used: {} {what}; {fix}",
+                dir.display(),
+                part.display()
+            )));
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,6 @@
 use crate::config::{ClientIpMode, Settings};
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
 use std::sync::Mutex;
 use time::{Date, OffsetDateTime};
 
@@ -71,23 +70,22 @@ fn normalize(ip: IpAddr) -> IpAddr {
 /// Turns an address into what `audit.clientIp` allows the log to keep.
 pub struct IpRecorder {
     mode: ClientIpMode,
-    /// Random, kept in the data dir; day keys are derived from it.
+    /// Random, kept by the store (the same for every replica); day keys are derived from it.
     secret: [u8; 32],
     /// The day's key, derived once per UTC day instead of once per visit.
     day_key: Mutex<Option<(Date, [u8; 32])>>,
 }
 
-pub use super::ip_key::KEY_FILE;
+/// The name of the hash secret in the store (`ip-hash.key` in a sled data dir).
+pub const SECRET_NAME: &str = "ip-hash";
 
 impl IpRecorder {
-    /// Loads (or creates, on first start) the secret in `data_dir`.
-    pub fn open(mode: ClientIpMode, data_dir: &Path) -> std::io::Result<Self> {
-        let secret = super::ip_key::load_or_create(data_dir)?;
-        Ok(IpRecorder {
+    pub fn new(mode: ClientIpMode, secret: [u8; 32]) -> Self {
+        IpRecorder {
             mode,
             secret,
             day_key: Mutex::new(None),
-        })
+        }
     }
 
     pub fn record(&self, ip: IpAddr, now: OffsetDateTime) -> Option<String> {
@@ -219,8 +217,8 @@ mod tests {
 
     #[test]
     fn hashes_are_stable_within_a_day_and_change_across_days() {
-        let dir = tempfile::tempdir().unwrap();
-        let r = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        let secret = [9u8; 32];
+        let r = IpRecorder::new(ClientIpMode::Hash, secret);
         let day1 = time::macros::datetime!(2026-01-01 10:00 UTC);
         let later = time::macros::datetime!(2026-01-01 23:00 UTC);
         let day2 = time::macros::datetime!(2026-01-02 10:00 UTC);
@@ -228,17 +226,15 @@ mod tests {
         assert_eq!(Some(a.clone()), r.record(ip("203.0.113.9"), later));
         assert_ne!(Some(a.clone()), r.record(ip("203.0.113.9"), day2));
         assert_ne!(Some(a.clone()), r.record(ip("203.0.113.8"), day1));
-        let reopened = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        let reopened = IpRecorder::new(ClientIpMode::Hash, secret);
         assert_eq!(Some(a), reopened.record(ip("203.0.113.9"), day1));
     }
 
     #[test]
     fn the_hash_is_hmac_sha256_of_the_address_under_the_day_key() {
         // Independently: hmac(hmac(secret, "2026-11-26"), "192.0.2.7")[:12], with Python's hmac.
-        let dir = tempfile::tempdir().unwrap();
-        let secret: Vec<u8> = (0u8..32).collect();
-        std::fs::write(dir.path().join(KEY_FILE), secret).unwrap();
-        let r = IpRecorder::open(ClientIpMode::Hash, dir.path()).unwrap();
+        let secret: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let r = IpRecorder::new(ClientIpMode::Hash, secret);
         let at = time::macros::datetime!(2026-11-26 12:00 UTC);
         assert_eq!(
             r.record(ip("192.0.2.7"), at).as_deref(),

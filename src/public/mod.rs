@@ -3,7 +3,6 @@
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
 //! - `client_ip`: which address to believe, and how much of it the log keeps
-//! - `ip_key`: the secret behind hashed client addresses, written atomically, recovered if damaged
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
@@ -30,7 +29,6 @@ pub mod client_ip;
 pub(crate) mod cover;
 mod cover_ids;
 mod door;
-mod ip_key;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
@@ -59,6 +57,7 @@ pub(crate) mod handlers {
 use crate::config::Settings;
 use crate::domain::{Share, ShareId, Track};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::StoreError;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::HttpRequest;
 use door::Door;
@@ -79,17 +78,19 @@ pub struct Public {
 }
 
 impl Public {
-    /// Reads (or creates) the IP hash secret in the data dir.
-    pub fn new(settings: &Settings) -> std::io::Result<Self> {
+    /// Takes its secrets (the IP hash key, the page tokens' key) from the store, so that
+    /// every replica on one log hashes and signs alike.
+    pub fn new(settings: &Settings, store: &crate::store::Store) -> Result<Self, StoreError> {
+        let ip_secret = store.secret(client_ip::SECRET_NAME)?;
         Ok(Public {
             access: access::Access::new(&settings.public_access, settings.limits.ipv6_prefix),
-            ip_recorder: client_ip::IpRecorder::open(settings.audit.client_ip, &settings.data_dir)?,
+            ip_recorder: client_ip::IpRecorder::new(settings.audit.client_ip, ip_secret),
             cache: MetaCache::default(),
             pages: rendered::Rendered::default(),
             transfers: transfers::Transfers::new(&settings.limits),
             covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
-            shown: shown_token::ShownTokens::default(),
+            shown: shown_token::ShownTokens::new(store.secret(shown_token::SECRET_NAME)?),
         })
     }
 }

@@ -2,12 +2,17 @@
 //! a preview) is now in front of a person; its script sends the page's single-use token
 //! (`shown_token`), and the token becomes one visit (ShareVisited, format `html`).
 //! The same checks as every public path come first (access rules, rate limit, a live share).
+//!
+//! Each token counts once across restarts and every replica on one log: its nonce is the
+//! visit's idempotency key, so the committer (which decides against the whole log) turns a
+//! second post of it, here or on another replica, into a repeat that appends nothing.
 
 use super::door::Door;
 use super::shown_token::{self, Refused};
 use super::{admit, live_share, visit};
-use crate::domain::{VisitFormat, VisitKind};
+use crate::domain::{Command, VisitFormat, VisitKind};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::Idempotency;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -21,11 +26,12 @@ pub async fn post(
     let ip = admit(&req, &state)?;
     let share = live_share(&state, &path)?;
     let token = token(&body)?;
-    let tokens = &state.parts.shown;
-    let taken = tokens
-        .take(&token, share.id.as_str(), shown_token::now_secs())
+    let nonce = state
+        .parts
+        .shown
+        .verify(&token, share.id.as_str(), shown_token::now_secs())
         .map_err(refusal)?;
-    let recorded = visit::record(
+    let visit = visit::visit_of(
         &state,
         &req,
         share.id.clone(),
@@ -34,16 +40,21 @@ pub async fn post(
         false,
         None,
         VisitKind::Visit,
-    )
-    .await;
-    match recorded {
-        Ok(()) => Ok(HttpResponse::NoContent().finish()),
-        Err(e) => {
-            // Not counted: the page may send its token again.
-            tokens.release(taken);
-            Err(e)
-        }
+    );
+    let once = Idempotency {
+        user_id: shown_token::SECRET_NAME.into(),
+        key: nonce,
+        fingerprint: share.id.to_string(),
+    };
+    // A failed append is not counted: the page may send its token again.
+    let outcome = state
+        .store
+        .execute(Command::Visit(visit), Some(once))
+        .await?;
+    if outcome.replayed {
+        return Err(refusal(Refused::Used));
     }
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The `token` of a JSON body `{"token": "..."}`.
@@ -84,13 +95,6 @@ fn refusal(r: Refused) -> ApiError {
             ErrorCode::ShownTokenUsed,
             "this token has already been counted as a visit",
         ),
-        Refused::Busy => ApiError {
-            retry_after: Some(60),
-            ..ApiError::new(
-                ErrorCode::ShownTokensBusy,
-                "too many pages were shown lately to count another now; try again later",
-            )
-        },
     }
 }
 

@@ -28,6 +28,23 @@ pub async fn record(
     player: Option<&str>,
     kind: VisitKind,
 ) -> Result<(), ApiError> {
+    let visit = visit_of(state, req, id, ip, format, download, player, kind);
+    state.store.visit(visit).await?;
+    Ok(())
+}
+
+/// The command of a visit (or preview) to `id`, with what it records of the request.
+#[allow(clippy::too_many_arguments)] // as `record`
+pub fn visit_of(
+    state: &Door,
+    req: &HttpRequest,
+    id: ShareId,
+    ip: IpAddr,
+    format: VisitFormat,
+    download: bool,
+    player: Option<&str>,
+    kind: VisitKind,
+) -> VisitShare {
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -46,8 +63,7 @@ pub async fn record(
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
     };
-    state.store.visit(VisitShare { id, kind, visit }).await?;
-    Ok(())
+    VisitShare { id, kind, visit }
 }
 
 /// At most `max` characters (not bytes: a multi-byte character is never split).

@@ -12,6 +12,7 @@
 //! - Making written batches durable, on the syncer thread: [`Durability`].
 //! - Reading, from any thread: [`Reader`].
 
+use super::offline::{ImportBatch, ImportFold};
 use super::read::raw::{RawEvent, RawEvents};
 use super::write::request::{IdempotencyRow, Request};
 use super::{Checkpoint, StoreError};
@@ -35,6 +36,9 @@ pub trait Reader: Send + Sync + 'static {
     fn stream(&self, id: &ShareId) -> RawEvents;
     /// The last durable position as stored (`None` for an empty log).
     fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+    /// Secret `name`: 32 random bytes made on first use and then kept, the same for
+    /// every process on this log (what one replica signs or hashes, another checks).
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError>;
     /// Lets go of the engine (files, locks, connections) once the writer stopped;
     /// reads after it answer `Closed`. Returns false when the last flush failed.
     fn close(&self) -> bool;
@@ -142,4 +146,49 @@ pub struct Opened<A, D> {
     pub keys: HashMap<IdemKey, IdempotencyRow>,
     /// For engines whose log other processes append to.
     pub watch: Option<Box<dyn Watch>>,
+}
+
+/// Takes one stored line with its seq; an error stops the reading.
+pub type EachLine<'a> = &'a mut dyn FnMut(u64, &[u8]) -> Result<(), StoreError>;
+
+/// What the command line needs of a log no server is writing (sled: a stopped
+/// service's data directory; PostgreSQL: the database, under its write lock).
+pub trait Offline: Reader {
+    /// The seq of the last event stored (which the checkpoint may not have reached).
+    fn last_seq(&self) -> Result<u64, StoreError>;
+    /// The projections as stored (what a server would load at start).
+    fn projections(&self) -> Result<Shares, StoreError>;
+    /// Replaces every projection row by `shares`, folded up to `head`, atomically.
+    fn replace_projections(&self, shares: &Shares, head: &Checkpoint) -> Result<(), StoreError>;
+    /// Appends sealed events as they are: (seq, stream, version, line). For tools and
+    /// benchmarks that build a log directly; the caller checked the chain.
+    fn write_sealed(&self, events: &[(u64, &str, u64, &[u8])]) -> Result<(), StoreError>;
+    /// Everything written is durable.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Hands every stored line in seq order, with its seq, to `each`, from the
+    /// cheapest source the engine has (sled after a clean stop: its flat export
+    /// mirror, in a few MB, where a pass through sled costs hundreds of MB at a
+    /// million events); `total` first learns how many there are, for progress.
+    fn each_line(&self, total: &mut dyn FnMut(u64), each: EachLine<'_>) -> Result<(), StoreError>;
+}
+
+/// Filling an empty log from a checked export (`sharelog restore`), batch by batch
+/// on a writer thread while a reader thread checks the next.
+pub trait Import: Send {
+    /// Work for the reading thread on each batch before it is sent (the sled
+    /// engine's export mirror, whose copies are better spent on that thread).
+    fn copy_out(&mut self) -> Option<Box<dyn CopyOut>>;
+    /// Writes a batch whose events the caller took through the rules
+    /// (`ImportFold`), in seq order; leaves it empty for reuse.
+    fn push(&mut self, batch: &mut ImportBatch, fold: &ImportFold) -> Result<(), StoreError>;
+    /// Writes the projections and the head, makes everything durable and puts the
+    /// new log in place.
+    fn finish(self: Box<Self>, fold: ImportFold) -> Result<Checkpoint, StoreError>;
+}
+
+/// The reading thread's side of an import.
+pub trait CopyOut: Send {
+    fn write(&mut self, batch: &ImportBatch) -> Result<(), StoreError>;
+    /// Everything written is handed to the system (the reader is done).
+    fn close(self: Box<Self>) -> Result<(), StoreError>;
 }

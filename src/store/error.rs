@@ -30,6 +30,8 @@ pub enum StoreError {
     },
     /// The committer has stopped.
     Closed,
+    /// The engine will not do what was asked (a restore into a log that is not empty).
+    Refused(String),
     /// The engine cannot be reached just now (a database connection); the write
     /// was not made, and later ones may succeed.
     Unavailable(String),
@@ -67,6 +69,7 @@ impl fmt::Display for StoreError {
                 write!(f, "event {seq} breaks the rules a server keeps: {reason}")
             }
             StoreError::Closed => write!(f, "event log is closed"),
+            StoreError::Refused(m) => write!(f, "{m}"),
             StoreError::Unavailable(m) => write!(f, "the event log is unavailable: {m}"),
         }
     }

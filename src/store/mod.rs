@@ -14,7 +14,9 @@
 mod engine;
 mod error;
 mod format;
+mod location;
 mod memory;
+pub mod offline;
 mod postgres;
 mod read;
 mod sled;
@@ -24,16 +26,18 @@ mod write;
 pub use format::chain;
 use format::{checkpoint, envelope, event_ids, sealed};
 use read::{fold, subscribe};
-use sled::{import, import_batch, offline, open, packing, release};
+use sled::{import, open, packing};
 pub use sled::{keys, mirror, reader};
 use write::{committer, latest, plan, request, syncer};
 
 pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
+pub use engine::{CopyOut, EachLine, Import};
 pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
-pub use import::{Batcher, ImportBatch, Importer, MirrorCopy, BATCH_EVENTS};
-pub use offline::Log;
+pub use import::BATCH_EVENTS;
+pub use location::{DatabaseUrl, Location};
+pub use offline::{Batcher, ImportBatch, ImportFold, Log};
 pub use read::raw::{EventIter, Filter, Header, Line, RawEvent, RawEvents};
 pub use request::{Idempotency, Outcome};
 pub use sealed::decode_sealed;
@@ -80,29 +84,11 @@ impl Store {
         Store::start(sled::engine::open(dir)?, policy)
     }
 
-    /// Opens the log with the engine `settings` name (`store.engine`).
-    pub fn open_configured(
-        settings: &crate::config::Settings,
-        policy: Policy,
-    ) -> Result<Store, StoreError> {
-        match settings.store.engine {
-            crate::config::Engine::Sled => Store::open(&settings.data_dir, policy),
-            crate::config::Engine::Postgres => {
-                Store::start(postgres::open(&settings.store.postgres_url)?, policy)
-            }
-        }
-    }
-
-    /// Where the configured log is, for messages (a PostgreSQL URL without its password).
-    pub fn configured_place(settings: &crate::config::Settings) -> String {
-        match settings.store.engine {
-            crate::config::Engine::Sled => settings.data_dir.display().to_string(),
-            crate::config::Engine::Postgres => {
-                format!(
-                    "PostgreSQL at {}",
-                    postgres::place(&settings.store.postgres_url)
-                )
-            }
+    /// Opens the configured log and starts the committer.
+    pub fn open_at(location: &Location, policy: Policy) -> Result<Store, StoreError> {
+        match location {
+            Location::Sled(dir) => Store::open(dir, policy),
+            Location::Postgres(url) => Store::start(postgres::open(url.expose())?, policy),
         }
     }
 
@@ -151,6 +137,11 @@ impl Store {
                 feed: shared.feed,
             }),
         })
+    }
+
+    /// Secret `name`, the same for every process on this log (`engine::Reader::secret`).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        self.inner.log.secret(name)
     }
 
     /// `sled`, `postgres` or `memory`.

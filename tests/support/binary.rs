@@ -1,6 +1,7 @@
 //! The real `sharelog` binary as a child process, with its log captured to a file, and a
 //! small tmpfs to fill up. For fault tests that need a process to stop, fail and restart.
 
+use crate::support::preflight::{self, Need};
 use crate::support::{alice, free_port, postgres, upstream, PUBLIC_URL, SECRET};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -154,6 +155,7 @@ pub struct Tmpfs {
 
 impl Tmpfs {
     pub fn mount(mib: u32) -> Tmpfs {
+        preflight::require(&[Need::Root]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         let status = Command::new("mount")
@@ -194,6 +196,7 @@ impl Drop for Tmpfs {
 pub fn fault_shim() -> PathBuf {
     static SHIM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     SHIM.get_or_init(|| {
+        preflight::require(&[Need::Cc]);
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fault_shim.c");
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
         let out = dir.join("fault_shim.so");

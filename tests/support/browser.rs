@@ -4,13 +4,13 @@
 //! read like the other black-box tests. Console errors and CSP violations are read from
 //! chromedriver's browser log (`goog:loggingPrefs`), so a test can assert there are none.
 //!
-//! Chromium and chromedriver are installed with apt when missing; never skipped.
+//! Chromium and chromedriver are installed by the preflight check when missing; never skipped.
 
 use crate::support::free_port;
+use crate::support::preflight::{self, Need};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -62,31 +62,9 @@ impl ConsoleEntry {
     }
 }
 
-/// Installs Chromium and chromedriver from Debian when either is missing; panics if that fails.
+/// Chromium and chromedriver, installed by the preflight check when missing; never skipped.
 pub fn ensure_installed() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let present = || Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file();
-        if present() {
-            return;
-        }
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !apt(&["install", "-y", "chromium", "chromium-driver"]) {
-            apt(&["update"]);
-            apt(&["install", "-y", "chromium", "chromium-driver"]);
-        }
-        assert!(
-            present(),
-            "chromium/chromedriver are missing and could not be installed: \
-             run `apt-get install -y chromium chromium-driver`"
-        );
-    });
+    preflight::require(&[Need::Chromium, Need::Chromedriver]);
 }
 
 fn target_dir() -> PathBuf {

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod browser;
+pub mod caddy;
 pub mod commands;
 pub mod doc_blocks;
 pub mod doc_expectations;
@@ -13,7 +14,9 @@ pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
 pub mod postgres;
+pub mod preflight;
 pub mod promtool;
+pub mod tls;
 pub mod upstream;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};

@@ -1,30 +1,23 @@
-//! nginx with `deploy/nginx.conf` (only the two upstream addresses and the listen
-//! port substituted) as a real process, for tests that go through the proxy.
+//! nginx as a real process, for tests that go through the proxy: with `deploy/nginx.conf`
+//! (only the two upstream addresses and the listen port substituted), or with the include
+//! file `deploy/nginx-sharelog-locations.conf` inside a TLS server block such as a
+//! Navidrome host already has.
 
+use crate::support::preflight::{self, Need};
+use crate::support::tls::SelfSigned;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// nginx from PATH or Debian's /usr/sbin, installed with apt-get when missing.
+/// nginx from PATH or Debian's /usr/sbin (installed by the preflight check when missing).
 pub fn binary() -> PathBuf {
-    let find = || {
-        let path = std::env::var("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-            .map(|d| d.join("nginx"))
-            .find(|p| p.is_file())
-    };
-    if let Some(found) = find() {
-        return found;
-    }
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "nginx"])
-        .status()
-        .is_ok_and(|s| s.success());
-    match find() {
-        Some(found) if installed => found,
-        _ => panic!("nginx is missing and could not be installed: run `apt-get install -y nginx`"),
-    }
+    preflight::require(&[Need::Nginx]);
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+        .expect("the preflight check found nginx")
 }
 
 /// `deploy/nginx.conf` with exactly these three strings replaced, each found exactly once.
@@ -46,6 +39,63 @@ pub fn config(sharelog: &str, navidrome: &str, port: u16) -> String {
     }
     conf
 }
+
+/// An nginx.conf whose one server block is what a Navidrome host typically has already: TLS
+/// with `tls`'s certificate, its own body settings, an X-Forwarded-For that APPENDS to the
+/// client's, Navidrome at `location /`, and `include` of
+/// `deploy/nginx-sharelog-locations.conf` with only sharelog's address substituted
+/// (written into `dir`, which must outlive nginx's start).
+pub fn tls_server_with_include(
+    sharelog: &str,
+    navidrome: &str,
+    port: u16,
+    tls: &SelfSigned,
+    dir: &Path,
+) -> String {
+    let include =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(INCLUDE)).unwrap();
+    assert!(
+        include.contains("proxy_pass http://127.0.0.1:4534;"),
+        "{INCLUDE} must proxy to 127.0.0.1:4534 (the test substitutes it)"
+    );
+    let path = dir.join("sharelog-locations.conf");
+    std::fs::write(&path, include.replace("127.0.0.1:4534", sharelog)).unwrap();
+    format!(
+        "worker_processes 1;
+pid logs/nginx.pid;
+error_log logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log logs/access.log;
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name _;
+        ssl_certificate     {cert};
+        ssl_certificate_key {key};
+        client_max_body_size 10m;
+        client_body_buffer_size 256k;
+        proxy_max_temp_file_size 0;
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+
+        include {include};
+
+        location / {{
+            proxy_pass http://{navidrome};
+        }}
+    }}
+}}
+",
+        cert = tls.cert.display(),
+        key = tls.key.display(),
+        include = path.display(),
+    )
+}
+
+/// The include file of sharelog's locations, from the crate root.
+pub const INCLUDE: &str = "deploy/nginx-sharelog-locations.conf";
 
 /// An nginx master process in the foreground; stopped (SIGQUIT, then SIGKILL) on drop.
 pub struct Nginx {

@@ -45,8 +45,13 @@ pub fn shared() -> &'static Cluster {
     SHARED.get_or_init(start)
 }
 
+/// Whether Debian's PostgreSQL server is installed (for the preflight check).
+pub fn installed() -> bool {
+    newest_bin_dir().is_some()
+}
+
 /// Debian's newest installed server binaries.
-fn bin_dir() -> PathBuf {
+fn newest_bin_dir() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -58,9 +63,7 @@ fn bin_dir() -> PathBuf {
         })
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
-        panic!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): apt-get install -y postgresql (.ci/run does)")
-    })
+    versions.pop().map(|(_, bin)| bin)
 }
 
 fn as_postgres(bin: &Path, tool: &str) -> Command {
@@ -82,7 +85,8 @@ fn run(mut cmd: Command, what: &str) -> String {
 }
 
 fn start() -> Cluster {
-    let bin = bin_dir();
+    super::preflight::require(&[super::preflight::Need::Postgres]);
+    let bin = newest_bin_dir().expect("checked by the preflight");
     let dir = tempfile::Builder::new()
         .prefix("sharelog-pg-")
         .tempdir()

@@ -140,6 +140,9 @@ fn launch(big_track_mb: Option<u32>) -> TestUpstream {
         Some(tempdir)
     };
 
+    if std::env::var_os("SHARELOG_TEST_PYTHON").is_none() {
+        super::preflight::require(&[super::preflight::Need::PythonVenv]);
+    }
     let python = std::env::var("SHARELOG_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = Command::new(&python);
     cmd.arg(root.join("scripts").join("test_upstream.py"))

@@ -54,6 +54,7 @@ pub struct MemoryLog {
     turn: Condvar,
     /// Every store on this log, poked after each append.
     watchers: Mutex<Vec<Poke>>,
+    secrets: Mutex<std::collections::HashMap<String, [u8; 32]>>,
 }
 
 #[derive(Default)]
@@ -117,6 +118,18 @@ impl Reader for MemoryLog {
 
     fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         Ok(self.stored().head)
+    }
+
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(secret) = secrets.get(name) {
+            return Ok(*secret);
+        }
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret)
+            .map_err(|e| StoreError::Io(format!("no random bytes for a secret: {e}")))?;
+        secrets.insert(name.to_string(), secret);
+        Ok(secret)
     }
 
     fn close(&self) -> bool {

@@ -18,6 +18,8 @@ use super::connect::Io;
 use super::reader::Head;
 use super::schema::WRITE_LOCK;
 use crate::domain::ShareId;
+use crate::projection::rows::Row;
+use crate::store::engine::IdemKey;
 use crate::store::engine::{Append, CaughtUp, Decided, EventSink};
 use crate::store::read::raw::{Line, RawEvent};
 use crate::store::request::IdempotencyRow;
@@ -25,7 +27,8 @@ use crate::store::{chain, Checkpoint, StoreError};
 use futures_util::future::join;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
-use tokio_postgres::{Client, Statement};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement, ToStatement};
 
 /// What other writers appended after a head: events, then the keys they used.
 const CATCH_UP: &str = "
@@ -46,6 +49,16 @@ pub struct Columns {
     streams: Vec<String>,
     versions: Vec<i64>,
     lines: Vec<Vec<u8>>,
+}
+
+impl Columns {
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
 }
 
 impl EventSink for Columns {
@@ -254,32 +267,61 @@ impl Append for PgAppend {
 /// `sharelog_append` and COMMIT, sent together: one round trip. A failed call
 /// leaves the transaction aborted, and the COMMIT behind it then rolls it back.
 async fn write(w: &Writer, batch: &Decided<Columns>) -> Result<(), tokio_postgres::Error> {
-    let e = &batch.events;
-    let (row_keys, row_values): (Vec<&[u8]>, Vec<&[u8]>) = batch
-        .rows
+    let call = call(
+        &w.client,
+        &w.append,
+        batch.after,
+        &batch.events,
+        &batch.rows,
+        &batch.keys,
+        &batch.head,
+    );
+    let (called, committed) = join(call, w.client.batch_execute("COMMIT")).await;
+    called?;
+    committed
+}
+
+/// Appends sealed events after `after` without rows or keys, in the caller's
+/// transaction (which holds the write lock): a restore's or a tool's events.
+pub fn append_sealed(
+    io: &Io,
+    client: &Client,
+    after: u64,
+    events: &Columns,
+    head: &Checkpoint,
+) -> Result<(), StoreError> {
+    io.run(
+        "appending events",
+        call(client, APPEND, after, events, &[], &[], head),
+    )
+    .map(|_| ())
+}
+
+/// One call of `sharelog_append`: the events, the rows and keys, and the new head.
+async fn call<T: ?Sized + ToStatement>(
+    client: &Client,
+    statement: &T,
+    after: u64,
+    e: &Columns,
+    rows: &[Row],
+    keys: &[(IdemKey, IdempotencyRow)],
+    head: &Checkpoint,
+) -> Result<u64, tokio_postgres::Error> {
+    let (row_keys, row_values): (Vec<&[u8]>, Vec<&[u8]>) = rows
         .iter()
         .map(|(k, v)| (k.as_slice(), v.as_slice()))
         .unzip();
-    let key_users: Vec<&str> = batch.keys.iter().map(|((u, _), _)| u.as_str()).collect();
-    let key_keys: Vec<&str> = batch.keys.iter().map(|((_, k), _)| k.as_str()).collect();
-    let key_shares: Vec<&str> = batch
-        .keys
-        .iter()
-        .map(|(_, r)| r.share_id.as_str())
-        .collect();
-    let key_prints: Vec<&str> = batch
-        .keys
-        .iter()
-        .map(|(_, r)| r.fingerprint.as_str())
-        .collect();
-    let Checkpoint {
-        last_seq,
-        last_hash,
-        schema_version,
-    } = batch.head;
-    let (after, last_seq, version) = (batch.after as i64, last_seq as i64, schema_version as i32);
-    let hash: &[u8] = &last_hash;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+    let key_users: Vec<&str> = keys.iter().map(|((u, _), _)| u.as_str()).collect();
+    let key_keys: Vec<&str> = keys.iter().map(|((_, k), _)| k.as_str()).collect();
+    let key_shares: Vec<&str> = keys.iter().map(|(_, r)| r.share_id.as_str()).collect();
+    let key_prints: Vec<&str> = keys.iter().map(|(_, r)| r.fingerprint.as_str()).collect();
+    let (after, last_seq, version) = (
+        after as i64,
+        head.last_seq as i64,
+        head.schema_version as i32,
+    );
+    let hash: &[u8] = &head.last_hash;
+    let params: [&(dyn ToSql + Sync); 14] = [
         &after,
         &e.seqs,
         &e.streams,
@@ -295,8 +337,5 @@ async fn write(w: &Writer, batch: &Decided<Columns>) -> Result<(), tokio_postgre
         &hash,
         &version,
     ];
-    let call = w.client.execute(&w.append, &params);
-    let (called, committed) = join(call, w.client.batch_execute("COMMIT")).await;
-    called?;
-    committed
+    client.execute(statement, &params).await
 }

@@ -8,6 +8,7 @@
 use super::connect::Io;
 use super::reader::{self, Pool};
 use super::schema::WRITE_LOCK;
+use crate::domain::Share;
 use crate::domain::ShareId;
 use crate::projection::rows::{all_rows, Row};
 use crate::projection::Shares;
@@ -168,18 +169,44 @@ fn rebuild(
     );
     let read = |first, last| -> RawEvents { reader::between(pool, first, last) };
     let folded = fold::fold_all(&read, last, &mut |_| {})?;
-    let rows: Vec<Row> = all_rows(folded.shares.all())
+    let head = folded.checkpoint;
+    let rows = replace_rows(io, client, folded.shares.all(), &head)?;
+    log::info!(
+        "PostgreSQL at {}: projections rebuilt ({rows} rows)",
+        io.place
+    );
+    Ok(Loaded {
+        shares: folded.shares,
+        head,
+        keys: snapshot.keys,
+    })
+}
+
+/// Replaces every projection row by the full rows of `shares` and sets the head
+/// they are as of, in the caller's transaction (which holds the write lock).
+/// Returns how many rows it wrote.
+pub fn replace_rows<'a>(
+    io: &Io,
+    client: &Client,
+    shares: impl Iterator<Item = &'a Share> + 'a,
+    head: &Checkpoint,
+) -> Result<usize, StoreError> {
+    let rows: Vec<Row> = all_rows(shares)
         .collect::<Result<_, _>>()
         .map_err(|e| StoreError::Io(format!("encoding a projection row: {e}")))?;
-    let head = folded.checkpoint;
-    io.run("writing the rebuilt projections", async {
-        client.batch_execute("DELETE FROM sharelog_projection").await?;
+    io.run("writing the projections", async {
+        client
+            .batch_execute("DELETE FROM sharelog_projection")
+            .await?;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let (keys, values): (Vec<&[u8]>, Vec<&[u8]>) =
-                chunk.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).unzip();
+            let (keys, values): (Vec<&[u8]>, Vec<&[u8]>) = chunk
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .unzip();
             client
                 .execute(
-                    "INSERT INTO sharelog_projection (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])",
+                    "INSERT INTO sharelog_projection (key, value) \
+                     SELECT * FROM unnest($1::bytea[], $2::bytea[])",
                     &[&keys, &values],
                 )
                 .await?;
@@ -188,18 +215,13 @@ fn rebuild(
         client
             .execute(
                 "UPDATE sharelog_head SET seq = $1, hash = $2, rows_version = $3",
-                &[&(head.last_seq as i64), &hash, &(head.schema_version as i32)],
+                &[
+                    &(head.last_seq as i64),
+                    &hash,
+                    &(head.schema_version as i32),
+                ],
             )
             .await
     })?;
-    log::info!(
-        "PostgreSQL at {}: projections rebuilt ({} shares)",
-        io.place,
-        rows.len()
-    );
-    Ok(Loaded {
-        shares: folded.shares,
-        head,
-        keys: snapshot.keys,
-    })
+    Ok(rows.len())
 }

@@ -19,9 +19,12 @@
 
 mod append;
 mod connect;
+pub mod import;
 mod load;
+pub mod offline;
 mod reader;
 mod schema;
+mod secrets;
 mod watch;
 
 pub use append::PgAppend;

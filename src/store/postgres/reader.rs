@@ -50,8 +50,8 @@ impl Head {
     }
 }
 
-struct ReadConn {
-    client: Client,
+pub struct ReadConn {
+    pub client: Client,
     between: Statement,
     stream: Statement,
 }
@@ -74,7 +74,12 @@ impl Pool {
         }
     }
 
-    fn conn(&self) -> Result<Arc<ReadConn>, StoreError> {
+    pub fn io(&self) -> &Io {
+        &self.io
+    }
+
+    /// A reading connection (shared: a tokio-postgres client serves several threads).
+    pub fn conn(&self) -> Result<Arc<ReadConn>, StoreError> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed);
         }
@@ -219,6 +224,12 @@ pub fn between(pool: &Arc<Pool>, from_seq: u64, until_seq: u64) -> RawEvents {
     chunks(pool, Range::Seqs { until }, from)
 }
 
+/// One share's stored events, oldest first, read chunk by chunk.
+pub fn stream(pool: &Arc<Pool>, id: &ShareId) -> RawEvents {
+    let id = id.as_str().to_string();
+    chunks(pool, Range::Stream { id }, 1)
+}
+
 fn chunks(pool: &Arc<Pool>, range: Range, from: i64) -> RawEvents {
     Box::new(Chunks {
         pool: pool.clone(),
@@ -239,8 +250,7 @@ impl Reader for PgLog {
     }
 
     fn stream(&self, id: &ShareId) -> RawEvents {
-        let id = id.as_str().to_string();
-        chunks(&self.pool, Range::Stream { id }, 1)
+        stream(&self.pool, id)
     }
 
     fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
@@ -249,6 +259,10 @@ impl Reader for PgLog {
         }
         let head = self.head.get();
         Ok((head.last_seq > 0).then_some(head))
+    }
+
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        super::secrets::secret(&self.pool, name)
     }
 
     fn close(&self) -> bool {

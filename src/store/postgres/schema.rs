@@ -9,7 +9,10 @@ use crate::store::StoreError;
 use tokio_postgres::Client;
 
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/001_log.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/001_log.sql")),
+    (2, include_str!("migrations/002_secrets.sql")),
+];
 
 /// Advisory lock keys ("sharelog" in ASCII, and the next number): the log's write
 /// lock, taken by each batch for its transaction, and the migrations' lock.
@@ -32,6 +35,29 @@ pub fn migrate(io: &Io, client: &Client) -> Result<i32, StoreError> {
     let found = result?;
     unlocked?;
     Ok(found)
+}
+
+/// The schema version of the database, 0 when it has no sharelog tables; changes nothing.
+pub fn found(io: &Io, client: &Client) -> Result<i32, StoreError> {
+    io.run("reading the schema version", async {
+        let exists: bool = client
+            .query_one(
+                "SELECT to_regclass('sharelog_schema_version') IS NOT NULL",
+                &[],
+            )
+            .await?
+            .try_get(0)?;
+        if !exists {
+            return Ok(0);
+        }
+        client
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM sharelog_schema_version",
+                &[],
+            )
+            .await?
+            .try_get(0)
+    })
 }
 
 fn apply(io: &Io, client: &Client) -> Result<i32, StoreError> {

@@ -188,6 +188,15 @@ impl Reader for SledLog {
         open::read_checkpoint(&self.db()?)
     }
 
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        super::secret::load_or_create(&self.dir, name).doing(|| {
+            format!(
+                "reading or creating {}",
+                self.dir.join(super::secret::file_name(name)).display()
+            )
+        })
+    }
+
     /// Flushes and lets go of sled: once it returns, the data directory opens again
     /// at once, here or in another process.
     fn close(&self) -> bool {

@@ -1,21 +1,23 @@
-//! Writing a new data directory from checked export lines (`sharelog restore`):
-//! events in packed rows with their original seq, ids, versions, times and hashes,
-//! the projections folded on the way in (no second pass through sled, which would
-//! cost hundreds of MB at a million events), and a complete export mirror, so the
-//! first start is as fast as any restart.
+//! The sled engine's side of `sharelog restore` (`engine::Import`): a new data
+//! directory with the events in packed rows, with their original seq, ids,
+//! versions, times and hashes, the projections the restore folded on the way in
+//! (no second pass through sled, which would cost hundreds of MB at a million
+//! events), and a complete export mirror, so the first start is as fast as any
+//! restart. It is built beside the target (`restore_target`) and renamed into
+//! place only when complete.
 //!
-//! The reading side fills [`ImportBatch`]es (`import_batch.rs`) and writes the
-//! export mirror; this, the writing side, appends their `E` rows to sled and folds
-//! their events into the projections.
+//! The reading side writes the export mirror (`MirrorCopy`); this, the writing
+//! side, appends the batches' `E` rows and collects their `S` rows.
 
-use crate::domain::check_version;
-use crate::domain::{apply, check_counted, check_logged, Counted, ImpossibleEvent, Share, ShareId};
-use crate::store::import_batch::Change;
-pub use crate::store::import_batch::{Batcher, ImportBatch, MirrorCopy};
-use crate::store::mirror::{self, Mirror};
-use crate::store::packing::{row_takes, VersionRuns};
-use crate::store::{chain, keys, open, Checkpoint, StoreError, SCHEMA_VERSION};
+use super::mirror::{self, Mirror};
+use super::packing::{row_takes, VersionRuns};
+use super::restore_target::Building;
+use super::{keys, open};
+use crate::store::engine::{CopyOut, Import};
+use crate::store::offline::{ImportBatch, ImportFold};
+use crate::store::{Checkpoint, StoreError};
 use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Events per batch, and per sled batch of `E` rows: large enough that sled's
@@ -31,74 +33,92 @@ const VERSIONS_PER_WRITE: usize = 16_384;
 /// A small page cache: the importer only appends.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// A share as the importer knows it: its id, its state so far, its `S` rows to write.
-struct Stream {
-    id: ShareId,
-    state: Option<Share>,
-    versions: VersionRuns,
+/// A restore into the sled data directory `target`, which must be absent or empty.
+pub fn create(target: &Path) -> Result<Box<dyn Import>, StoreError> {
+    super::restore_target::refuse_used(target)?;
+    let building = Building::start(target)?;
+    let importer = Importer::create(&building.dir)?;
+    let mirror = MirrorCopy::create(&building.dir)?;
+    Ok(Box::new(SledImport {
+        importer,
+        building,
+        target: target.to_path_buf(),
+        mirror: Some(mirror),
+    }))
+}
+
+struct SledImport {
+    importer: Importer,
+    building: Building,
+    target: PathBuf,
+    /// The mirror until the reading side takes it.
+    mirror: Option<MirrorCopy>,
+}
+
+impl Import for SledImport {
+    fn copy_out(&mut self) -> Option<Box<dyn CopyOut>> {
+        self.mirror.take().map(|m| Box::new(m) as Box<dyn CopyOut>)
+    }
+
+    fn push(&mut self, batch: &mut ImportBatch, fold: &ImportFold) -> Result<(), StoreError> {
+        self.importer.push_batch(batch, fold)
+    }
+
+    fn finish(self: Box<Self>, fold: ImportFold) -> Result<Checkpoint, StoreError> {
+        let SledImport {
+            importer,
+            building,
+            target,
+            ..
+        } = *self;
+        let head = importer.finish(&fold)?;
+        building.complete(&target)?;
+        Ok(head)
+    }
 }
 
 /// An empty data directory being filled, batch by batch, in seq order.
 pub struct Importer {
     db: sled::Db,
     dir: PathBuf,
-    /// By share number.
-    streams: Vec<Stream>,
+    /// Each share's `S` rows still to write, by share number.
+    versions: Vec<VersionRuns>,
     /// Events whose `S` entries are not written yet.
     pending_versions: usize,
-    head: Checkpoint,
+    last_seq: u64,
 }
 
 impl Importer {
     /// Creates the log in `dir`, which must not hold one, and its export mirror,
-    /// which the reading side fills.
-    pub fn create(dir: &Path) -> Result<(Importer, MirrorCopy), StoreError> {
+    /// which the reading side fills (`SledImport::copy_out`).
+    fn create(dir: &Path) -> Result<Importer, StoreError> {
         if dir.join("db").exists() {
             return Err(StoreError::Io(format!(
                 "{} already holds an event log",
                 dir.display()
             )));
         }
-        let db = open::open_db_with_cache(dir, CACHE_BYTES)?;
-        let mirror = MirrorCopy::create(dir)?;
-        let importer = Importer {
-            db,
+        Ok(Importer {
+            db: open::open_db_with_cache(dir, CACHE_BYTES)?,
             dir: dir.to_path_buf(),
-            streams: Vec::new(),
+            versions: Vec::new(),
             pending_versions: 0,
-            head: Checkpoint {
-                last_seq: 0,
-                last_hash: chain::GENESIS,
-                schema_version: SCHEMA_VERSION,
-            },
-        };
-        Ok((importer, mirror))
+            last_seq: 0,
+        })
     }
 
-    /// Appends a batch: its `E` rows in one sled batch, its events to the projections
-    /// (its lines went to the mirror on the reading side). The reader checked the chain; this refuses a batch
-    /// that does not continue the log's seqs.
+    /// Appends a batch's `E` rows in one sled batch and collects its `S` entries;
+    /// the restore took its events through the rules and into `fold` before.
     ///
     /// The batch is left empty, for the reader to fill again (its buffers are reused
     /// rather than freed on this thread and allocated anew on the other).
-    pub fn push_batch(&mut self, batch: &mut ImportBatch) -> Result<(), StoreError> {
+    fn push_batch(&mut self, batch: &mut ImportBatch, fold: &ImportFold) -> Result<(), StoreError> {
+        self.versions.resize_with(fold.len(), VersionRuns::default);
         let text = &batch.text;
-        self.streams
-            .extend(batch.new_shares.drain(..).map(|id| Stream {
-                id,
-                state: None,
-                versions: VersionRuns::default(),
-            }));
         let mut rows = sled::Batch::default();
         // The current row: text[row_start..row_end], its first seq.
-        let (mut row_start, mut row_end, mut row_seq) = (0, 0, self.head.last_seq + 1);
+        let (mut row_start, mut row_end, mut row_seq) = (0, 0, self.last_seq + 1);
         for ev in batch.events.drain(..) {
-            if ev.seq != self.head.last_seq + 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "event {} does not continue the log at seq {}",
-                    ev.seq, self.head.last_seq
-                )));
-            }
             let line_start = if ev.seq == row_seq {
                 row_start
             } else {
@@ -109,60 +129,36 @@ impl Importer {
                 (row_start, row_seq) = (line_start, ev.seq);
             }
             row_end = ev.end;
-            let stream = self.streams.get_mut(ev.share as usize).ok_or_else(|| {
+            let versions = self.versions.get_mut(ev.share as usize).ok_or_else(|| {
                 StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
             })?;
-            stream.versions.push(ev.seq, ev.version);
-            // Every event through the rules a live server keeps (the chain only proves
-            // that nobody changed the file since it was sealed, not that it makes sense).
-            let impossible = |reason: ImpossibleEvent| StoreError::Impossible {
-                seq: ev.seq,
-                reason,
-            };
-            match ev.change {
-                Change::Counted(kind, at) => {
-                    check_counted(stream.state.as_ref(), kind.type_name(), at)
-                        .map_err(impossible)?;
-                    check_version(stream.state.as_ref(), ev.version).map_err(impossible)?;
-                    if let Some(share) = stream.state.as_mut() {
-                        Counted::one(kind, at).apply_to(share);
-                    }
-                }
-                // The domain's own fold, so every other event type (today's and future ones) counts.
-                Change::Other(env) => {
-                    check_logged(stream.state.as_ref(), ev.version, &env.event, env.at)
-                        .map_err(impossible)?;
-                    stream.state = apply(stream.state.take(), &env.stream, &env.event, env.at);
-                }
-            }
-            self.head.last_seq = ev.seq;
+            versions.push(ev.seq, ev.version);
+            self.last_seq = ev.seq;
             self.pending_versions += 1;
         }
-        if self.head.last_seq >= row_seq {
+        if self.last_seq >= row_seq {
             rows.insert(&keys::event(row_seq), &text[row_start..row_end]);
         }
-        self.head.last_hash = batch.last_hash;
         batch.text.clear();
         self.db.apply_batch(rows)?;
         // Written out now rather than by sled's flusher: dirty pages are what grows memory.
         self.db.flush()?;
         if self.pending_versions >= STREAM_EVENTS {
-            self.write_versions()?;
+            self.write_versions(fold)?;
         }
         Ok(())
     }
 
-    pub fn last_seq(&self) -> u64 {
-        self.head.last_seq
-    }
-
     /// Writes the collected `S` rows, ~128 KB per sled batch, each flushed:
     /// in one batch, a million events' rows raised the peak memory by ~90 MB.
-    fn write_versions(&mut self) -> Result<(), StoreError> {
+    fn write_versions(&mut self, fold: &ImportFold) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         let mut seqs = 0;
-        for stream in &mut self.streams {
-            seqs += stream.versions.write_to(stream.id.as_str(), &mut batch);
+        for (n, versions) in self.versions.iter_mut().enumerate() {
+            let Some(id) = fold.id(n as u32) else {
+                continue;
+            };
+            seqs += versions.write_to(id.as_str(), &mut batch);
             if seqs >= VERSIONS_PER_WRITE {
                 self.db.apply_batch(std::mem::take(&mut batch))?;
                 self.db.flush()?;
@@ -176,25 +172,23 @@ impl Importer {
 
     /// Writes the last rows, the projections and the checkpoint, makes everything
     /// durable (sled's file, the mirror, its clean marker) and closes the database.
-    /// `mirror` has had every batch written to it.
-    pub fn finish(mut self, mirror: MirrorCopy) -> Result<Checkpoint, StoreError> {
-        self.write_versions()?;
+    /// The reading side has written (and closed) the mirror.
+    fn finish(mut self, fold: &ImportFold) -> Result<Checkpoint, StoreError> {
+        self.write_versions(fold)?;
+        let head = fold.head();
         let mut batch = sled::Batch::default();
-        for row in
-            crate::projection::rows::all_rows(self.streams.iter().filter_map(|s| s.state.as_ref()))
-        {
+        for row in crate::projection::rows::all_rows(fold.shares()) {
             let (k, v) = row.map_err(open::encoding)?;
             batch.insert(k, v);
         }
-        batch.insert(keys::CHECKPOINT, open::encode(&self.head)?);
+        batch.insert(keys::CHECKPOINT, open::encode(&head)?);
         self.db.apply_batch(batch)?;
         self.db.flush()?;
         // sled's flush is no fsync (docs/architecture.md): sync its file ourselves.
         File::open(self.dir.join("db"))?.sync_data()?;
-        mirror.close()?;
         // Opening the mirror checks its tail against the log; the clean close fsyncs it
         // and writes the marker that lets the first start and `audit export` trust it.
-        let last_seq = self.head.last_seq;
+        let last_seq = head.last_seq;
         let mirror = Mirror::open(&self.dir, &self.db, last_seq)?;
         if !mirror.is_live() {
             return Err(StoreError::Io(format!(
@@ -217,19 +211,43 @@ impl Importer {
                 .join()
                 .map_err(|_| StoreError::Io("the mirror's closing thread failed".into()))?
         })?;
-        Ok(self.head)
+        Ok(head)
     }
 }
 
 /// The directory is renamed only once sled has let go of it (`release` says why
 /// that takes a moment after the last handle drops).
 fn wait_until_closed(dir: &Path) -> Result<(), StoreError> {
-    if crate::store::release::wait_until_free(dir) {
+    if super::release::wait_until_free(dir) {
         Ok(())
     } else {
         Err(StoreError::Io(format!(
             "the new database in {} was not released",
             dir.display()
         )))
+    }
+}
+
+/// The new directory's export mirror, written by the reading side as it sends each
+/// batch: the writing side is the slower of the two (sled), and these ~500 MB of
+/// kernel copies at a million events are better spent on the other thread.
+pub struct MirrorCopy(BufWriter<File>);
+
+impl MirrorCopy {
+    fn create(dir: &Path) -> Result<MirrorCopy, StoreError> {
+        let file = File::create(mirror::path(dir))?;
+        Ok(MirrorCopy(BufWriter::with_capacity(1024 * 1024, file)))
+    }
+}
+
+impl CopyOut for MirrorCopy {
+    /// Appends the batch's lines; called before the batch goes to the importer.
+    fn write(&mut self, batch: &ImportBatch) -> Result<(), StoreError> {
+        Ok(self.0.write_all(&batch.text)?)
+    }
+
+    /// Writes out what is buffered, before the importer's `finish` checks the mirror.
+    fn close(mut self: Box<Self>) -> Result<(), StoreError> {
+        Ok(self.0.flush()?)
     }
 }

@@ -3,7 +3,6 @@
 
 pub mod engine;
 pub mod import;
-pub mod import_batch;
 pub mod keys;
 pub mod mirror;
 pub mod offline;
@@ -11,3 +10,5 @@ pub mod open;
 pub mod packing;
 pub mod reader;
 pub mod release;
+pub mod restore_target;
+pub mod secret;

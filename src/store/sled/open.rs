@@ -98,7 +98,7 @@ pub fn read_checkpoint(db: &sled::Db) -> Result<Option<Checkpoint>, StoreError> 
     }
 }
 
-fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
+pub fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
     match db.scan_prefix([keys::EVENT]).next_back() {
         None => Ok(0),
         Some(kv) => {
@@ -190,7 +190,7 @@ mod tests {
         assert!(!text.contains("Os {"), "a raw system error leaked: {text}");
         // The probe's own lock went with its descriptor; once the first handle is
         // released, the directory opens again, with no retry here.
-        crate::store::release::release(held, dir.path());
+        super::super::release::release(held, dir.path());
         open_db(dir.path()).unwrap();
     }
 }

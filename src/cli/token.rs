@@ -4,8 +4,8 @@
 //! without a Navidrome. Only the token goes to stdout, for `TOKEN=$(sharelog token ...)`.
 
 use super::CommandError;
+use super::TokenArgs;
 use crate::auth;
-use crate::cli::TokenArgs;
 use crate::config::Settings;
 use crate::domain::{Actor, UserId};
 use jwt_simple::prelude::Duration;

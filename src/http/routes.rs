@@ -3,8 +3,9 @@
 //! file says which path reaches which. Paths are resources, not bare routes, so
 //! another method gets 405 with `Allow`, not 404.
 
+use super::{health, openapi};
 use crate::error::ApiError;
-use crate::{api, health, openapi, public, subsonic};
+use crate::{api, public, subsonic};
 use actix_web::web::{self, get, head, post, put, resource, scope};
 
 /// Registers every route; the share routes only while sharing is enabled.

@@ -1,42 +1,39 @@
 //! The reading side of a restore: checked events gathered into an [`ImportBatch`]
-//! for the importer's thread. The lines are kept in one buffer (which is at once the
-//! export mirror's next bytes and the `E` rows, cut at line ends) and per event only
-//! what the projections need, with share ids numbered. So the writing side hashes
-//! no ids and frees no per-event memory that another thread allocated (both cost
-//! more than sled itself at a million events, docs/performance.md).
+//! for the writing thread. The lines are kept in one buffer (which is at once the
+//! export mirror's next bytes and the engine's rows, cut at line ends) and per event
+//! only what the projections need, with share ids numbered. So the writing side
+//! hashes no ids and frees no per-event memory that another thread allocated (both
+//! cost more than sled itself at a million events, docs/performance.md).
 
 use crate::domain::{ShareId, VisitKind};
-use crate::store::{mirror, Envelope, StoreError};
+use crate::store::Envelope;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
 use time::OffsetDateTime;
 
-/// Checked events in seq order, ready for [`Importer::push_batch`].
+/// Checked events in seq order, ready for the writing side.
 #[derive(Default)]
 pub struct ImportBatch {
     /// The events' export lines, each ended by `\n`.
-    pub(super) text: Vec<u8>,
-    pub(super) events: Vec<Imported>,
+    pub text: Vec<u8>,
+    pub events: Vec<Imported>,
     /// Shares first seen in this batch, in the order of their numbers.
-    pub(super) new_shares: Vec<ShareId>,
+    pub new_shares: Vec<ShareId>,
     /// The hash of the batch's last event.
-    pub(super) last_hash: [u8; 32],
+    pub last_hash: [u8; 32],
 }
 
-pub(super) struct Imported {
-    pub(super) seq: u64,
+pub struct Imported {
+    pub seq: u64,
     /// The share's number (see [`Batcher`]).
-    pub(super) share: u32,
-    pub(super) version: u64,
+    pub share: u32,
+    pub version: u64,
     /// Where the event's line ends in `text` (its `\n` excluded).
-    pub(super) end: usize,
-    pub(super) change: Change,
+    pub end: usize,
+    pub change: Change,
 }
 
 /// What an event does to its share.
-pub(super) enum Change {
+pub enum Change {
     /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
     Counted(VisitKind, OffsetDateTime),
     /// Anything else, through `domain::apply`.
@@ -102,33 +99,15 @@ impl Batcher {
 
     /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
     pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
-        let next = spare.unwrap_or_else(|| ImportBatch {
+        let mut next = spare.unwrap_or_else(|| ImportBatch {
             text: Vec::with_capacity(self.batch.text.capacity()),
             events: Vec::with_capacity(self.batch.events.capacity()),
             ..ImportBatch::default()
         });
+        // A spare's writer empties its lines and events, not the shares it introduced:
+        // kept, they would be numbered again, and every later share's events would be
+        // written under another share's id.
+        next.new_shares.clear();
         std::mem::replace(&mut self.batch, next)
-    }
-}
-
-/// The new directory's export mirror, written by the reading side as it sends each
-/// batch: the writing side is the slower of the two (sled), and these ~500 MB of
-/// kernel copies at a million events are better spent on the other thread.
-pub struct MirrorCopy(BufWriter<File>);
-
-impl MirrorCopy {
-    pub(super) fn create(dir: &Path) -> Result<MirrorCopy, StoreError> {
-        let file = File::create(mirror::path(dir))?;
-        Ok(MirrorCopy(BufWriter::with_capacity(1024 * 1024, file)))
-    }
-
-    /// Appends the batch's lines; call it before the batch goes to the importer.
-    pub fn write(&mut self, batch: &ImportBatch) -> Result<(), StoreError> {
-        Ok(self.0.write_all(&batch.text)?)
-    }
-
-    /// Writes out what is buffered ([`crate::store::Importer::finish`] takes it for that).
-    pub(super) fn close(mut self) -> Result<(), StoreError> {
-        Ok(self.0.flush()?)
     }
 }

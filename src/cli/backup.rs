@@ -5,8 +5,8 @@
 //! from a file and sent only in a header: it never appears in a URL, log or error.
 
 use super::backup_file::BackupFile;
+use super::BackupArgs;
 use super::CommandError;
-use crate::cli::BackupArgs;
 use futures_util::StreamExt;
 use std::time::Duration;
 
@@ -35,6 +35,12 @@ impl From<CommandError> for Stop {
 pub fn run(args: BackupArgs) -> Result<(), CommandError> {
     let token = read_token(&args)?;
     let base = args.url.trim_end_matches('/').to_string();
+    if crate::config::without_userinfo(&base) != base {
+        return Err(CommandError::Refused(format!(
+            "--url {}: must not hold a user name or password; the token file is the credential",
+            crate::config::without_userinfo(&base)
+        )));
+    }
     if !base.starts_with("http://") {
         return Err(CommandError::Refused(format!(
             "--url {base}: only http:// URLs are supported; run the backup on the server's \
@@ -74,6 +80,7 @@ pub fn run(args: BackupArgs) -> Result<(), CommandError> {
         }
         Ok(())
     })?;
+    file.finish()?;
     match file.last_seq() - first {
         0 => println!(
             "backed up 0 new events: {} is up to date at seq {first}",
@@ -92,11 +99,18 @@ pub fn run(args: BackupArgs) -> Result<(), CommandError> {
 /// The token file's first line. Errors name the file, never its content.
 fn read_token(args: &BackupArgs) -> Result<String, CommandError> {
     let text = std::fs::read_to_string(&args.token_file).map_err(|e| {
-        CommandError::Refused(format!(
-            "--token-file {}: {}",
-            args.token_file.display(),
-            e.kind()
-        ))
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                "no such file; write an admin's bearer token into it (one line), readable \
+                 only by the user that runs the backup"
+                    .to_string()
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "permission denied: the user that runs the backup cannot read it".to_string()
+            }
+            _ => e.to_string(),
+        };
+        CommandError::Refused(format!("--token-file {}: {why}", args.token_file.display()))
     })?;
     let token = text.lines().next().unwrap_or("").trim().to_string();
     let printable = token.bytes().all(|b| b.is_ascii_graphic());

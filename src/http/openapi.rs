@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use serde_json::Value;
 use std::sync::LazyLock;
 
-const SOURCE: &str = include_str!("../docs/openapi.yaml");
+const SOURCE: &str = include_str!("../../docs/openapi.yaml");
 
 /// The document as JSON text, or the parse error.
 static DOCUMENT: LazyLock<Result<String, String>> = LazyLock::new(|| parse(SOURCE));

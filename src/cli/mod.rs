@@ -1,8 +1,10 @@
-//! Offline subcommands (docs/cli.md): they open a stopped service's data
-//! directory directly, or (`token`) need only the configuration. Exit status:
+//! The command line (docs/cli.md): `args` parses it; the offline subcommands open a
+//! stopped service's log directly, or (`token`) need only the configuration,
+//! (`backup`) a running server's URL. Exit status:
 //! 0 done, 1 failed (for `verify`: the chain is broken), 2 the data directory is
 //! held by a running server, or the command cannot run with this configuration.
 
+mod args;
 mod backup;
 mod backup_file;
 mod chain_check;
@@ -14,9 +16,11 @@ mod restore;
 mod token;
 mod verify;
 
-use crate::cli::{AuditCmd, Cmd};
 use crate::config::Settings;
 use crate::store::{Log, StoreError};
+pub use args::{
+    AuditCmd, BackupArgs, Cli, Cmd, ExportArgs, ReplayArgs, RestoreArgs, TokenArgs, VerifyArgs,
+};
 use std::process::ExitCode;
 
 /// Why a subcommand stopped.
@@ -101,10 +105,15 @@ pub fn run(cmd: Cmd, settings: &Settings) -> ExitCode {
 
 /// Opens the configured data directory, telling a held lock apart from other failures.
 fn open_log(settings: &Settings) -> Result<Log, CommandError> {
-    Log::open(&settings.data_dir).map_err(|e| match e {
-        StoreError::Locked(_) => CommandError::Locked(settings.data_dir.display().to_string()),
+    Log::open_at(&settings.store_location()).map_err(|e| data_dir_error(settings, e))
+}
+
+/// A failure to use the configured log, with a held lock told apart (exit 2).
+fn data_dir_error(settings: &Settings, e: StoreError) -> CommandError {
+    match e {
+        StoreError::Locked(_) => CommandError::Locked(settings.store_location().describe()),
         other => CommandError::Store(other),
-    })
+    }
 }
 
 /// The number of events in the log, for progress bars.

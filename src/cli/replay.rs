@@ -1,9 +1,9 @@
 //! `sharelog replay --until TIME | --seq N`: the live shares as they were at
 //! that point, as a JSON array of share objects (docs/api.md), visit counts included.
 
+use super::ReplayArgs;
 use super::{event_count, open_log, progress, CommandError};
 use crate::api::view::share_json;
-use crate::cli::ReplayArgs;
 use crate::config::Settings;
 use serde_json::Value;
 use std::io::Write;
