@@ -309,3 +309,28 @@ fn ranges_longer_than_a_chunk_are_read_whole_and_in_order() {
     assert_eq!(store.events(4000).count(), 1003);
     store.close();
 }
+
+/// `.ci/run` runs the suite a second time on PostgreSQL, with a list of modules: a new test
+/// file must be put in that list or named among those left out (with why), not forgotten.
+#[test]
+fn every_suite_module_is_run_on_postgres_by_ci_or_named_as_left_out() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let main = std::fs::read_to_string(root.join("tests/main.rs")).unwrap();
+    let words: std::collections::HashSet<&str> = ci
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    let forgotten: Vec<&str> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+        .filter(|m| *m != "support")
+        .filter(|m| {
+            let family = format!("{}_*", m.split('_').next().unwrap());
+            !words.contains(m) && !ci.contains(&family)
+        })
+        .collect();
+    assert!(
+        forgotten.is_empty(),
+        ".ci/run neither runs nor names: {forgotten:?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! what one writes the other shows within a second; visits, `If-Match` and
 //! `Idempotency-Key` are exact across them; a replica killed with SIGKILL loses
 //! nothing it acknowledged while the other keeps serving; exports are byte-identical.
-//! These run on PostgreSQL whatever `SHARELOG_TEST_ENGINE` says (the cluster of
+//! These run on PostgreSQL whatever `TEST_ENGINE` says (the cluster of
 //! `support::postgres`); the engine's own start-up cases are in `store_postgres`.
 use crate::support;
 
@@ -413,4 +413,80 @@ fn kill_9_of_a_replica_under_load_loses_no_acknowledged_visit_and_the_other_keep
             "the password was logged"
         );
     }
+}
+
+/// The `upstream sharelog` servers the Compose file gives nginx (its sed line), with the
+/// replicas' names replaced by these addresses.
+fn compose_upstream(a: &str, b: &str) -> String {
+    let compose = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/docker-compose.postgres.yml"),
+    )
+    .unwrap();
+    let (_, rest) = compose
+        .split_once("s/server 127\\.0\\.0\\.1:4534;/")
+        .unwrap();
+    let (servers, _) = rest.split_once("/'").unwrap();
+    let servers = servers
+        .replace("sharelog-a:4534", a)
+        .replace("sharelog-b:4534", b);
+    // `nginx::config` writes `server {this};` in place of the one server line.
+    servers
+        .strip_prefix("server ")
+        .and_then(|s| s.strip_suffix(';'))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn behind_the_compose_files_nginx_a_replica_killed_costs_no_visitor_an_error() {
+    use support::nginx::{self, Nginx};
+    let url = postgres::shared().fresh_database();
+    let env = [
+        ("SHARELOG_STORE_ENGINE", "postgres"),
+        ("SHARELOG_POSTGRES_URL", url.as_str()),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let dir = |name: &str| work.path().join(name);
+    for d in ["a", "b"] {
+        std::fs::create_dir(dir(d)).unwrap();
+    }
+    let a = Binary::start(&dir("a"), &dir("a/data"), &env);
+    let b = Binary::start(&dir("b"), &dir("b/data"), &env);
+    let servers = compose_upstream(
+        &format!("127.0.0.1:{}", a.port),
+        &format!("127.0.0.1:{}", b.port),
+    );
+    let port = free_port();
+    let proxy = Nginx::start(
+        &nginx::config(&servers, upstream::shared().addr(), port),
+        port,
+    );
+    let id = a.create_share();
+    within(Duration::from_secs(1), "b shows the share", || {
+        b.send("GET", &format!("/api/share/{id}"), None)
+            .map(|r| r.0)
+            == Some(200)
+    });
+    let visit = || {
+        http_send(
+            "GET",
+            &format!("http://127.0.0.1:{port}/share/{id}"),
+            &[],
+            None,
+        )
+        .status
+    };
+    let before: Vec<u16> = (0..10).map(|_| visit()).collect();
+    a.kill9();
+    let after: Vec<u16> = (0..20).map(|_| visit()).collect();
+    assert!(
+        before.iter().chain(&after).all(|s| *s == 200),
+        "{before:?} {after:?}"
+    );
+    // Nothing was in flight at the kill: each answer is exactly one visit.
+    within(Duration::from_secs(1), "b counts all 30", || {
+        let (status, share) = b.send("GET", &format!("/api/share/{id}"), None).unwrap();
+        (status, share["visitCount"].as_u64()) == (200, Some(30))
+    });
+    drop(proxy);
 }

@@ -60,6 +60,13 @@ pub fn settings_for(up: &TestUpstream, data_dir: &Path) -> Settings {
     s
 }
 
+/// The log of the sharelog whose data dir is `data_dir` (stopped), opened directly on the
+/// engine under test: sled in that directory, or its PostgreSQL database.
+pub fn open_store(data_dir: &Path, policy: sharelog::domain::Policy) -> sharelog::store::Store {
+    let location = settings_for(upstream::shared(), data_dir).store_location();
+    sharelog::store::Store::open_at(&location, policy).unwrap()
+}
+
 /// A sharelog in front of the shared upstream, configured by `tweak`.
 pub fn spawn_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let tmp = tempfile::tempdir().unwrap();

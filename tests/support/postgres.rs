@@ -5,20 +5,21 @@
 //! restart on the same data dir finds the same log). The cluster is stopped and its
 //! directory removed when the test binary exits (a watchdog waits for our end of a pipe).
 //!
-//! `SHARELOG_TEST_ENGINE=postgres` runs the black-box suites on this engine (`engine()`).
+//! `TEST_ENGINE=postgres` runs the black-box suites on this engine (`engine()`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-/// Which engine the black-box tests run on: `SHARELOG_TEST_ENGINE`, `sled` by default.
+/// Which engine the black-box tests run on: `TEST_ENGINE`, `sled` by default. (Not a
+/// `SHARELOG_*` name: the binaries under test inherit it, and warn about such names.)
 pub fn engine() -> &'static str {
     static ENGINE: OnceLock<&'static str> = OnceLock::new();
-    ENGINE.get_or_init(|| match std::env::var("SHARELOG_TEST_ENGINE").as_deref() {
+    ENGINE.get_or_init(|| match std::env::var("TEST_ENGINE").as_deref() {
         Err(_) | Ok("") | Ok("sled") => "sled",
         Ok("postgres") => "postgres",
-        Ok(other) => panic!("SHARELOG_TEST_ENGINE={other:?}: expected sled or postgres"),
+        Ok(other) => panic!("TEST_ENGINE={other:?}: expected sled or postgres"),
     })
 }
 

@@ -111,7 +111,7 @@ pub const ITEMS: &[Item] = &[
         need: Need::Postgres,
         name: "PostgreSQL",
         packages: &["postgresql"],
-        used_by: "tests/store_postgres.rs, tests/store_replicas.rs, SHARELOG_TEST_ENGINE=postgres",
+        used_by: "tests/store_postgres.rs, tests/store_replicas.rs, TEST_ENGINE=postgres",
     },
 ];
 
