@@ -89,12 +89,11 @@ pub struct PgAppend {
 }
 
 impl PgAppend {
-    pub fn new(
-        io: Arc<Io>,
-        client: Client,
-        pid: Arc<AtomicI32>,
-        head: Arc<Head>,
-    ) -> Result<PgAppend, StoreError> {
+    /// The committer's side, with a connection of its own on a runtime of its own
+    /// (`Io::local`), which the committer's thread drives.
+    pub fn new(shared: &Io, pid: Arc<AtomicI32>, head: Arc<Head>) -> Result<PgAppend, StoreError> {
+        let io = Arc::new(shared.local()?);
+        let client = io.connect()?;
         let mut append = PgAppend {
             io,
             writer: None,

@@ -30,12 +30,16 @@ pub struct Io {
     /// Taken on drop, to shut it down without blocking (a drop may happen on an async thread).
     runtime: Mutex<Option<Runtime>>,
     handle: Handle,
+    /// A runtime of one thread's own, driven by that thread's waits (see `local`).
+    local: bool,
     config: Config,
     /// `describe(config)`: where, for messages.
     pub place: String,
 }
 
 impl Io {
+    /// The shared runtime: one I/O thread drives the connections of every side
+    /// (readers, the watcher), which wait from any thread.
     pub fn new(url: &str) -> Result<Io, StoreError> {
         let config = parse(url).map_err(StoreError::Unavailable)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -44,12 +48,28 @@ impl Io {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
-        Ok(Io {
+        Ok(Io::with(runtime, false, config))
+    }
+
+    /// A runtime for one thread's connection (the committer's), driven by that thread
+    /// while it waits: its requests and answers go through no other thread, which on a
+    /// busy machine is where a round trip's time went (each hand-over waits for a core).
+    pub fn local(&self) -> Result<Io, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
+        Ok(Io::with(runtime, true, self.config.clone()))
+    }
+
+    fn with(runtime: Runtime, local: bool, config: Config) -> Io {
+        Io {
             handle: runtime.handle().clone(),
             runtime: Mutex::new(Some(runtime)),
+            local,
             place: describe(&config),
             config,
-        })
+        }
     }
 
     /// Waits for `f` (at most `WAIT`), on a thread outside any async runtime.
@@ -59,10 +79,18 @@ impl Io {
         f: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, StoreError> {
         // The timer is made inside the runtime: it needs its clock.
-        match self
-            .handle
-            .block_on(async { tokio::time::timeout(WAIT, f).await })
-        {
+        let timed = async { tokio::time::timeout(WAIT, f).await };
+        let result = if self.local {
+            // Only the runtime's own `block_on` drives a one-thread runtime's I/O.
+            let runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+            match runtime.as_ref() {
+                Some(runtime) => runtime.block_on(timed),
+                None => return Err(StoreError::Closed),
+            }
+        } else {
+            self.handle.block_on(timed)
+        };
+        match result {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.failure(doing, &e)),
             Err(_) => Err(StoreError::Unavailable(format!(

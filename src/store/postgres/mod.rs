@@ -60,7 +60,8 @@ fn open_here(url: &str) -> Result<Opened<PgAppend, PgDurability>, StoreError> {
     );
     let head = Arc::new(reader::Head::new(loaded.head));
     let pid = Arc::new(AtomicI32::new(0));
-    let append = PgAppend::new(io.clone(), client, pid.clone(), head.clone())?;
+    drop(client);
+    let append = PgAppend::new(&io, pid.clone(), head.clone())?;
     let log: Arc<dyn Reader> = Arc::new(reader::PgLog::new(pool, head));
     Ok(Opened {
         append,
