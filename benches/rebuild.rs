@@ -40,6 +40,8 @@ fn synthetic(total: u64) -> impl Iterator<Item = Envelope> {
         versions[i] += 1;
         let event = if seq <= SHARES {
             Event::ShareCreated(ShareCreated {
+                password: None,
+                max_visits: None,
                 owner_id: UserId("u-bench".into()),
                 owner_name: "bench".into(),
                 description: Some(format!("share {seq}")),
@@ -64,12 +66,13 @@ fn synthetic(total: u64) -> impl Iterator<Item = Envelope> {
                 player: Some("VLC".into()),
                 client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
                 user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+                link: None,
             })
         };
         let env = Envelope {
             seq,
             id: format!("00000000-0000-4000-8000-{seq:012x}"),
-            stream: ids[i].clone(),
+            stream: ids[i].clone().into(),
             version: versions[i],
             at: start + time::Duration::milliseconds(seq as i64),
             actor: (seq <= SHARES).then(actor),
@@ -260,27 +263,23 @@ fn main() {
 /// The production write path: `SHARES` creates, then visits from 128 threads
 /// (group commit, fsync per batch).
 fn through_committer(dir: &Path, total: u64) {
-    let store = Store::open(
-        dir,
-        Policy {
-            allow_downloads: true,
-        },
-    )
-    .unwrap();
+    let store = Store::open(dir, Policy::open(true)).unwrap();
     let ids: Vec<ShareId> = synthetic(SHARES)
         .map(|env| {
             let Event::ShareCreated(c) = env.event else {
                 unreachable!()
             };
             let cmd = sharelog::domain::Command::Create(CreateShare {
-                id: env.stream,
+                id: env.stream.share().cloned().unwrap(),
                 actor: actor(),
                 description: c.description,
                 format: c.format,
                 max_bit_rate: c.max_bit_rate,
-                downloadable: c.downloadable,
+                downloadable: Some(c.downloadable),
                 expires_at: c.expires_at,
                 items: c.items,
+                password: None,
+                max_visits: None,
             });
             store.execute_blocking(cmd, None).unwrap().share.id
         })
@@ -299,6 +298,7 @@ fn through_committer(dir: &Path, total: u64) {
                         player: Some("VLC".into()),
                         client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
                         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+                        link: None,
                     };
                     let cmd = sharelog::domain::Command::Visit(VisitShare {
                         id: id.clone(),

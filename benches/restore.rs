@@ -34,6 +34,8 @@ fn write_export(path: &std::path::Path, total: u64) {
         versions[i] += 1;
         let event = if seq <= SHARES {
             Event::ShareCreated(ShareCreated {
+                password: None,
+                max_visits: None,
                 owner_id: UserId("u-bench".into()),
                 owner_name: "bench".into(),
                 description: Some(format!("share {seq}")),
@@ -58,13 +60,14 @@ fn write_export(path: &std::path::Path, total: u64) {
                 player: Some("VLC".into()),
                 client_ip: Some("hash:5c1f0e9a7b3d2c48".into()),
                 user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+                link: None,
             })
         };
         let at = start + time::Duration::milliseconds(seq as i64);
         let env = Envelope {
             seq,
             id: format!("00000000-0000-4000-8000-{seq:012x}"),
-            stream: ids[i].clone(),
+            stream: ids[i].clone().into(),
             version: versions[i],
             at,
             actor: (seq <= SHARES).then(|| Actor {

@@ -25,7 +25,8 @@ KEYS = frozenset(
      "actor", "data", "prevHash", "hash"]
 )
 TYPES = frozenset(
-    ["ShareCreated", "ShareUpdated", "ShareDeleted", "ShareVisited", "SharePreviewed"]
+    ["ShareCreated", "ShareUpdated", "ShareDeleted", "ShareVisited", "SharePreviewed",
+     "ShareLinkAdded", "ShareLinkRevoked", "NotifySettingsChanged"]
 )
 ACTOR_KEYS = frozenset(["userId", "username"])
 

@@ -9,14 +9,18 @@ use std::path::{Path, PathBuf};
 mod cidr;
 mod env;
 mod limits;
+mod notify;
 mod public_access;
+mod sharing;
 mod store;
 mod validate;
 mod yaml_error;
 pub use cidr::Cidr;
 pub use env::{help_text as env_help, unknown_vars as unknown_env_vars, ENV_VARS};
 pub use limits::Limits;
+pub use notify::Notify;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
+pub use sharing::Sharing;
 pub use store::{Engine, StoreConfig};
 pub use validate::{without_userinfo, MIN_JWT_SECRET_BYTES};
 
@@ -28,21 +32,13 @@ pub struct Settings {
     pub public_url: String,
     pub trusted_proxies: Vec<Cidr>,
     pub sharing: Sharing,
+    pub notify: Notify,
     pub upstream: Upstream,
     pub auth: Auth,
     pub public_access: PublicAccess,
     pub audit: Audit,
     pub limits: Limits,
     pub store: StoreConfig,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Sharing {
-    pub enabled: bool,
-    pub allow_downloads: bool,
-    /// kbps; 0 = unlimited.
-    pub max_bitrate: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -128,22 +124,13 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:4534".into(),
             trusted_proxies: vec![],
             sharing: Sharing::default(),
+            notify: Notify::default(),
             upstream: Upstream::default(),
             auth: Auth::default(),
             public_access: PublicAccess::default(),
             audit: Audit::default(),
             limits: Limits::default(),
             store: StoreConfig::default(),
-        }
-    }
-}
-
-impl Default for Sharing {
-    fn default() -> Self {
-        Sharing {
-            enabled: true,
-            allow_downloads: true,
-            max_bitrate: 0,
         }
     }
 }
@@ -187,7 +174,8 @@ impl Settings {
     /// The server's rules a share command is decided under.
     pub fn policy(&self) -> crate::domain::Policy {
         crate::domain::Policy {
-            allow_downloads: self.sharing.allow_downloads,
+            notify_targets: self.notify.allowed_targets.clone(),
+            ..self.sharing.policy()
         }
     }
 

@@ -104,6 +104,10 @@ impl ResponseError for ApiError {
         if let Some(s) = self.retry_after {
             resp.insert_header(("Retry-After", s.to_string()));
         }
+        if self.code == ErrorCode::PasswordRequired {
+            // What a media player or curl needs to ask for the password and send it back.
+            resp.insert_header(("WWW-Authenticate", "Basic realm=\"share\""));
+        }
         resp.json(body)
     }
 }
@@ -124,6 +128,22 @@ impl From<DomainError> for ApiError {
                     .with_extra("currentVersion", json!(actual))
             }
             DomainError::AlreadyExists => ApiError::new(ErrorCode::AlreadyExists, msg),
+            DomainError::VisitLimitReached => ApiError::new(ErrorCode::VisitLimitReached, msg),
+            DomainError::LinkRevoked => ApiError::new(ErrorCode::LinkRevoked, msg),
+            DomainError::SharingNotAllowed => ApiError::new(ErrorCode::SharingNotAllowed, msg),
+            DomainError::ExpiryTooFar { field, max_seconds } => ApiError {
+                field: Some(field.into()),
+                ..ApiError::new(ErrorCode::ExpiryTooFar, msg)
+            }
+            .with_extra("maxExpiresIn", json!(max_seconds)),
+            DomainError::PasswordPolicy => ApiError {
+                field: Some("password".into()),
+                ..ApiError::new(ErrorCode::PasswordPolicy, msg)
+            },
+            DomainError::NotifyTarget => ApiError {
+                field: Some("url".into()),
+                ..ApiError::new(ErrorCode::NotifyTarget, msg)
+            },
         }
     }
 }

@@ -54,8 +54,10 @@ fn playlist_share(store: &Store, n: u8, expires_at: Option<time::OffsetDateTime>
         description: Some(format!("share {n}")),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at,
+        password: None,
+        max_visits: None,
         items: ShareItems {
             playlists: vec![PlaylistItem {
                 id: "pl".into(),
@@ -83,9 +85,7 @@ macro_rules! app {
 
 #[actix_web::test]
 async fn the_owner_api_lists_changes_and_deletes_over_a_memory_store() {
-    let store = Store::in_memory(Policy {
-        allow_downloads: true,
-    });
+    let store = Store::in_memory(Policy::open(true));
     let id = playlist_share(&store, 1, None);
     let app = app!(&store);
     let auth = bearer(&alice());
@@ -145,9 +145,7 @@ async fn the_owner_api_lists_changes_and_deletes_over_a_memory_store() {
 
 #[actix_web::test]
 async fn a_public_link_answers_and_counts_its_visit_over_a_memory_store() {
-    let store = Store::in_memory(Policy {
-        allow_downloads: true,
-    });
+    let store = Store::in_memory(Policy::open(true));
     let id = playlist_share(&store, 2, None);
     let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
     let expiring = playlist_share(&store, 3, Some(soon));

@@ -208,7 +208,7 @@ fn bad_input_gets_a_400_that_names_the_field() {
             "description",
         ),
         (
-            json!({"resourceIds": song, "resourceType": "artist"}),
+            json!({"resourceIds": song, "resourceType": "genre"}),
             "resourceType",
         ),
     ];

@@ -23,7 +23,8 @@ fn the_published_vectors_hash_as_documented() {
 }
 
 /// Vector 1's illustrative playlist tracks lack fields the current `Track` has,
-/// so only the update, the visit and the preview decode as typed events.
+/// so only the others (the update, the visit, the preview, and vectors 5 to 9 of the
+/// owner's controls) decode as typed events.
 #[test]
 fn typed_envelopes_reseal_to_the_published_hashes() {
     for line in VECTORS.lines().skip(1) {
@@ -61,6 +62,86 @@ fn the_preview_vector_is_what_the_committer_writes() {
     assert_eq!(sealed.hash, published);
     let stored: Value = serde_json::from_slice(&stored).unwrap();
     assert_eq!(stored, serde_json::from_str::<Value>(line).unwrap());
+}
+
+/// Vectors 5 to 9 are the owner's controls, one per new type and new field shape, each
+/// with the type version docs/audit.md gives it; the committer's direct writer gives
+/// every one of them its published bytes and hash (vector 7: a visit through a link).
+#[test]
+fn the_controls_vectors_are_what_the_committer_writes_with_their_type_versions() {
+    let expected = [
+        ("ShareCreated", 2),
+        ("ShareLinkAdded", 1),
+        ("ShareVisited", 2),
+        ("ShareUpdated", 2),
+        ("ShareLinkRevoked", 1),
+    ];
+    let lines: Vec<&str> = VECTORS.lines().skip(4).take(expected.len()).collect();
+    assert_eq!(lines.len(), expected.len());
+    for (line, (name, version)) in lines.into_iter().zip(expected) {
+        let env = Envelope::from_line(line.as_bytes()).unwrap();
+        assert_eq!(
+            (env.event.type_name(), env.event.type_version()),
+            (name, version)
+        );
+        let published = env.hash;
+        let at = env.at.format(&Rfc3339).unwrap();
+        let (sealed, stored) = Envelope {
+            hash: [0; 32],
+            ..env
+        }
+        .seal_to_line(&at)
+        .unwrap();
+        assert_eq!(sealed.hash, published, "{name}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&stored).unwrap(),
+            serde_json::from_str::<Value>(line).unwrap()
+        );
+        // The same data under the other version is refused: one form per event.
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        v["typeVersion"] = (3 - version).into();
+        assert!(
+            Envelope::from_json(v).is_err(),
+            "{name} as version {}",
+            3 - version
+        );
+    }
+    let Event::ShareVisited(visit) =
+        Envelope::from_line(VECTORS.lines().nth(6).unwrap().as_bytes())
+            .unwrap()
+            .event
+    else {
+        panic!("vector 7 is not a visit")
+    };
+    assert_eq!(visit.link.unwrap().as_str(), "Lq7RtY2vNw9Xk3PzM4cB8d");
+}
+
+/// Vector 10 is an owner's notification settings, on `owner:{userId}`: the committer's
+/// direct writer gives its published bytes and hash, and it decodes to the owner's stream.
+#[test]
+fn the_owner_stream_vector_is_what_the_committer_writes() {
+    use sharelog::domain::{NotifyOn, StreamId, UserId};
+    let line = VECTORS.lines().nth(9).unwrap();
+    let env = Envelope::from_line(line.as_bytes()).unwrap();
+    assert_eq!(env.stream, StreamId::Owner(UserId("usr-2f9c1a".into())));
+    let Event::NotifySettingsChanged(change) = &env.event else {
+        panic!("vector 10 is not NotifySettingsChanged: {:?}", env.event)
+    };
+    let notify = change.notify.as_ref().unwrap();
+    assert_eq!(notify.on, vec![NotifyOn::FirstVisit, NotifyOn::LinkRevoked]);
+    let published = env.hash;
+    let at = env.at.format(&Rfc3339).unwrap();
+    let (sealed, stored) = Envelope {
+        hash: [0; 32],
+        ..env
+    }
+    .seal_to_line(&at)
+    .unwrap();
+    assert_eq!(sealed.hash, published);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&stored).unwrap(),
+        serde_json::from_str::<Value>(line).unwrap()
+    );
 }
 
 /// The standalone verifier, written from docs/audit.md alone, reaches the head the

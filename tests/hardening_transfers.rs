@@ -2,6 +2,8 @@
 //! holds at most `limits.transfersPerClient` transfers (429), all together at most
 //! `limits.transfers` (503), share pages keep working meanwhile, and a transfer whose reader
 //! takes nothing for `limits.stallTimeout` is dropped, freeing its music-server connection.
+//! A reader that takes its bytes slowly, or none at all, holds its transfer no longer than
+//! `limits.transferTimeout`: then its slots are given back and its body ends short.
 //! A real supysonic with a 20 MB track, so that a reader that stops really stalls the transfer.
 
 use crate::support;
@@ -11,6 +13,7 @@ use sharelog::config::{Cidr, Settings};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -73,6 +76,29 @@ impl Fixture {
             String::from_utf8_lossy(&head)
         );
         s
+    }
+
+    /// Streams the big track as `client`, taking 16 KiB every 0.1 s until `slow_for` has
+    /// passed, then the rest as fast as it comes, until the answer ends. Gives the bytes read.
+    fn slow_reader(&self, client: &str, slow_for: Duration) -> JoinHandle<usize> {
+        let mut s = self.stalled_reader(client);
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut got = 0;
+            loop {
+                let slow = started.elapsed() < slow_for;
+                let n = s.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                got += n;
+                if slow {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            got
+        })
     }
 
     fn stream_small(&self, client: &str) -> Resp {
@@ -145,6 +171,55 @@ fn a_stalled_transfer_is_dropped_after_the_stall_timeout() {
 
     std::thread::sleep(Duration::from_millis(2500));
 
+    let after = f.stream_small("192.0.2.2");
+    assert_eq!(after.status(), 200, "{}", after.text());
+    assert_eq!(after.0.body, std::fs::read(&f.small.path).unwrap());
+}
+
+#[test]
+fn a_slow_reader_is_cut_off_when_the_transfer_timeout_passes() {
+    // Given one transfer slot in all and a 3 s transfer timeout
+    let f = fixture(|s| {
+        s.limits.transfers = 1;
+        s.limits.transfer_timeout = 3;
+    });
+    let started = Instant::now();
+
+    // When a visitor reads the big track at 160 KB/s (it would take two minutes)
+    let slow = f.slow_reader("192.0.2.1", Duration::from_millis(4500));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        f.stream_small("192.0.2.2").status(),
+        503,
+        "the slow reader holds the only slot"
+    );
+
+    // Then once 3 s have passed its slots are free again
+    std::thread::sleep(Duration::from_millis(4000).saturating_sub(started.elapsed()));
+    let after = f.stream_small("192.0.2.2");
+    assert_eq!(after.status(), 200, "{}", after.text());
+    assert_eq!(after.0.body, std::fs::read(&f.small.path).unwrap());
+    // And its body ended short of the file
+    let got = slow.join().unwrap();
+    let whole = music_server().album("Big").songs[0].size as usize;
+    assert!(got < whole, "read {got} of {whole} bytes");
+}
+
+#[test]
+fn a_reader_that_stops_gives_its_slots_back_when_the_transfer_timeout_passes() {
+    // Given one transfer slot in all, a 2 s transfer timeout and a long stall timeout
+    let f = fixture(|s| {
+        s.limits.transfers = 1;
+        s.limits.transfer_timeout = 2;
+        s.limits.stall_timeout = 60;
+    });
+
+    // When a visitor starts the big track and takes nothing more
+    let _held = f.stalled_reader("192.0.2.1");
+    assert_eq!(f.stream_small("192.0.2.2").status(), 503);
+    std::thread::sleep(Duration::from_millis(3500));
+
+    // Then its slots are given back, though its connection is still open
     let after = f.stream_small("192.0.2.2");
     assert_eq!(after.status(), 200, "{}", after.text());
     assert_eq!(after.0.body, std::fs::read(&f.small.path).unwrap());

@@ -13,12 +13,18 @@ mod support;
 
 // The log on disk: appends, kill -9, the export mirror, previews in the log, replicas on PostgreSQL.
 mod store_close;
+mod store_controls;
+mod store_controls_fixture;
 mod store_log;
 mod store_mirror;
+mod store_owners;
 mod store_postgres;
+mod store_postgres_follow;
 mod store_postgres_offline;
 mod store_previews;
+mod store_properties;
 mod store_replicas;
+mod store_replicas_limits;
 
 // Backups, restore and the audit trail.
 mod audit_api;
@@ -31,10 +37,14 @@ mod cli_audit;
 
 // The owner API and the Subsonic front door.
 mod api_body_first;
+mod api_controls;
 mod api_previews;
 mod api_share;
+mod api_visits;
+mod controls_secrets;
 mod openapi_schemathesis;
 mod subsonic_client;
+mod subsonic_controls;
 mod subsonic_shares;
 mod upstream_harness;
 mod upstream_login_check;
@@ -43,12 +53,22 @@ mod upstream_login_check;
 mod auth_time_window;
 mod delegated_auth;
 
-// Public links: JSON/M3U, visits, streams, the page for people.
+// Public links: JSON/M3U, visits, streams, the page for people, protected shares.
+mod public_access;
+mod public_access_exact;
+mod public_access_limits;
+mod public_access_links;
+mod public_access_player;
+mod public_access_throttle;
+mod public_access_transfers;
+mod public_artist_share;
 mod public_pages;
 mod public_streams;
 mod public_visits;
 mod share_page;
 mod share_page_browser;
+mod share_page_deep_link;
+mod share_page_locked_browser;
 mod share_page_prerender;
 mod share_page_proxy;
 mod share_page_shown;
@@ -61,6 +81,8 @@ mod faults_key_file;
 mod hardening_bodies;
 mod hardening_ipv6;
 mod hardening_metrics;
+mod hardening_proxied_types;
+mod hardening_transfer_ends;
 mod hardening_transfers;
 mod hardening_upstream;
 

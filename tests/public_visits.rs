@@ -26,9 +26,7 @@ fn recorded_visits(app: &mut TestApp) -> Vec<VisitData> {
     // The temp dir goes when `_tmp` drops, after the log was read.
     let _tmp = app.stop();
     // The stop closed the log, which let go of the directory: it opens at once.
-    let policy = Policy {
-        allow_downloads: true,
-    };
+    let policy = Policy::open(true);
     let store = open_store(&app.data_dir, policy);
     let visits = store
         .events(1)

@@ -283,7 +283,7 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
         for env in &lines {
             batch.insert(&keys::event(env.seq), env.to_line().unwrap());
             batch.insert(
-                keys::stream(env.stream.as_str(), env.version),
+                keys::stream(&env.stream.to_string(), env.version),
                 &env.seq.to_be_bytes(),
             );
         }
@@ -300,7 +300,7 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
     assert_eq!(*store.shares(), shares);
     let again: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
     assert_eq!(again, lines);
-    let a = &lines[0].stream;
+    let a = lines[0].stream.share().unwrap();
     assert_eq!(store.history(a).count(), 31);
     let seq = store.execute_blocking(visit(a), None).unwrap().seqs[0];
     assert_eq!(seq, lines.len() as u64 + 1);

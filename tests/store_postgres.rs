@@ -7,10 +7,11 @@ use crate::support;
 
 use serde_json::json;
 use sharelog::config::{Engine, Settings};
-use sharelog::domain::{Command, Policy, ShareId, VisitData, VisitFormat, VisitKind, VisitShare};
+use sharelog::domain::{Policy, ShareId};
 use sharelog::store::Store;
 use std::time::{Duration, Instant};
 use support::binary::Binary;
+use support::commands::visit;
 use support::*;
 
 fn on(url: &str) -> impl FnOnce(&mut Settings) {
@@ -35,9 +36,9 @@ fn replicas_starting_together_migrate_the_schema_once() {
     assert_eq!(
         pg().psql_url(
             &url,
-            "SELECT string_agg(version::text, ',') FROM sharelog_schema_version"
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM sharelog_schema_version"
         ),
-        "1,2"
+        "1,2,3"
     );
     let song = &upstream::shared().album("Alpha").songs[0].id;
     for app in &apps {
@@ -56,10 +57,13 @@ fn a_database_of_an_older_schema_is_migrated_at_start() {
     let song = &upstream::shared().album("Alpha").songs[0].id;
     let id = app.create_id(&alice(), json!({ "songs": [song] }));
     drop(app);
-    // As a sharelog of schema 1 left it: no secrets table.
+    let secrets = pg().psql_url(&url, "SELECT count(*) FROM sharelog_secrets");
+    assert_ne!(secrets, "0");
+    // As a sharelog of schema 1 left it: no secrets table, no cursors table.
     pg().psql_url(
         &url,
-        "DROP TABLE sharelog_secrets; DELETE FROM sharelog_schema_version WHERE version = 2",
+        "DROP TABLE sharelog_secrets; DROP TABLE sharelog_cursors; \
+         DELETE FROM sharelog_schema_version WHERE version >= 2",
     );
     let app = spawn_app(on(&url));
     assert_eq!(
@@ -67,11 +71,11 @@ fn a_database_of_an_older_schema_is_migrated_at_start() {
             &url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM sharelog_schema_version"
         ),
-        "1,2"
+        "1,2,3"
     );
     assert_eq!(
         pg().psql_url(&url, "SELECT count(*) FROM sharelog_secrets"),
-        "2"
+        secrets
     );
     assert_eq!(
         app.raw("GET", &format!("/share/{id}"), &[], None).status(),
@@ -124,7 +128,7 @@ fn projection_rows_that_are_not_as_of_the_log_are_rebuilt_at_start() {
     assert_eq!(listing(&again), before);
     assert_eq!(
         pg().psql_url(&url, "SELECT rows_version FROM sharelog_head"),
-        "1"
+        sharelog::store::SCHEMA_VERSION.to_string()
     );
     // And the rebuilt rows load as they are at the next start.
     again.stop();
@@ -150,7 +154,7 @@ fn a_schema_from_a_newer_sharelog_is_refused_at_start() {
     assert!(!b.wait_exit(Duration::from_secs(30)).success());
     let log = b.log();
     assert!(
-        log.contains("schema is at version 99, newer than this sharelog knows (2)"),
+        log.contains("schema is at version 99, newer than this sharelog knows (3)"),
         "{log}"
     );
 }
@@ -247,20 +251,6 @@ fn a_replica_whose_connections_the_server_killed_goes_on_without_a_restart() {
     }
 }
 
-fn visit(id: &ShareId) -> Command {
-    Command::Visit(VisitShare {
-        id: id.clone(),
-        kind: VisitKind::Visit,
-        visit: VisitData {
-            format: VisitFormat::Raw,
-            download: false,
-            player: None,
-            client_ip: None,
-            user_agent: None,
-        },
-    })
-}
-
 #[test]
 fn ranges_longer_than_a_chunk_are_read_whole_and_in_order() {
     let url = pg().fresh_database();
@@ -272,13 +262,7 @@ fn ranges_longer_than_a_chunk_are_read_whole_and_in_order() {
     drop(app);
     let mut s = settings_for(upstream::shared(), &dir);
     on(&url)(&mut s);
-    let store = Store::open_at(
-        &s.store_location(),
-        Policy {
-            allow_downloads: true,
-        },
-    )
-    .unwrap();
+    let store = Store::open_at(&s.store_location(), Policy::open(true)).unwrap();
     let ids = [
         ShareId::parse(&first).unwrap(),
         ShareId::parse(&second).unwrap(),

@@ -4,12 +4,15 @@
 pub mod audit;
 mod audit_follow;
 mod body;
+pub mod links;
 mod list;
 mod principal;
 pub(crate) mod request;
+pub mod settings;
 pub mod share;
 mod share_error;
 pub mod view;
+pub mod visits;
 
 pub use audit_follow::end_on_shutdown as end_follows_on_shutdown;
 pub use body::MAX_BODY;

@@ -5,7 +5,7 @@
 use super::body::Fields;
 use crate::domain::{Format, ShareChanges};
 use crate::error::ApiError;
-use crate::shares::NewShare;
+use crate::shares::{ClearPassword, NewShare};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
@@ -15,6 +15,7 @@ pub fn new_share(m: &Map<String, Value>, now: OffsetDateTime) -> Result<NewShare
     let mut albums = f.ids("albums")?;
     let mut songs = f.ids("songs")?;
     let mut playlists = f.ids("playlists")?;
+    let mut artists = f.ids("artists")?;
     if let Some(ids) = f.string("resourceIds")? {
         let ids: Vec<String> = ids
             .split(',')
@@ -29,45 +30,75 @@ pub fn new_share(m: &Map<String, Value>, now: OffsetDateTime) -> Result<NewShare
             "album" => albums.extend(ids),
             "song" | "media_file" => songs.extend(ids),
             "playlist" => playlists.extend(ids),
+            "artist" => artists.extend(ids),
             _ => {
                 return Err(ApiError::invalid(
                     "resourceType",
-                    "must be album, song, media_file or playlist",
+                    "must be album, song, media_file, playlist or artist",
                 ))
             }
         }
     }
-    for list in [&mut albums, &mut songs, &mut playlists] {
+    for list in [&mut albums, &mut songs, &mut playlists, &mut artists] {
         dedup(list);
     }
     Ok(NewShare {
         description: f.string("description")?,
-        downloadable: f.bool("downloadable")?.unwrap_or(false),
+        downloadable: f.bool("downloadable")?,
         expires_at: expiry(&f, now)?.flatten(),
         max_bit_rate: f.bit_rate("maxBitRate")?.unwrap_or(0),
         format: f.format("format")?.unwrap_or(Format::Raw),
+        password: f.string("password")?.map(ClearPassword::new),
+        max_visits: max_visits(&f)?.flatten(),
         albums,
         songs,
         playlists,
+        artists,
         unsorted: vec![],
     })
 }
 
+/// An update body: the fields present change; the password apart, in clear (the share
+/// service hashes it), `Some(None)` when `null` removes it.
+pub struct Update {
+    pub changes: ShareChanges,
+    pub password: Option<Option<ClearPassword>>,
+}
+
 /// An update body: only the fields present change.
-pub fn changes(m: &Map<String, Value>, now: OffsetDateTime) -> Result<ShareChanges, ApiError> {
+pub fn changes(m: &Map<String, Value>, now: OffsetDateTime) -> Result<Update, ApiError> {
     let f = Fields(m);
     let description = if f.is_null("description") {
         Some(None)
     } else {
         f.string("description")?.map(Some)
     };
-    Ok(ShareChanges {
+    let password = if f.is_null("password") {
+        Some(None)
+    } else {
+        f.string("password")?.map(|p| Some(ClearPassword::new(p)))
+    };
+    let changes = ShareChanges {
         description,
         format: f.format("format")?,
         max_bit_rate: f.bit_rate("maxBitRate")?,
         downloadable: f.bool("downloadable")?,
         expires_at: expiry(&f, now)?,
-    })
+        password: None,
+        max_visits: max_visits(&f)?,
+    };
+    Ok(Update { changes, password })
+}
+
+/// `maxVisits`: a whole number (its range is the domain's rule), `null` = none.
+/// `None`: not given.
+pub fn max_visits(f: &Fields) -> Result<Option<Option<u32>>, ApiError> {
+    if f.is_null("maxVisits") {
+        return Ok(Some(None));
+    }
+    // Past u32 is past the domain's maximum too, which refuses it with its message.
+    Ok(f.whole("maxVisits")?
+        .map(|n| Some(u32::try_from(n).unwrap_or(u32::MAX))))
 }
 
 /// `expiresIn` (seconds; 0 = none) or `expiresAt` (RFC 3339; null = none).
@@ -161,15 +192,43 @@ mod tests {
     fn expires_in_zero_clears_and_absent_leaves_alone() {
         assert_eq!(
             changes(&obj(json!({"expiresIn": 0})), NOW)
-                .map(|c| c.expires_at)
+                .map(|c| c.changes.expires_at)
                 .ok(),
             Some(Some(None))
         );
         assert_eq!(
             changes(&obj(json!({"description": "x"})), NOW)
-                .map(|c| c.expires_at)
+                .map(|c| c.changes.expires_at)
                 .ok(),
             Some(None)
         );
+    }
+
+    #[test]
+    fn null_removes_a_password_or_a_limit_and_absent_leaves_them() {
+        let removed = changes(&obj(json!({"password": null, "maxVisits": null})), NOW).unwrap();
+        assert_eq!(removed.password, Some(None));
+        assert_eq!(removed.changes.max_visits, Some(None));
+        let set = changes(&obj(json!({"password": "abcd", "maxVisits": 3})), NOW).unwrap();
+        assert_eq!(set.password, Some(Some(ClearPassword::new("abcd".into()))));
+        assert_eq!(set.changes.max_visits, Some(Some(3)));
+        let none = changes(&obj(json!({"description": "x"})), NOW).unwrap();
+        assert_eq!((none.password, none.changes.max_visits), (None, None));
+        assert_eq!(
+            field_of(changes(&obj(json!({"password": 1234})), NOW).map(|_| ())),
+            Some("password".into())
+        );
+    }
+
+    #[test]
+    fn an_artist_is_shared_by_its_array_or_navidromes_resource_type() {
+        let r = new_share(&obj(json!({"artists": ["ar-1"]})), NOW).unwrap();
+        assert_eq!(r.artists, vec!["ar-1"]);
+        let r = new_share(
+            &obj(json!({"resourceType": "artist", "resourceIds": "ar-2,ar-2"})),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(r.artists, vec!["ar-2"]);
     }
 }

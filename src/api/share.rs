@@ -100,14 +100,14 @@ pub async fn update(
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
     let expected_version = if_match(&req)?;
     let bytes = body::read(payload).await?;
-    let changes = request::changes(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
+    let update = request::changes(&body::object(&bytes)?, OffsetDateTime::now_utc())?;
     let cmd = UpdateShare {
         id,
         actor,
         expected_version,
-        changes,
+        changes: update.changes,
     };
-    let outcome = shares::update(&state.store, cmd).await?;
+    let outcome = shares::update(&state.store, cmd, update.password).await?;
     Ok(share_response(
         HttpResponse::Ok(),
         &outcome.share,
@@ -157,7 +157,9 @@ fn if_match(req: &HttpRequest) -> Result<Option<u64>> {
 
 /// The `Idempotency-Key` header, scoped to the user, with a digest of the body. Only read
 /// here: whether it repeats an earlier create is decided by the store's committer (see
-/// `crate::shares`).
+/// `crate::shares`). A body with a password is digested without it: the digest is kept
+/// on disk, and a fast hash of a short password is one a guess can be checked against.
+/// So a repeat that differs only in its password is a repeat (docs/decisions.md).
 fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<Idempotency>> {
     let Some(v) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
@@ -169,10 +171,23 @@ fn idempotency(req: &HttpRequest, user_id: &str, body: &[u8]) -> Result<Option<I
             "must be 1 to 255 visible characters",
         ));
     }
-    let fingerprint = crate::hex::encode(&Sha256::digest(body));
+    let fingerprint = crate::hex::encode(&Sha256::digest(without_password(body)));
     Ok(Some(Idempotency {
         user_id: user_id.to_string(),
         key: key.to_string(),
         fingerprint,
     }))
+}
+
+/// `body` as it is digested for an idempotency key: with any `password` member dropped
+/// (re-serialized then; a body that is not a JSON object is digested as it came, and is
+/// refused later anyway).
+fn without_password(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut m)) if m.contains_key("password") => {
+            m.remove("password");
+            serde_json::to_vec(&m).map_or(std::borrow::Cow::Borrowed(body), Into::into)
+        }
+        _ => std::borrow::Cow::Borrowed(body),
+    }
 }

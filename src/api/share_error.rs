@@ -28,6 +28,10 @@ impl From<ShareError> for ApiError {
                 log::error!("OS random source failed: {r}");
                 ApiError::internal()
             }
+            ShareError::Hashing(why) => {
+                log::error!("password hashing failed: {why}");
+                ApiError::internal()
+            }
         }
     }
 }

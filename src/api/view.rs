@@ -1,6 +1,6 @@
 //! The share object of docs/api.md, as the owner API shows it.
 
-use crate::domain::Share;
+use crate::domain::{Share, ShareLink};
 use crate::timestamps;
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -23,6 +23,24 @@ pub fn share_json(s: &Share, public_url: &str) -> Value {
         "expiresAt": timestamps::json(s.expires_at),
         "createdAt": timestamps::json(Some(s.created_at)),
         "updatedAt": timestamps::json(Some(s.updated_at)),
+        // The password itself is write-only: never its hash, never its text.
+        "hasPassword": s.has_password(),
+        "maxVisits": s.max_visits,
+    })
+}
+
+/// A recipient link as the owner API shows it.
+pub fn link_json(l: &ShareLink, public_url: &str) -> Value {
+    json!({
+        "id": l.id.as_str(),
+        "label": l.label,
+        "url": format!("{public_url}/share/{}", l.id),
+        "maxVisits": l.max_visits,
+        "visitCount": l.visit_count,
+        "previewCount": l.preview_count,
+        "lastVisitedAt": timestamps::json(l.last_visited_at),
+        "createdAt": timestamps::json(Some(l.created_at)),
+        "revokedAt": timestamps::json(l.revoked_at),
     })
 }
 

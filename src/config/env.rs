@@ -80,6 +80,13 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: |s| s.sharing.allow_downloads.to_string(),
         apply: |s, v| parsed(v, BOOL).map(|b| s.sharing.allow_downloads = b),
     },
+    super::sharing::ALLOWED_USERS,
+    super::sharing::DEFAULT_EXPIRES_IN,
+    super::sharing::MAX_EXPIRES_IN,
+    super::sharing::DEFAULT_DOWNLOADABLE,
+    super::sharing::REQUIRE_PASSWORD,
+    super::notify::ALLOWED_TARGETS,
+    super::notify::SECRET,
     EnvVar {
         name: "SHARELOG_MAX_BITRATE",
         key: "sharing.maxBitrate",

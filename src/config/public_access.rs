@@ -13,6 +13,9 @@ pub struct PublicAccess {
     /// User-Agent substrings (case-insensitive) of link-preview bots: their page loads are
     /// previews, not visits. Replaces the default list when set.
     pub preview_agents: Vec<String>,
+    /// How long an access key handed out by a visit to a protected share lives (hours,
+    /// 12 at least: `config::sharing`).
+    pub access_key_hours: u32,
 }
 
 /// Link unfurlers and crawlers of the common chat apps, social sites and search engines.
@@ -43,6 +46,7 @@ impl Default for PublicAccess {
             deny: Vec::new(),
             rate_limit: RateLimit::default(),
             preview_agents: DEFAULT_PREVIEW_AGENTS.map(String::from).to_vec(),
+            access_key_hours: 12,
         }
     }
 }

@@ -48,6 +48,8 @@ impl Settings {
             ));
         }
         self.store.validate()?;
+        super::sharing::validate(self)?;
+        super::notify::validate(self)?;
         self.limits.validate()
     }
 }

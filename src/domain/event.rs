@@ -1,9 +1,11 @@
-use super::ids::UserId;
+use super::changes::{changes_from_json, changes_to_json};
+use super::controls::PasswordHash;
+use super::ids::{LinkId, UserId};
+use super::owner::NotifyChanged;
 use super::share::{Format, ShareItems};
 use super::visit::{VisitData, VisitKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Something that happened to a share. Past tense; stored forever, never rewritten.
@@ -16,6 +18,12 @@ pub enum Event {
     ShareVisited(VisitData),
     /// A link-preview bot or a prefetch opened it: counted apart from visits.
     SharePreviewed(VisitData),
+    /// The owner added a link for one recipient.
+    ShareLinkAdded(LinkAdded),
+    /// The owner took one recipient's link back.
+    ShareLinkRevoked(LinkRevoked),
+    /// An owner set or turned off their notifications (on their own stream).
+    NotifySettingsChanged(NotifyChanged),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,10 +38,30 @@ pub struct ShareCreated {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub items: ShareItems,
+    /// Present only when set, so a create without it is written as before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_visits: Option<u32>,
 }
 
-/// A partial update: `None` leaves a field alone. For `expires_at`,
-/// `Some(None)` clears the expiry; for `description`, `Some(None)` clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LinkAdded {
+    pub link: LinkId,
+    pub label: String,
+    /// `null` when the link has no limit of its own (every key is always present).
+    pub max_visits: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LinkRevoked {
+    pub link: LinkId,
+}
+
+/// A partial update: `None` leaves a field alone. For `expires_at`, `description`,
+/// `password` and `max_visits`, `Some(None)` removes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShareChanges {
     pub description: Option<Option<String>>,
@@ -41,6 +69,8 @@ pub struct ShareChanges {
     pub max_bit_rate: Option<u32>,
     pub downloadable: Option<bool>,
     pub expires_at: Option<Option<OffsetDateTime>>,
+    pub password: Option<Option<PasswordHash>>,
+    pub max_visits: Option<Option<u32>>,
 }
 
 impl ShareChanges {
@@ -66,12 +96,15 @@ impl std::fmt::Display for UnwritableEvent {
 
 impl Event {
     /// Every event type name, as the log, exports and filters spell it.
-    pub const TYPES: [&'static str; 5] = [
+    pub const TYPES: [&'static str; 8] = [
         "ShareCreated",
         "ShareUpdated",
         "ShareDeleted",
         "ShareVisited",
         "SharePreviewed",
+        "ShareLinkAdded",
+        "ShareLinkRevoked",
+        "NotifySettingsChanged",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -81,6 +114,9 @@ impl Event {
             Event::ShareDeleted => "ShareDeleted",
             Event::ShareVisited(_) => VisitKind::Visit.type_name(),
             Event::SharePreviewed(_) => VisitKind::Preview.type_name(),
+            Event::ShareLinkAdded(_) => "ShareLinkAdded",
+            Event::ShareLinkRevoked(_) => "ShareLinkRevoked",
+            Event::NotifySettingsChanged(_) => "NotifySettingsChanged",
         }
     }
 
@@ -102,9 +138,29 @@ impl Event {
         }
     }
 
-    /// The schema version of this event's `data`; bump it and upcast old versions in `from_data`.
+    /// The schema version of this event's `data` (docs/audit.md, "Type versions"): 2 when
+    /// it holds a key that version 1 of its type did not have (a password, a visit limit,
+    /// artists, a link), else 1. So every event written before those keys existed, and
+    /// every event without them, is written byte for byte as before, and a reader that
+    /// knows only version 1 refuses a version 2 event instead of reading a password share
+    /// as an open one.
     pub fn type_version(&self) -> u32 {
-        1
+        let newer = match self {
+            Event::ShareCreated(c) => {
+                c.password.is_some() || c.max_visits.is_some() || !c.items.artists.is_empty()
+            }
+            Event::ShareUpdated(c) => c.password.is_some() || c.max_visits.is_some(),
+            Event::ShareVisited(v) | Event::SharePreviewed(v) => v.link.is_some(),
+            Event::ShareDeleted
+            | Event::ShareLinkAdded(_)
+            | Event::ShareLinkRevoked(_)
+            | Event::NotifySettingsChanged(_) => false,
+        };
+        if newer {
+            2
+        } else {
+            1
+        }
     }
 
     pub fn to_data(&self) -> Result<Value, UnwritableEvent> {
@@ -116,6 +172,9 @@ impl Event {
             Event::ShareVisited(v) | Event::SharePreviewed(v) => {
                 serde_json::to_value(v).map_err(unwritable)
             }
+            Event::ShareLinkAdded(l) => serde_json::to_value(l).map_err(unwritable),
+            Event::ShareLinkRevoked(l) => serde_json::to_value(l).map_err(unwritable),
+            Event::NotifySettingsChanged(n) => serde_json::to_value(n).map_err(unwritable),
         }
     }
 
@@ -126,81 +185,48 @@ impl Event {
     ) -> Result<Self, UnknownEvent> {
         let bad =
             |e: &dyn std::fmt::Display| UnknownEvent(format!("{type_name} v{type_version}: {e}"));
-        match (type_name, type_version) {
-            ("ShareCreated", 1) => serde_json::from_value(data)
+        let versions = match type_name {
+            "ShareCreated" | "ShareUpdated" | "ShareVisited" | "SharePreviewed" => 1..=2,
+            _ => 1..=1,
+        };
+        if !versions.contains(&type_version) {
+            return Err(bad(&"unknown type or version"));
+        }
+        let event = match type_name {
+            "ShareCreated" => serde_json::from_value(data)
                 .map(Event::ShareCreated)
                 .map_err(|e| bad(&e)),
-            ("ShareUpdated", 1) => changes_from_json(&data)
+            "ShareUpdated" => changes_from_json(&data)
                 .map(Event::ShareUpdated)
                 .map_err(|e| bad(&e)),
-            ("ShareDeleted", 1) => Ok(Event::ShareDeleted),
-            ("ShareVisited", 1) => serde_json::from_value(data)
+            "ShareDeleted" => Ok(Event::ShareDeleted),
+            "ShareVisited" => serde_json::from_value(data)
                 .map(Event::ShareVisited)
                 .map_err(|e| bad(&e)),
-            ("SharePreviewed", 1) => serde_json::from_value(data)
+            "SharePreviewed" => serde_json::from_value(data)
                 .map(Event::SharePreviewed)
                 .map_err(|e| bad(&e)),
+            "ShareLinkAdded" => serde_json::from_value(data)
+                .map(Event::ShareLinkAdded)
+                .map_err(|e| bad(&e)),
+            "ShareLinkRevoked" => serde_json::from_value(data)
+                .map(Event::ShareLinkRevoked)
+                .map_err(|e| bad(&e)),
+            "NotifySettingsChanged" => serde_json::from_value(data)
+                .map(Event::NotifySettingsChanged)
+                .map_err(|e| bad(&e)),
             _ => Err(bad(&"unknown type or version")),
+        }?;
+        // One form per event: version 1 never holds a version 2 key, and version 2
+        // always holds one (as `type_version` writes them).
+        if event.type_version() != type_version {
+            return Err(bad(&format!(
+                "its data is of version {}",
+                event.type_version()
+            )));
         }
+        Ok(event)
     }
-}
-
-fn fmt_time(t: OffsetDateTime) -> Result<Value, UnwritableEvent> {
-    t.format(&Rfc3339)
-        .map(Value::String)
-        .map_err(|e| UnwritableEvent(format!("time {t}: {e}")))
-}
-
-fn changes_to_json(c: &ShareChanges) -> Result<Value, UnwritableEvent> {
-    let mut m = Map::new();
-    if let Some(d) = &c.description {
-        m.insert(
-            "description".into(),
-            d.clone().map(Value::String).unwrap_or(Value::Null),
-        );
-    }
-    if let Some(f) = c.format {
-        m.insert("format".into(), Value::String(f.as_str().into()));
-    }
-    if let Some(b) = c.max_bit_rate {
-        m.insert("maxBitRate".into(), Value::from(b));
-    }
-    if let Some(d) = c.downloadable {
-        m.insert("downloadable".into(), Value::Bool(d));
-    }
-    if let Some(e) = c.expires_at {
-        // `null` here is data: the expiry was cleared.
-        m.insert(
-            "expiresAt".into(),
-            e.map(fmt_time).transpose()?.unwrap_or(Value::Null),
-        );
-    }
-    Ok(Value::Object(m))
-}
-
-fn changes_from_json(v: &Value) -> Result<ShareChanges, String> {
-    let m = v.as_object().ok_or("data is not an object")?;
-    let mut c = ShareChanges::default();
-    if let Some(d) = m.get("description") {
-        c.description = Some(d.as_str().map(str::to_string));
-    }
-    if let Some(f) = m.get("format") {
-        c.format = Some(f.as_str().and_then(Format::parse).ok_or("bad format")?);
-    }
-    if let Some(b) = m.get("maxBitRate") {
-        let b = b.as_u64().and_then(|b| u32::try_from(b).ok());
-        c.max_bit_rate = Some(b.ok_or("bad maxBitRate")?);
-    }
-    if let Some(d) = m.get("downloadable") {
-        c.downloadable = Some(d.as_bool().ok_or("bad downloadable")?);
-    }
-    if let Some(e) = m.get("expiresAt") {
-        c.expires_at = Some(match e.as_str() {
-            None => None,
-            Some(s) => Some(OffsetDateTime::parse(s, &Rfc3339).map_err(|e| e.to_string())?),
-        });
-    }
-    Ok(c)
 }
 
 #[cfg(test)]
@@ -216,6 +242,7 @@ mod tests {
             max_bit_rate: Some(96),
             downloadable: Some(false),
             expires_at: Some(Some(datetime!(2030-01-02 03:04:05 UTC))),
+            ..Default::default()
         };
         let e = Event::ShareUpdated(c);
         assert_eq!(

@@ -1,4 +1,5 @@
-use super::ids::{ShareId, UserId};
+use super::controls::{PasswordHash, ShareLink};
+use super::ids::{LinkId, ShareId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -89,17 +90,45 @@ pub struct PlaylistItem {
     pub tracks: Vec<Track>,
 }
 
-/// What a share holds. Albums and songs are resolved live; playlists are snapshots.
+/// A shared artist, with the albums it had when the share was created (a snapshot, like
+/// a playlist's tracks: albums the artist gains later are not shared). The albums'
+/// tracks are resolved live, as a shared album's are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtistItem {
+    pub id: String,
+    pub name: String,
+    pub album_count: u32,
+    pub albums: Vec<AlbumItem>,
+}
+
+/// What a share holds. Albums and songs are resolved live; playlists and artists are snapshots.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareItems {
     pub albums: Vec<AlbumItem>,
     pub songs: Vec<SongItem>,
     pub playlists: Vec<PlaylistItem>,
+    /// Absent from events and rows written before artist shares existed (and from
+    /// those without artists, so that they are written exactly as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artists: Vec<ArtistItem>,
 }
 
 impl ShareItems {
     pub fn is_empty(&self) -> bool {
-        self.albums.is_empty() && self.songs.is_empty() && self.playlists.is_empty()
+        self.count() == 0
+    }
+
+    /// How many albums, songs, playlists and artists it names.
+    pub fn count(&self) -> usize {
+        self.albums.len() + self.songs.len() + self.playlists.len() + self.artists.len()
+    }
+
+    /// Every album whose tracks the share plays: its own, then its artists' snapshotted ones.
+    pub fn all_albums(&self) -> impl Iterator<Item = &AlbumItem> {
+        self.albums
+            .iter()
+            .chain(self.artists.iter().flat_map(|a| &a.albums))
     }
 
     /// The `contents` string of the owner API: a JSON description of the items
@@ -110,8 +139,16 @@ impl ShareItems {
             .iter()
             .map(|p| serde_json::json!({"id": p.id, "name": p.name, "songCount": p.song_count}))
             .collect();
-        serde_json::json!({"albums": self.albums, "songs": self.songs, "playlists": playlists})
-            .to_string()
+        let mut contents =
+            serde_json::json!({"albums": self.albums, "songs": self.songs, "playlists": playlists});
+        if !self.artists.is_empty() {
+            contents["artists"] = self
+                .artists
+                .iter()
+                .map(|a| serde_json::json!({"id": a.id, "name": a.name, "albumCount": a.album_count}))
+                .collect();
+        }
+        contents.to_string()
     }
 }
 
@@ -144,6 +181,24 @@ pub struct Share {
     pub version: u64,
     /// Deleted shares stay as tombstones so their ids are never reused.
     pub deleted: bool,
+    /// The owner's controls. Absent from rows written before they existed, and from
+    /// rows of shares without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordHash>,
+    /// The stream version of the event that last set, changed or removed the password
+    /// (0: never had one). Proofs of the password (cookies, access keys) carry it, so a
+    /// change refuses every proof made before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub password_version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_visits: Option<u32>,
+    /// Recipient links, oldest first, revoked ones included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ShareLink>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Share {
@@ -154,6 +209,27 @@ impl Share {
         self.version
             .saturating_sub(self.visit_count)
             .saturating_sub(self.preview_count)
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// Whether its visit limit is used up.
+    pub fn is_spent(&self) -> bool {
+        self.max_visits
+            .is_some_and(|max| self.visit_count >= u64::from(max))
+    }
+
+    /// Whether answers need proof of access beyond the link itself: a password, a
+    /// visit limit (streams and covers without the key a visit handed out would be
+    /// visits no one counted), or reached through a recipient link (`via_link`).
+    pub fn is_protected(&self, via_link: bool) -> bool {
+        self.password.is_some() || self.max_visits.is_some() || via_link
+    }
+
+    pub fn link(&self, id: &LinkId) -> Option<&ShareLink> {
+        self.links.iter().find(|l| l.id == *id)
     }
 
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {

@@ -2,6 +2,8 @@
 //! prefetches). Both record the same data, are refused for deleted and expired shares
 //! alike, and only raise a counter, so they share one definition here.
 
+use super::controls::ShareLink;
+use super::ids::LinkId;
 use super::share::{Format, Share};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -85,6 +87,10 @@ pub struct VisitData {
     /// As `audit.clientIp` allows: full, truncated, a keyed hash, or nothing.
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The recipient link it came through; absent (not `null`) for the share's own
+    /// link, so such visits are written exactly as before links existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkId>,
 }
 
 /// The effect of consecutive counted opens of one share: how many of each kind,
@@ -127,6 +133,55 @@ impl Counted {
         share.preview_count += self.previews;
         if self.last_visited_at.is_some() {
             share.last_visited_at = self.last_visited_at;
+        }
+    }
+
+    /// The same rule for a recipient link's own counters (a link has no version).
+    pub fn apply_to_link(&self, link: &mut ShareLink) {
+        link.visit_count += self.visits;
+        link.preview_count += self.previews;
+        if self.last_visited_at.is_some() {
+            link.last_visited_at = self.last_visited_at;
+        }
+    }
+}
+
+/// Consecutive counted opens of one share, with those that came through each of its
+/// links: what `rebuild` and `restore` fold at once. Within such a run no link appears
+/// or goes (adding or revoking one is another event), so counting per link and applying
+/// at the end equals applying the opens one by one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountedRun {
+    pub share: Counted,
+    /// Few per run: a list beats a map.
+    pub links: Vec<(LinkId, Counted)>,
+}
+
+impl CountedRun {
+    pub fn one(kind: VisitKind, at: OffsetDateTime, link: Option<LinkId>) -> Self {
+        let mut run = CountedRun::default();
+        run.add(kind, at, link);
+        run
+    }
+
+    pub fn add(&mut self, kind: VisitKind, at: OffsetDateTime, link: Option<LinkId>) {
+        self.share.add(kind, at);
+        let Some(link) = link else { return };
+        match self.links.iter_mut().find(|(id, _)| *id == link) {
+            Some((_, c)) => c.add(kind, at),
+            None => self.links.push((link, Counted::one(kind, at))),
+        }
+    }
+
+    /// The one rule of what counted opens change, with each link's share of them. A
+    /// link the share does not have changes nothing of its own (`decide` and
+    /// `check_logged` never let such an open into a log).
+    pub fn apply_to(&self, share: &mut Share) {
+        self.share.apply_to(share);
+        for (id, counted) in &self.links {
+            if let Some(link) = share.links.iter_mut().find(|l| l.id == *id) {
+                counted.apply_to_link(link);
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sharing_enabled: bool) {
 
 /// `/share/...`: the links anyone with one may open.
 fn public_links(cfg: &mut web::ServiceConfig) {
-    use public::handlers::{assets, cover, oembed, page, proxy, shown};
+    use public::handlers::{assets, cover, oembed, page, proxy, shown, unlock};
     cfg.service(
         scope("/share")
             // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
@@ -49,6 +49,7 @@ fn public_links(cfg: &mut web::ServiceConfig) {
                     .route(head().to(page::head)),
             )
             .service(resource("/{id}/shown").route(post().to(shown::post)))
+            .service(resource("/{id}/unlock").route(post().to(unlock::post)))
             .service(
                 resource("/{id}/cover")
                     .route(get().to(cover::first))
@@ -74,13 +75,22 @@ fn public_links(cfg: &mut web::ServiceConfig) {
 
 /// `/api/share...`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, share};
+    use api::{audit, links, settings, share, visits};
     cfg.service(
         resource("/api/share")
             .route(get().to(share::list))
             .route(post().to(share::create)),
     )
+    // Before `/{id}`, which the word would match too.
+    .service(resource("/api/share/settings").route(get().to(settings::get)))
     .service(resource("/api/share/{id}/history").route(get().to(audit::history)))
+    .service(resource("/api/share/{id}/visits").route(get().to(visits::get)))
+    .service(
+        resource("/api/share/{id}/links")
+            .route(get().to(links::list))
+            .route(post().to(links::add)),
+    )
+    .service(resource("/api/share/{id}/links/{link}").route(web::delete().to(links::revoke)))
     .service(
         resource("/api/share/{id}")
             .route(get().to(share::get))

@@ -2,10 +2,13 @@
 //! (any cover of what the share holds): the music server's `getCoverArt`, passed through by
 //! the stream relay. Not a visit. An id outside the share is 404, whether or not the music
 //! server has it. When the music server has no art for a cover of the share, a neutral
-//! picture answers instead of a 404, so the page never shows a broken image.
+//! picture answers instead of a 404, so the page never shows a broken image. A cover is
+//! always an image type or `application/octet-stream`, with `nosniff` and the sandbox
+//! (`proxied`), and whole within the metadata bound (5 s), however slowly it arrives.
 
 use super::door::Door;
-use super::{admit, live_share, proxy, upstream_error};
+use super::gate::{self, Purpose};
+use super::{admit, answer, proxied, proxy, upstream_error};
 use crate::error::ApiError;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
@@ -31,8 +34,8 @@ pub async fn first(
     path: web::Path<String>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    answer(&req, &path, None, &state, &up).await
+) -> HttpResponse {
+    cover(&req, &path, None, &state, &up).await
 }
 
 pub async fn by_id(
@@ -40,26 +43,44 @@ pub async fn by_id(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, cover) = path.into_inner();
-    answer(&req, &id, Some(&cover), &state, &up).await
+) -> HttpResponse {
+    let (id, chosen) = path.into_inner();
+    cover(&req, &id, Some(&chosen), &state, &up).await
 }
 
-/// Checked in the order of every public request: access, share, the query, then membership.
-async fn answer(
+/// Checked in the order of every public request: access, the access decision, the query,
+/// then membership. A protected share's covers are never cached: their URLs carry keys.
+async fn cover(
     req: &HttpRequest,
     id: &str,
     cover: Option<&str>,
     state: &Door,
     up: &Upstream,
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let ip = admit(req, state)?;
+        let entry = gate::enter(req, state, id, Purpose::Cover, ip).await?;
+        protected = entry.protected();
+        relay_cover(req, &entry.share, cover, state, up).await
+    }
+    .await;
+    // A protected share's cover: `no-store, private` in place of a day's caching.
+    answer(result, protected)
+}
+
+async fn relay_cover(
+    req: &HttpRequest,
+    share: &crate::domain::Share,
+    cover: Option<&str>,
+    state: &Door,
+    up: &Upstream,
 ) -> Result<HttpResponse, ApiError> {
-    admit(req, state)?;
-    let share = live_share(state, id)?;
     let size = size(req.query_string())?;
     let ids = state
         .parts
         .covers
-        .of(up, &share)
+        .of(up, share)
         .await
         .map_err(upstream_error)?;
     let chosen = match cover {
@@ -77,7 +98,7 @@ async fn answer(
         "getCoverArt",
         &[("id", chosen), ("size", &size)],
         None,
-        proxy::Lane::Small,
+        proxy::Lane::Cover,
     )
     .await
     {
@@ -107,12 +128,13 @@ fn size(query: &str) -> Result<u32, ApiError> {
     }
 }
 
+/// Ours, but an SVG like a cover may be: the same headers as a passed-through one.
 fn stand_in() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header((header::CACHE_CONTROL, CACHE_STAND_IN))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(NO_COVER)
+    let mut out = HttpResponse::Ok();
+    out.content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, CACHE_STAND_IN));
+    proxied::harden(&mut out);
+    out.body(NO_COVER)
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 use std::ops::Deref;
 
-/// The shared state (through `Deref`) and the public door's parts (`parts`).
+/// The shared state (through `Deref`) and the public door's parts (`parts`). A clone is two
+/// reference counts: a running transfer keeps one to take the access decision again.
+#[derive(Clone)]
 pub struct Door {
     app: web::Data<AppState>,
     pub parts: web::Data<Public>,

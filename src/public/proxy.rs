@@ -1,25 +1,31 @@
 //! `GET|HEAD /share/{id}/stream/{trackId}` and `/download/{trackId}`: the music server's
 //! bytes passed through chunk by chunk (never a whole file in memory), with `Range`
 //! forwarded and the upstream's status and length headers answered. Every error is ours
-//! (JSON with a code): the music server's own error pages never reach a visitor. The
+//! (JSON with a code): the music server's own error pages never reach a visitor, and its
+//! bytes always go out with a type we chose, `nosniff` and the sandbox (`proxied`). The
+//! whole answer is bounded and ends when access does (`transfer_end`, through `pipe`). The
 //! upstream URL carries credentials, so it never appears in an answer or a log line.
 
 use super::door::Door;
-use super::transfers::{ClientSlot, UpstreamSlot};
+use super::gate::{self, Entry, Purpose};
+use super::transfer_end::{Bound, Ends};
+use super::transfers::Transfer;
 use super::{
-    admit, downloads_allowed, effective_bit_rate, live_share, pipe, tracks, upstream_error,
+    admit, answer, downloads_allowed, effective_bit_rate, pipe, proxied, start_transfer, tracks,
+    upstream_error,
 };
 use crate::domain::{Share, Track};
 use crate::error::{ApiError, ErrorCode};
 use crate::upstream::{Pool, Upstream, UpstreamError};
 use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};
+use actix_web::rt::time::{timeout, Instant};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use std::net::IpAddr;
 
-/// Headers of the upstream answer that the visitor gets as they are.
-const PASSED_HEADERS: [header::HeaderName; 5] = [
-    header::CONTENT_TYPE,
+/// Headers of the upstream answer that the visitor gets as they are (never its
+/// `Content-Type`: see `proxied`).
+const PASSED_HEADERS: [header::HeaderName; 4] = [
     header::CONTENT_RANGE,
     header::ACCEPT_RANGES,
     header::LAST_MODIFIED,
@@ -34,16 +40,22 @@ pub async fn stream(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let (share, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
-    let (client, upstream) = state.parts.transfers.admit(ip)?;
-    let rate = effective_bit_rate(&share, &state.settings).to_string();
-    let mut params = vec![("id", track.id.as_str())];
-    if rate != "0" {
-        params.push(("maxBitRate", rate.as_str()));
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let (entry, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
+        protected = entry.protected();
+        let transfer = start_transfer(&state, ip, &entry, false)?;
+        let rate = effective_bit_rate(&entry.share, &state.settings).to_string();
+        let mut params = vec![("id", track.id.as_str())];
+        if rate != "0" {
+            params.push(("maxBitRate", rate.as_str()));
+        }
+        let lane = Lane::Track(transfer, &track);
+        relay(&req, &up, "stream", &params, None, lane).await
     }
-    let lane = Lane::Transfer(client, upstream);
-    relay(&req, &up, "stream", &params, None, lane).await
+    .await;
+    answer(result, protected)
 }
 
 pub async fn download(
@@ -51,52 +63,60 @@ pub async fn download(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let allowed = |share: &Share| downloads_allowed(share, &state.settings);
-    let (_, track, ip) = requested(&req, path, &state, &up, allowed).await?;
-    let (client, upstream) = state.parts.transfers.admit(ip)?;
-    let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
-    relay(
-        &req,
-        &up,
-        "download",
-        &[("id", track.id.as_str())],
-        Some(disposition),
-        Lane::Transfer(client, upstream),
-    )
-    .await
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let allowed = |share: &Share| downloads_allowed(share, &state.settings);
+        let (entry, track, ip) = requested(&req, path, &state, &up, allowed).await?;
+        protected = entry.protected();
+        let transfer = start_transfer(&state, ip, &entry, true)?;
+        let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
+        relay(
+            &req,
+            &up,
+            "download",
+            &[("id", track.id.as_str())],
+            Some(disposition),
+            Lane::Track(transfer, &track),
+        )
+        .await
+    }
+    .await;
+    answer(result, protected)
 }
 
 /// The share and track a stream or download asks for, and the visitor's address, checked
-/// on every request in this order: access rules (403/429), the share (404/410), `allowed`
-/// (the download's 403, before the music server is asked), then membership (404).
+/// on every request in this order: access rules (403/429), the access decision (404/410,
+/// 401 without the proof a protected share needs), `allowed` (the download's 403, before
+/// the music server is asked), then membership (404).
 async fn requested(
     req: &HttpRequest,
     path: web::Path<(String, String)>,
     state: &Door,
     up: &Upstream,
     allowed: impl FnOnce(&Share) -> Result<(), ApiError>,
-) -> Result<(Share, Track, IpAddr), ApiError> {
+) -> Result<(Entry, Track, IpAddr), ApiError> {
     let ip = admit(req, state)?;
     let (id, track) = path.into_inner();
-    let share = live_share(state, &id)?;
-    allowed(&share)?;
-    let track = tracks(state, up, &share)
+    let entry = gate::enter(req, state, &id, Purpose::Media, ip).await?;
+    allowed(&entry.share)?;
+    let track = tracks(state, up, &entry.share)
         .await?
         .into_iter()
         .find(|t| t.id == track)
         .ok_or_else(ApiError::not_found)?;
-    Ok((share, track, ip))
+    Ok((entry, track, ip))
 }
 
-/// How a passed-through answer uses the music server.
-pub(super) enum Lane {
-    /// A stream or download: the bulk pool, holding the transfer's allowance
-    /// (`transfers.rs`): the visitor's slot until the body is over, the global one until
-    /// the music server has been read.
-    Transfer(ClientSlot, UpstreamSlot),
+/// What a passed-through answer is, and so how it uses the music server and which type it
+/// gets.
+pub(super) enum Lane<'a> {
+    /// A stream or download of a track: the bulk pool, holding the transfer (`transfers.rs`):
+    /// the visitor's slot until the body is over, the global one until the music server has
+    /// been read; both until the transfer has to end.
+    Track(Transfer, &'a Track),
     /// A cover: small, page-like traffic on the metadata pool, whole within its short bound.
-    Small,
+    Cover,
 }
 
 /// Passes one upstream call through to the visitor (streams, downloads, cover art).
@@ -106,26 +126,42 @@ pub(super) async fn relay(
     method: &str,
     params: &[(&str, &str)],
     disposition: Option<String>,
-    lane: Lane,
+    lane: Lane<'_>,
 ) -> Result<HttpResponse, ApiError> {
     let head = req.method() == Method::HEAD;
     let forwarded = FORWARDED_HEADERS
         .iter()
         .filter_map(|name| Some((name.clone(), req.headers().get(name)?.clone())));
     let verb = if head { Method::HEAD } else { Method::GET };
-    let pool = match lane {
-        Lane::Transfer(..) => Pool::Bulk,
-        Lane::Small => Pool::Metadata,
+    let (transfer, known) = match lane {
+        Lane::Track(transfer, track) => (transfer, Some(track.content_type.as_str())),
+        Lane::Cover => {
+            let bound = Bound::Cover(up.whole_bound(Pool::Metadata));
+            (Transfer::unslotted(Ends::from_now(bound, None)), None)
+        }
     };
-    let mut resp = up
-        .open(pool, verb, method, params, forwarded)
-        .await
+    // How the log names it, should it be cut off.
+    let what = match (known, &disposition) {
+        (None, _) => "cover",
+        (Some(_), Some(_)) => "download",
+        (Some(_), None) => "stream",
+    };
+    let pool = match known {
+        Some(_) => Pool::Bulk,
+        None => Pool::Metadata,
+    };
+    let deadline = transfer.ends.deadline();
+    let opened = within(deadline, up.open(pool, verb, method, params, forwarded)).await;
+    let mut resp = opened
+        .unwrap_or_else(|| Err(too_late(method)))
         .map_err(upstream_error)?;
     if resp.status().as_u16() == 416 {
         return Ok(range_not_satisfiable(&resp));
     }
-    check_is_a_file(&mut resp, up, method, head).await?;
-    let mut out = answer_head(&resp, disposition);
+    within(deadline, check_is_a_file(&mut resp, up, method, head))
+        .await
+        .unwrap_or_else(|| Err(upstream_error(too_late(method))))?;
+    let mut out = answer_head(&resp, disposition, known);
     let length = resp
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -140,11 +176,31 @@ pub(super) async fn relay(
             None => out.finish(),
         });
     }
-    let body = copy_in_background(resp, up, lane);
+    let body = pipe::spawn(what, up.stall_timeout(), transfer, |outlet| async move {
+        outlet.copy(&mut resp, |_| {}).await?;
+        outlet.finish();
+        Ok(())
+    });
     Ok(match length {
         Some(len) => out.body(SizedStream::new(len, body)),
         None => out.streaming(body),
     })
+}
+
+/// `fut`, unless `deadline` passes first (`None`).
+async fn within<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => timeout(deadline.saturating_duration_since(Instant::now()), fut)
+            .await
+            .ok(),
+        None => Some(fut.await),
+    }
+}
+
+fn too_late(method: &str) -> UpstreamError {
+    UpstreamError::Unavailable(format!(
+        "{method}: no answer before the whole answer's bound passed"
+    ))
 }
 
 /// Refuses an answer that is not the file: an error document or page, or a status other
@@ -182,11 +238,13 @@ async fn check_is_a_file(
     Ok(())
 }
 
-/// The visitor's answer: the upstream's status and passed headers, our disposition,
-/// never cached.
+/// The visitor's answer: the upstream's status and passed headers, the type we chose (a
+/// track's when `known` is its type from the share's metadata, else a cover's), `nosniff`
+/// and the sandbox, our disposition, never cached.
 fn answer_head(
     resp: &awc::ClientResponse,
     disposition: Option<String>,
+    known: Option<&str>,
 ) -> actix_web::HttpResponseBuilder {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
     let mut out = HttpResponse::build(status);
@@ -195,34 +253,18 @@ fn answer_head(
             out.insert_header((name, v.clone()));
         }
     }
+    let sent = resp.headers().get(header::CONTENT_TYPE);
+    let content_type = match known {
+        Some(known) => proxied::track_type(sent, known),
+        None => proxied::cover_type(sent),
+    };
+    out.insert_header((header::CONTENT_TYPE, content_type));
+    proxied::harden(&mut out);
     if let Some(d) = disposition {
         out.insert_header((header::CONTENT_DISPOSITION, d));
     }
     out.insert_header((header::CACHE_CONTROL, "no-store"));
     out
-}
-
-/// Copies the upstream body into a bounded pipe whose other end is the visitor's body.
-/// The transfer slots of `lane` are held until the copy ends.
-fn copy_in_background(
-    mut resp: awc::ClientResponse,
-    up: &Upstream,
-    lane: Lane,
-) -> impl futures_util::Stream<Item = std::io::Result<web::Bytes>> + 'static {
-    let (client_slot, upstream_slot) = match lane {
-        Lane::Transfer(client, upstream) => (Some(client), Some(upstream)),
-        Lane::Small => (None, None),
-    };
-    let (outlet, body) = pipe::pipe(up.stall_timeout(), client_slot);
-    // The awc client is per worker (not Send), so the copy runs on this worker's thread.
-    actix_web::rt::spawn(async move {
-        let _upstream_slot = upstream_slot;
-        match outlet.copy(&mut resp, |_| {}).await {
-            Ok(_) => outlet.finish(),
-            Err(e) => log::info!("transfer cut off: {e}"),
-        }
-    });
-    body
 }
 
 enum ErrorBody {
@@ -243,7 +285,10 @@ fn error_body_kind(resp: &awc::ClientResponse) -> Option<ErrorBody> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if ct.contains("json") || ct.contains("xml") {
+    // An image is never an error document, an SVG's `+xml` notwithstanding.
+    if ct.starts_with("image/") {
+        None
+    } else if ct.contains("json") || ct.contains("xml") {
         Some(ErrorBody::Subsonic)
     } else if ct.starts_with("text/html") {
         Some(ErrorBody::Page)

@@ -157,6 +157,10 @@ mod tests {
             last_visited_at: None,
             version,
             deleted: false,
+            password: None,
+            password_version: 0,
+            max_visits: None,
+            links: vec![],
         }
     }
 

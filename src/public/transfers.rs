@@ -5,9 +5,13 @@
 //! A transfer holds two slots. The client's slot lives as long as the answer's body (until
 //! the visitor has it all or the connection closes), so a visitor who stops reading uses up
 //! only their own allowance. The global slot lives as long as the music server is being
-//! read, and a stalled transfer gives it back after `limits.stallTimeout`.
+//! read, and a stalled transfer gives it back after `limits.stallTimeout`. A transfer that
+//! must end (`transfer_end`: `limits.transferTimeout`, or access ending) gives both back then,
+//! whether or not the visitor is still reading.
 
 use super::client_ip::client_key;
+use super::transfer_end::{Bound, Ends};
+use super::Recheck;
 use crate::config::Limits;
 use crate::error::{ApiError, ErrorCode};
 use std::collections::HashMap;
@@ -41,6 +45,25 @@ pub struct UpstreamSlot {
     counts: Arc<Mutex<Counts>>,
 }
 
+/// An admitted stream, download or zip: its slots and what ends it early. A cover passes
+/// through the same pipe with no slots (`Transfer::unslotted`).
+pub struct Transfer {
+    pub client: Option<ClientSlot>,
+    pub upstream: Option<UpstreamSlot>,
+    pub ends: Ends,
+}
+
+impl Transfer {
+    /// A body that holds no transfer slot, ended only by `ends`.
+    pub fn unslotted(ends: Ends) -> Self {
+        Transfer {
+            client: None,
+            upstream: None,
+            ends,
+        }
+    }
+}
+
 fn lock(counts: &Mutex<Counts>) -> MutexGuard<'_, Counts> {
     // Counts are updated in single statements: a poisoned lock still holds whole numbers.
     counts.lock().unwrap_or_else(|e| e.into_inner())
@@ -54,8 +77,22 @@ impl Transfers {
         }
     }
 
+    /// A new transfer by `ip`: both slots, `limits.transferTimeout` from now, and `access`
+    /// taken again while it runs; or the answer that refuses it.
+    pub fn admit(&self, ip: IpAddr, access: Recheck) -> Result<Transfer, ApiError> {
+        let (client, upstream) = self.slots(ip)?;
+        Ok(Transfer {
+            client: Some(client),
+            upstream: Some(upstream),
+            ends: Ends::from_now(
+                Bound::Transfer(self.limits.transfer_timeout()),
+                Some(access),
+            ),
+        })
+    }
+
     /// Both slots for a new transfer by `ip`, or the answer that refuses it.
-    pub fn admit(&self, ip: IpAddr) -> Result<(ClientSlot, UpstreamSlot), ApiError> {
+    fn slots(&self, ip: IpAddr) -> Result<(ClientSlot, UpstreamSlot), ApiError> {
         let key = client_key(ip, self.limits.ipv6_prefix);
         let mut counts = lock(&self.counts);
         let mine = counts.by_client.get(&key).copied().unwrap_or(0);
@@ -131,33 +168,33 @@ mod tests {
     #[test]
     fn a_client_past_its_allowance_gets_429_until_a_slot_is_given_back() {
         let t = Transfers::new(&limits(2, 10));
-        let first = t.admit(ip("192.0.2.1")).unwrap();
-        let _second = t.admit(ip("192.0.2.1")).unwrap();
-        assert_eq!(t.admit(ip("192.0.2.1")).unwrap_err().status, 429);
-        assert!(t.admit(ip("192.0.2.2")).is_ok(), "others are not held back");
+        let first = t.slots(ip("192.0.2.1")).unwrap();
+        let _second = t.slots(ip("192.0.2.1")).unwrap();
+        assert_eq!(t.slots(ip("192.0.2.1")).unwrap_err().status, 429);
+        assert!(t.slots(ip("192.0.2.2")).is_ok(), "others are not held back");
         drop(first);
-        assert!(t.admit(ip("192.0.2.1")).is_ok());
+        assert!(t.slots(ip("192.0.2.1")).is_ok());
     }
 
     #[test]
     fn past_the_global_limit_everyone_gets_503() {
         let t = Transfers::new(&limits(5, 2));
-        let (_c1, u1) = t.admit(ip("192.0.2.1")).unwrap();
-        let _both = t.admit(ip("192.0.2.2")).unwrap();
-        let e = t.admit(ip("192.0.2.3")).unwrap_err();
+        let (_c1, u1) = t.slots(ip("192.0.2.1")).unwrap();
+        let _both = t.slots(ip("192.0.2.2")).unwrap();
+        let e = t.slots(ip("192.0.2.3")).unwrap_err();
         assert_eq!(
             (e.status.as_u16(), e.code.as_str()),
             (503, "transfers-busy")
         );
         drop(u1); // the music-server side of a stalled transfer was dropped
-        assert!(t.admit(ip("192.0.2.3")).is_ok());
+        assert!(t.slots(ip("192.0.2.3")).is_ok());
     }
 
     #[test]
     fn one_ipv6_64_is_one_client() {
         let t = Transfers::new(&limits(1, 10));
-        let _held = t.admit(ip("2001:db8:1:2::1")).unwrap();
-        assert_eq!(t.admit(ip("2001:db8:1:2::99")).unwrap_err().status, 429);
-        assert!(t.admit(ip("2001:db8:1:3::1")).is_ok());
+        let _held = t.slots(ip("2001:db8:1:2::1")).unwrap();
+        assert_eq!(t.slots(ip("2001:db8:1:2::99")).unwrap_err().status, 429);
+        assert!(t.slots(ip("2001:db8:1:3::1")).is_ok());
     }
 }

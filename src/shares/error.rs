@@ -19,8 +19,10 @@ pub enum ShareError {
     IdempotencyKeyReused,
     /// The event log could not take the command.
     Store(StoreError),
-    /// The operating system gave no random bytes for a new share id.
+    /// The operating system gave no random bytes for a new id or a salt.
     NoRandom(getrandom::Error),
+    /// A password could not be hashed (never expected; the text of why, never the password).
+    Hashing(String),
 }
 
 impl From<StoreError> for ShareError {
@@ -52,6 +54,7 @@ impl fmt::Display for ShareError {
             }
             ShareError::Store(e) => write!(f, "{e}"),
             ShareError::NoRandom(e) => write!(f, "OS random source failed: {e}"),
+            ShareError::Hashing(e) => write!(f, "password hashing failed: {e}"),
         }
     }
 }

@@ -13,15 +13,19 @@
 
 mod before_lookup;
 mod error;
+mod links;
 mod new_share;
+pub mod password;
 mod resolve;
 
 pub use before_lookup::check_before_lookup;
 pub use error::ShareError;
+pub use links::{add_link, revoke_link};
 pub use new_share::NewShare;
+pub use password::ClearPassword;
 
 use crate::config::Settings;
-use crate::domain::{Actor, Command, CreateShare, DeleteShare, ShareId, UpdateShare};
+use crate::domain::{Actor, Command, CreateShare, DeleteShare, DomainError, ShareId, UpdateShare};
 use crate::store::{Idempotency, Outcome, Store};
 use crate::upstream::Upstream;
 use time::OffsetDateTime;
@@ -54,6 +58,11 @@ pub async fn create(
     )?;
     resolve::classify(upstream, &mut req).await?;
     let items = resolve::items(upstream, &req).await?;
+    // Hashed last: only a create that the rules and the music server accept pays for it.
+    let password = match req.password {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
     let cmd = Command::Create(CreateShare {
         id: new_share_id()?,
         actor,
@@ -63,12 +72,35 @@ pub async fn create(
         downloadable: req.downloadable,
         expires_at: req.expires_at,
         items,
+        password,
+        max_visits: req.max_visits,
     });
     Ok(store.execute(cmd, idem).await?)
 }
 
-/// Changes the fields `cmd.changes` names; the domain refuses what breaks a rule.
-pub async fn update(store: &Store, cmd: UpdateShare) -> Result<Outcome, ShareError> {
+/// Changes the fields `cmd.changes` names, and sets (`Some(Some)`) or removes
+/// (`Some(None)`) the password; the domain refuses what breaks a rule. A new password
+/// is hashed only for a share the actor may change.
+pub async fn update(
+    store: &Store,
+    mut cmd: UpdateShare,
+    password: Option<Option<ClearPassword>>,
+) -> Result<Outcome, ShareError> {
+    match password {
+        None => {}
+        Some(None) => cmd.changes.password = Some(None),
+        Some(Some(clear)) => {
+            clear.check()?;
+            let visible = store
+                .shares()
+                .get(&cmd.id)
+                .is_some_and(|s| s.is_visible_to(&cmd.actor));
+            if !visible {
+                return Err(ShareError::Rejected(DomainError::NotFound));
+            }
+            cmd.changes.password = Some(Some(password::hash(clear).await?));
+        }
+    }
     Ok(store.execute(Command::Update(cmd), None).await?)
 }
 
@@ -78,7 +110,12 @@ pub async fn delete(store: &Store, cmd: DeleteShare) -> Result<Outcome, ShareErr
 }
 
 fn new_share_id() -> Result<ShareId, ShareError> {
+    Ok(ShareId::from_random(random_bytes()?))
+}
+
+/// 128 bits from the OS for a new id.
+fn random_bytes() -> Result<[u8; 16], ShareError> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(ShareError::NoRandom)?;
-    Ok(ShareId::from_random(bytes))
+    Ok(bytes)
 }

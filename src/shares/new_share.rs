@@ -1,19 +1,25 @@
 //! What a create asks for, as either front door parsed it: the share's settings and
 //! the ids it names, not yet looked up on the music server.
 
+use super::ClearPassword;
 use crate::domain::{Format, SongItem};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
 pub struct NewShare {
     pub description: Option<String>,
-    pub downloadable: bool,
+    /// `None`: the policy's default.
+    pub downloadable: Option<bool>,
+    /// `None`: the policy's default.
     pub expires_at: Option<OffsetDateTime>,
     pub max_bit_rate: u32,
     pub format: Format,
+    pub password: Option<ClearPassword>,
+    pub max_visits: Option<u32>,
     pub albums: Vec<String>,
     pub songs: Vec<String>,
     pub playlists: Vec<String>,
+    pub artists: Vec<String>,
     /// Ids whose kind the client did not say (Subsonic's `createShare`): each is tried
     /// as an album, a song, then a playlist.
     pub unsorted: Vec<String>,
@@ -26,6 +32,7 @@ impl NewShare {
             .iter()
             .chain(&self.songs)
             .chain(&self.playlists)
+            .chain(&self.artists)
             .chain(&self.unsorted)
     }
 

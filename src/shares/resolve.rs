@@ -1,8 +1,8 @@
 //! Checks every id of a create against the music server and builds the share's items.
 
 use super::{NewShare, ShareError};
-use crate::domain::{AlbumItem, PlaylistItem, ShareItems, SongItem, Track};
-use crate::upstream::{Album, Playlist, Upstream, UpstreamError};
+use crate::domain::{AlbumItem, ArtistItem, PlaylistItem, ShareItems, SongItem, Track};
+use crate::upstream::{Album, Artist, Playlist, Upstream, UpstreamError};
 use futures_util::stream::{self, StreamExt};
 use std::future::Future;
 
@@ -39,8 +39,8 @@ fn failure<T>(results: &mut Vec<Result<T, UpstreamError>>) -> Option<UpstreamErr
     }
 }
 
-/// Resolves albums, songs and playlists. Unknown ids: all of them, listed. A failure of the
-/// music server ends the lookups and the create.
+/// Resolves albums, songs, playlists and artists. Unknown ids: all of them, listed. A
+/// failure of the music server ends the lookups and the create.
 pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareError> {
     let mut albums = look_up(&req.albums, |id| up.album(id)).await;
     if let Some(e) = failure(&mut albums) {
@@ -50,8 +50,12 @@ pub async fn items(up: &Upstream, req: &NewShare) -> Result<ShareItems, ShareErr
     if let Some(e) = failure(&mut songs) {
         return Err(ShareError::Upstream(e));
     }
-    let playlists = look_up(&req.playlists, |id| up.playlist(id)).await;
-    assemble(req, albums, songs, playlists)
+    let mut playlists = look_up(&req.playlists, |id| up.playlist(id)).await;
+    if let Some(e) = failure(&mut playlists) {
+        return Err(ShareError::Upstream(e));
+    }
+    let artists = look_up(&req.artists, |id| up.artist(id)).await;
+    assemble(req, albums, songs, playlists, artists)
 }
 
 /// The share's items from the lookups' answers, in the request's order; every unknown id
@@ -61,6 +65,7 @@ fn assemble(
     albums: Vec<Result<Album, UpstreamError>>,
     songs: Vec<Result<Track, UpstreamError>>,
     playlists: Vec<Result<Playlist, UpstreamError>>,
+    artists: Vec<Result<Artist, UpstreamError>>,
 ) -> Result<ShareItems, ShareError> {
     let mut unknown = Vec::new();
     let mut broken = None;
@@ -102,6 +107,27 @@ fn assemble(
             Err(e) => note(id, e),
         }
     }
+    for (id, r) in req.artists.iter().zip(artists) {
+        match r {
+            // Snapshotted like a playlist: the albums the artist has now.
+            Ok(a) => items.artists.push(ArtistItem {
+                id: id.clone(),
+                name: a.name,
+                album_count: a.albums.len() as u32,
+                albums: a
+                    .albums
+                    .into_iter()
+                    .map(|al| AlbumItem {
+                        id: al.id,
+                        name: al.name,
+                        artist: al.artist,
+                        song_count: al.song_count,
+                    })
+                    .collect(),
+            }),
+            Err(e) => note(id, e),
+        }
+    }
     if let Some(e) = broken {
         return Err(ShareError::Upstream(e));
     }
@@ -111,8 +137,9 @@ fn assemble(
     Ok(items)
 }
 
-/// Sorts ids of unknown kind (Subsonic's) into albums, songs and playlists by trying
-/// each as an album, a song, then a playlist. The first unknown id stops the sort.
+/// Sorts ids of unknown kind (Subsonic's) into albums, songs, playlists and artists by
+/// trying each as an album, a song, a playlist, then an artist. The first unknown id
+/// stops the sort.
 pub async fn classify(up: &Upstream, req: &mut NewShare) -> Result<(), ShareError> {
     let probe = |r: Result<(), UpstreamError>| match r {
         Ok(()) => Ok(true),
@@ -126,6 +153,8 @@ pub async fn classify(up: &Upstream, req: &mut NewShare) -> Result<(), ShareErro
             req.songs.push(id);
         } else if probe(up.playlist(&id).await.map(drop))? {
             req.playlists.push(id);
+        } else if probe(up.artist(&id).await.map(drop))? {
+            req.artists.push(id);
         } else {
             return Err(ShareError::UnknownItems(vec![id]));
         }

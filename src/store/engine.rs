@@ -39,6 +39,15 @@ pub trait Reader: Send + Sync + 'static {
     /// Secret `name`: 32 random bytes made on first use and then kept, the same for
     /// every process on this log (what one replica signs or hashes, another checks).
     fn secret(&self, name: &str) -> Result<[u8; 32], StoreError>;
+    /// The position a follower of the log named `name` has done its work up to (the
+    /// notification worker's cursor), kept with the log: 0 before it ever moved.
+    fn cursor(&self, name: &str) -> Result<u64, StoreError>;
+    /// Moves cursor `name` to `seq`, durably.
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError>;
+    /// Whether this process is the one that does the work named `name` now: with
+    /// several processes on one log only one follows it for that work (PostgreSQL: the
+    /// holder of a lock, taken over when it dies); sled and memory have one process.
+    fn leads(&self, name: &str) -> Result<bool, StoreError>;
     /// Lets go of the engine (files, locks, connections) once the writer stopped;
     /// reads after it answer `Closed`. Returns false when the last flush failed.
     fn close(&self) -> bool;

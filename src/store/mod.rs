@@ -102,13 +102,13 @@ impl Store {
     pub fn in_memory_replicas(n: usize, policy: Policy) -> Vec<Store> {
         let log = Arc::new(memory::MemoryLog::default());
         (0..n.max(1))
-            .map(
-                |_| match memory::open(log.clone()).and_then(|o| Store::start(o, policy)) {
+            .map(|_| {
+                match memory::open(log.clone()).and_then(|o| Store::start(o, policy.clone())) {
                     Ok(store) => store,
                     // Only thread creation can fail on an empty log; a test cannot go on without threads.
                     Err(e) => panic!("starting an in-memory store: {e}"),
-                },
-            )
+                }
+            })
             .collect()
     }
 
@@ -142,6 +142,21 @@ impl Store {
     /// Secret `name`, the same for every process on this log (`engine::Reader::secret`).
     pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
         self.inner.log.secret(name)
+    }
+
+    /// Where follower `name` of the log has done its work up to (`engine::Reader::cursor`).
+    pub fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        self.inner.log.cursor(name)
+    }
+
+    /// Moves follower `name`'s cursor to `seq`, durably.
+    pub fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        self.inner.log.set_cursor(name, seq)
+    }
+
+    /// Whether this process does the work named `name` now (`engine::Reader::leads`).
+    pub fn leads(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.log.leads(name)
     }
 
     /// `sled`, `postgres` or `memory`.
@@ -183,6 +198,43 @@ impl Store {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Sets (or turns off) the actor's notifications, on their own stream; resolves once
+    /// it is on disk. The new state is then in the projection (`shares().owner`): it is
+    /// published before the answer.
+    pub async fn set_notifications(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Execute {
+            cmd: Command::Notify(set),
+            idem: None,
+            reply: request::Reply::Ack(reply),
+        };
+        self.sender()?
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// `set_notifications` for threads outside an async runtime.
+    pub fn set_notifications_blocking(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Execute {
+            cmd: Command::Notify(set),
+            idem: None,
+            reply: request::Reply::Ack(reply),
+        };
+        self.sender()?
+            .blocking_send(request)
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
 
     /// `execute` for threads outside an async runtime (benchmarks, tools, tests).

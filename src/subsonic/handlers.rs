@@ -94,13 +94,17 @@ async fn create(
     }
     let req = NewShare {
         description: params.get("description").map(String::from),
-        downloadable: false,
+        // Subsonic names neither: the policy's defaults (`sharing.defaultDownloadable`).
+        downloadable: None,
         expires_at: expires(params)?.flatten(),
         max_bit_rate: 0,
         format: ShareFormat::Raw,
+        password: None,
+        max_visits: None,
         albums: vec![],
         songs: vec![],
         playlists: vec![],
+        artists: vec![],
         unsorted: ids,
     };
     let outcome = shares::create(
@@ -140,7 +144,9 @@ async fn update(
         expected_version: None,
         changes,
     };
-    shares::update(&state.store, cmd).await.map_err(failure)?;
+    shares::update(&state.store, cmd, None)
+        .await
+        .map_err(failure)?;
     Ok(Element::default())
 }
 
@@ -203,11 +209,15 @@ fn expires(params: &Params) -> Result<Option<Option<OffsetDateTime>>, Failure> {
     Ok(Some(Some(at)))
 }
 
-/// A share service failure as a Subsonic error: 70 for what does not exist, 0 for a
-/// request the rules refuse, and "unavailable" for the music server or the log.
+/// A share service failure as a Subsonic error: 70 for what does not exist, 50 for a
+/// user the policy does not let share, 0 for a request the rules refuse, and
+/// "unavailable" for the music server or the log.
 fn failure(e: ShareError) -> Failure {
     match e {
         ShareError::Rejected(DomainError::NotFound) => Failure::not_found(),
+        ShareError::Rejected(DomainError::SharingNotAllowed) => {
+            Failure::new(50, DomainError::SharingNotAllowed.to_string())
+        }
         ShareError::Rejected(DomainError::Expired) => Failure::new(70, "share expired"),
         ShareError::Rejected(d) => Failure::new(0, d.to_string()),
         ShareError::UnknownItems(ids) => {
@@ -227,7 +237,7 @@ fn failure(e: ShareError) -> Failure {
             log::error!("store during a Subsonic share call: {e}");
             Failure::unavailable("the event log is not available")
         }
-        ShareError::NoRandom(_) => {
+        ShareError::NoRandom(_) | ShareError::Hashing(_) => {
             log::error!("{e}");
             Failure::unavailable("internal error")
         }

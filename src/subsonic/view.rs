@@ -13,7 +13,8 @@ fn time(t: OffsetDateTime) -> Option<String> {
 /// so listing shares never has to ask the music server.
 pub fn share(s: &Share, public_url: &str) -> Element {
     let mut entries = Vec::new();
-    for a in &s.items.albums {
+    // An artist's albums as they were snapshotted, after the share's own albums.
+    for a in s.items.all_albums() {
         entries.push(
             Element::default()
                 .attr("id", a.id.clone())

@@ -8,7 +8,8 @@ mod query;
 mod transfer;
 
 pub use check::check_at_start;
-pub use model::{Album, Playlist};
+pub use model::{Album, Artist, ArtistAlbum, Playlist};
+
 pub use protocol::Refusal;
 pub use query::percent_encode;
 pub use transfer::Pool;
@@ -202,6 +203,10 @@ impl Upstream {
 
     pub async fn song(&self, id: &str) -> Result<Track, UpstreamError> {
         model::song(&self.call("getSong", &[("id", id)]).await?)
+    }
+
+    pub async fn artist(&self, id: &str) -> Result<Artist, UpstreamError> {
+        model::artist(&self.call("getArtist", &[("id", id)]).await?)
     }
 
     pub async fn playlist(&self, id: &str) -> Result<Playlist, UpstreamError> {

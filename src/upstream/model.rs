@@ -13,6 +13,22 @@ pub struct Album {
     pub tracks: Vec<Track>,
 }
 
+/// An artist with the albums it has now (`getArtist`); the albums without their tracks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artist {
+    pub id: String,
+    pub name: String,
+    pub albums: Vec<ArtistAlbum>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtistAlbum {
+    pub id: String,
+    pub name: String,
+    pub artist: String,
+    pub song_count: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Playlist {
     pub id: String,
@@ -109,6 +125,37 @@ pub fn album(r: &Value) -> Result<Album, UpstreamError> {
         name: text(a, "name"),
         artist: text(a, "artist"),
         tracks: tracks(a.get("song"))?,
+    })
+}
+
+pub fn artist(r: &Value) -> Result<Artist, UpstreamError> {
+    let a = r
+        .get("artist")
+        .ok_or_else(|| UpstreamError::Failed("no artist in answer".into()))?;
+    let albums = match a.get("album") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => vec![],
+    };
+    let albums = albums
+        .into_iter()
+        .map(|al| {
+            let id = text(al, "id");
+            if id.is_empty() {
+                return Err(UpstreamError::Failed("album without id".into()));
+            }
+            Ok(ArtistAlbum {
+                id,
+                name: text(al, "name"),
+                artist: text(al, "artist"),
+                song_count: number(al, "songCount"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Artist {
+        id: text(a, "id"),
+        name: text(a, "name"),
+        albums,
     })
 }
 

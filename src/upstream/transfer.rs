@@ -2,7 +2,9 @@
 //! connection pool of their own, so visitors holding transfers open can never starve the
 //! metadata calls that every share page needs; covers are small and page-like, so they use
 //! the metadata pool and its short bound on the whole call. Either way a short wait for the
-//! answer's head (`limits.firstByteTimeout`), apart from the bound on the whole answer.
+//! answer's head (`limits.firstByteTimeout`), apart from the bound on the whole answer
+//! (`whole_bound`). awc's own request timeout covers only the head, never the body, so the
+//! bound on the whole answer is kept by whoever reads the body (`public/transfer_end.rs`).
 
 use super::{
     describe_send_error, record, Upstream, UpstreamError, CONNECT_TIMEOUT, METADATA_TIMEOUT,
@@ -17,9 +19,11 @@ pub(super) fn bulk_client(limits: &Limits) -> awc::Client {
     let connector = awc::Connector::new()
         .timeout(CONNECT_TIMEOUT)
         .limit(limits.transfers as usize);
+    // No client-wide timeout: its 5 s default would cut the head before `firstByteTimeout`.
     awc::Client::builder()
         .connector(connector)
         .disable_redirects()
+        .disable_timeout()
         .finish()
 }
 
@@ -34,8 +38,8 @@ pub enum Pool {
 
 impl Upstream {
     /// Starts `method` as a GET or HEAD on `pool`, passing `headers` (such as `Range`)
-    /// along. Returns once the status and headers are in; the body is then read by the
-    /// caller, and cut off when the pool's bound on the whole answer runs out.
+    /// along. Returns once the status and headers are in (within `limits.firstByteTimeout`);
+    /// the body is then read by the caller, who ends it when `whole_bound` runs out.
     pub async fn open(
         &self,
         pool: Pool,
@@ -44,13 +48,11 @@ impl Upstream {
         params: &[(&str, &str)],
         headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
     ) -> Result<awc::ClientResponse, UpstreamError> {
-        let (client, whole) = match pool {
-            Pool::Bulk => (&self.bulk, self.limits.transfer_timeout()),
-            Pool::Metadata => (&self.http, METADATA_TIMEOUT),
+        let client = match pool {
+            Pool::Bulk => &self.bulk,
+            Pool::Metadata => &self.http,
         };
-        let mut call = client
-            .request(verb, self.url(method, params))
-            .timeout(whole);
+        let mut call = client.request(verb, self.url(method, params));
         for h in headers {
             call = call.insert_header(h);
         }
@@ -70,6 +72,15 @@ impl Upstream {
             };
         record(method, &result);
         result
+    }
+
+    /// How long a whole answer passed through from `pool` may take, however it progresses:
+    /// `limits.transferTimeout` for streams, downloads and zips, the metadata bound for covers.
+    pub fn whole_bound(&self, pool: Pool) -> std::time::Duration {
+        match pool {
+            Pool::Bulk => self.limits.transfer_timeout(),
+            Pool::Metadata => METADATA_TIMEOUT,
+        }
     }
 
     /// How long a transfer may go without progress either way.

@@ -4,9 +4,7 @@
 
 use sharelog::domain::*;
 
-pub const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
+pub const POLICY: Policy = Policy::open(true);
 
 pub fn alice_actor() -> Actor {
     Actor {
@@ -24,8 +22,10 @@ pub fn create(n: u128, description: &str) -> Command {
         description: Some(description.into()),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at: None,
+        password: None,
+        max_visits: None,
         items: ShareItems {
             songs: vec![SongItem {
                 id: format!("song-{n}"),
@@ -68,6 +68,7 @@ pub fn visit(id: &ShareId) -> Command {
             player: Some("VLC".into()),
             client_ip: Some("h:3f2a9c0d1e".into()),
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) test/1.0".into()),
+            link: None,
         },
     })
 }
@@ -83,6 +84,50 @@ pub fn preview(id: &ShareId) -> Command {
             player: None,
             client_ip: Some("h:77aa01".into()),
             user_agent: Some("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)".into()),
+            link: None,
         },
     })
+}
+
+/// A song share with a visit limit.
+pub fn create_limited(n: u128, max_visits: u32) -> Command {
+    let Command::Create(c) = create(n, "limited") else {
+        unreachable!()
+    };
+    Command::Create(CreateShare {
+        max_visits: Some(max_visits),
+        ..c
+    })
+}
+
+/// A link for a recipient, its id made from `n`.
+pub fn add_link(id: &ShareId, n: u128, max_visits: Option<u32>) -> Command {
+    Command::AddLink(AddLink {
+        id: id.clone(),
+        actor: alice_actor(),
+        link: link_id(n),
+        label: format!("friend {n}"),
+        max_visits,
+    })
+}
+
+pub fn link_id(n: u128) -> LinkId {
+    LinkId::from_random((u128::MAX - n).to_be_bytes())
+}
+
+pub fn revoke_link(id: &ShareId, n: u128) -> Command {
+    Command::RevokeLink(RevokeLink {
+        id: id.clone(),
+        actor: alice_actor(),
+        link: link_id(n),
+    })
+}
+
+/// `visit` or `preview` through link `n`.
+pub fn via_link(cmd: Command, n: u128) -> Command {
+    let Command::Visit(mut v) = cmd else {
+        return cmd;
+    };
+    v.visit.link = Some(link_id(n));
+    Command::Visit(v)
 }

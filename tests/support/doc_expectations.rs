@@ -43,6 +43,8 @@ pub const SHARE_KEYS: &[&str] = &[
     "expiresAt",
     "createdAt",
     "updatedAt",
+    "hasPassword",
+    "maxVisits",
 ];
 
 fn is_share(v: &Value) {
@@ -59,6 +61,27 @@ pub fn expectations() -> Vec<Expectation> {
             check: |out, _| {
                 let list: Value = serde_json::from_str(out).unwrap();
                 list.as_array().unwrap().iter().for_each(is_share);
+            },
+        },
+        Expectation {
+            marker: "-d '{\"label\":\"Bob\",\"maxVisits\":3}'",
+            offline: false,
+            check: |out, _| {
+                let link: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(
+                    (&link["label"], &link["maxVisits"]),
+                    (&json!("Bob"), &json!(3))
+                );
+                assert!(link["url"].as_str().unwrap().contains("/share/"), "{out}");
+            },
+        },
+        Expectation {
+            marker: "$S/api/share/settings",
+            offline: false,
+            check: |out, _| {
+                let settings: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(settings["canShare"], true, "{out}");
+                assert_eq!(settings["requirePassword"], false, "{out}");
             },
         },
         Expectation {
@@ -158,6 +181,23 @@ pub fn expectations() -> Vec<Expectation> {
                     "{out}"
                 );
                 assert!(out.contains("#EXTM3U") && out.contains("#EXTINF:"), "{out}");
+            },
+        },
+        Expectation {
+            marker: "curl -s -u friend:'open sesame'",
+            offline: false,
+            check: |out, _| {
+                assert_eq!(out.lines().next(), Some("#EXTM3U"), "{out}");
+                let urls: Vec<&str> = out.lines().filter(|l| l.starts_with("http")).collect();
+                assert!(!urls.is_empty(), "{out}");
+                assert!(urls.iter().all(|u| u.contains("?key=")), "{out}");
+                let cookie = out.lines().last().unwrap().to_ascii_lowercase();
+                assert!(
+                    cookie.starts_with("set-cookie: sharelog_unlock=")
+                        && cookie.contains("httponly")
+                        && cookie.contains("samesite=lax"),
+                    "{out}"
+                );
             },
         },
         Expectation {

@@ -10,12 +10,15 @@ pub mod doc_blocks;
 pub mod doc_expectations;
 pub mod follow_client;
 pub mod html;
+pub mod music_server_front;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
 pub mod postgres;
 pub mod preflight;
 pub mod promtool;
+pub mod protected;
+pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
 
@@ -65,6 +68,13 @@ pub fn settings_for(up: &TestUpstream, data_dir: &Path) -> Settings {
 pub fn open_store(data_dir: &Path, policy: sharelog::domain::Policy) -> sharelog::store::Store {
     let location = settings_for(upstream::shared(), data_dir).store_location();
     sharelog::store::Store::open_at(&location, policy).unwrap()
+}
+
+/// The offline log (`sharelog::store::Log`) of the sharelog whose data dir is `data_dir`,
+/// on the engine under test, as the command line opens it.
+pub fn open_log(data_dir: &Path) -> sharelog::store::Log {
+    let location = settings_for(upstream::shared(), data_dir).store_location();
+    sharelog::store::Log::open_at(&location).unwrap()
 }
 
 /// A sharelog in front of the shared upstream, configured by `tweak`.

@@ -29,6 +29,7 @@ pub enum Need {
     Jq,
     Openssl,
     Postgres,
+    Mpv,
 }
 
 /// One line of the README's list and of the message: what, which Debian package, who needs it.
@@ -113,6 +114,12 @@ pub const ITEMS: &[Item] = &[
         packages: &["postgresql"],
         used_by: "tests/store_postgres.rs, tests/store_replicas.rs, TEST_ENGINE=postgres",
     },
+    Item {
+        need: Need::Mpv,
+        name: "mpv",
+        packages: &["mpv"],
+        used_by: "tests/public_access_player.rs plays a password share's M3U",
+    },
 ];
 
 /// The first line of the message, also what each failing test points at.
@@ -190,6 +197,7 @@ fn present(dirs: &[PathBuf], need: Need) -> bool {
         Need::Openssl => tool("openssl"),
         // The server's binaries are off PATH; the cluster tools of postgresql-common are on it.
         Need::Postgres => tool("pg_ctlcluster") && crate::support::postgres::installed(),
+        Need::Mpv => tool("mpv"),
     }
 }
 

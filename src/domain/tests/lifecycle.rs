@@ -77,17 +77,10 @@ fn a_description_may_break_lines_but_holds_no_other_control_characters() {
 #[test]
 fn a_downloadable_share_is_refused_when_the_server_forbids_downloads() {
     let cmd = CreateShare {
-        downloadable: true,
+        downloadable: Some(true),
         ..create_cmd()
     };
-    let r = decide(
-        None,
-        &Command::Create(cmd),
-        &Policy {
-            allow_downloads: false,
-        },
-        NOW,
-    );
+    let r = decide(None, &Command::Create(cmd), &Policy::open(false), NOW);
     assert_eq!(r.unwrap_err(), DomainError::DownloadsDisabled);
 }
 

@@ -2,18 +2,19 @@
 //! The fixtures live here; `lifecycle` (create, update, delete), `opens` (visits and
 //! previews) and `names` (formats and event type names) hold the tests.
 
+mod controls;
 mod lifecycle;
 mod names;
 mod opens;
+mod policy;
+mod versions;
 
 use super::*;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-11-26 12:00 UTC);
-const ALLOW: Policy = Policy {
-    allow_downloads: true,
-};
+const ALLOW: Policy = Policy::open(true);
 
 fn alice() -> Actor {
     Actor {
@@ -57,9 +58,11 @@ fn create_cmd() -> CreateShare {
         description: Some("mix".into()),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at: None,
         items: one_song(),
+        password: None,
+        max_visits: None,
     }
 }
 
@@ -98,6 +101,7 @@ fn open(kind: VisitKind) -> Command {
             player: None,
             client_ip: None,
             user_agent: None,
+            link: None,
         },
     })
 }

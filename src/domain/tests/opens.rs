@@ -123,6 +123,7 @@ fn a_run_of_opens_applied_at_once_equals_applying_them_one_by_one() {
                     player: None,
                     client_ip: None,
                     user_agent: None,
+                    link: None,
                 };
                 (Event::of_counted(*k, data), *at)
             })

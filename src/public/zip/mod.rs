@@ -5,8 +5,8 @@
 
 use super::pipe::{self, Outlet};
 use super::proxy::attachment;
-use super::transfers::{ClientSlot, UpstreamSlot};
-use super::upstream_error;
+use super::transfers::Transfer;
+use super::{proxied, upstream_error};
 use crate::domain::{Share, Track};
 use crate::error::ApiError;
 use crate::upstream::{Pool, Upstream, UpstreamError};
@@ -74,22 +74,20 @@ async fn open(up: &Upstream, t: &Track) -> Result<awc::ClientResponse, UpstreamE
 
 /// The zip, its first file already open (`open_first`). Later files are opened as the zip
 /// gets to them; one that fails or stalls cuts the zip off with an error (the visitor's
-/// connection closes before the zip's end record, so no tool takes it for whole).
+/// connection closes before the zip's end record, so no tool takes it for whole), and so does
+/// the transfer having to end (`transfer_end`: `limits.transferTimeout`, or access ending).
 pub fn response(
     share: &Share,
     tracks: Vec<Track>,
     up: Arc<Upstream>,
     first: Option<awc::ClientResponse>,
-    (client_slot, upstream_slot): (ClientSlot, UpstreamSlot),
+    transfer: Transfer,
 ) -> HttpResponse {
-    let (outlet, body) = pipe::pipe(up.stall_timeout(), Some(client_slot));
-    // The awc client is per worker (not Send), so the writer runs on this worker's thread.
-    actix_web::rt::spawn(async move {
-        let _upstream_slot = upstream_slot;
-        match write(tracks, first, &up, &outlet).await {
-            Ok(()) => outlet.finish(),
-            Err(e) => log::warn!("zip download cut off: {e}"),
-        }
+    let stall = up.stall_timeout();
+    let body = pipe::spawn("zip", stall, transfer, |outlet| async move {
+        write(tracks, first, &up, &outlet).await?;
+        outlet.finish();
+        Ok(())
     });
     headers(share).streaming(body)
 }
@@ -106,6 +104,8 @@ fn headers(share: &Share) -> actix_web::HttpResponseBuilder {
     resp.content_type("application/zip")
         .insert_header((header::CONTENT_DISPOSITION, disposition(share)))
         .insert_header((header::CACHE_CONTROL, "no-store"));
+    // Ours, but made of the music server's bytes: never sniffed, never run.
+    proxied::harden(&mut resp);
     resp
 }
 

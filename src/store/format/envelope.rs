@@ -1,6 +1,6 @@
 //! The stored and exported form of an event: one JSON object per event, hashed into the chain.
 
-use crate::domain::{Actor, Event, ShareId, UnwritableEvent, UserId, VisitData};
+use crate::domain::{Actor, Event, StreamId, UnwritableEvent, UserId, VisitData};
 use crate::store::chain;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 pub struct Envelope {
     pub seq: u64,
     pub id: String,
-    pub stream: ShareId,
+    pub stream: StreamId,
     pub version: u64,
     pub at: OffsetDateTime,
     pub actor: Option<Actor>,
@@ -22,7 +22,7 @@ pub struct Envelope {
 }
 
 impl crate::projection::Logged for Envelope {
-    fn parts(&self) -> (&ShareId, &Event, OffsetDateTime) {
+    fn parts(&self) -> (&StreamId, &Event, OffsetDateTime) {
         (&self.stream, &self.event, self.at)
     }
 }
@@ -52,7 +52,7 @@ impl Envelope {
         Ok(json!({
             "seq": self.seq,
             "id": self.id,
-            "stream": self.stream.as_str(),
+            "stream": self.stream.to_string(),
             "version": self.version,
             "type": self.event.type_name(),
             "typeVersion": self.event.type_version(),
@@ -111,7 +111,11 @@ impl Envelope {
         out.push_str(",\"prevHash\":\"");
         out.push_str(&chain::to_hex(&self.prev_hash));
         let _ = write!(out, "\",\"seq\":{},\"stream\":", self.seq);
-        chain::write_string(&mut out, self.stream.as_str());
+        match &self.stream {
+            // Nearly every event: a share's, written without a copy.
+            StreamId::Share(id) => chain::write_string(&mut out, id.as_str()),
+            owner => chain::write_string(&mut out, &owner.to_string()),
+        }
         out.push_str(",\"type\":");
         chain::write_string(&mut out, self.event.type_name());
         let _ = write!(
@@ -147,7 +151,7 @@ impl Envelope {
                 .map(str::to_string)
                 .ok_or_else(|| bad(k))
         };
-        let stream = ShareId::parse(&str_field(&m, "stream")?).ok_or_else(|| bad("stream"))?;
+        let stream = StreamId::parse(&str_field(&m, "stream")?).ok_or_else(|| bad("stream"))?;
         let at = OffsetDateTime::parse(&str_field(&m, "at")?, &Rfc3339).map_err(|_| bad("at"))?;
         let actor = match m.get("actor") {
             Some(Value::Object(a)) => Some(Actor {
@@ -190,6 +194,7 @@ fn write_data(out: &mut String, event: &Event) -> Result<(), UnwritableEvent> {
             player,
             client_ip,
             user_agent,
+            link,
         },
     )) = event.counted()
     else {
@@ -209,6 +214,11 @@ fn write_data(out: &mut String, event: &Event) -> Result<(), UnwritableEvent> {
     });
     out.push_str(",\"format\":");
     chain::write_string(out, format.as_str());
+    // Only through a recipient link: other visits keep the bytes they had before links.
+    if let Some(link) = link {
+        out.push_str(",\"link\":");
+        chain::write_string(out, link.as_str());
+    }
     out.push_str(",\"player\":");
     opt(out, player);
     out.push_str(",\"userAgent\":");
@@ -239,7 +249,9 @@ mod tests {
         Envelope {
             seq: 42,
             id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
-            stream: ShareId::parse("AbCdEfGhIjKlMnOpQrStUv").unwrap(),
+            stream: crate::domain::ShareId::parse("AbCdEfGhIjKlMnOpQrStUv")
+                .unwrap()
+                .into(),
             version: 7,
             at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
             actor,
@@ -257,6 +269,7 @@ mod tests {
             player: Some("vlc \"quoted\"\n".into()),
             client_ip: Some("192.0.2.1".into()),
             user_agent: Some("Mozilla/5.0 é東".into()),
+            link: None,
         });
         let actor = Actor {
             user_id: UserId("u-1".into()),
@@ -269,6 +282,7 @@ mod tests {
             player: None,
             client_ip: None,
             user_agent: None,
+            link: None,
         });
         let preview = Event::SharePreviewed(VisitData {
             format: VisitFormat::Html,
@@ -276,14 +290,30 @@ mod tests {
             player: None,
             client_ip: Some("h:1".into()),
             user_agent: Some("Slackbot-LinkExpanding 1.0".into()),
+            link: None,
         });
         let other = Event::ShareDeleted;
+        let via_link = |e: &Event| match e.clone() {
+            Event::ShareVisited(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::ShareVisited(v)
+            }
+            Event::SharePreviewed(mut v) => {
+                v.link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1");
+                Event::SharePreviewed(v)
+            }
+            other => other,
+        };
+        let linked_visit = via_link(&visit);
+        let linked_preview = via_link(&preview);
         for env in [
             envelope(visit.clone(), None),
             envelope(visit, Some(actor)),
             envelope(bare, None),
             envelope(preview, None),
             envelope(other, None),
+            envelope(linked_visit, None),
+            envelope(linked_preview, None),
         ] {
             let slow = env.clone().seal().unwrap();
             let at = env.at.format(&Rfc3339).unwrap();

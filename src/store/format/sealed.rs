@@ -7,7 +7,7 @@
 //! hash, a type this build writes differently) is not decoded here: the caller
 //! checks it the general way, which also names what is wrong with it.
 
-use crate::domain::{Actor, Event, ShareId, UserId, VisitData, VisitKind};
+use crate::domain::{Actor, Event, StreamId, UserId, VisitData, VisitKind};
 use crate::store::{chain, Envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -79,7 +79,7 @@ fn decode_with<'a, D: Deserialize<'a>>(
     let env = Envelope {
         seq: f.seq,
         id: f.id.into_owned(),
-        stream: ShareId::parse(&f.stream)?,
+        stream: StreamId::parse(&f.stream)?,
         version: f.version,
         at: OffsetDateTime::parse(&f.at, &Rfc3339).ok()?,
         actor: f.actor.map(|a| Actor {
@@ -107,6 +107,7 @@ mod tests {
             player: Some("vlc \"q\"\n".into()),
             client_ip: None,
             user_agent: Some("Mozilla/5.0 é".into()),
+            link: None,
         })
     }
 
@@ -119,7 +120,9 @@ mod tests {
         let env = Envelope {
             seq: 7,
             id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
-            stream: ShareId::parse("AbCdEfGhIjKlMnOpQrStUv").unwrap(),
+            stream: crate::domain::ShareId::parse("AbCdEfGhIjKlMnOpQrStUv")
+                .unwrap()
+                .into(),
             version: 3,
             at,
             actor,
@@ -134,6 +137,8 @@ mod tests {
     #[test]
     fn a_sealed_canonical_line_decodes_to_its_event() {
         let created = Event::ShareCreated(crate::domain::ShareCreated {
+            password: None,
+            max_visits: None,
             owner_id: UserId("u-1".into()),
             owner_name: "ann".into(),
             description: Some("a \\ b".into()),
@@ -149,17 +154,40 @@ mod tests {
             player: None,
             client_ip: Some("h:1".into()),
             user_agent: None,
+            link: None,
         });
         let actor = Actor {
             user_id: UserId("u-1".into()),
             username: "ann".into(),
             is_admin: false,
         };
+        let link = crate::domain::LinkId::parse("L1nkL1nkL1nkL1nkL1nkL1").unwrap();
+        let Event::ShareVisited(mut via) = visit() else {
+            unreachable!()
+        };
+        via.link = Some(link.clone());
+        let Event::ShareCreated(mut guarded) = created.clone() else {
+            unreachable!()
+        };
+        guarded.password = crate::domain::PasswordHash::parse(
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A",
+        );
+        guarded.max_visits = Some(7);
+        let added = Event::ShareLinkAdded(crate::domain::LinkAdded {
+            link: link.clone(),
+            label: "Bob \"B\"".into(),
+            max_visits: None,
+        });
+        let revoked = Event::ShareLinkRevoked(crate::domain::LinkRevoked { link });
         for (event, actor) in [
             (visit(), None),
             (preview, None),
-            (created, Some(actor)),
+            (created, Some(actor.clone())),
             (Event::ShareDeleted, None),
+            (Event::ShareVisited(via), None),
+            (Event::ShareCreated(guarded), Some(actor.clone())),
+            (added, Some(actor.clone())),
+            (revoked, Some(actor)),
         ] {
             let (env, line) = sealed_line_of(event, actor);
             assert_eq!(decode_sealed(&line), Some(env));

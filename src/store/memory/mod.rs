@@ -55,6 +55,7 @@ pub struct MemoryLog {
     /// Every store on this log, poked after each append.
     watchers: Mutex<Vec<Poke>>,
     secrets: Mutex<std::collections::HashMap<String, [u8; 32]>>,
+    cursors: Mutex<std::collections::HashMap<String, u64>>,
 }
 
 #[derive(Default)]
@@ -130,6 +131,22 @@ impl Reader for MemoryLog {
             .map_err(|e| StoreError::Io(format!("no random bytes for a secret: {e}")))?;
         secrets.insert(name.to_string(), secret);
         Ok(secret)
+    }
+
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        let cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(cursors.get(name).copied().unwrap_or(0))
+    }
+
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
+        cursors.insert(name.to_string(), seq);
+        Ok(())
+    }
+
+    /// Every store on a memory log leads: tests of one writer's work use one store.
+    fn leads(&self, _name: &str) -> Result<bool, StoreError> {
+        Ok(true)
     }
 
     fn close(&self) -> bool {

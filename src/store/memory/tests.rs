@@ -6,9 +6,7 @@ use crate::domain::*;
 use crate::store::{chain, Store, StoreError};
 use std::time::{Duration, Instant};
 
-const POLICY: Policy = Policy {
-    allow_downloads: true,
-};
+const POLICY: Policy = Policy::open(true);
 
 fn alice() -> Actor {
     Actor {
@@ -29,8 +27,10 @@ fn create(n: u128) -> Command {
         description: Some(format!("share {n}")),
         format: Format::Raw,
         max_bit_rate: 0,
-        downloadable: false,
+        downloadable: Some(false),
         expires_at: None,
+        password: None,
+        max_visits: None,
         items: ShareItems {
             songs: vec![SongItem {
                 id: format!("song-{n}"),
@@ -65,6 +65,7 @@ fn visit(n: u128) -> VisitShare {
             player: None,
             client_ip: None,
             user_agent: None,
+            link: None,
         },
     }
 }
@@ -177,6 +178,66 @@ fn visits_spread_over_replicas_are_counted_exactly_on_both() {
 }
 
 #[test]
+fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
+    let stores = Store::in_memory_replicas(2, POLICY);
+    let Command::Create(c) = create(1) else {
+        unreachable!()
+    };
+    let limited = CreateShare {
+        max_visits: Some(7),
+        ..c
+    };
+    stores[0]
+        .execute_blocking(Command::Create(limited), None)
+        .unwrap();
+    let link = LinkId::from_random([9; 16]);
+    let add = AddLink {
+        id: id(1),
+        actor: alice(),
+        link: link.clone(),
+        label: "Bob".into(),
+        max_visits: Some(3),
+    };
+    stores[1]
+        .execute_blocking(Command::AddLink(add), None)
+        .unwrap();
+    let admitted = std::sync::atomic::AtomicUsize::new(0);
+    let via_link = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..60 {
+            let (store, admitted, via_link) = (&stores[i % 2], &admitted, &via_link);
+            let mut v = visit(1);
+            let through = i % 3 == 0;
+            if through {
+                v.visit.link = Some(link.clone());
+            }
+            s.spawn(
+                move || match store.execute_blocking(Command::Visit(v), None) {
+                    Ok(_) => {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if through {
+                            via_link.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                    Err(StoreError::Rejected(DomainError::VisitLimitReached)) => {}
+                    Err(e) => panic!("{e}"),
+                },
+            );
+        }
+    });
+    assert_eq!(admitted.into_inner(), 7);
+    let through = via_link.into_inner();
+    assert!(through <= 3, "{through} through a link limited to 3");
+    for store in &stores {
+        wait_until("7 visits on every replica", || {
+            store.shares().get(&id(1)).map(|s| s.visit_count) == Some(7)
+        });
+        let share = store.shares().get(&id(1)).cloned().unwrap();
+        assert_eq!(share.links[0].visit_count as usize, through);
+    }
+}
+
+#[test]
 fn an_idempotency_key_used_on_one_replica_is_a_repeat_on_the_other() {
     let stores = Store::in_memory_replicas(2, POLICY);
     let key = crate::store::Idempotency {
@@ -190,5 +251,79 @@ fn an_idempotency_key_used_on_one_replica_is_a_repeat_on_the_other() {
     let again = stores[1].execute_blocking(create(2), Some(key)).unwrap();
     assert!(again.replayed);
     assert_eq!(again.share.id, first.share.id);
+    assert_eq!(assert_one_chain(&stores[1]), 1);
+}
+
+fn notify(url: &str) -> SetNotifications {
+    SetNotifications {
+        actor: alice(),
+        notify: Some(Notify {
+            url: url.into(),
+            format: NotifyFormat::Json,
+            on: vec![NotifyOn::FirstVisit],
+        }),
+    }
+}
+
+fn notifying_policy() -> Policy {
+    Policy {
+        notify_targets: vec!["https://hooks.example/".into()],
+        ..POLICY
+    }
+}
+
+#[test]
+fn notification_settings_live_on_the_owners_own_stream() {
+    let store = Store::in_memory(notifying_policy());
+    store.execute_blocking(create(1), None).unwrap();
+    store
+        .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap();
+    // The same choice again is no event; another target is refused.
+    store
+        .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap();
+    let refused = store.set_notifications_blocking(notify("http://127.0.0.1:6379/"));
+    assert!(matches!(
+        refused,
+        Err(StoreError::Rejected(DomainError::NotifyTarget))
+    ));
+    let user = UserId("u-alice".into());
+    let owner = store.shares().owner(&user).cloned().unwrap();
+    assert_eq!(owner.version, 1);
+    assert_eq!(owner.notify.unwrap().url, "https://hooks.example/alice");
+    // Turned off: a second event on the same stream.
+    store
+        .set_notifications_blocking(SetNotifications {
+            actor: alice(),
+            notify: None,
+        })
+        .unwrap();
+    assert_eq!(store.shares().owner(&user).unwrap().notify, None);
+    let events: Vec<_> = store.events(1).map(|e| e.unwrap()).collect();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1].stream.to_string(), "owner:u-alice");
+    assert_eq!((events[1].version, events[2].version), (1, 2));
+    assert_eq!(events[2].event.type_name(), "NotifySettingsChanged");
+    assert_eq!(assert_one_chain(&store), 3);
+    // The projection rebuilt from the log is the live one, owners included.
+    let replayed = crate::projection::Shares::replay(store.events(1)).unwrap();
+    assert_eq!(replayed, *store.shares());
+}
+
+#[test]
+fn an_owners_settings_reach_the_other_replica() {
+    let stores = Store::in_memory_replicas(2, notifying_policy());
+    stores[0]
+        .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap();
+    let user = UserId("u-alice".into());
+    wait_until("the other replica to see the owner's settings", || {
+        stores[1].shares().owner(&user).is_some()
+    });
+    // Decided on the other replica against the log: the same choice is no event.
+    stores[1]
+        .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap();
     assert_eq!(assert_one_chain(&stores[1]), 1);
 }

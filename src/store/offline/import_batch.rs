@@ -1,11 +1,11 @@
 //! The reading side of a restore: checked events gathered into an [`ImportBatch`]
 //! for the writing thread. The lines are kept in one buffer (which is at once the
 //! export mirror's next bytes and the engine's rows, cut at line ends) and per event
-//! only what the projections need, with share ids numbered. So the writing side
+//! only what the projections need, with stream ids numbered. So the writing side
 //! hashes no ids and frees no per-event memory that another thread allocated (both
 //! cost more than sled itself at a million events, docs/performance.md).
 
-use crate::domain::{ShareId, VisitKind};
+use crate::domain::{LinkId, StreamId, VisitKind};
 use crate::store::Envelope;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -16,16 +16,16 @@ pub struct ImportBatch {
     /// The events' export lines, each ended by `\n`.
     pub text: Vec<u8>,
     pub events: Vec<Imported>,
-    /// Shares first seen in this batch, in the order of their numbers.
-    pub new_shares: Vec<ShareId>,
+    /// Streams first seen in this batch, in the order of their numbers.
+    pub new_streams: Vec<StreamId>,
     /// The hash of the batch's last event.
     pub last_hash: [u8; 32],
 }
 
 pub struct Imported {
     pub seq: u64,
-    /// The share's number (see [`Batcher`]).
-    pub share: u32,
+    /// The stream's number (see [`Batcher`]).
+    pub stream: u32,
     pub version: u64,
     /// Where the event's line ends in `text` (its `\n` excluded).
     pub end: usize,
@@ -34,16 +34,17 @@ pub struct Imported {
 
 /// What an event does to its share.
 pub enum Change {
-    /// A visit or preview: counters only (`domain::Counted`, the rule `apply` uses).
-    Counted(VisitKind, OffsetDateTime),
+    /// A visit or preview: counters only (`domain::CountedRun`, the rule `apply` uses),
+    /// with the recipient link it came through.
+    Counted(VisitKind, OffsetDateTime, Option<LinkId>),
     /// Anything else, through `domain::apply`.
     Other(Box<Envelope>),
 }
 
-/// The reading side of a restore: fills batches and numbers share ids.
+/// The reading side of a restore: fills batches and numbers stream ids.
 #[derive(Default)]
 pub struct Batcher {
-    numbers: HashMap<ShareId, u32>,
+    numbers: HashMap<StreamId, u32>,
     batch: ImportBatch,
 }
 
@@ -58,24 +59,24 @@ impl Batcher {
     pub fn push(&mut self, env: Envelope) {
         let end = self.batch.text.len();
         self.batch.text.push(b'\n');
-        let share = match self.numbers.get(&env.stream) {
+        let stream = match self.numbers.get(&env.stream) {
             Some(n) => *n,
             None => {
                 let n = self.numbers.len() as u32;
                 self.numbers.insert(env.stream.clone(), n);
-                self.batch.new_shares.push(env.stream.clone());
+                self.batch.new_streams.push(env.stream.clone());
                 n
             }
         };
         self.batch.last_hash = env.hash;
         let (seq, version) = (env.seq, env.version);
         let change = match env.event.counted() {
-            Some((kind, _)) => Change::Counted(kind, env.at),
+            Some((kind, v)) => Change::Counted(kind, env.at, v.link.clone()),
             None => Change::Other(Box::new(env)),
         };
         self.batch.events.push(Imported {
             seq,
-            share,
+            stream,
             version,
             end,
             change,
@@ -104,10 +105,10 @@ impl Batcher {
             events: Vec::with_capacity(self.batch.events.capacity()),
             ..ImportBatch::default()
         });
-        // A spare's writer empties its lines and events, not the shares it introduced:
-        // kept, they would be numbered again, and every later share's events would be
-        // written under another share's id.
-        next.new_shares.clear();
+        // The writer empties a spare's lines and events, not the streams it introduced:
+        // kept, they would be numbered again, and every later stream's events would be
+        // written under another stream's id.
+        next.new_streams.clear();
         std::mem::replace(&mut self.batch, next)
     }
 }

@@ -5,21 +5,43 @@
 
 use super::import_batch::{Change, ImportBatch};
 use crate::domain::{
-    apply, check_counted, check_logged, check_version, Counted, ImpossibleEvent, Share, ShareId,
+    apply, apply_owner, check_counted, check_logged, check_logged_owner, check_version, Counted,
+    CountedRun, Event, ImpossibleEvent, Owner, Share, ShareId, StreamId,
 };
+use crate::projection::days::{day_of, Days};
 use crate::store::committer::empty_head;
 use crate::store::{Checkpoint, StoreError};
 
-/// Every share of the log so far, by the number the reading side gave it, and the head.
+/// Every stream of the log so far, by the number the reading side gave it, and the head.
 pub struct ImportFold {
-    streams: Vec<(ShareId, Option<Share>)>,
+    streams: Vec<(StreamId, State)>,
+    /// Each share's opens per day, by stream number.
+    days: std::collections::HashMap<u32, Days>,
     head: Checkpoint,
+}
+
+/// A stream's state so far: a share's, or an owner's.
+// Not boxed: nearly every stream is a share's, and a restore touches each state per event.
+#[allow(clippy::large_enum_variant)]
+enum State {
+    Share(Option<Share>),
+    Owner(Option<Owner>),
+}
+
+impl State {
+    fn new(id: &StreamId) -> State {
+        match id {
+            StreamId::Share(_) => State::Share(None),
+            StreamId::Owner(_) => State::Owner(None),
+        }
+    }
 }
 
 impl Default for ImportFold {
     fn default() -> Self {
         ImportFold {
             streams: Vec::new(),
+            days: Default::default(),
             head: empty_head(),
         }
     }
@@ -30,7 +52,7 @@ impl ImportFold {
     /// log's seqs or that no server could have written.
     pub fn push(&mut self, batch: &ImportBatch) -> Result<(), StoreError> {
         self.streams
-            .extend(batch.new_shares.iter().map(|id| (id.clone(), None)));
+            .extend((batch.new_streams.iter()).map(|id| (id.clone(), State::new(id))));
         for ev in &batch.events {
             if ev.seq != self.head.last_seq + 1 {
                 return Err(StoreError::Corrupt(format!(
@@ -38,26 +60,53 @@ impl ImportFold {
                     ev.seq, self.head.last_seq
                 )));
             }
-            let (_, state) = self.streams.get_mut(ev.share as usize).ok_or_else(|| {
-                StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
+            let (id, state) = self.streams.get_mut(ev.stream as usize).ok_or_else(|| {
+                StoreError::Corrupt(format!("event {}: unknown stream number", ev.seq))
             })?;
             let impossible = |reason: ImpossibleEvent| StoreError::Impossible {
                 seq: ev.seq,
                 reason,
             };
+            let state = match (state, &ev.change) {
+                (State::Share(state), _) => state,
+                (State::Owner(owner), Change::Other(env)) => {
+                    check_logged_owner(owner.as_ref(), ev.version, &env.event)
+                        .map_err(impossible)?;
+                    if let (StreamId::Owner(user), Event::NotifySettingsChanged(change)) =
+                        (&*id, &env.event)
+                    {
+                        *owner = Some(apply_owner(owner.take(), user, change, env.at));
+                    }
+                    self.head.last_seq = ev.seq;
+                    continue;
+                }
+                (State::Owner(_), Change::Counted(kind, ..)) => {
+                    return Err(impossible(ImpossibleEvent(format!(
+                        "{} on an owner's stream",
+                        kind.type_name()
+                    ))));
+                }
+            };
             match &ev.change {
-                Change::Counted(kind, at) => {
-                    check_counted(state.as_ref(), kind.type_name(), *at).map_err(impossible)?;
+                Change::Counted(kind, at, link) => {
+                    check_counted(state.as_ref(), *kind, *at, link.as_ref()).map_err(impossible)?;
                     check_version(state.as_ref(), ev.version).map_err(impossible)?;
+                    let days = self.days.entry(ev.stream).or_default();
+                    days.entry(day_of(*at)).or_default().add(*kind);
                     if let Some(share) = state.as_mut() {
-                        Counted::one(*kind, *at).apply_to(share);
+                        match link {
+                            None => Counted::one(*kind, *at).apply_to(share),
+                            Some(_) => CountedRun::one(*kind, *at, link.clone()).apply_to(share),
+                        }
                     }
                 }
                 // The domain's own fold, so every other event type (today's and future ones) counts.
                 Change::Other(env) => {
                     check_logged(state.as_ref(), ev.version, &env.event, env.at)
                         .map_err(impossible)?;
-                    *state = apply(state.take(), &env.stream, &env.event, env.at);
+                    if let StreamId::Share(share) = &env.stream {
+                        *state = apply(state.take(), share, &env.event, env.at);
+                    }
                 }
             }
             self.head.last_seq = ev.seq;
@@ -68,12 +117,12 @@ impl ImportFold {
         Ok(())
     }
 
-    /// The id of the share numbered `n`.
-    pub fn id(&self, n: u32) -> Option<&ShareId> {
+    /// The id of the stream numbered `n`.
+    pub fn id(&self, n: u32) -> Option<&StreamId> {
         self.streams.get(n as usize).map(|(id, _)| id)
     }
 
-    /// How many shares are numbered so far.
+    /// How many streams are numbered so far.
     pub fn len(&self) -> usize {
         self.streams.len()
     }
@@ -83,7 +132,25 @@ impl ImportFold {
     }
 
     pub fn shares(&self) -> impl Iterator<Item = &Share> {
-        self.streams.iter().filter_map(|(_, s)| s.as_ref())
+        self.streams.iter().filter_map(|(_, s)| match s {
+            State::Share(share) => share.as_ref(),
+            State::Owner(_) => None,
+        })
+    }
+
+    /// Every share's opens per day.
+    pub fn days(&self) -> impl Iterator<Item = (&ShareId, &Days)> {
+        self.days.iter().filter_map(|(n, days)| match self.id(*n)? {
+            StreamId::Share(id) => Some((id, days)),
+            StreamId::Owner(_) => None,
+        })
+    }
+
+    pub fn owners(&self) -> impl Iterator<Item = &Owner> {
+        self.streams.iter().filter_map(|(_, s)| match s {
+            State::Owner(owner) => owner.as_ref(),
+            State::Share(_) => None,
+        })
     }
 
     pub fn head(&self) -> Checkpoint {

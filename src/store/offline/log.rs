@@ -128,9 +128,9 @@ impl Log {
     }
 
     fn write(&self, events: &[(Envelope, Vec<u8>)]) -> Result<(), StoreError> {
-        let rows: Vec<_> = events
-            .iter()
-            .map(|(e, line)| (e.seq, e.stream.as_str(), e.version, line.as_slice()))
+        let streams: Vec<String> = events.iter().map(|(e, _)| e.stream.to_string()).collect();
+        let rows: Vec<_> = (events.iter().zip(&streams))
+            .map(|((e, line), stream)| (e.seq, stream.as_str(), e.version, line.as_slice()))
             .collect();
         self.engine.write_sealed(&rows)
     }

@@ -9,6 +9,7 @@ use super::append::{append_sealed, Columns};
 use super::connect::Io;
 use super::load::replace_rows;
 use super::schema::{self, WRITE_LOCK};
+use crate::projection::rows::{all_rows, day_rows, owner_rows};
 use crate::store::engine::{CopyOut, EventSink, Import};
 use crate::store::offline::{ImportBatch, ImportFold};
 use crate::store::{Checkpoint, StoreError, SCHEMA_VERSION};
@@ -59,12 +60,12 @@ impl Import for PgImport {
         let mut columns = Columns::default();
         let mut start = 0;
         for ev in batch.events.drain(..) {
-            let stream = fold.id(ev.share).ok_or_else(|| {
-                StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
+            let stream = fold.id(ev.stream).ok_or_else(|| {
+                StoreError::Corrupt(format!("event {}: unknown stream number", ev.seq))
             })?;
             columns.push(
                 ev.seq,
-                stream.as_str(),
+                &stream.to_string(),
                 ev.version,
                 &batch.text[start..ev.end],
             );
@@ -91,7 +92,10 @@ impl Import for PgImport {
             schema_version: SCHEMA_VERSION,
             ..fold.head()
         };
-        replace_rows(&self.io, &self.client, fold.shares(), &head)?;
+        let rows = all_rows(fold.shares())
+            .chain(owner_rows(fold.owners()))
+            .chain(day_rows(fold.days()));
+        replace_rows(&self.io, &self.client, rows, &head)?;
         // With synchronous_commit on, the restore is on the server's disk once this returns.
         self.io.run(
             "committing the restore",

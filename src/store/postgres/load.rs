@@ -8,9 +8,8 @@
 use super::connect::Io;
 use super::reader::{self, Pool};
 use super::schema::WRITE_LOCK;
-use crate::domain::Share;
 use crate::domain::ShareId;
-use crate::projection::rows::{all_rows, Row};
+use crate::projection::rows::{all_rows, day_rows, owner_rows, Row};
 use crate::projection::Shares;
 use crate::store::engine::IdemKey;
 use crate::store::request::IdempotencyRow;
@@ -170,7 +169,7 @@ fn rebuild(
     let read = |first, last| -> RawEvents { reader::between(pool, first, last) };
     let folded = fold::fold_all(&read, last, &mut |_| {})?;
     let head = folded.checkpoint;
-    let rows = replace_rows(io, client, folded.shares.all(), &head)?;
+    let rows = replace_rows(io, client, every_row(&folded.shares), &head)?;
     log::info!(
         "PostgreSQL at {}: projections rebuilt ({rows} rows)",
         io.place
@@ -182,16 +181,23 @@ fn rebuild(
     })
 }
 
-/// Replaces every projection row by the full rows of `shares` and sets the head
+/// Every projection row of `shares`: each share's, owner's and day's.
+pub fn every_row(shares: &Shares) -> impl Iterator<Item = Result<Row, serde_json::Error>> + '_ {
+    all_rows(shares.all())
+        .chain(owner_rows(shares.owners()))
+        .chain(day_rows(shares.all_days()))
+}
+
+/// Replaces every projection row by `rows` (full rows, of every kind) and sets the head
 /// they are as of, in the caller's transaction (which holds the write lock).
 /// Returns how many rows it wrote.
-pub fn replace_rows<'a>(
+pub fn replace_rows(
     io: &Io,
     client: &Client,
-    shares: impl Iterator<Item = &'a Share> + 'a,
+    rows: impl Iterator<Item = Result<Row, serde_json::Error>>,
     head: &Checkpoint,
 ) -> Result<usize, StoreError> {
-    let rows: Vec<Row> = all_rows(shares)
+    let rows: Vec<Row> = rows
         .collect::<Result<_, _>>()
         .map_err(|e| StoreError::Io(format!("encoding a projection row: {e}")))?;
     io.run("writing the projections", async {

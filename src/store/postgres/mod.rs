@@ -15,10 +15,12 @@
 //!
 //! Files: `connect` (the runtime, connections, redaction), `schema` (versioned
 //! migrations), `load` (a replica's state at open, rebuilt when stale), `append`
-//! (the committer's side), `reader` (reads in chunks), `watch` (LISTEN and poll).
+//! (the committer's side), `reader` (reads in chunks), `watch` (LISTEN and poll),
+//! `follow` (followers' cursors and who leads their work).
 
 mod append;
 mod connect;
+mod follow;
 pub mod import;
 mod load;
 pub mod offline;

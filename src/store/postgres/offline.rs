@@ -6,7 +6,8 @@
 
 use super::append::{append_sealed, Columns};
 use super::connect::Io;
-use super::load::replace_rows;
+use super::follow::{self, Leads};
+use super::load::{every_row, replace_rows};
 use super::reader::{self, Pool};
 use super::schema::{self, WRITE_LOCK};
 use crate::domain::ShareId;
@@ -21,6 +22,7 @@ pub struct PgOffline {
     io: Arc<Io>,
     pool: Arc<Pool>,
     client: Client,
+    leads: Leads,
 }
 
 impl PgOffline {
@@ -37,7 +39,12 @@ impl PgOffline {
         }
         schema::migrate(&io, &client)?;
         let pool = Arc::new(Pool::new(io.clone()));
-        Ok(PgOffline { io, pool, client })
+        Ok(PgOffline {
+            io,
+            pool,
+            client,
+            leads: Leads::default(),
+        })
     }
 
     /// The head as stored, read under the write lock in the caller's transaction or not.
@@ -100,7 +107,21 @@ impl Reader for PgOffline {
         super::secrets::secret(&self.pool, name)
     }
 
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        follow::cursor(&self.pool, name)
+    }
+
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        follow::set_cursor(&self.pool, name, seq)
+    }
+
+    /// As a server's: a tool on the database leads work only that no replica leads.
+    fn leads(&self, name: &str) -> Result<bool, StoreError> {
+        self.leads.leads(&self.io, name)
+    }
+
     fn close(&self) -> bool {
+        self.leads.release();
         true
     }
 }
@@ -143,7 +164,7 @@ impl Offline for PgOffline {
                     head.last_seq, now.last_seq
                 )));
             }
-            replace_rows(&self.io, &self.client, shares.all(), head).map(|_| ())
+            replace_rows(&self.io, &self.client, every_row(shares), head).map(|_| ())
         })
     }
 

@@ -4,6 +4,7 @@
 //! in memory at a time and no connection between chunks.
 
 use super::connect::Io;
+use super::follow::{self, Leads};
 use crate::domain::ShareId;
 use crate::store::engine::Reader;
 use crate::store::read::raw::{Line, RawEvent, RawEvents};
@@ -209,11 +210,16 @@ impl Iterator for Chunks {
 pub struct PgLog {
     pool: Arc<Pool>,
     head: Arc<Head>,
+    leads: Leads,
 }
 
 impl PgLog {
     pub fn new(pool: Arc<Pool>, head: Arc<Head>) -> PgLog {
-        PgLog { pool, head }
+        PgLog {
+            pool,
+            head,
+            leads: Leads::default(),
+        }
     }
 }
 
@@ -265,7 +271,24 @@ impl Reader for PgLog {
         super::secrets::secret(&self.pool, name)
     }
 
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        follow::cursor(&self.pool, name)
+    }
+
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        follow::set_cursor(&self.pool, name, seq)
+    }
+
+    fn leads(&self, name: &str) -> Result<bool, StoreError> {
+        if self.pool.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed);
+        }
+        self.leads.leads(self.pool.io(), name)
+    }
+
     fn close(&self) -> bool {
+        // The leads go first: another replica can take the work over at once.
+        self.leads.release();
         self.pool.close();
         true
     }

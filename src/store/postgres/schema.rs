@@ -12,6 +12,7 @@ use tokio_postgres::Client;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/001_log.sql")),
     (2, include_str!("migrations/002_secrets.sql")),
+    (3, include_str!("migrations/003_cursors.sql")),
 ];
 
 /// Advisory lock keys ("sharelog" in ASCII, and the next number): the log's write

@@ -1,16 +1,21 @@
 //! Folding the log into shares fast enough for `rebuild` and `replay` on
 //! millions of events. Visits and previews, the bulk of any log, change only
-//! counters, so they are applied from a few header fields through
-//! `domain::Counted` (the rule `domain::apply` uses for them too); other events
-//! are decoded in full and go through `domain::apply`.
+//! counters, so they are applied from a few header fields (and `data.link` when
+//! the line has one) through `domain::CountedRun` (the rule `domain::apply` uses
+//! for them too); other events are decoded in full and go through `domain::apply`.
 
-use crate::domain::{apply, Counted, Share, VisitKind};
+use crate::domain::{
+    apply, apply_owner, CountedRun, Event, LinkId, Owner, Share, ShareId, StreamId, UserId,
+    VisitKind,
+};
+use crate::projection::days::{day_of_text, DayCount, Days};
 use crate::projection::Shares;
 use crate::store::read::raw::{Header, RawEvent, RawEvents};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::format_description::well_known::Rfc3339;
+use time::Date;
 use time::OffsetDateTime;
 
 /// Report progress every this many events.
@@ -23,28 +28,103 @@ pub struct Folded {
     pub events: u64,
 }
 
-/// Shares by id while folding (deleted ones as tombstones).
-type ById = HashMap<Box<str>, Share>;
+/// Shares by id while folding (deleted ones as tombstones), owners' streams, and the
+/// shares' opens per day.
+#[derive(Default)]
+struct ById {
+    shares: HashMap<Box<str>, Share>,
+    owners: HashMap<UserId, Owner>,
+    days: HashMap<Box<str>, Days>,
+}
 
-/// Counts opens on a share; opens of a share not (or no longer) in the map change nothing.
-fn fold_counted(by_id: &mut ById, stream: &str, counted: Counted) {
-    if let Some(s) = by_id.get_mut(stream) {
-        counted.apply_to(s);
+/// Counts opens on a share; opens of a share not (or no longer) in the map change
+/// nothing, as `apply` counts them.
+fn fold_counted(by_id: &mut ById, stream: &str, counted: &CountedRun, days: &DayRun) {
+    let Some(s) = by_id.shares.get_mut(stream) else {
+        return;
+    };
+    counted.apply_to(s);
+    let totals = match by_id.days.get_mut(stream) {
+        Some(totals) => totals,
+        None => by_id.days.entry(stream.into()).or_default(),
+    };
+    for (day, count) in days {
+        totals.entry(*day).or_default().merge(count);
     }
 }
 
-/// Folds any other event in through `domain::apply`.
+/// One stream's opens per day over a run of counted opens.
+type DayRun = Vec<(Date, DayCount)>;
+
+fn add_day(days: &mut DayRun, day: Date, kind: VisitKind) {
+    match days.iter_mut().find(|(d, _)| *d == day) {
+        Some((_, count)) => count.add(kind),
+        None => {
+            let mut count = DayCount::default();
+            count.add(kind);
+            days.push((day, count));
+        }
+    }
+}
+
+/// Only `data.link` of a counted open's line.
+#[derive(serde::Deserialize)]
+struct LinkOnly {
+    data: LinkData,
+}
+
+#[derive(serde::Deserialize)]
+struct LinkData {
+    #[serde(default)]
+    link: Option<LinkId>,
+}
+
+/// The recipient link a visit or preview came through, if any. Stored lines are
+/// canonical, so `"link":` with its quotes can only be the key `data.link` (a quote
+/// inside a string is always escaped, and no other key is named so): most lines, which
+/// have none, are read no further than that search.
+fn link_of(raw: &RawEvent) -> Result<Option<LinkId>, StoreError> {
+    if !raw.line.windows(7).any(|w| w == b"\"link\":") {
+        return Ok(None);
+    }
+    serde_json::from_slice::<LinkOnly>(&raw.line)
+        .map(|l| l.data.link)
+        .map_err(|e| StoreError::Corrupt(format!("event {}: bad link: {e}", raw.seq)))
+}
+
+/// Folds any other event in through `domain::apply` (or `apply_owner` on an owner's stream).
 fn fold_event(by_id: &mut ById, env: &Envelope) {
-    let state = by_id.remove(env.stream.as_str());
-    if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-        by_id.insert(env.stream.as_str().into(), next);
+    match (&env.stream, &env.event) {
+        (StreamId::Share(id), event) => {
+            let state = by_id.shares.remove(id.as_str());
+            if let Some(next) = apply(state, id, event, env.at) {
+                by_id.shares.insert(id.as_str().into(), next);
+            }
+        }
+        (StreamId::Owner(user), Event::NotifySettingsChanged(change)) => {
+            let state = by_id.owners.remove(user);
+            let next = apply_owner(state, user, change, env.at);
+            by_id.owners.insert(user.clone(), next);
+        }
+        // Nothing else is written on an owner's stream (restore refuses it).
+        (StreamId::Owner(_), _) => {}
     }
 }
 
 fn into_shares(by_id: ById) -> Shares {
     let mut shares = Shares::default();
-    for (_, share) in by_id {
+    for (_, share) in by_id.shares {
         shares.put(share);
+    }
+    for (_, owner) in by_id.owners {
+        shares.put_owner(owner);
+    }
+    for (id, days) in by_id.days {
+        if let Some(id) = ShareId::parse(&id) {
+            for (day, count) in days {
+                shares.put_day(&id, day, count);
+            }
+        }
     }
     shares
 }
@@ -55,7 +135,7 @@ pub fn fold(
     mut take: impl FnMut(&Header<'_>) -> bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    let mut by_id = ById::new();
+    let mut by_id = ById::default();
     let mut checkpoint = Checkpoint {
         last_seq: 0,
         last_hash: chain::GENESIS,
@@ -71,7 +151,11 @@ pub fn fold(
         let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: bad {what}", raw.seq));
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339).map_err(|_| corrupt("at"))?;
-            fold_counted(&mut by_id, &header.stream, Counted::one(kind, at));
+            let counted = CountedRun::one(kind, at, link_of(&raw)?);
+            let day = day_of_text(&header.at).ok_or_else(|| corrupt("at"))?;
+            let mut days = DayRun::new();
+            add_day(&mut days, day, kind);
+            fold_counted(&mut by_id, &header.stream, &counted, &days);
         } else {
             let env = Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?;
             fold_event(&mut by_id, &env);
@@ -94,8 +178,9 @@ pub fn fold(
 /// Seqs per unit of parallel work.
 const CHUNK: u64 = 32_768;
 
-/// Counted opens per stream over a run of consecutive visits and previews.
-type VisitRun = HashMap<Box<str>, Counted>;
+/// Counted opens per stream over a run of consecutive visits and previews, with the
+/// stream's opens per day.
+type VisitRun = HashMap<Box<str>, (CountedRun, DayRun)>;
 
 /// A chunk, decoded as far as folding needs.
 enum Item {
@@ -124,10 +209,21 @@ fn decode_chunk(read: ReadRange<'_>, first: u64, last: u64) -> Result<Vec<Item>,
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339)
                 .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
+            let link = link_of(&raw)?;
+            let day = day_of_text(&header.at)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
             match run.get_mut(header.stream.as_ref()) {
-                Some(counted) => counted.add(kind, at),
+                Some((counted, days)) => {
+                    counted.add(kind, at, link);
+                    add_day(days, day, kind);
+                }
                 None => {
-                    run.insert(header.stream.as_ref().into(), Counted::one(kind, at));
+                    let mut days = DayRun::new();
+                    add_day(&mut days, day, kind);
+                    run.insert(
+                        header.stream.as_ref().into(),
+                        (CountedRun::one(kind, at, link), days),
+                    );
                 }
             }
         } else {
@@ -155,7 +251,7 @@ pub fn fold_all(
     last_seq: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Folded, StoreError> {
-    let mut by_id = ById::new();
+    let mut by_id = ById::default();
     let chunks = last_seq.div_ceil(CHUNK);
     let applied = decode_in_parallel(read, last_seq, |c, decoded| {
         for item in decoded {
@@ -180,8 +276,8 @@ pub fn fold_all(
 fn fold_item(by_id: &mut ById, item: Item) {
     match item {
         Item::Visits(run) => {
-            for (stream, counted) in run {
-                fold_counted(by_id, &stream, counted);
+            for (stream, (counted, days)) in run {
+                fold_counted(by_id, &stream, &counted, &days);
             }
         }
         Item::Other(env) => fold_event(by_id, &env),
@@ -241,4 +337,47 @@ fn hash_of(read: ReadRange<'_>, seq: u64) -> Result<[u8; 32], StoreError> {
     let header = raw.header()?;
     chain::from_hex(&header.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: bad hash")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Event, ShareId, VisitData, VisitFormat};
+
+    fn line_of(user_agent: &str, link: Option<LinkId>) -> RawEvent {
+        let env = Envelope {
+            seq: 9,
+            id: "0b9a6c1e-8f1d-4a4e-9d55-1d5c1f6d7e01".into(),
+            stream: ShareId::from_random([1; 16]).into(),
+            version: 2,
+            at: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            actor: None,
+            event: Event::ShareVisited(VisitData {
+                format: VisitFormat::Raw,
+                download: false,
+                player: Some("\"link\":\"x\"".into()),
+                client_ip: None,
+                user_agent: Some(user_agent.into()),
+                link,
+            }),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        };
+        let (_, line) = env.seal_to_line("2023-11-14T22:13:20Z").unwrap();
+        RawEvent {
+            seq: 9,
+            line: line.into(),
+        }
+    }
+
+    #[test]
+    fn only_data_link_is_read_as_the_link_whatever_the_strings_hold() {
+        let tricky = "x\",\"link\":\"AAAA";
+        assert_eq!(link_of(&line_of(tricky, None)).unwrap(), None);
+        let link = LinkId::from_random([2; 16]);
+        assert_eq!(
+            link_of(&line_of(tricky, Some(link.clone()))).unwrap(),
+            Some(link)
+        );
+    }
 }

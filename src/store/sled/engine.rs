@@ -197,6 +197,18 @@ impl Reader for SledLog {
         })
     }
 
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        super::cursor::read(&self.dir, name)
+    }
+
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        super::cursor::write(&self.dir, name, seq)
+    }
+
+    fn leads(&self, _name: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
     /// Flushes and lets go of sled: once it returns, the data directory opens again
     /// at once, here or in another process.
     fn close(&self) -> bool {

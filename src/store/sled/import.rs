@@ -129,8 +129,8 @@ impl Importer {
                 (row_start, row_seq) = (line_start, ev.seq);
             }
             row_end = ev.end;
-            let versions = self.versions.get_mut(ev.share as usize).ok_or_else(|| {
-                StoreError::Corrupt(format!("event {}: unknown share number", ev.seq))
+            let versions = self.versions.get_mut(ev.stream as usize).ok_or_else(|| {
+                StoreError::Corrupt(format!("event {}: unknown stream number", ev.seq))
             })?;
             versions.push(ev.seq, ev.version);
             self.last_seq = ev.seq;
@@ -158,7 +158,7 @@ impl Importer {
             let Some(id) = fold.id(n as u32) else {
                 continue;
             };
-            seqs += versions.write_to(id.as_str(), &mut batch);
+            seqs += versions.write_to(&id.to_string(), &mut batch);
             if seqs >= VERSIONS_PER_WRITE {
                 self.db.apply_batch(std::mem::take(&mut batch))?;
                 self.db.flush()?;
@@ -177,7 +177,10 @@ impl Importer {
         self.write_versions(fold)?;
         let head = fold.head();
         let mut batch = sled::Batch::default();
-        for row in crate::projection::rows::all_rows(fold.shares()) {
+        let owners = crate::projection::rows::owner_rows(fold.owners());
+        let days = crate::projection::rows::day_rows(fold.days());
+        let rows = crate::projection::rows::all_rows(fold.shares());
+        for row in rows.chain(owners).chain(days) {
             let (k, v) = row.map_err(open::encoding)?;
             batch.insert(k, v);
         }

@@ -4,9 +4,10 @@
 //! | key | value |
 //! |---|---|
 //! | `E` seq(u64 BE) | event envelope (canonical JSON line) |
-//! | `S` share id `0x00` version(u64 BE) | seq(u64 BE) |
+//! | `S` stream id `0x00` version(u64 BE) | seq(u64 BE) (a share's, or `owner:{userId}`) |
 //! | `P` share id | projection: the share's state (JSON) |
 //! | `V` share id | projection: counters `{visitCount,previewCount,lastVisitedAt,version}` (`previewCount` absent in rows written before previews) |
+//! | `O` user id | projection: an owner's stream, their notification settings (JSON) |
 //! | `I` user id `0x00` idempotency key | `{shareId, fingerprint}` |
 //! | `Z` | checkpoint `{lastSeq, lastHash, schemaVersion}` |
 //!
@@ -18,8 +19,8 @@
 
 pub const EVENT: u8 = b'E';
 pub const STREAM: u8 = b'S';
-/// The projection's rows (`P`, `V`) are laid out by `projection::rows`.
-pub use crate::projection::rows::{SHARE, VISITS};
+/// The projection's rows (`P`, `V`, `O`) are laid out by `projection::rows`.
+pub use crate::projection::rows::{OWNER, SHARE, VISITS};
 pub const IDEMPOTENCY: u8 = b'I';
 pub const CHECKPOINT: &[u8] = b"Z";
 /// Where the checkpoint was kept before it moved to `Z`.

@@ -1,6 +1,7 @@
 //! The log in sled: the key layout, packed rows, opening and loading, reading,
 //! the export mirror, offline access and the restore's writer.
 
+pub mod cursor;
 pub mod engine;
 pub mod import;
 pub mod keys;

@@ -66,6 +66,18 @@ impl Reader for SledOffline {
         super::secret::load_or_create(&self.dir, name).map_err(StoreError::from)
     }
 
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        super::cursor::read(&self.dir, name)
+    }
+
+    fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        super::cursor::write(&self.dir, name, seq)
+    }
+
+    fn leads(&self, _name: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
     fn close(&self) -> bool {
         self.db.flush().is_ok()
     }

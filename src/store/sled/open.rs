@@ -23,6 +23,15 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
             last_hash: crate::store::chain::GENESIS,
             schema_version: SCHEMA_VERSION,
         },
+        Some(c) if c.last_seq == last_event => {
+            log::info!(
+                "the projection rows were written by an older version (schema {}, now {}); \
+                 rebuilding them from {last_event} events, once",
+                c.schema_version,
+                SCHEMA_VERSION
+            );
+            rebuild(&db)?
+        }
         _ => {
             log::warn!(
                 "projections do not match the log; rebuilding them from {last_event} events"
@@ -52,8 +61,10 @@ pub fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, Stor
 /// `Locked` when another process holds the database. sled reports a held lock only
 /// as text, so we ask the system ourselves first: sled locks `<dir>/db` with
 /// `flock`, and a `flock` of our own on another descriptor of that file fails with
-/// `WouldBlock` while anyone holds it. Our probe lock goes when the file closes.
-/// Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
+/// `WouldBlock` while anyone holds it. Our probe lock is let go of explicitly, not by
+/// closing the file: a process that another thread forks meanwhile holds a copy of
+/// the descriptor until it execs, and a lock goes only when its last copy closes, so a
+/// close alone left sled's own lock to fail now and then. Nothing is waited for: `Store::close` and a dropped `Log` return only once sled
 /// has let go (see `release`), and a process that exits loses its locks in the exit.
 fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
     let db_file = dir.join("db");
@@ -63,7 +74,9 @@ fn refuse_if_held(dir: &Path) -> Result<(), StoreError> {
         Err(e) => return Err(e).doing(|| format!("opening {}", db_file.display())),
     };
     match file.try_lock() {
-        Ok(()) => Ok(()),
+        Ok(()) => file
+            .unlock()
+            .doing(|| format!("unlocking {}", db_file.display())),
         Err(TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
         Err(TryLockError::Error(e)) => Err(e).doing(|| format!("locking {}", db_file.display())),
     }
@@ -109,12 +122,14 @@ pub fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
 }
 
 pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
-    let rows = [keys::SHARE, keys::VISITS].into_iter().flat_map(|prefix| {
-        db.scan_prefix([prefix]).map(|kv| {
-            let (k, v) = kv?;
-            Ok::<_, StoreError>((k.to_vec(), v.to_vec()))
-        })
-    });
+    let rows = crate::projection::rows::PREFIXES
+        .into_iter()
+        .flat_map(|prefix| {
+            db.scan_prefix([prefix]).map(|kv| {
+                let (k, v) = kv?;
+                Ok::<_, StoreError>((k.to_vec(), v.to_vec()))
+            })
+        });
     crate::projection::load(rows)
 }
 
@@ -146,12 +161,15 @@ pub fn replace_projections(
     checkpoint: &Checkpoint,
 ) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();
-    for prefix in [keys::SHARE, keys::VISITS] {
+    for prefix in crate::projection::rows::PREFIXES {
         for kv in db.scan_prefix([prefix]) {
             batch.remove(kv?.0);
         }
     }
-    for row in crate::projection::rows::all_rows(shares.all()) {
+    let owners = crate::projection::rows::owner_rows(shares.owners());
+    let days = crate::projection::rows::day_rows(shares.all_days());
+    let rows = crate::projection::rows::all_rows(shares.all());
+    for row in rows.chain(owners).chain(days) {
         let (k, v) = row.map_err(encoding)?;
         batch.insert(k, v);
     }

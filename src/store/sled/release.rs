@@ -36,8 +36,9 @@ pub fn wait_until_free(dir: &Path) -> bool {
     let deadline = Instant::now() + RELEASE_WAIT;
     loop {
         match file.try_lock() {
-            // Our probe's lock goes with `file` when it closes below.
-            Ok(()) => return true,
+            // Let go of explicitly: a copy of the descriptor in a process forked meanwhile
+            // would otherwise keep the lock until that process execs (see `open`).
+            Ok(()) => return file.unlock().is_ok(),
             Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(1));
             }

@@ -5,8 +5,9 @@
 //! state and answers every caller: one sync for every batch waiting (group commit),
 //! while this thread already works on the next.
 
-use crate::domain::{apply, Policy, Share, ShareId};
+use crate::domain::{apply, apply_owner, Event, Owner, Policy, Share, ShareId, StreamId, UserId};
 use crate::metrics::METRICS;
+use crate::projection::days::{day_of, DayCount};
 use crate::projection::Shares;
 use crate::store::engine::{Append, CaughtUp, Decided, Durability, IdemKey, Opened};
 use crate::store::latest::LatestShares;
@@ -21,6 +22,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
+use time::Date;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -172,8 +174,12 @@ impl<A: Append> Committer<A> {
         }
         (self.last_seq, self.last_hash) = (plan.last_seq, plan.last_hash);
         self.idempotency.extend(std::mem::take(&mut plan.new_keys));
-        self.latest
-            .remember(self.batch_number, &plan.changed.shares);
+        self.latest.remember(
+            self.batch_number,
+            &plan.changed.shares,
+            &plan.changed.owners,
+            &plan.changed.days,
+        );
         self.hand_over(plan, true, started);
     }
 
@@ -222,6 +228,8 @@ impl<A: Append> Committer<A> {
         }
         let first_seq = self.last_seq + 1;
         let mut shares: HashMap<ShareId, Share> = HashMap::new();
+        let mut owners: HashMap<UserId, Owner> = HashMap::new();
+        let mut days: HashMap<(ShareId, Date), DayCount> = HashMap::new();
         let mut lines = Vec::new();
         for raw in &others.events {
             if raw.seq != self.last_seq + 1 {
@@ -237,11 +245,23 @@ impl<A: Append> Committer<A> {
                     raw.seq
                 )));
             }
-            let state = shares
-                .remove(&env.stream)
-                .or_else(|| self.latest.get(&env.stream));
-            if let Some(next) = apply(state, &env.stream, &env.event, env.at) {
-                shares.insert(env.stream.clone(), next);
+            match (&env.stream, &env.event) {
+                (StreamId::Share(id), event) => {
+                    let state = shares.remove(id).or_else(|| self.latest.get(id));
+                    if let Some(next) = apply(state, id, event, env.at) {
+                        shares.insert(id.clone(), next);
+                        if let Some((kind, _)) = event.counted() {
+                            let key = (id.clone(), day_of(env.at));
+                            let base = || self.latest.day(&key.0, key.1);
+                            days.entry(key.clone()).or_insert_with(base).add(kind);
+                        }
+                    }
+                }
+                (StreamId::Owner(user), Event::NotifySettingsChanged(change)) => {
+                    let state = owners.remove(user).or_else(|| self.latest.owner(user));
+                    owners.insert(user.clone(), apply_owner(state, user, change, env.at));
+                }
+                (StreamId::Owner(_), _) => {}
             }
             lines.extend_from_slice(&raw.line);
             lines.push(b'\n');
@@ -249,7 +269,8 @@ impl<A: Append> Committer<A> {
         }
         // A batch number of its own: the syncer publishes it apart from ours.
         self.batch_number += 1;
-        self.latest.remember(self.batch_number, &shares);
+        self.latest
+            .remember(self.batch_number, &shares, &owners, &days);
         self.send(Applied {
             number: self.batch_number,
             started: Instant::now(),
@@ -260,6 +281,8 @@ impl<A: Append> Committer<A> {
             opens: Default::default(),
             lines,
             shares,
+            owners,
+            days,
             answers: Vec::new(),
         });
         Ok(())
@@ -282,6 +305,14 @@ impl<A: Append> Committer<A> {
             lines: plan.lines,
             shares: match wrote {
                 true => plan.changed.shares,
+                false => HashMap::new(),
+            },
+            owners: match wrote {
+                true => plan.changed.owners,
+                false => HashMap::new(),
+            },
+            days: match wrote {
+                true => plan.changed.days,
                 false => HashMap::new(),
             },
             answers: plan.answers,

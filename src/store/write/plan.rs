@@ -5,18 +5,21 @@
 //! and the syncer answers once it is durable (`syncer.rs`).
 
 use crate::domain::{
-    apply, decide, Command, DomainError, Event, Policy, Share, ShareId, UnwritableEvent,
+    apply, apply_owner, decide, decide_owner, Command, DomainError, Event, Policy, Share, ShareId,
+    StreamId, UnwritableEvent, UserId, VisitKind,
 };
+use crate::projection::days::day_of;
 use crate::projection::rows::Changed;
 use crate::store::engine::{EventSink, IdemKey};
 use crate::store::envelope::Envelope;
 use crate::store::event_ids::EventIds;
 use crate::store::latest::LatestShares;
-use crate::store::request::{Answered, Idempotency, IdempotencyRow, Request};
+use crate::store::request::{Answered, Idempotency, IdempotencyRow, Reply, Request};
 use crate::store::syncer::OpenTally;
 use crate::store::StoreError;
 use std::collections::HashMap;
 use std::ops::Range;
+use time::Date;
 use time::OffsetDateTime;
 
 /// What a batch is planned against.
@@ -93,7 +96,10 @@ impl<S: EventSink> BatchPlan<S> {
                 Err(e) => reply.failed(e),
             };
         }
-        let id = cmd.share_id().clone();
+        let id = match cmd.stream() {
+            StreamId::Share(id) => id,
+            StreamId::Owner(user) => return self.one_owner(p, ids, cmd, user, reply),
+        };
         // Taken out of the batch's changes (not cloned): it goes back in below.
         let (state, changed_here) = match self.changed.shares.remove(&id) {
             Some(s) => (Some(s), true),
@@ -111,14 +117,15 @@ impl<S: EventSink> BatchPlan<S> {
         let version = state.as_ref().map_or(0, |s| s.version);
         // Out of `self` while `seal` reads the batch's head; put back below.
         let mut sealed = std::mem::take(&mut self.sealed);
-        if let Err(e) = self.seal(p, ids, &cmd, &id, version, events, &mut sealed) {
+        let stream = StreamId::Share(id.clone());
+        if let Err(e) = self.seal(p, ids, &cmd, &stream, version, events, &mut sealed) {
             self.sealed = sealed;
             if let Some(s) = state.filter(|_| changed_here) {
                 self.changed.shares.insert(id, s);
             }
             return reply.failed(StoreError::Io(e.to_string()));
         }
-        let (state, seqs) = self.take_in(&id, state, &mut sealed);
+        let (state, seqs) = self.take_in(p, &id, state, &mut sealed);
         self.sealed = sealed;
         let Some(share) = state else {
             return reply.failed(StoreError::Rejected(DomainError::NotFound));
@@ -160,7 +167,7 @@ impl<S: EventSink> BatchPlan<S> {
         p: &Planner,
         ids: &mut EventIds,
         cmd: &Command,
-        id: &ShareId,
+        stream: &StreamId,
         version: u64,
         events: Vec<Event>,
         sealed: &mut Vec<(Envelope, Vec<u8>)>,
@@ -175,7 +182,7 @@ impl<S: EventSink> BatchPlan<S> {
                 Envelope {
                     seq: seq + 1,
                     id: ids.next_id(),
-                    stream: id.clone(),
+                    stream: stream.clone(),
                     version: version + 1,
                     at: p.now,
                     actor: cmd.actor().cloned(),
@@ -193,6 +200,7 @@ impl<S: EventSink> BatchPlan<S> {
     /// leaving `sealed` empty; returns the share's state after them and their seqs.
     fn take_in(
         &mut self,
+        p: &Planner,
         id: &ShareId,
         mut state: Option<Share>,
         sealed: &mut Vec<(Envelope, Vec<u8>)>,
@@ -205,6 +213,7 @@ impl<S: EventSink> BatchPlan<S> {
             let counted = env.event.counted();
             if let Some((kind, v)) = counted {
                 self.opens[kind.index()][v.format.index()] += 1;
+                self.count_day(p, id, day_of(env.at), kind);
             }
             self.changed.touch(id, counted.is_some());
             count(&mut self.types, env.event.type_name());
@@ -212,6 +221,88 @@ impl<S: EventSink> BatchPlan<S> {
             state = apply(state, id, &env.event, env.at);
         }
         (state, first..self.last_seq + 1)
+    }
+}
+
+impl<S: EventSink> BatchPlan<S> {
+    /// One more open of `kind` on `day` in the share's count of that day.
+    fn count_day(&mut self, p: &Planner, id: &ShareId, day: Date, kind: VisitKind) {
+        let key = (id.clone(), day);
+        let count = match self.changed.days.get_mut(&key) {
+            Some(count) => count,
+            None => self
+                .changed
+                .days
+                .entry(key)
+                .or_insert_with(|| p.latest.day(id, day)),
+        };
+        count.add(kind);
+    }
+
+    /// A command on an owner's own stream (their notification settings): decided by
+    /// `decide_owner` against the owner's latest state, answered with an acknowledgement
+    /// (the caller reads the new state from the projection, published before the answer).
+    fn one_owner(
+        &mut self,
+        p: &Planner,
+        ids: &mut EventIds,
+        cmd: Command,
+        user: UserId,
+        reply: Reply,
+    ) -> Answered {
+        let Command::Notify(set) = &cmd else {
+            return reply.failed(StoreError::Rejected(DomainError::NotFound));
+        };
+        if matches!(reply, Reply::Outcome(_)) {
+            return reply.failed(StoreError::Io(
+                "an owner's command is acknowledged, not answered with a share".into(),
+            ));
+        }
+        let state = match self.changed.owners.remove(&user) {
+            Some(o) => Some(o),
+            None => p.latest.owner(&user),
+        };
+        let change = match decide_owner(state.as_ref(), set, &p.policy.notify_targets) {
+            Ok(Some(change)) => change,
+            Ok(None) => {
+                if let Some(o) = state {
+                    self.changed.owners.insert(user, o);
+                }
+                return reply.succeeded_without_state();
+            }
+            Err(e) => {
+                if let Some(o) = state {
+                    self.changed.owners.insert(user, o);
+                }
+                return reply.failed(StoreError::Rejected(e));
+            }
+        };
+        let version = state.as_ref().map_or(0, |o| o.version);
+        let stream = StreamId::Owner(user.clone());
+        let mut sealed = std::mem::take(&mut self.sealed);
+        let event = Event::NotifySettingsChanged(change.clone());
+        if let Err(e) = self.seal(p, ids, &cmd, &stream, version, vec![event], &mut sealed) {
+            self.sealed = sealed;
+            if let Some(o) = state {
+                self.changed.owners.insert(user, o);
+            }
+            return reply.failed(StoreError::Io(e.to_string()));
+        }
+        let stream_key = stream.to_string();
+        let mut owner = state;
+        for (env, line) in sealed.drain(..) {
+            self.lines.extend_from_slice(&line);
+            self.lines.push(b'\n');
+            self.events.push(env.seq, &stream_key, env.version, &line);
+            count(&mut self.types, env.event.type_name());
+            (self.last_seq, self.last_hash) = (env.seq, env.hash);
+            owner = Some(apply_owner(owner, &user, &change, env.at));
+        }
+        self.sealed = sealed;
+        if let Some(o) = owner {
+            self.changed.owners.insert(user, o);
+        }
+        reply.succeeded_without_state()
     }
 }
 

@@ -129,6 +129,20 @@ impl Reply {
         }
     }
 
+    /// The answer for a command on a stream that is not a share's (an owner's): its
+    /// caller asked only to know it is on disk.
+    pub fn succeeded_without_state(self) -> Answered {
+        match self {
+            Reply::Outcome(tx) => Answered::Outcome(
+                tx,
+                Err(StoreError::Io(
+                    "an owner's command is acknowledged, not answered with a share".into(),
+                )),
+            ),
+            Reply::Ack(tx) => Answered::Ack(tx, Ok(())),
+        }
+    }
+
     pub fn failed(self, error: StoreError) -> Answered {
         match self {
             Reply::Outcome(tx) => Answered::Outcome(tx, Err(error)),

@@ -55,7 +55,7 @@ pub fn remove_marker(dir: &Path) -> Result<(), StoreError> {
 /// A shared `flock` on `<dataDir>/db`, held while exporting from the mirror so that
 /// no server starts meanwhile. `Ok(None)` when there is no `db` file; `Locked` while
 /// a server (sled holds an exclusive `flock` on that file) has the directory open.
-pub fn lock_shared(dir: &Path) -> Result<Option<File>, StoreError> {
+pub fn lock_shared(dir: &Path) -> Result<Option<SharedLock>, StoreError> {
     let db_file = dir.join("db");
     let file = match File::open(&db_file) {
         Ok(f) => f,
@@ -63,11 +63,21 @@ pub fn lock_shared(dir: &Path) -> Result<Option<File>, StoreError> {
         Err(e) => return Err(e.into()),
     };
     match file.try_lock_shared() {
-        Ok(()) => Ok(Some(file)),
+        Ok(()) => Ok(Some(SharedLock(file))),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::locked(&db_file)),
         Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Disk {
             doing: format!("locking {}", db_file.display()),
             source: e,
         }),
+    }
+}
+
+/// A held shared lock, let go of explicitly when dropped: a copy of the descriptor in
+/// a process forked meanwhile would otherwise keep it until that process execs.
+pub struct SharedLock(File);
+
+impl Drop for SharedLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
     }
 }
