@@ -214,4 +214,18 @@ impl Cluster {
         let db = url.rsplit('/').next().unwrap();
         self.psql(db, sql)
     }
+
+    /// Everything the database that `url` names holds, as `pg_dump` writes it (the
+    /// PostgreSQL counterpart of a sled data directory's files).
+    pub fn dump(&self, url: &str) -> String {
+        let db = url.rsplit('/').next().unwrap();
+        let mut cmd = Command::new(self.bin.join("pg_dump"));
+        cmd.args(["-U", "postgres", "-h"]).arg(&self.dir).args([
+            "-p",
+            &self.port.to_string(),
+            "-d",
+            db,
+        ]);
+        run(cmd, &format!("pg_dump {db}"))
+    }
 }
