@@ -10,7 +10,7 @@ use serde_json::json;
 use sharelog::config::Engine;
 use sharelog::store::Envelope;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 use support::binary::Binary;
@@ -312,12 +312,15 @@ fn the_audit_export_is_byte_identical_from_both_replicas() {
 }
 
 /// Visits `id` on `replica` until `stop`, counting the answers: (acknowledged with
-/// 200, sent without any answer).
-fn visit_until(replica: &Binary, id: &str, stop: &AtomicBool) -> (u64, u64) {
+/// 200, sent without any answer); `progress` counts the acknowledged as they come.
+fn visit_until(replica: &Binary, id: &str, stop: &AtomicBool, progress: &AtomicU64) -> (u64, u64) {
     let (mut acked, mut unanswered) = (0, 0);
     while !stop.load(Ordering::SeqCst) {
         match replica.send("GET", &format!("/share/{id}"), None) {
-            Some((200, _)) => acked += 1,
+            Some((200, _)) => {
+                acked += 1;
+                progress.fetch_add(1, Ordering::SeqCst);
+            }
             Some((status, body)) => panic!("a visit answered {status}: {body}"),
             None => {
                 unanswered += 1;
@@ -349,25 +352,50 @@ fn kill_9_of_a_replica_under_load_loses_no_acknowledged_visit_and_the_other_keep
             == Some(200)
     });
     let (stop_a, stop_b) = (AtomicBool::new(false), AtomicBool::new(false));
+    let (done_a, done_b) = (AtomicU64::new(0), AtomicU64::new(0));
+    // Counts of acknowledged visits reached, not times: on a loaded machine a fixed
+    // 700 ms once saw no visit acknowledged on a replica yet.
+    let reach = |counter: &AtomicU64, n: u64| -> bool {
+        let start = Instant::now();
+        while counter.load(Ordering::SeqCst) < n {
+            if start.elapsed() > Duration::from_secs(60) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    };
     type Answers = Vec<(u64, u64)>;
-    let (on_a, on_b): (Answers, Answers) = std::thread::scope(|s| {
-        let on_a: Vec<_> = (0..6)
-            .map(|_| s.spawn(|| visit_until(&a, &id, &stop_a)))
-            .collect();
-        let on_b: Vec<_> = (0..6)
-            .map(|_| s.spawn(|| visit_until(&b, &id, &stop_b)))
-            .collect();
-        std::thread::sleep(Duration::from_millis(700));
-        a.kill9();
-        // b goes on answering (every visit on it must be a 200) after a died mid-batch.
-        std::thread::sleep(Duration::from_millis(700));
-        stop_b.store(true, Ordering::SeqCst);
-        stop_a.store(true, Ordering::SeqCst);
-        (
-            on_a.into_iter().map(|t| t.join().unwrap()).collect(),
-            on_b.into_iter().map(|t| t.join().unwrap()).collect(),
-        )
-    });
+    let (on_a, on_b, loaded, after_kill): (Answers, Answers, bool, bool) =
+        std::thread::scope(|s| {
+            let on_a: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| visit_until(&a, &id, &stop_a, &done_a)))
+                .collect();
+            let on_b: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| visit_until(&b, &id, &stop_b, &done_b)))
+                .collect();
+            let loaded = reach(&done_a, 30) && reach(&done_b, 30);
+            a.kill9();
+            // b goes on answering (every visit on it must be a 200) after a died mid-batch.
+            let before = done_b.load(Ordering::SeqCst);
+            let after_kill = reach(&done_b, before + 30);
+            stop_b.store(true, Ordering::SeqCst);
+            stop_a.store(true, Ordering::SeqCst);
+            (
+                on_a.into_iter().map(|t| t.join().unwrap()).collect(),
+                on_b.into_iter().map(|t| t.join().unwrap()).collect(),
+                loaded,
+                after_kill,
+            )
+        });
+    assert!(
+        loaded,
+        "30 visits acknowledged on each replica before the kill"
+    );
+    assert!(
+        after_kill,
+        "30 more visits acknowledged on b after the kill"
+    );
     let acked_a: u64 = on_a.iter().map(|r| r.0).sum();
     let lost_a: u64 = on_a.iter().map(|r| r.1).sum();
     let acked_b: u64 = on_b.iter().map(|r| r.0).sum();
