@@ -273,7 +273,10 @@ fn ranges_longer_than_a_chunk_are_read_whole_and_in_order() {
             let (store, ids) = (&store, &ids);
             scope.spawn(move || {
                 for k in (t * 157..(t + 1) * 157).filter(|k| *k < 5000) {
-                    store.execute_blocking(visit(&ids[k % 2]), None).unwrap();
+                    store
+                        .execute_blocking(visit(&ids[k % 2]), None)
+                        .unwrap()
+                        .unwrap();
                 }
             });
         }

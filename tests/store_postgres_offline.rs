@@ -40,12 +40,14 @@ fn sled_log(dir: &Path) {
         let id = store
             .execute_blocking(create(phase, &format!("share {phase}")), None)
             .unwrap()
+            .unwrap()
             .share
             .id;
         ids.push(id);
         if phase % 5 == 4 {
             store
                 .execute_blocking(rename(&ids[phase as usize], None, "renamed"), None)
+                .unwrap()
                 .unwrap();
         }
         std::thread::scope(|s| {
@@ -54,13 +56,16 @@ fn sled_log(dir: &Path) {
                 s.spawn(move || {
                     for i in 0..25 {
                         let id = &ids[(t * 25 + i) % ids.len()];
-                        store.execute_blocking(visit(id), None).unwrap();
+                        store.execute_blocking(visit(id), None).unwrap().unwrap();
                     }
                 });
             }
         });
     }
-    store.execute_blocking(delete(&ids[3]), None).unwrap();
+    store
+        .execute_blocking(delete(&ids[3]), None)
+        .unwrap()
+        .unwrap();
     store.close();
 }
 
@@ -141,7 +146,10 @@ fn a_sled_log_restored_into_postgres_exports_the_same_bytes_with_the_same_shares
     let store = Store::open_at(&pg, POLICY).unwrap();
     assert_eq!(*store.shares(), a.projections().unwrap());
     // It takes new events where the original stopped.
-    let next = store.execute_blocking(create(99, "after"), None).unwrap();
+    let next = store
+        .execute_blocking(create(99, "after"), None)
+        .unwrap()
+        .unwrap();
     assert_eq!(next.seqs, vec![events as u64 + 1]);
     store.close();
 

@@ -47,7 +47,7 @@ impl Io {
             .thread_name("postgres-io")
             .enable_all()
             .build()
-            .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
+            .map_err(|e| StoreError::engine("starting the PostgreSQL runtime", e))?;
         Ok(Io::with(runtime, false, config))
     }
 
@@ -58,7 +58,7 @@ impl Io {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
+            .map_err(|e| StoreError::engine("starting the PostgreSQL runtime", e))?;
         Ok(Io::with(runtime, true, self.config.clone()))
     }
 

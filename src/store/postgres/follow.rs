@@ -36,7 +36,7 @@ pub fn cursor(pool: &Pool, name: &str) -> Result<u64, StoreError> {
 /// Durable when it returns: the statement commits on its own, `synchronous_commit` on.
 pub fn set_cursor(pool: &Pool, name: &str, seq: u64) -> Result<(), StoreError> {
     let seq = i64::try_from(seq)
-        .map_err(|_| StoreError::Io(format!("cursor {name}: {seq} is out of range")))?;
+        .map_err(|_| StoreError::Failed(format!("cursor {name}: {seq} is out of range")))?;
     off_runtime(|| {
         let conn = pool.conn()?;
         pool.io().run(
@@ -122,6 +122,6 @@ pub fn off_runtime<T: Send>(
     std::thread::scope(|s| {
         s.spawn(f)
             .join()
-            .map_err(|_| StoreError::Io("a PostgreSQL call failed (a panic)".into()))?
+            .map_err(|_| StoreError::Failed("a PostgreSQL call failed (a panic)".into()))?
     })
 }

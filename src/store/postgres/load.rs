@@ -199,7 +199,7 @@ pub fn replace_rows(
 ) -> Result<usize, StoreError> {
     let rows: Vec<Row> = rows
         .collect::<Result<_, _>>()
-        .map_err(|e| StoreError::Io(format!("encoding a projection row: {e}")))?;
+        .map_err(|e| StoreError::engine("encoding a projection row", e))?;
     io.run("writing the projections", async {
         client
             .batch_execute("DELETE FROM sharelog_projection")

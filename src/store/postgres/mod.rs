@@ -46,7 +46,7 @@ pub fn open(url: &str) -> Result<Opened<PgAppend, PgDurability>, StoreError> {
         .name("postgres-open".into())
         .spawn(move || open_here(&url))?
         .join()
-        .map_err(|_| StoreError::Io("opening the PostgreSQL log failed (a panic)".into()))?
+        .map_err(|_| StoreError::Failed("opening the PostgreSQL log failed (a panic)".into()))?
 }
 
 fn open_here(url: &str) -> Result<Opened<PgAppend, PgDurability>, StoreError> {

@@ -31,7 +31,7 @@ impl PgOffline {
         let io = Arc::new(Io::new(url)?);
         let client = io.connect()?;
         if schema::found(&io, &client)? == 0 {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::Failed(format!(
                 "no event log in PostgreSQL at {}: it has no sharelog tables \
                  (check store.postgresUrl; a server or `sharelog restore` creates them)",
                 io.place

@@ -18,13 +18,13 @@ const GET_OR_CREATE: &str = "
 pub fn secret(pool: &Pool, name: &str) -> Result<[u8; 32], StoreError> {
     let mut offered = [0u8; 32];
     getrandom::getrandom(&mut offered)
-        .map_err(|e| StoreError::Io(format!("no random bytes for a secret: {e}")))?;
+        .map_err(|e| StoreError::engine("drawing random bytes for a secret", e))?;
     // On a thread of its own: the server asks for its keys while it starts, on the
     // async runtime, where waiting for the engine's runtime is not allowed.
     std::thread::scope(|s| {
         s.spawn(|| get_or_create(pool, name, &offered))
             .join()
-            .map_err(|_| StoreError::Io("reading a secret failed (a panic)".into()))?
+            .map_err(|_| StoreError::Failed("reading a secret failed (a panic)".into()))?
     })
 }
 
