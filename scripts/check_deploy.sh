@@ -495,6 +495,7 @@ want = {
     "sharing.maxExpiresIn": "SHARELOG_SHARING_MAX_EXPIRES_IN",
     "sharing.defaultDownloadable": "SHARELOG_SHARING_DEFAULT_DOWNLOADABLE",
     "sharing.requirePassword": "SHARELOG_SHARING_REQUIRE_PASSWORD",
+    "store.engine": "SHARELOG_STORE_ENGINE", "store.postgresUrl": "SHARELOG_POSTGRES_URL",
     "audit.clientIp": None,
     "audit.maxFollowers": None, "audit.heartbeatSeconds": None,
     "audit.followerBuffer": None, "audit.followerTimeoutSeconds": None,

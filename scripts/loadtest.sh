@@ -14,7 +14,14 @@
 # samples the process RSS while a 50 MB track streams through /share/{id}/stream/{trackId}.
 # Exits 1 when a count is not exact.
 #
-# Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: ROUNDS=3 CONNECTIONS=64 THREADS=2 BIG_MB=50)
+# Then the PostgreSQL engine, in the same run (POSTGRES=0 leaves it out): a throw-away cluster
+# (Debian's postgresql, initdb into the temp dir as the postgres user, fsync and
+# synchronous_commit on, as shipped), first ONE replica and then TWO on the same database, each
+# in ROUNDS rounds of /livez and raw visits; two replicas are loaded together by two wrk of
+# CONNECTIONS/2 each (their rates added). Visits are compared with the sled engine's median and
+# with /livez, and counted exactly as above (visitCount grew by the 200 answers of all replicas).
+#
+# Usage: scripts/loadtest.sh [DURATION_SECONDS]   (env: ROUNDS=3 CONNECTIONS=64 THREADS=2 BIG_MB=50 POSTGRES=1)
 # SHARELOG_BIN=path runs that binary instead of building target/release/sharelog, to compare
 # two builds back to back (A/B, docs/performance.md).
 set -euo pipefail
@@ -25,6 +32,7 @@ ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 BIG_MB="${BIG_MB:-50}"
+POSTGRES="${POSTGRES:-1}"
 SECRET="loadtest-secret-$$"
 
 if ! command -v wrk >/dev/null; then
@@ -40,8 +48,12 @@ fi
 T="$(mktemp -d)"
 UP_PID=""
 APP_PID=""
+PG_PIDS=""
+PG_BIN=""
 cleanup() {
     [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null || true
+    for pid in $PG_PIDS; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+    [ -n "$PG_BIN" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/pg/data" -m fast stop >/dev/null 2>&1 || true
     exec 3>&- 2>/dev/null || true # EOF on its stdin stops the upstream
     [ -n "$UP_PID" ] && wait "$UP_PID" 2>/dev/null || true
     rm -rf "$T"
@@ -165,7 +177,7 @@ bench() {
 # From /metrics: commit batch size (sum, count), commit seconds (sum, count), server-side
 # duration of GET /share/{id} (sum, count), then its 200 answers.
 counters() {
-    curl -fs "$BASE/metrics" | awk '
+    curl -fs "${1:-$BASE}/metrics" | awk '
         /^sharelog_event_commit_(batch_size|seconds)_(sum|count)/ {v[++n] = $2}
         /^sharelog_http_request_duration_seconds_(sum|count)\{method="GET",route="\/share\/\{id\}"\}/ {v[++n] = $2}
         /^sharelog_http_requests_total\{method="GET",route="\/share\/\{id\}",status="200"\}/ {ok = $2}
@@ -260,7 +272,149 @@ read -r FAST_BASE FAST_PEAK FAST_END < <(stream_rss "/stream/$BIG" "")
 read -r SLOW_BASE SLOW_PEAK SLOW_END < <(stream_rss "/stream/$BIG" "--limit-rate 10M")
 read -r ZIP_BASE ZIP_PEAK ZIP_END < <(stream_rss "?download=true" "--limit-rate 10M")
 
-python3 - "$T/rounds" <<EOF
+# ---- Protected shares (issue 22): a password share visited with its access key. ----
+# The key comes from one visit with the password (Basic); then every request carries it as
+# `?key=` and no password, so argon2 runs for that one visit only, never per request. Rounds
+# alternate the open share's raw JSON and the password share's (the same album), each first
+# in turn, so both see the same machine; the keyed rate must be within 10% of the open one
+# (the medians), and the password share's visitCount must grow by its 200 answers (within
+# the requests wrk abandons at its deadline, at most one per connection). Exits 1 otherwise.
+PW_SHARE=$(create "{\"albums\": [\"$ALBUM\"], \"password\": \"loadtest password\"}")
+KEY=$(curl -fs -u "friend:loadtest password" "$BASE/share/$PW_SHARE?format=raw" | python3 -c '
+import json, sys, urllib.parse as u
+url = json.load(sys.stdin)["tracks"][0]["streamUrl"]
+print(u.parse_qs(u.urlparse(url).query)["key"][0])')
+curl -fs -o /dev/null "$BASE/share/$PW_SHARE?format=raw&key=$KEY" || { echo "the key opens nothing" >&2; exit 1; }
+curl -s -o /dev/null -w '%{http_code}' "$BASE/share/$PW_SHARE?format=raw" | grep -qx 401 ||
+    { echo "the password share answers without proof" >&2; exit 1; }
+: >"$T/keyed"
+for round in $(seq "$ROUNDS"); do
+    for kind in $(if [ $((round % 2)) = 1 ]; then echo open keyed; else echo keyed open; fi); do
+        echo "== round $round: GET /share/{id}?format=raw ($kind)" >&2
+        if [ "$kind" = open ]; then
+            id=$SHARE url="$BASE/share/$SHARE?format=raw"
+        else
+            id=$PW_SHARE url="$BASE/share/$PW_SHARE?format=raw&key=$KEY"
+        fi
+        before=$(visits "$id")
+        read -r rps p99 ok bad cpu < <(bench "$url")
+        sleep 1 # requests wrk abandoned at its deadline finish on the server
+        echo "$round $kind $rps $p99 $ok $bad $(($(visits "$id") - before)) $cpu" >>"$T/keyed"
+    done
+done
+
+# ------------------------------------------------------------------ PostgreSQL
+# The sled server stops first: the replicas get the machine that it had.
+kill "$APP_PID" && wait "$APP_PID" 2>/dev/null || true
+APP_PID=""
+: >"$T/pgrounds"
+
+# multi_bench PATH BASE... -> "req/s p99 2xx": one wrk per base, CONNECTIONS (and THREADS)
+# shared between them, run together; rates and answers added, the worst p99 kept.
+multi_bench() {
+    local path=$1 n i=0
+    shift
+    n=$#
+    for base in "$@"; do
+        i=$((i + 1))
+        wrk -t"$(((THREADS + n - 1) / n))" -c"$((CONNECTIONS / n))" -d"${DURATION}s" --latency \
+            -s "$T/count.lua" "$base$path" >"$T/wrk.$i.out" &
+    done
+    wait
+    for j in $(seq "$n"); do
+        printf '%s %s %s\n' "$(awk '/Requests\/sec/ {print $2}' "$T/wrk.$j.out")" \
+            "$(awk '$1=="99%" {print $2}' "$T/wrk.$j.out")" \
+            "$(sed -n 's/^2xx=\([0-9]*\).*/\1/p' "$T/wrk.$j.out")"
+    done | python3 -c '
+import sys
+ms = lambda t: float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
+rows = [l.split() for l in sys.stdin]
+print(f"{sum(float(r[0]) for r in rows):.2f} {max(ms(r[1]) for r in rows):.2f}ms {sum(int(r[2]) for r in rows)}")'
+}
+# The server's 200 answers to GET /share/{id}, all replicas together.
+served() {
+    local sum=0 one
+    for base in "$@"; do
+        read -r -a one < <(counters "$base")
+        sum=$((sum + one[6]))
+    done
+    echo "$sum"
+}
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ "$POSTGRES" != 0 ] && [ -z "$PG_BIN" ]; then
+    echo "installing postgresql from Debian" >&2
+    apt-get install -y postgresql >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y postgresql >/dev/null; }
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+fi
+if [ "$POSTGRES" != 0 ]; then
+    # A cluster of its own, on the disk the sled log used, as Debian configures one (fsync,
+    # synchronous_commit and full_page_writes on), listening on 127.0.0.1 only.
+    chmod 755 "$T"
+    mkdir "$T/pg" && chown postgres:postgres "$T/pg"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$T/pg/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 >"$T/pg/initdb.log"
+    PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/server.log" -w start \
+        -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$T/pg -c shared_buffers=128MB" >/dev/null
+    "$PG_BIN/psql" -X -q -h "$T/pg" -p "$PG_PORT" -U postgres -c "CREATE DATABASE sharelog"
+    PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/sharelog"
+
+    # start_replica NAME -> its base URL, once it answers
+    start_replica() {
+        local name=$1 port
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        cat >"$T/$name.yaml" <<YAML
+listen: 127.0.0.1:$port
+dataDir: $T/$name
+publicUrl: $BASE
+upstream: { url: "$UP_URL", username: "$UP_USER", password: "$UP_PASS", auth: password }
+publicAccess: { rateLimit: { perMinute: 0, burst: 1 } }
+store: { engine: postgres, postgresUrl: "$PG_URL" }
+YAML
+        RUST_LOG=warn SHARELOG_JWT_SECRET="$SECRET" "$BIN" --config "$T/$name.yaml" serve >/dev/null 2>"$T/$name.log" &
+        PG_PIDS="$PG_PIDS $!"
+        for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/livez" >/dev/null && break; sleep 0.1; done
+        echo "http://127.0.0.1:$port"
+    }
+    # pg_rounds SETUP BASE...: ROUNDS rounds of /livez then raw visits on every base together.
+    pg_rounds() {
+        local setup=$1 before after s0 s1 rps p99 ok
+        shift
+        for round in $(seq "$ROUNDS"); do
+            echo "== PostgreSQL, $setup, round $round: GET /livez" >&2
+            read -r rps p99 ok < <(multi_bench /livez "$@")
+            echo "$setup livez $rps $p99 0 0 0" >>"$T/pgrounds"
+            echo "== PostgreSQL, $setup, round $round: GET /share/{id} (raw)" >&2
+            before=$(BASE=$1 visits "$PG_SHARE")
+            s0=$(served "$@")
+            read -r rps p99 ok < <(multi_bench "/share/$PG_SHARE" "$@")
+            sleep 2 # abandoned requests finish, and each replica catches up with the other
+            s1=$(served "$@")
+            after=$(BASE=$1 visits "$PG_SHARE")
+            echo "$setup raw $rps $p99 $ok $((s1 - s0)) $((after - before))" >>"$T/pgrounds"
+        done
+    }
+    # Started in this shell (not in $(...)), so that cleanup knows their pids.
+    start_replica pg-a >"$T/pg-a.url"
+    PG_A=$(cat "$T/pg-a.url")
+    PG_SHARE=$(BASE=$PG_A create "{\"albums\": [\"$ALBUM\"]}")
+    curl -fs "$PG_A/share/$PG_SHARE" >/dev/null
+    read -r -a PC0 < <(counters "$PG_A")
+    pg_rounds one "$PG_A"
+    read -r -a PC1 < <(counters "$PG_A")
+    start_replica pg-b >"$T/pg-b.url"
+    PG_B=$(cat "$T/pg-b.url")
+    curl -fs "$PG_B/share/$PG_SHARE" >/dev/null
+    read -r -a PB0 < <(counters "$PG_B")
+    read -r -a PA0 < <(counters "$PG_A")
+    pg_rounds two "$PG_A" "$PG_B"
+    read -r -a PB1 < <(counters "$PG_B")
+    read -r -a PA1 < <(counters "$PG_A")
+fi
+
+FAIL=0
+python3 - "$T/rounds" <<EOF || FAIL=1
 import statistics, sys
 ms = lambda t: float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
 rows = [line.split() for line in open(sys.argv[1])]
@@ -297,38 +451,7 @@ for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END),
     print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
 sys.exit(0 if exact and $D_OK == $D_COUNTED and $DP_OK == $DP_COUNTED else 1)
 EOF
-
-# ---- Protected shares (issue 22): a password share visited with its access key. ----
-# The key comes from one visit with the password (Basic); then every request carries it as
-# `?key=` and no password, so argon2 runs for that one visit only, never per request. Rounds
-# alternate the open share's raw JSON and the password share's (the same album), each first
-# in turn, so both see the same machine; the keyed rate must be within 10% of the open one
-# (the medians), and the password share's visitCount must grow by its 200 answers (within
-# the requests wrk abandons at its deadline, at most one per connection). Exits 1 otherwise.
-PW_SHARE=$(create "{\"albums\": [\"$ALBUM\"], \"password\": \"loadtest password\"}")
-KEY=$(curl -fs -u "friend:loadtest password" "$BASE/share/$PW_SHARE?format=raw" | python3 -c '
-import json, sys, urllib.parse as u
-url = json.load(sys.stdin)["tracks"][0]["streamUrl"]
-print(u.parse_qs(u.urlparse(url).query)["key"][0])')
-curl -fs -o /dev/null "$BASE/share/$PW_SHARE?format=raw&key=$KEY" || { echo "the key opens nothing" >&2; exit 1; }
-curl -s -o /dev/null -w '%{http_code}' "$BASE/share/$PW_SHARE?format=raw" | grep -qx 401 ||
-    { echo "the password share answers without proof" >&2; exit 1; }
-: >"$T/keyed"
-for round in $(seq "$ROUNDS"); do
-    for kind in $(if [ $((round % 2)) = 1 ]; then echo open keyed; else echo keyed open; fi); do
-        echo "== round $round: GET /share/{id}?format=raw ($kind)" >&2
-        if [ "$kind" = open ]; then
-            id=$SHARE url="$BASE/share/$SHARE?format=raw"
-        else
-            id=$PW_SHARE url="$BASE/share/$PW_SHARE?format=raw&key=$KEY"
-        fi
-        before=$(visits "$id")
-        read -r rps p99 ok bad cpu < <(bench "$url")
-        sleep 1 # requests wrk abandoned at its deadline finish on the server
-        echo "$round $kind $rps $p99 $ok $bad $(($(visits "$id") - before)) $cpu" >>"$T/keyed"
-    done
-done
-python3 - "$T/keyed" "$CONNECTIONS" <<'PY'
+python3 - "$T/keyed" "$CONNECTIONS" <<'PY' || FAIL=1
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 connections = int(sys.argv[2])
@@ -344,3 +467,36 @@ print("every answer a 2xx: " + ("yes" if clean else "NO"))
 print("visitCount grew by the 2xx answers wrk read (plus at most one abandoned request per connection): " + ("yes" if exact else "NO"))
 sys.exit(0 if ratio >= 0.9 and clean and exact else 1)
 PY
+[ "$POSTGRES" != 0 ] || exit "$FAIL"
+
+python3 - "$T/rounds" "$T/pgrounds" <<EOF || FAIL=1
+import statistics, sys
+ms = lambda t: float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
+sled = statistics.median(float(r.split()[1]) for r in open(sys.argv[1]) if r.split()[0] == "raw")
+rows = [line.split() for line in open(sys.argv[2])]
+print()
+print(f"PostgreSQL ({'$PG_BIN'.split('/')[-2]}; fsync and synchronous_commit on), against the sled engine's median raw visits above, {sled:.0f} req/s:")
+print("setup  round  /livez req/s  visits req/s      p99  of /livez  of sled   wrk 2xx  server 200   visits")
+exact = True
+for setup in ("one", "two"):
+    livez = [r for r in rows if r[0] == setup and r[1] == "livez"]
+    raw = [r for r in rows if r[0] == setup and r[1] == "raw"]
+    for i, (l, r) in enumerate(zip(livez, raw)):
+        exact = exact and r[5] == r[6]
+        print(f"{setup:5}  {i + 1:5d}  {float(l[2]):12.0f}  {float(r[2]):12.0f}  {r[3]:>7}  {100 * float(r[2]) / float(l[2]):8.0f}%  {100 * float(r[2]) / sled:6.0f}%  {r[4]:>8}  {r[5]:>10}  {r[6]:>7}")
+    lz = statistics.median(float(l[2]) for l in livez)
+    med = statistics.median(float(r[2]) for r in raw)
+    worst = max(ms(r[3]) for r in raw)
+    name = "one replica" if setup == "one" else "two replicas"
+    print(f"median, {name}: {med:.0f} visits/s = {100 * med / sled:.0f}% of the sled engine's rate, {100 * med / lz:.0f}% of /livez ({lz:.0f} req/s); worst p99 {worst:.2f} ms")
+print("counts: in every round visitCount grew by the 200 answers of all replicas: " + ("yes" if exact else "NO"))
+c1, c0 = [float(x) for x in "${PC1[*]}".split()], [float(x) for x in "${PC0[*]}".split()]
+b = max(c1[1] - c0[1], 1)
+print(f"commits, one replica: mean {(c1[0] - c0[0]) / b:.1f} events per batch, {1000 * (c1[2] - c0[2]) / b:.2f} ms from batch start to commit answered")
+a1, a0 = [float(x) for x in "${PA1[*]}".split()], [float(x) for x in "${PA0[*]}".split()]
+b1, b0 = [float(x) for x in "${PB1[*]}".split()], [float(x) for x in "${PB0[*]}".split()]
+events, batches = a1[0] - a0[0] + b1[0] - b0[0], max(a1[1] - a0[1] + b1[1] - b0[1], 1)
+print(f"commits, two replicas: mean {events / batches:.1f} events per batch, {1000 * (a1[2] - a0[2] + b1[2] - b0[2]) / batches:.2f} ms from batch start to commit answered")
+sys.exit(0 if exact else 1)
+EOF
+exit "$FAIL"

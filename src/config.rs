@@ -12,6 +12,7 @@ mod limits;
 mod notify;
 mod public_access;
 mod sharing;
+mod store;
 mod validate;
 mod yaml_error;
 pub use cidr::Cidr;
@@ -20,6 +21,7 @@ pub use limits::Limits;
 pub use notify::Notify;
 pub use public_access::{PublicAccess, RateLimit, DEFAULT_PREVIEW_AGENTS};
 pub use sharing::Sharing;
+pub use store::{Engine, StoreConfig};
 pub use validate::{without_userinfo, MIN_JWT_SECRET_BYTES};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +38,7 @@ pub struct Settings {
     pub public_access: PublicAccess,
     pub audit: Audit,
     pub limits: Limits,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -127,6 +130,7 @@ impl Default for Settings {
             public_access: PublicAccess::default(),
             audit: Audit::default(),
             limits: Limits::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -177,7 +181,11 @@ impl Settings {
 
     /// Where the event log is kept (`store.engine`).
     pub fn store_location(&self) -> crate::store::Location {
-        crate::store::Location::Sled(self.data_dir.clone())
+        use crate::store::{DatabaseUrl, Location};
+        match self.store.engine {
+            Engine::Sled => Location::Sled(self.data_dir.clone()),
+            Engine::Postgres => Location::Postgres(DatabaseUrl::new(&self.store.postgres_url)),
+        }
     }
 
     /// Defaults, overlaid with `file` (if any), then with `SHARELOG_*` variables from `env`.

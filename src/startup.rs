@@ -12,7 +12,6 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct Application {
@@ -29,8 +28,8 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 /// Why the service could not start; each names the object at fault.
 #[derive(Debug)]
 pub enum StartupError {
-    /// The data directory, and what went wrong opening it.
-    Store(PathBuf, StoreError),
+    /// Where the log is (the data directory, or the database), and what went wrong opening it.
+    Store(String, StoreError),
     /// The listen address, and why it cannot be bound.
     Bind(SocketAddr, std::io::Error),
 }
@@ -40,12 +39,11 @@ impl std::fmt::Display for StartupError {
         match self {
             StartupError::Store(dir, StoreError::Locked(_)) => write!(
                 f,
-                "the data directory {} is in use by another sharelog process \
-                 (is a server already running on it?); stop that process or set another dataDir",
-                dir.display()
+                "the data directory {dir} is in use by another sharelog process \
+                 (is a server already running on it?); stop that process or set another dataDir"
             ),
-            StartupError::Store(dir, e) => {
-                write!(f, "cannot open the event log in {}: {e}", dir.display())
+            StartupError::Store(place, e) => {
+                write!(f, "cannot open the event log in {place}: {e}")
             }
             StartupError::Bind(addr, e) if e.kind() == std::io::ErrorKind::AddrInUse => write!(
                 f,
@@ -61,12 +59,11 @@ impl std::error::Error for StartupError {}
 
 fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let policy = settings.policy();
-    let dir = &settings.data_dir;
+    let place = settings.store_location().describe();
     let store = Store::open_at(&settings.store_location(), policy)
-        .map_err(|e| StartupError::Store(dir.clone(), e))?;
+        .map_err(|e| StartupError::Store(place.clone(), e))?;
     log::info!(
-        "event log open at {} ({} live shares)",
-        dir.display(),
+        "event log open at {place} ({} live shares)",
         store.shares().live_count()
     );
     Ok(store)
@@ -138,7 +135,7 @@ impl Shared {
 
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let dir = settings.data_dir.clone();
+        let dir = settings.store_location().describe();
         let store = open_store(&settings)?;
         log_upstream(&settings);
         let addr = settings.listen;

@@ -7,7 +7,6 @@ use crate::support;
 
 use serde_json::{json, Value};
 use sharelog::domain::ShareId;
-use sharelog::store::Store;
 use support::commands::{preview, visit, POLICY};
 use support::*;
 
@@ -27,7 +26,7 @@ fn previews_show_in_the_owner_api_the_audit_trail_and_the_metrics_but_not_in_sub
     let mut app = app;
     let tmp = app.stop();
 
-    let store = Store::open(&app.data_dir, POLICY).unwrap();
+    let store = open_store(&app.data_dir, POLICY);
     let share = ShareId::parse(&id).unwrap();
     for _ in 0..2 {
         store

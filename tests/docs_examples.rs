@@ -51,6 +51,8 @@ const SKIPPED_BLOCKS: &[(&str, &str)] = &[
     ("systemctl enable --now sharelog-backup-follow", "installs a systemd unit as root: tests/backup_drill.rs runs `sharelog backup --follow` itself"),
     ("docker compose exec -T sharelog sharelog backup", "needs Docker: the backup command inside it is run by tests/backup_cli.rs"),
     ("runuser -u sharelog -- sharelog restore", "restores into /var/lib/sharelog as the sharelog user; the drill block runs the same restore in a temporary directory"),
+    ("deploy/docker-compose.postgres.yml --project-directory", "the two-replica Compose deployment; needs Docker: tests/store_replicas.rs runs two replicas on one PostgreSQL behind deploy/nginx.conf with this file's upstream line"),
+    ("--config /etc/sharelog/postgres.yaml restore", "a move from /etc/sharelog's sled log into a production database: tests/store_postgres_offline.rs restores a sled export into PostgreSQL with the binary and compares the export"),
 ];
 
 /// Single lines that are not run (the rest of their block is), with the reason.

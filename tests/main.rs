@@ -11,15 +11,20 @@
 #[path = "support/mod.rs"]
 mod support;
 
-// The log on disk: appends, kill -9, the export mirror, previews in the log.
+// The log on disk: appends, kill -9, the export mirror, previews in the log, replicas on PostgreSQL.
 mod store_close;
 mod store_controls;
 mod store_controls_fixture;
 mod store_log;
 mod store_mirror;
 mod store_owners;
+mod store_postgres;
+mod store_postgres_follow;
+mod store_postgres_offline;
 mod store_previews;
 mod store_properties;
+mod store_replicas;
+mod store_replicas_limits;
 
 // Backups, restore and the audit trail.
 mod audit_api;

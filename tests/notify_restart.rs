@@ -135,7 +135,7 @@ fn deliveries_pending_at_a_kill_9_are_made_after_the_restart_and_only_the_one_in
     let bobs = Receiver::start(Mode::Hang);
     let targets = format!("{},{}", alices.base, bobs.base);
     let work = tempfile::tempdir().unwrap();
-    let mut b = start(work.path(), &targets);
+    let b = start(work.path(), &targets);
     set(&b, &format!("{}alice", alices.base));
     let bobs_id = bobs_share(&b, &bobs.base);
     visit(&b, &bobs_id, 1, 1);

@@ -5,7 +5,6 @@ use crate::support;
 use serde_json::{json, Value};
 use sharelog::config::{Cidr, ClientIpMode};
 use sharelog::domain::{Event, Policy, VisitData};
-use sharelog::store::Store;
 use support::*;
 
 fn album_share(app: &TestApp) -> String {
@@ -28,7 +27,7 @@ fn recorded_visits(app: &mut TestApp) -> Vec<VisitData> {
     let _tmp = app.stop();
     // The stop closed the log, which let go of the directory: it opens at once.
     let policy = Policy::open(true);
-    let store = Store::open(&app.data_dir, policy).unwrap();
+    let store = open_store(&app.data_dir, policy);
     let visits = store
         .events(1)
         .filter_map(|e| match e.unwrap().event {

@@ -1,12 +1,11 @@
 //! An owner's own stream (`owner:{userId}`, their notification settings) on a real
-//! sled store: kept in its own projection row, loaded at start, rebuilt, exported and
+//! store of the engine under test (sled, or PostgreSQL with `TEST_ENGINE=postgres`): kept in its own projection row, loaded at start, rebuilt, exported and
 //! restored byte for byte, replayed; and a restore refuses one on a share's stream.
 
 use crate::support;
 
 use serde_json::Value;
 use sharelog::domain::*;
-use sharelog::store::{Log, Store};
 use support::commands::{alice_actor, create, visit};
 use support::offline::{config_for, sharelog};
 
@@ -34,7 +33,7 @@ fn alice() -> UserId {
 
 /// A closed log with a share, a visit, and alice's settings changed twice.
 fn write_log(dir: &std::path::Path) -> Owner {
-    let store = Store::open(dir, policy()).unwrap();
+    let store = support::open_store(dir, policy());
     let id = store
         .execute_blocking(create(1, "one"), None)
         .unwrap()
@@ -67,13 +66,13 @@ fn an_owners_stream_is_loaded_rebuilt_and_replayed_like_a_share() {
     assert_eq!(owner.notify.as_ref().unwrap().url, "https://ntfy.example/b");
 
     // Loaded from its row at start, without reading the log.
-    let store = Store::open(&dir, policy()).unwrap();
+    let store = support::open_store(&dir, policy());
     assert_eq!(store.shares().owner(&alice()), Some(&owner));
     let live = store.shares().clone();
     store.close();
     drop(store);
 
-    let log = Log::open(&dir).unwrap();
+    let log = support::open_log(&dir);
     assert_eq!(log.projections().unwrap(), live);
     let (rebuilt, _) = log.rebuild(&mut |_| {}).unwrap();
     assert_eq!(rebuilt, live);
@@ -116,7 +115,7 @@ fn an_owners_stream_is_loaded_rebuilt_and_replayed_like_a_share() {
     );
     let again = sharelog(&config_for(&target), &["audit", "export"]);
     assert_eq!(again.stdout, out.stdout);
-    let log = Log::open(&target).unwrap();
+    let log = support::open_log(&target);
     assert_eq!(log.projections().unwrap(), live);
 }
 

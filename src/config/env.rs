@@ -158,6 +158,8 @@ pub const ENV_VARS: &[EnvVar] = &[
             Ok(())
         },
     },
+    super::store::ENGINE_VAR,
+    super::store::POSTGRES_URL_VAR,
 ];
 
 /// Overlays every set, non-empty variable; the error names the variable and what it accepts.

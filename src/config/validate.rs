@@ -47,6 +47,7 @@ impl Settings {
                     .into(),
             ));
         }
+        self.store.validate()?;
         super::sharing::validate(self)?;
         super::notify::validate(self)?;
         self.limits.validate()

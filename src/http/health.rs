@@ -25,6 +25,7 @@ pub(crate) async fn readyz(
     let body = json!({
         "status": if store_ok { "ready" } else { "not-ready" },
         "store": if store_ok { "ok" } else { "failed" },
+        "engine": state.store.engine(),
         "lastSeq": state.store.checkpoint().ok().flatten().map(|c| c.last_seq),
         "upstream": upstream,
         "upstreamError": upstream_error,

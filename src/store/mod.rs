@@ -1,14 +1,15 @@
 //! The event log: one committer thread per process appends with group commit,
 //! keeps the hash chain and the gap-free sequence, and has the projections written
 //! with the events. Where the log is kept is an engine behind one seam (`engine`):
-//! sled today (`sled/`), memory for tests (`memory/`). Nothing outside this module
-//! names an engine.
+//! sled (`sled/`, one process), PostgreSQL (`postgres/`, several replicas on one
+//! database), memory for tests (`memory/`). Nothing outside this module names an
+//! engine.
 //!
 //! - `engine`: the seam (append, make durable, read)
 //! - `format/`: the export line, its hash chain, event ids, the checkpoint
 //! - `write/`: requests, the plan (decide, chain, apply), the committer and the syncer
 //! - `read/`: stored lines and filters, fast folds, the live feed of durable batches
-//! - `sled/`, `memory/`: the engines
+//! - `sled/`, `postgres/`, `memory/`: the engines
 
 mod engine;
 mod error;
@@ -16,6 +17,7 @@ mod format;
 mod location;
 mod memory;
 pub mod offline;
+mod postgres;
 mod read;
 mod sled;
 mod write;
@@ -34,7 +36,7 @@ pub use envelope::{BadEnvelope, Envelope};
 pub use error::StoreError;
 pub use fold::Folded;
 pub use import::BATCH_EVENTS;
-pub use location::Location;
+pub use location::{DatabaseUrl, Location};
 pub use offline::{Batcher, ImportBatch, ImportFold, Log};
 pub use read::raw::{EventIter, Filter, Header, Line, RawEvent, RawEvents};
 pub use refusal::Refusal;
@@ -51,6 +53,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
+
+/// Whether `url` is a PostgreSQL connection string the engine can use; the error
+/// says why not, without quoting it.
+pub fn check_postgres_url(url: &str) -> Result<(), String> {
+    postgres::check_url(url)
+}
 
 /// A handle to the open log. Cheap to clone; the committer stops when the last handle drops.
 #[derive(Clone)]
@@ -81,6 +89,7 @@ impl Store {
     pub fn open_at(location: &Location, policy: Policy) -> Result<Store, StoreError> {
         match location {
             Location::Sled(dir) => Store::open(dir, policy),
+            Location::Postgres(url) => Store::start(postgres::open(url.expose())?, policy),
         }
     }
 

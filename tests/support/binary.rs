@@ -2,7 +2,7 @@
 //! small tmpfs to fill up. For fault tests that need a process to stop, fail and restart.
 
 use crate::support::preflight::{self, Need};
-use crate::support::{alice, free_port, upstream, PUBLIC_URL, SECRET};
+use crate::support::{alice, free_port, postgres, upstream, PUBLIC_URL, SECRET};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,17 +20,20 @@ pub struct Binary {
 fn config(work_dir: &Path, data_dir: &Path, port: u16) -> PathBuf {
     let up = upstream::shared();
     let path = work_dir.join("sharelog.yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\npublicAccess:\n  rateLimit:\n    perMinute: 0\n    burst: 0\n",
-            data_dir.display(),
-            up.url,
-            up.admin.username,
-            up.admin.password
-        ),
-    )
-    .unwrap();
+    let mut yaml = format!(
+        "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: {PUBLIC_URL}\nauth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\naudit:\n  clientIp: hash\npublicAccess:\n  rateLimit:\n    perMinute: 0\n    burst: 0\n",
+        data_dir.display(),
+        up.url,
+        up.admin.username,
+        up.admin.password
+    );
+    if postgres::on_postgres() {
+        let url = postgres::shared().database_for(data_dir);
+        yaml.push_str(&format!(
+            "store:\n  engine: postgres\n  postgresUrl: \"{url}\"\n"
+        ));
+    }
+    std::fs::write(&path, yaml).unwrap();
     path
 }
 
@@ -93,10 +96,31 @@ impl Binary {
         self.wait_exit(Duration::from_secs(30))
     }
 
-    /// `kill -9`: the process gets no chance to finish anything; waits until it is gone.
-    pub fn kill9(&mut self) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
-        self.child.wait().unwrap();
+    /// `kill -9`: the process gets no chance to finish anything. Returns once the kernel
+    /// has torn it down (a zombie or gone: its files and locks are released), so a test
+    /// may open its data at once; the process is reaped on drop.
+    pub fn kill9(&self) {
+        let pid = self.child.id();
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        let stat = format!("/proc/{pid}/stat");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            match std::fs::read_to_string(&stat) {
+                // The state follows the command in parentheses: "pid (comm) S ...".
+                Ok(s)
+                    if !s
+                        .rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z') =>
+                {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => return,
+            }
+        }
+        panic!("process {pid} still running 30 s after SIGKILL");
     }
 
     /// The process id (for /proc).

@@ -14,6 +14,7 @@ pub mod music_server_front;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
+pub mod postgres;
 pub mod preflight;
 pub mod promtool;
 pub mod protected;
@@ -56,7 +57,25 @@ pub fn settings_for(up: &TestUpstream, data_dir: &Path) -> Settings {
     s.upstream.password = up.admin.password.clone();
     s.upstream.auth = UpstreamAuth::Password;
     s.public_access.rate_limit.per_minute = 0;
+    if postgres::on_postgres() {
+        s.store.engine = sharelog::config::Engine::Postgres;
+        s.store.postgres_url = postgres::shared().database_for(data_dir);
+    }
     s
+}
+
+/// The log of the sharelog whose data dir is `data_dir` (stopped), opened directly on the
+/// engine under test: sled in that directory, or its PostgreSQL database.
+pub fn open_store(data_dir: &Path, policy: sharelog::domain::Policy) -> sharelog::store::Store {
+    let location = settings_for(upstream::shared(), data_dir).store_location();
+    sharelog::store::Store::open_at(&location, policy).unwrap()
+}
+
+/// The offline log (`sharelog::store::Log`) of the sharelog whose data dir is `data_dir`,
+/// on the engine under test, as the command line opens it.
+pub fn open_log(data_dir: &Path) -> sharelog::store::Log {
+    let location = settings_for(upstream::shared(), data_dir).store_location();
+    sharelog::store::Log::open_at(&location).unwrap()
 }
 
 /// A sharelog in front of the shared upstream, configured by `tweak`.

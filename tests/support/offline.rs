@@ -20,14 +20,22 @@ pub fn created(store: &Store, n: u128, name: &str) -> ShareId {
         .id
 }
 
-/// A config file naming `dir`, so every command runs with `--config` as an operator would.
+/// A config file naming `dir` (and, on PostgreSQL, its database), so every command runs with
+/// `--config` as an operator would.
 pub fn config_for(dir: &Path) -> PathBuf {
     let path = dir.with_extension("yaml");
-    let yaml = format!(
+    let mut yaml = format!(
         "dataDir: {}\npublicUrl: {}\n",
         dir.display(),
         super::PUBLIC_URL
     );
+    // On PostgreSQL, the database of a sharelog with this data dir (`settings_for`'s).
+    if super::postgres::on_postgres() {
+        let url = super::postgres::shared().database_for(dir);
+        yaml.push_str(&format!(
+            "store:\n  engine: postgres\n  postgresUrl: \"{url}\"\n"
+        ));
+    }
     std::fs::write(&path, yaml).unwrap();
     path
 }

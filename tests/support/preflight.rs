@@ -28,6 +28,7 @@ pub enum Need {
     Curl,
     Jq,
     Openssl,
+    Postgres,
     Mpv,
 }
 
@@ -106,6 +107,12 @@ pub const ITEMS: &[Item] = &[
         name: "openssl",
         packages: &["openssl"],
         used_by: "tests/deploy_proxy.rs makes a self-signed certificate",
+    },
+    Item {
+        need: Need::Postgres,
+        name: "PostgreSQL",
+        packages: &["postgresql"],
+        used_by: "tests/store_postgres.rs, tests/store_replicas.rs, TEST_ENGINE=postgres",
     },
     Item {
         need: Need::Mpv,
@@ -188,6 +195,8 @@ fn present(dirs: &[PathBuf], need: Need) -> bool {
         Need::Curl => tool("curl"),
         Need::Jq => tool("jq"),
         Need::Openssl => tool("openssl"),
+        // The server's binaries are off PATH; the cluster tools of postgresql-common are on it.
+        Need::Postgres => tool("pg_ctlcluster") && crate::support::postgres::installed(),
         Need::Mpv => tool("mpv"),
     }
 }

@@ -28,6 +28,11 @@ impl Log {
     pub fn open_at(location: &crate::store::Location) -> Result<Log, StoreError> {
         match location {
             crate::store::Location::Sled(dir) => Log::open(dir),
+            crate::store::Location::Postgres(url) => Ok(Log {
+                engine: Box::new(crate::store::postgres::offline::PgOffline::open(
+                    url.expose(),
+                )?),
+            }),
         }
     }
 

@@ -20,6 +20,7 @@ use crate::store::{Location, StoreError};
 pub fn restore(location: &Location) -> Result<Box<dyn Import>, StoreError> {
     match location {
         Location::Sled(dir) => crate::store::sled::import::create(dir),
+        Location::Postgres(url) => crate::store::postgres::import::create(url.expose()),
     }
 }
 
@@ -32,5 +33,9 @@ pub fn each_line(
 ) -> Result<(), StoreError> {
     match location {
         Location::Sled(dir) => crate::store::sled::offline::each_line(dir, total, each),
+        Location::Postgres(url) => {
+            use crate::store::engine::Offline;
+            crate::store::postgres::offline::PgOffline::open(url.expose())?.each_line(total, each)
+        }
     }
 }
