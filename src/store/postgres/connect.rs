@@ -72,8 +72,26 @@ impl Io {
         }
     }
 
-    /// Waits for `f` (at most `WAIT`), on a thread outside any async runtime.
-    pub fn run<T>(
+    /// Waits for `f` (at most `WAIT`). A caller on an async runtime of its own (the
+    /// notification worker's, an actix handler's) may not block its thread on another
+    /// runtime: the wait then happens on a scoped thread of its own.
+    pub fn run<T: Send>(
+        &self,
+        doing: &str,
+        f: impl Future<Output = Result<T, tokio_postgres::Error>> + Send,
+    ) -> Result<T, StoreError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return std::thread::scope(|s| {
+                s.spawn(|| self.run_here(doing, f)).join().map_err(|_| {
+                    StoreError::Failed(format!("a PostgreSQL call failed while {doing} (a panic)"))
+                })?
+            });
+        }
+        self.run_here(doing, f)
+    }
+
+    /// `run` on a thread outside any async runtime.
+    fn run_here<T>(
         &self,
         doing: &str,
         f: impl Future<Output = Result<T, tokio_postgres::Error>>,
