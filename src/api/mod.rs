@@ -1,13 +1,17 @@
 //! The owner API (`/api/share`): handlers, request parsing, and the share view;
-//! and the live audit trail (`/api/audit`, `/api/share/{id}/history`).
+//! the live audit trail (`/api/audit`, `/api/share/{id}/history`); the music server search
+//! for new shares (`/api/share/search`); and who the caller is (`principal`: a bearer token
+//! or the owner's session, `session`).
 
 pub mod audit;
 mod audit_follow;
 mod body;
 pub mod links;
 mod list;
-mod principal;
+pub mod principal;
 pub(crate) mod request;
+pub mod search;
+pub mod session;
 pub mod settings;
 pub mod share;
 mod share_error;

@@ -14,6 +14,7 @@ pub mod music_server_front;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
+pub mod owner_page;
 pub mod preflight;
 pub mod promtool;
 pub mod tls;
