@@ -35,6 +35,7 @@ mod api_body_first;
 mod api_controls;
 mod api_previews;
 mod api_share;
+mod api_visits;
 mod controls_secrets;
 mod openapi_schemathesis;
 mod subsonic_client;

@@ -16,6 +16,7 @@ pub mod settings;
 pub mod share;
 mod share_error;
 pub mod view;
+pub mod visits;
 
 pub use audit_follow::end_on_shutdown as end_follows_on_shutdown;
 pub use body::MAX_BODY;

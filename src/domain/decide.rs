@@ -2,7 +2,9 @@ use super::command::{AddLink, Command, CreateShare, Policy, RevokeLink, UpdateSh
 use super::controls::{check_label, check_max_visits, MAX_LINKS};
 use super::error::DomainError;
 use super::event::{Event, LinkAdded, LinkRevoked, ShareChanges, ShareCreated};
+use super::ids::Actor;
 use super::rules::{check_description, check_expiry, check_max_expiry, default_expiry, invalid};
+use super::share::check_requested_items;
 use super::share::Share;
 use super::visit::VisitKind;
 use time::OffsetDateTime;
@@ -34,6 +36,61 @@ pub fn decide(
     }
 }
 
+/// What a create asks for, as far as the rules that need no music server look at it:
+/// the share service checks a request with it before any id is looked up (so a refused
+/// create costs no lookup, and is refused even while the music server is down), and
+/// `decide` checks the command as stored with it again.
+pub struct CreateRequest<'a> {
+    pub actor: &'a Actor,
+    pub description: Option<&'a str>,
+    pub downloadable: Option<bool>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub has_password: bool,
+    pub max_visits: Option<u32>,
+    /// How many albums, songs, playlists and artists it names.
+    pub items: usize,
+    /// What the front door calls the list of items, for a refusal of their number.
+    pub items_field: &'static str,
+}
+
+/// What the rules make of a create's optional fields.
+pub struct CreateChecked {
+    pub expires_at: Option<OffsetDateTime>,
+    pub downloadable: bool,
+}
+
+/// Every rule of a create that needs no music server, in one place for every front door.
+pub fn check_create(
+    r: &CreateRequest,
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Result<CreateChecked, DomainError> {
+    if !policy.may_share(r.actor) {
+        return Err(DomainError::SharingNotAllowed);
+    }
+    check_requested_items(r.items, r.items_field)?;
+    check_description(r.description)?;
+    let expires_at = match r.expires_at {
+        Some(t) => check_expiry(Some(t), now)?,
+        None => default_expiry(policy, now),
+    };
+    check_max_expiry(expires_at, policy, now)?;
+    let downloadable = r
+        .downloadable
+        .unwrap_or(policy.default_downloadable && policy.allow_downloads);
+    if downloadable && !policy.allow_downloads {
+        return Err(DomainError::DownloadsDisabled);
+    }
+    check_max_visits(r.max_visits, "maxVisits")?;
+    if !r.has_password && policy.require_password {
+        return Err(DomainError::PasswordPolicy);
+    }
+    Ok(CreateChecked {
+        expires_at,
+        downloadable,
+    })
+}
+
 fn create(
     state: Option<&Share>,
     c: &CreateShare,
@@ -43,31 +100,20 @@ fn create(
     if state.is_some() {
         return Err(DomainError::AlreadyExists);
     }
-    if !policy.may_share(&c.actor) {
-        return Err(DomainError::SharingNotAllowed);
-    }
-    if c.items.is_empty() {
-        return Err(invalid(
-            "albums",
-            "a share needs at least one album, song or playlist",
-        ));
-    }
-    check_description(c.description.as_deref())?;
-    let expires_at = match c.expires_at {
-        Some(t) => check_expiry(Some(t), now)?,
-        None => default_expiry(policy, now),
+    let request = CreateRequest {
+        actor: &c.actor,
+        description: c.description.as_deref(),
+        downloadable: c.downloadable,
+        expires_at: c.expires_at,
+        has_password: c.password.is_some(),
+        max_visits: c.max_visits,
+        items: c.items.count(),
+        items_field: "albums",
     };
-    check_max_expiry(expires_at, policy, now)?;
-    let downloadable = c
-        .downloadable
-        .unwrap_or(policy.default_downloadable && policy.allow_downloads);
-    if downloadable && !policy.allow_downloads {
-        return Err(DomainError::DownloadsDisabled);
-    }
-    check_max_visits(c.max_visits, "maxVisits")?;
-    if c.password.is_none() && policy.require_password {
-        return Err(DomainError::PasswordPolicy);
-    }
+    let CreateChecked {
+        expires_at,
+        downloadable,
+    } = check_create(&request, policy, now)?;
     Ok(vec![Event::ShareCreated(ShareCreated {
         owner_id: c.actor.user_id.clone(),
         owner_name: c.actor.username.clone(),

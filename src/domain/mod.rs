@@ -25,7 +25,7 @@ pub use controls::{
     check_label, check_max_visits, check_password, PasswordHash, ShareLink, MAX_LABEL_CHARS,
     MAX_LINKS, MAX_PASSWORD_CHARS, MAX_VISITS, MIN_PASSWORD_CHARS,
 };
-pub use decide::decide;
+pub use decide::{check_create, decide, CreateChecked, CreateRequest};
 pub use error::DomainError;
 pub use event::{Event, LinkAdded, LinkRevoked, ShareChanges, ShareCreated, UnwritableEvent};
 pub use ids::{Actor, LinkId, ShareId, StreamId, UserId};

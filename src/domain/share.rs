@@ -116,10 +116,12 @@ pub struct ShareItems {
 
 impl ShareItems {
     pub fn is_empty(&self) -> bool {
-        self.albums.is_empty()
-            && self.songs.is_empty()
-            && self.playlists.is_empty()
-            && self.artists.is_empty()
+        self.count() == 0
+    }
+
+    /// How many albums, songs, playlists and artists it names.
+    pub fn count(&self) -> usize {
+        self.albums.len() + self.songs.len() + self.playlists.len() + self.artists.len()
     }
 
     /// Every album whose tracks the share plays: its own, then its artists' snapshotted ones.

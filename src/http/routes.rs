@@ -92,7 +92,7 @@ fn owner_page(cfg: &mut web::ServiceConfig) {
 
 /// `/api/share...`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, links, search, settings, share};
+    use api::{audit, links, search, settings, share, visits};
     cfg.service(
         resource("/api/share")
             .route(get().to(share::list))
@@ -102,6 +102,7 @@ fn owner_api(cfg: &mut web::ServiceConfig) {
     .service(resource("/api/share/settings").route(get().to(settings::get)))
     .service(resource("/api/share/search").route(get().to(search::get)))
     .service(resource("/api/share/{id}/history").route(get().to(audit::history)))
+    .service(resource("/api/share/{id}/visits").route(get().to(visits::get)))
     .service(
         resource("/api/share/{id}/links")
             .route(get().to(links::list))

@@ -5,6 +5,7 @@
 //! depends on this module, never the other way round: events reach it through
 //! `Logged`, shares folded by the store as `Shares`.
 
+pub mod days;
 mod error;
 mod load;
 pub mod rows;
@@ -15,8 +16,10 @@ pub use load::load;
 use crate::domain::{
     apply, apply_owner, Event, LinkId, Owner, Share, ShareId, ShareLink, StreamId, UserId,
 };
+use days::{day_of, DayCount, Days};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use time::Date;
 use time::OffsetDateTime;
 
 /// The counter row (`V`), written on its own so a visit or a preview does not
@@ -97,6 +100,8 @@ pub struct Shares {
     by_link: HashMap<LinkId, ShareId>,
     live: usize,
     owners: HashMap<UserId, Owner>,
+    /// Opens per share and UTC day (`days`).
+    days: HashMap<ShareId, Days>,
 }
 
 impl Shares {
@@ -137,6 +142,37 @@ impl Shares {
         self.owners.insert(owner.user_id.clone(), owner);
     }
 
+    /// A share's opens per UTC day (days with none are absent).
+    pub fn days(&self, id: &ShareId) -> Option<&Days> {
+        self.days.get(id)
+    }
+
+    /// One share's counts on one day, as a batch leaves them.
+    pub fn put_day(&mut self, id: &ShareId, day: Date, count: DayCount) {
+        match self.days.get_mut(id) {
+            Some(days) => {
+                days.insert(day, count);
+            }
+            None => {
+                self.days.insert(id.clone(), Days::from([(day, count)]));
+            }
+        }
+    }
+
+    /// A share's counts on one day (zero when it had none).
+    pub fn day(&self, id: &ShareId, day: Date) -> DayCount {
+        self.days
+            .get(id)
+            .and_then(|d| d.get(&day))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Every share's days, for writing them all again.
+    pub fn all_days(&self) -> impl Iterator<Item = (&ShareId, &Days)> {
+        self.days.iter()
+    }
+
     pub fn put(&mut self, share: Share) {
         let was_live = self.by_id.get(&share.id).is_some_and(|s| !s.deleted);
         match (was_live, share.deleted) {
@@ -159,9 +195,16 @@ impl Shares {
         match stream {
             StreamId::Share(id) => {
                 let state = self.by_id.get(id).cloned();
-                if let Some(next) = apply(state, id, event, at) {
-                    self.put(next);
+                let Some(next) = apply(state, id, event, at) else {
+                    return;
+                };
+                if let Some((kind, _)) = event.counted() {
+                    let day = day_of(at);
+                    let mut count = self.day(id, day);
+                    count.add(kind);
+                    self.put_day(id, day, count);
                 }
+                self.put(next);
             }
             StreamId::Owner(user) => {
                 if let Event::NotifySettingsChanged(change) = event {

@@ -4,9 +4,11 @@
 //! either the share (a `P` row) or only counters (a `V` row), decided by
 //! `Event::counted` in the domain, never here.
 
+use super::days::{self, DayCount, Days};
 use super::VisitCounter;
 use crate::domain::{Owner, Share, ShareId, UserId};
 use std::collections::{HashMap, HashSet};
+use time::Date;
 
 /// Key prefix of a share's row: its state as JSON.
 pub const SHARE: u8 = b'P';
@@ -41,6 +43,8 @@ pub struct Changed {
     pub shares: HashMap<ShareId, Share>,
     /// Owners whose stream changed, with their new state (always a whole row: rare).
     pub owners: HashMap<UserId, Owner>,
+    /// Each share's counts on each day the batch opened it, as the batch leaves them.
+    pub days: HashMap<(ShareId, Date), DayCount>,
     rewritten: HashSet<ShareId>,
     counted: HashSet<ShareId>,
 }
@@ -64,6 +68,9 @@ impl Changed {
         let mut rows = Vec::with_capacity(self.rewritten.len() + self.counted.len());
         for (user, owner) in &self.owners {
             rows.push((owner_key(user), serde_json::to_vec(owner)?));
+        }
+        for ((id, day), count) in &self.days {
+            rows.push((days::key(id, *day), serde_json::to_vec(count)?));
         }
         for id in &self.rewritten {
             if let Some(share) = self.shares.get(id) {
@@ -97,5 +104,15 @@ pub fn owner_rows<'a>(
     owners.map(|o| Ok((owner_key(&o.user_id), serde_json::to_vec(o)?)))
 }
 
+/// The rows of every share's days, as `rebuild` and `restore` write them.
+pub fn day_rows<'a>(
+    days: impl Iterator<Item = (&'a ShareId, &'a Days)> + 'a,
+) -> impl Iterator<Item = Result<Row, serde_json::Error>> + 'a {
+    days.flat_map(|(id, days)| {
+        days.iter()
+            .map(move |(day, count)| Ok((days::key(id, *day), serde_json::to_vec(count)?)))
+    })
+}
+
 /// Every kind of projection row, by its key's first byte.
-pub const PREFIXES: [u8; 3] = [SHARE, VISITS, OWNER];
+pub const PREFIXES: [u8; 4] = [SHARE, VISITS, OWNER, days::DAYS];

@@ -1,20 +1,13 @@
 //! The domain's rules run on a create before the music server is asked: a request they
 //! refuse (too many ids, `downloadable` while downloads are off, a past expiry, a long
-//! description) is refused even when the music server is down, and costs no lookups.
+//! description, a password too short, the sharing policy) is refused even when the
+//! music server is down, and costs no lookups. The rules are the domain's one
+//! `check_create`, which `decide` applies again to the command as stored.
 
 use super::{NewShare, ShareError};
-use crate::domain::{
-    check_requested_items, decide, Actor, Command, CreateShare, PasswordHash, Policy, ShareId,
-    ShareItems,
-};
+use crate::domain::{check_create, Actor, CreateRequest, Policy};
 use time::OffsetDateTime;
 
-/// Stands in for the hash of a password that passed its rule: hashing costs tens of
-/// milliseconds, spent only on a create the rules and the music server accept.
-const STAND_IN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAA";
-
-/// Each requested id stands in for the item it names. The command is decided once more,
-/// with the resolved items, when it is stored; the rules are the same `decide`.
 pub fn check_before_lookup(
     req: &NewShare,
     actor: &Actor,
@@ -22,29 +15,20 @@ pub fn check_before_lookup(
     items_field: &'static str,
     now: OffsetDateTime,
 ) -> Result<(), ShareError> {
-    check_requested_items(req.ids().count(), items_field)?;
     if let Some(p) = &req.password {
         p.check()?;
     }
-    let cmd = Command::Create(CreateShare {
-        id: ShareId::from_random([0; 16]),
-        actor: actor.clone(),
-        description: req.description.clone(),
-        format: req.format,
-        max_bit_rate: req.max_bit_rate,
+    let request = CreateRequest {
+        actor,
+        description: req.description.as_deref(),
         downloadable: req.downloadable,
         expires_at: req.expires_at,
-        items: ShareItems {
-            songs: req.stand_in_items(),
-            ..Default::default()
-        },
-        password: req
-            .password
-            .as_ref()
-            .and_then(|_| PasswordHash::parse(STAND_IN_HASH)),
+        has_password: req.password.is_some(),
         max_visits: req.max_visits,
-    });
-    decide(None, &cmd, policy, now)?;
+        items: req.ids().count(),
+        items_field,
+    };
+    check_create(&request, policy, now)?;
     Ok(())
 }
 
@@ -105,7 +89,7 @@ mod tests {
     }
 
     #[test]
-    fn the_domains_rules_run_on_stand_ins() {
+    fn the_domains_create_rules_run_before_any_lookup() {
         let mut past = request(1);
         past.expires_at = Some(datetime!(2025-12-31 00:00 UTC));
         assert_eq!(field(refusal(&past, true)), Some("expiresAt"));

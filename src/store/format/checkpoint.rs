@@ -13,7 +13,10 @@ pub struct Checkpoint {
     pub schema_version: u32,
 }
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the projection rows beside the log. A log whose rows an older
+/// version wrote has them rebuilt from the log once, at its first open (version 2 added
+/// the per-day rows `D`, which an older log lacks for every visit it holds).
+pub const SCHEMA_VERSION: u32 = 2;
 
 mod hex_hash {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -100,11 +100,15 @@ impl Batcher {
 
     /// The batch so far; the next one is filled into `spare` (an emptied batch) if given.
     pub fn take(&mut self, spare: Option<ImportBatch>) -> ImportBatch {
-        let next = spare.unwrap_or_else(|| ImportBatch {
+        let mut next = spare.unwrap_or_else(|| ImportBatch {
             text: Vec::with_capacity(self.batch.text.capacity()),
             events: Vec::with_capacity(self.batch.events.capacity()),
             ..ImportBatch::default()
         });
+        // The writer empties a spare's lines and events, not the streams it introduced:
+        // kept, they would be numbered again, and every later stream's events would be
+        // written under another stream's id.
+        next.new_streams.clear();
         std::mem::replace(&mut self.batch, next)
     }
 }

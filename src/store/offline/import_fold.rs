@@ -6,14 +6,17 @@
 use super::import_batch::{Change, ImportBatch};
 use crate::domain::{
     apply, apply_owner, check_counted, check_logged, check_logged_owner, check_version, Counted,
-    CountedRun, Event, ImpossibleEvent, Owner, Share, StreamId,
+    CountedRun, Event, ImpossibleEvent, Owner, Share, ShareId, StreamId,
 };
+use crate::projection::days::{day_of, Days};
 use crate::store::committer::empty_head;
 use crate::store::{Checkpoint, StoreError};
 
 /// Every stream of the log so far, by the number the reading side gave it, and the head.
 pub struct ImportFold {
     streams: Vec<(StreamId, State)>,
+    /// Each share's opens per day, by stream number.
+    days: std::collections::HashMap<u32, Days>,
     head: Checkpoint,
 }
 
@@ -38,6 +41,7 @@ impl Default for ImportFold {
     fn default() -> Self {
         ImportFold {
             streams: Vec::new(),
+            days: Default::default(),
             head: empty_head(),
         }
     }
@@ -87,6 +91,8 @@ impl ImportFold {
                 Change::Counted(kind, at, link) => {
                     check_counted(state.as_ref(), *kind, *at, link.as_ref()).map_err(impossible)?;
                     check_version(state.as_ref(), ev.version).map_err(impossible)?;
+                    let days = self.days.entry(ev.stream).or_default();
+                    days.entry(day_of(*at)).or_default().add(*kind);
                     if let Some(share) = state.as_mut() {
                         match link {
                             None => Counted::one(*kind, *at).apply_to(share),
@@ -129,6 +135,14 @@ impl ImportFold {
         self.streams.iter().filter_map(|(_, s)| match s {
             State::Share(share) => share.as_ref(),
             State::Owner(_) => None,
+        })
+    }
+
+    /// Every share's opens per day.
+    pub fn days(&self) -> impl Iterator<Item = (&ShareId, &Days)> {
+        self.days.iter().filter_map(|(n, days)| match self.id(*n)? {
+            StreamId::Share(id) => Some((id, days)),
+            StreamId::Owner(_) => None,
         })
     }
 

@@ -5,14 +5,17 @@
 //! for them too); other events are decoded in full and go through `domain::apply`.
 
 use crate::domain::{
-    apply, apply_owner, CountedRun, Event, LinkId, Owner, Share, StreamId, UserId, VisitKind,
+    apply, apply_owner, CountedRun, Event, LinkId, Owner, Share, ShareId, StreamId, UserId,
+    VisitKind,
 };
+use crate::projection::days::{day_of_text, DayCount, Days};
 use crate::projection::Shares;
 use crate::store::read::raw::{Header, RawEvent, RawEvents};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::format_description::well_known::Rfc3339;
+use time::Date;
 use time::OffsetDateTime;
 
 /// Report progress every this many events.
@@ -25,17 +28,42 @@ pub struct Folded {
     pub events: u64,
 }
 
-/// Shares by id while folding (deleted ones as tombstones), and owners' streams.
+/// Shares by id while folding (deleted ones as tombstones), owners' streams, and the
+/// shares' opens per day.
 #[derive(Default)]
 struct ById {
     shares: HashMap<Box<str>, Share>,
     owners: HashMap<UserId, Owner>,
+    days: HashMap<Box<str>, Days>,
 }
 
-/// Counts opens on a share; opens of a share not (or no longer) in the map change nothing.
-fn fold_counted(by_id: &mut ById, stream: &str, counted: &CountedRun) {
-    if let Some(s) = by_id.shares.get_mut(stream) {
-        counted.apply_to(s);
+/// Counts opens on a share; opens of a share not (or no longer) in the map change
+/// nothing, as `apply` counts them.
+fn fold_counted(by_id: &mut ById, stream: &str, counted: &CountedRun, days: &DayRun) {
+    let Some(s) = by_id.shares.get_mut(stream) else {
+        return;
+    };
+    counted.apply_to(s);
+    let totals = match by_id.days.get_mut(stream) {
+        Some(totals) => totals,
+        None => by_id.days.entry(stream.into()).or_default(),
+    };
+    for (day, count) in days {
+        totals.entry(*day).or_default().merge(count);
+    }
+}
+
+/// One stream's opens per day over a run of counted opens.
+type DayRun = Vec<(Date, DayCount)>;
+
+fn add_day(days: &mut DayRun, day: Date, kind: VisitKind) {
+    match days.iter_mut().find(|(d, _)| *d == day) {
+        Some((_, count)) => count.add(kind),
+        None => {
+            let mut count = DayCount::default();
+            count.add(kind);
+            days.push((day, count));
+        }
     }
 }
 
@@ -91,6 +119,13 @@ fn into_shares(by_id: ById) -> Shares {
     for (_, owner) in by_id.owners {
         shares.put_owner(owner);
     }
+    for (id, days) in by_id.days {
+        if let Some(id) = ShareId::parse(&id) {
+            for (day, count) in days {
+                shares.put_day(&id, day, count);
+            }
+        }
+    }
     shares
 }
 
@@ -117,7 +152,10 @@ pub fn fold(
         if let Some(kind) = VisitKind::of_type_name(&header.kind) {
             let at = OffsetDateTime::parse(&header.at, &Rfc3339).map_err(|_| corrupt("at"))?;
             let counted = CountedRun::one(kind, at, link_of(&raw)?);
-            fold_counted(&mut by_id, &header.stream, &counted);
+            let day = day_of_text(&header.at).ok_or_else(|| corrupt("at"))?;
+            let mut days = DayRun::new();
+            add_day(&mut days, day, kind);
+            fold_counted(&mut by_id, &header.stream, &counted, &days);
         } else {
             let env = Envelope::from_line(&raw.line).map_err(|e| StoreError::Corrupt(e.0))?;
             fold_event(&mut by_id, &env);
@@ -140,8 +178,9 @@ pub fn fold(
 /// Seqs per unit of parallel work.
 const CHUNK: u64 = 32_768;
 
-/// Counted opens per stream over a run of consecutive visits and previews.
-type VisitRun = HashMap<Box<str>, CountedRun>;
+/// Counted opens per stream over a run of consecutive visits and previews, with the
+/// stream's opens per day.
+type VisitRun = HashMap<Box<str>, (CountedRun, DayRun)>;
 
 /// A chunk, decoded as far as folding needs.
 enum Item {
@@ -171,12 +210,19 @@ fn decode_chunk(read: ReadRange<'_>, first: u64, last: u64) -> Result<Vec<Item>,
             let at = OffsetDateTime::parse(&header.at, &Rfc3339)
                 .map_err(|_| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
             let link = link_of(&raw)?;
+            let day = day_of_text(&header.at)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {}: bad at", raw.seq)))?;
             match run.get_mut(header.stream.as_ref()) {
-                Some(counted) => counted.add(kind, at, link),
+                Some((counted, days)) => {
+                    counted.add(kind, at, link);
+                    add_day(days, day, kind);
+                }
                 None => {
+                    let mut days = DayRun::new();
+                    add_day(&mut days, day, kind);
                     run.insert(
                         header.stream.as_ref().into(),
-                        CountedRun::one(kind, at, link),
+                        (CountedRun::one(kind, at, link), days),
                     );
                 }
             }
@@ -230,8 +276,8 @@ pub fn fold_all(
 fn fold_item(by_id: &mut ById, item: Item) {
     match item {
         Item::Visits(run) => {
-            for (stream, counted) in run {
-                fold_counted(by_id, &stream, &counted);
+            for (stream, (counted, days)) in run {
+                fold_counted(by_id, &stream, &counted, &days);
             }
         }
         Item::Other(env) => fold_event(by_id, &env),

@@ -178,7 +178,9 @@ impl Importer {
         let head = fold.head();
         let mut batch = sled::Batch::default();
         let owners = crate::projection::rows::owner_rows(fold.owners());
-        for row in crate::projection::rows::all_rows(fold.shares()).chain(owners) {
+        let days = crate::projection::rows::day_rows(fold.days());
+        let rows = crate::projection::rows::all_rows(fold.shares());
+        for row in rows.chain(owners).chain(days) {
             let (k, v) = row.map_err(open::encoding)?;
             batch.insert(k, v);
         }

@@ -23,6 +23,15 @@ pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
             last_hash: crate::store::chain::GENESIS,
             schema_version: SCHEMA_VERSION,
         },
+        Some(c) if c.last_seq == last_event => {
+            log::info!(
+                "the projection rows were written by an older version (schema {}, now {}); \
+                 rebuilding them from {last_event} events, once",
+                c.schema_version,
+                SCHEMA_VERSION
+            );
+            rebuild(&db)?
+        }
         _ => {
             log::warn!(
                 "projections do not match the log; rebuilding them from {last_event} events"
@@ -158,7 +167,9 @@ pub fn replace_projections(
         }
     }
     let owners = crate::projection::rows::owner_rows(shares.owners());
-    for row in crate::projection::rows::all_rows(shares.all()).chain(owners) {
+    let days = crate::projection::rows::day_rows(shares.all_days());
+    let rows = crate::projection::rows::all_rows(shares.all());
+    for row in rows.chain(owners).chain(days) {
         let (k, v) = row.map_err(encoding)?;
         batch.insert(k, v);
     }

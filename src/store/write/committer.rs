@@ -7,6 +7,7 @@
 
 use crate::domain::{apply, apply_owner, Event, Owner, Policy, Share, ShareId, StreamId, UserId};
 use crate::metrics::METRICS;
+use crate::projection::days::{day_of, DayCount};
 use crate::projection::Shares;
 use crate::store::engine::{Append, CaughtUp, Decided, Durability, IdemKey, Opened};
 use crate::store::latest::LatestShares;
@@ -21,6 +22,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
+use time::Date;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -176,6 +178,7 @@ impl<A: Append> Committer<A> {
             self.batch_number,
             &plan.changed.shares,
             &plan.changed.owners,
+            &plan.changed.days,
         );
         self.hand_over(plan, true, started);
     }
@@ -226,6 +229,7 @@ impl<A: Append> Committer<A> {
         let first_seq = self.last_seq + 1;
         let mut shares: HashMap<ShareId, Share> = HashMap::new();
         let mut owners: HashMap<UserId, Owner> = HashMap::new();
+        let mut days: HashMap<(ShareId, Date), DayCount> = HashMap::new();
         let mut lines = Vec::new();
         for raw in &others.events {
             if raw.seq != self.last_seq + 1 {
@@ -246,6 +250,11 @@ impl<A: Append> Committer<A> {
                     let state = shares.remove(id).or_else(|| self.latest.get(id));
                     if let Some(next) = apply(state, id, event, env.at) {
                         shares.insert(id.clone(), next);
+                        if let Some((kind, _)) = event.counted() {
+                            let key = (id.clone(), day_of(env.at));
+                            let base = || self.latest.day(&key.0, key.1);
+                            days.entry(key.clone()).or_insert_with(base).add(kind);
+                        }
                     }
                 }
                 (StreamId::Owner(user), Event::NotifySettingsChanged(change)) => {
@@ -260,7 +269,8 @@ impl<A: Append> Committer<A> {
         }
         // A batch number of its own: the syncer publishes it apart from ours.
         self.batch_number += 1;
-        self.latest.remember(self.batch_number, &shares, &owners);
+        self.latest
+            .remember(self.batch_number, &shares, &owners, &days);
         self.send(Applied {
             number: self.batch_number,
             started: Instant::now(),
@@ -272,6 +282,7 @@ impl<A: Append> Committer<A> {
             lines,
             shares,
             owners,
+            days,
             answers: Vec::new(),
         });
         Ok(())
@@ -298,6 +309,10 @@ impl<A: Append> Committer<A> {
             },
             owners: match wrote {
                 true => plan.changed.owners,
+                false => HashMap::new(),
+            },
+            days: match wrote {
+                true => plan.changed.days,
                 false => HashMap::new(),
             },
             answers: plan.answers,

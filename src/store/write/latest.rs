@@ -6,10 +6,12 @@
 //! `LatestShares`; the batch's own changes are the plan's (see `plan.rs`).
 
 use crate::domain::{Owner, Share, ShareId, UserId};
+use crate::projection::days::DayCount;
 use crate::projection::Shares;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use time::Date;
 
 pub struct LatestShares {
     published: Arc<RwLock<Shares>>,
@@ -20,6 +22,8 @@ pub struct LatestShares {
     unpublished: HashMap<ShareId, (Share, u64)>,
     /// The same for owners' streams.
     unpublished_owners: HashMap<UserId, (Owner, u64)>,
+    /// And for shares' counts per day.
+    unpublished_days: HashMap<(ShareId, Date), (DayCount, u64)>,
 }
 
 impl LatestShares {
@@ -29,6 +33,7 @@ impl LatestShares {
             published_batch,
             unpublished: HashMap::new(),
             unpublished_owners: HashMap::new(),
+            unpublished_days: HashMap::new(),
         }
     }
 
@@ -48,11 +53,20 @@ impl LatestShares {
         shares.owner(user).cloned()
     }
 
+    pub fn day(&self, id: &ShareId, day: Date) -> DayCount {
+        if let Some((count, _)) = self.unpublished_days.get(&(id.clone(), day)) {
+            return *count;
+        }
+        let shares = self.published.read().unwrap_or_else(|e| e.into_inner());
+        shares.day(id, day)
+    }
+
     /// Drops what readers now see in the published projection (these or later states).
     pub fn forget_published(&mut self) {
         let published = self.published_batch.load(Ordering::SeqCst);
         self.unpublished.retain(|_, (_, n)| *n > published);
         self.unpublished_owners.retain(|_, (_, n)| *n > published);
+        self.unpublished_days.retain(|_, (_, n)| *n > published);
     }
 
     /// Remembers the states a written batch leaves, until the syncer publishes it.
@@ -61,7 +75,11 @@ impl LatestShares {
         batch: u64,
         shares: &HashMap<ShareId, Share>,
         owners: &HashMap<UserId, Owner>,
+        days: &HashMap<(ShareId, Date), DayCount>,
     ) {
+        for (key, count) in days {
+            self.unpublished_days.insert(key.clone(), (*count, batch));
+        }
         for (id, share) in shares {
             self.unpublished.insert(id.clone(), (share.clone(), batch));
         }

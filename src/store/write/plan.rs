@@ -6,8 +6,9 @@
 
 use crate::domain::{
     apply, apply_owner, decide, decide_owner, Command, DomainError, Event, Policy, Share, ShareId,
-    StreamId, UnwritableEvent, UserId,
+    StreamId, UnwritableEvent, UserId, VisitKind,
 };
+use crate::projection::days::day_of;
 use crate::projection::rows::Changed;
 use crate::store::engine::{EventSink, IdemKey};
 use crate::store::envelope::Envelope;
@@ -18,6 +19,7 @@ use crate::store::syncer::OpenTally;
 use crate::store::StoreError;
 use std::collections::HashMap;
 use std::ops::Range;
+use time::Date;
 use time::OffsetDateTime;
 
 /// What a batch is planned against.
@@ -123,7 +125,7 @@ impl<S: EventSink> BatchPlan<S> {
             }
             return reply.failed(StoreError::Io(e.to_string()));
         }
-        let (state, seqs) = self.take_in(&id, state, &mut sealed);
+        let (state, seqs) = self.take_in(p, &id, state, &mut sealed);
         self.sealed = sealed;
         let Some(share) = state else {
             return reply.failed(StoreError::Rejected(DomainError::NotFound));
@@ -198,6 +200,7 @@ impl<S: EventSink> BatchPlan<S> {
     /// leaving `sealed` empty; returns the share's state after them and their seqs.
     fn take_in(
         &mut self,
+        p: &Planner,
         id: &ShareId,
         mut state: Option<Share>,
         sealed: &mut Vec<(Envelope, Vec<u8>)>,
@@ -210,6 +213,7 @@ impl<S: EventSink> BatchPlan<S> {
             let counted = env.event.counted();
             if let Some((kind, v)) = counted {
                 self.opens[kind.index()][v.format.index()] += 1;
+                self.count_day(p, id, day_of(env.at), kind);
             }
             self.changed.touch(id, counted.is_some());
             count(&mut self.types, env.event.type_name());
@@ -221,6 +225,20 @@ impl<S: EventSink> BatchPlan<S> {
 }
 
 impl<S: EventSink> BatchPlan<S> {
+    /// One more open of `kind` on `day` in the share's count of that day.
+    fn count_day(&mut self, p: &Planner, id: &ShareId, day: Date, kind: VisitKind) {
+        let key = (id.clone(), day);
+        let count = match self.changed.days.get_mut(&key) {
+            Some(count) => count,
+            None => self
+                .changed
+                .days
+                .entry(key)
+                .or_insert_with(|| p.latest.day(id, day)),
+        };
+        count.add(kind);
+    }
+
     /// A command on an owner's own stream (their notification settings): decided by
     /// `decide_owner` against the owner's latest state, answered with an acknowledgement
     /// (the caller reads the new state from the projection, published before the answer).

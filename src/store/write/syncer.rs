@@ -10,6 +10,7 @@
 
 use crate::domain::{Owner, Share, ShareId, UserId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
+use crate::projection::days::DayCount;
 use crate::projection::Shares;
 use crate::store::engine::Durability;
 use crate::store::request::Answered;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
+use time::Date;
 
 /// A batch that is appended (or refused whole, or caught up from another writer)
 /// and waits to be made durable and shown.
@@ -41,6 +43,8 @@ pub struct Applied {
     pub shares: HashMap<ShareId, Share>,
     /// The new state of every owner's stream the batch changed.
     pub owners: HashMap<UserId, Owner>,
+    /// Each share's counts on each day the batch opened it.
+    pub days: HashMap<(ShareId, Date), DayCount>,
     /// Every caller's answer, sent once the batch is durable.
     pub answers: Vec<Answered>,
 }
@@ -124,6 +128,9 @@ impl<D: Durability> Syncer<D> {
             }
             for (_, owner) in std::mem::take(&mut b.owners) {
                 shares.put_owner(owner);
+            }
+            for ((id, day), count) in std::mem::take(&mut b.days) {
+                shares.put_day(&id, day, count);
             }
         }
         METRICS.shares.set(shares.live_count() as i64);
