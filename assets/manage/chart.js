@@ -85,15 +85,33 @@
       root.appendChild(g);
     });
     box.appendChild(root);
+    if (days.every(function (d) { return d.visits === 0 && d.previews === 0; })) {
+      var quiet = document.createElement('p');
+      quiet.className = 'chart-note';
+      quiet.textContent = 'No visits in the last ' + plural(days.length, 'day', 'days') + '.';
+      box.appendChild(quiet);
+    }
+    // The first and last day under the bars, and a key to the colours with the scale; the
+    // words for screen readers are the chart's label.
     var axis = document.createElement('p');
     axis.className = 'chart-axis';
     axis.setAttribute('aria-hidden', 'true');
-    [shortDay(days[0].day), 'top: ' + top, shortDay(days[days.length - 1].day)].forEach(function (t) {
+    [shortDay(days[0].day), shortDay(days[days.length - 1].day)].forEach(function (t) {
       var s = document.createElement('span');
       s.textContent = t;
       axis.appendChild(s);
     });
     box.appendChild(axis);
+    var key = document.createElement('p');
+    key.className = 'chart-key';
+    key.setAttribute('aria-hidden', 'true');
+    [['key-visits', 'Visits'], ['key-previews', 'Previews'], ['', 'tallest bar: ' + top]].forEach(function (k) {
+      var s = document.createElement('span');
+      s.className = k[0];
+      s.textContent = k[1];
+      key.appendChild(s);
+    });
+    box.appendChild(key);
     return box;
   }
 

@@ -185,8 +185,8 @@
     li.querySelector(".delete").setAttribute("aria-label", "Delete " + name);
     text(li, ".created", when(share.createdAt));
     text(li, ".expires", share.expiresAt ? when(share.expiresAt) : "Never");
-    text(li, ".visits", String(share.visitCount) + (share.maxVisits ? " of " + share.maxVisits : ""));
-    text(li, ".previews", String(share.previewCount || 0));
+    text(li, ".visit-count", String(share.visitCount) + (share.maxVisits ? " of " + share.maxVisits : ""));
+    text(li, ".preview-count", String(share.previewCount || 0));
     text(li, ".last", share.lastVisitedAt ? when(share.lastVisitedAt) : "Not yet");
   }
 

@@ -328,6 +328,23 @@ impl Browser {
         })
     }
 
+    /// Makes the page see `prefers-color-scheme: dark` (or light), as a phone or a desktop set
+    /// to a dark theme does: Chrome DevTools' `Emulation.setEmulatedMedia`, through
+    /// chromedriver's own endpoint for DevTools commands (thirtyfour's needs a feature).
+    pub fn prefer_color_scheme(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        let path = format!("/session/{}/goog/cdp/execute", self.session);
+        let body = json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": value}]},
+        });
+        let answer = self.chromedriver.call("POST", &path, Some(&body));
+        assert!(
+            answer.as_ref().is_some_and(|v| v["value"].is_object()),
+            "prefers-color-scheme {value}: {answer:?}"
+        );
+    }
+
     /// The text of an open `alert`/`confirm`/`prompt`, if one is open.
     pub fn open_dialog(&self) -> Option<String> {
         self.rt.block_on(self.driver().get_alert_text()).ok()

@@ -19,6 +19,7 @@ pub mod preflight;
 pub mod promtool;
 pub mod tls;
 pub mod upstream;
+pub mod visit_history;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};
 
