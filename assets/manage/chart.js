@@ -19,11 +19,13 @@
 
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
 
+  var DAY_FORMAT = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+
   // "2 Dec", for a UTC day "2026-12-02".
   function shortDay(day) {
     var d = new Date(day + 'T00:00:00Z');
     if (isNaN(d)) { return day; }
-    return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    return DAY_FORMAT.format(d);
   }
 
   // What the chart shows, in words: its accessible name.

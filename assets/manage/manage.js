@@ -71,10 +71,12 @@
 
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
+  // One formatter for every time on the page: building one is the costly part.
+  var TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
   function when(iso) {
     if (!iso) { return "—"; }
-    var d = new Date(iso);
-    return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return TIME_FORMAT.format(new Date(iso));
   }
 
   function isPast(iso) { return !!iso && new Date(iso).getTime() <= Date.now(); }
