@@ -430,3 +430,92 @@ fn the_pages_carry_a_strict_csp_and_stay_small() {
         assert!(bytes < 100_000, "{bytes} bytes");
     }
 }
+
+#[test]
+fn no_password_session_or_csrf_token_reaches_the_log() {
+    // Given the real binary logging at debug
+    let up = upstream::shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = tmp.path().join("sharelog.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen: 127.0.0.1:{port}\ndataDir: {}\npublicUrl: http://127.0.0.1:{port}\n\
+             auth:\n  jwtSecret: {SECRET}\nupstream:\n  url: {}\n  username: {}\n  password: {}\n  auth: password\n",
+            tmp.path().join("data").display(),
+            up.url,
+            up.admin.username,
+            up.admin.password
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sharelog"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 20, "server never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let post = |body: &str| {
+        http_send(
+            "POST",
+            &format!("{url}/share/_manage/sign-in"),
+            &form,
+            Some(body.as_bytes()),
+        )
+    };
+
+    // When alice signs in with a wrong password, then the right one, and signs out
+    let wrong = "wrong-Pa55word";
+    assert_eq!(post(&support::owner_page::form("alice", wrong)).status, 401);
+    let ok = post(&support::owner_page::form("alice", &up.user.password));
+    assert_eq!(ok.status, 303);
+    let cookie = cookie_pair(ok.header("set-cookie").unwrap());
+    let page = http_send(
+        "GET",
+        &format!("{url}/share/_manage"),
+        &[("Cookie", &cookie)],
+        None,
+    );
+    let csrf = csrf_of(&String::from_utf8_lossy(&page.body)).unwrap();
+    let out = http_send(
+        "POST",
+        &format!("{url}/share/_manage/sign-out"),
+        &[("Cookie", &cookie), form[0]],
+        Some(format!("csrf={csrf}").as_bytes()),
+    );
+    assert_eq!(out.status, 303);
+
+    // Then the log tells the sign-ins apart and holds none of the secrets
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr).into_owned()
+        + String::from_utf8_lossy(&out.stdout).as_ref();
+    assert!(logs.contains("POST /share/_manage/sign-in 401"), "{logs}");
+    assert!(logs.contains("POST /share/_manage/sign-in 303"), "{logs}");
+    assert!(logs.contains("wrong user name or password"), "{logs}");
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let session = cookie.trim_start_matches("sharelog_session=");
+    for secret in [
+        wrong,
+        &hex(wrong),
+        &up.user.password,
+        &hex(&up.user.password),
+        session,
+        &csrf,
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "the log contains {secret:?}:\n{logs}"
+        );
+    }
+}

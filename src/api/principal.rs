@@ -115,11 +115,16 @@ fn session_caller(
         session::check_csrf(&session, csrf)?;
     }
     let actor = match &session.user_id {
-        Some(user_id) => Actor {
-            user_id: user_id.clone(),
-            username: session.username.clone(),
-            is_admin: session.is_admin,
-        },
+        Some(user_id) => {
+            let actor = Actor {
+                user_id: user_id.clone(),
+                username: session.username.clone(),
+                is_admin: session.is_admin,
+            };
+            // Proved by a verified token at sign-in, like a bearer token's (after a restart too).
+            state.directory.learn(&actor);
+            actor
+        }
         // A password sign-in proved the user name: the Subsonic door's rule finds the id.
         None => crate::subsonic::actor(
             state,

@@ -93,8 +93,8 @@ fn parse(raw: &str) -> Result<(String, usize)> {
     Ok((query.to_string(), count))
 }
 
-/// Playlists whose name holds `query`: the caller's own (asked for by name, which the music
-/// server allows an admin login) and public ones (what our login lists), newest call first.
+/// Playlists whose name holds `query`: the caller's own (asked for by their name, which a
+/// music server allows an admin login) first, then public ones (what our own login lists).
 async fn playlists(
     upstream: &Upstream,
     actor: &Actor,
