@@ -285,6 +285,7 @@ fn from_the_page_an_owner_sets_a_password_adds_and_revokes_a_link_creates_and_de
         browser.js("return document.activeElement.id"),
         "edit-description"
     );
+    browser.screenshot("owner-page-edit-dialog");
     browser.press("#edit-password", "sesame-42");
     browser.press("#edit-password", "\u{E007}");
 
@@ -409,7 +410,28 @@ fn from_the_page_an_owner_sets_a_password_adds_and_revokes_a_link_creates_and_de
     assert_eq!(contents["albums"][0]["id"], album("Beta").as_str());
     browser.screenshot("owner-page-after-changes");
 
-    // When she deletes the second share and confirms
+    // When she asks to delete the second share but presses Escape, then nothing is deleted
+    browser.click(&format!("{} .delete", card(&cafe)));
+    browser.wait_for(
+        "the confirmation",
+        "document.getElementById('confirm-dialog').open",
+    );
+    assert_eq!(
+        browser.js("return document.activeElement.textContent"),
+        "Cancel"
+    );
+    browser.press(".cancel-confirm", "\u{E00C}");
+    browser.wait_for(
+        "the dialog to close",
+        "!document.getElementById('confirm-dialog').open",
+    );
+    assert_eq!(
+        app.req("GET", &format!("/api/share/{cafe}"), Some(&alice()), None)
+            .status(),
+        200
+    );
+
+    // When she deletes it and confirms
     browser.click(&format!("{} .delete", card(&cafe)));
     browser.wait_for(
         "the confirmation",
@@ -734,4 +756,64 @@ fn a_month_of_visits_is_drawn_day_by_day_with_each_links_counts() {
         });
     }
     phone.assert_no_console_problems();
+}
+
+#[test]
+fn an_admin_sees_every_owners_shares_fifty_at_a_time_with_their_owners() {
+    // Given 53 shares of bob's and 2 of alice's
+    let app = app();
+    let alpha = album("Alpha");
+    for i in 0..53 {
+        app.create_id(
+            &bob(),
+            json!({"albums": [alpha], "description": format!("bob's {i}")}),
+        );
+    }
+    alices_shares(&app);
+
+    // When the music server's admin signs in on the page
+    let up = upstream::shared();
+    let browser = Browser::start(Viewport::Desktop);
+    browser.goto(&format!("{}/share/_manage", app.url));
+    sign_in_with_form(&browser, &up.admin.username, &up.admin.password);
+
+    // Then the page is everyone's, fifty shares first, newest first, each naming its owner
+    browser.wait_for(
+        "fifty shares",
+        "document.querySelectorAll('#shares li.share').length === 50",
+    );
+    assert_eq!(
+        browser.js("return document.querySelector('h1').textContent"),
+        "All shares"
+    );
+    assert_eq!(
+        browser.js("return document.getElementById('count').textContent"),
+        "55 shares"
+    );
+    let owners = browser.js(
+        "return Array.from(document.querySelectorAll('#shares li.share')).slice(0, 3).map(li =>
+           [li.querySelector('.title').textContent, li.querySelector('.owner').hidden,
+            li.querySelector('.owner-name').textContent]);",
+    );
+    assert_eq!(
+        owners,
+        json!([
+            ["Café 東京", false, "alice"],
+            ["Road songs for Sam", false, "alice"],
+            ["bob's 52", false, "bob"]
+        ])
+    );
+
+    // When "Show more" is pressed, then the last five come, and the button goes
+    browser.press("#more", "\u{E007}");
+    browser.wait_for(
+        "all shares",
+        "document.querySelectorAll('#shares li.share').length === 55 && document.getElementById('more').hidden",
+    );
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#shares li.share:last-child .title').textContent"),
+        "bob's 0"
+    );
+    browser.assert_no_console_problems();
 }
