@@ -216,6 +216,19 @@ fn a_cross_site_form_post_is_refused() {
     );
     assert_eq!(login.status(), 403, "{}", login.text());
     assert!(login.header("set-cookie").is_none());
+    let token = format!("Bearer {}", support::alice());
+    let login = app.raw(
+        "POST",
+        "/share/_manage/sign-in/token",
+        &[
+            ("X-ND-Authorization", &token),
+            ("Origin", "https://evil.example"),
+        ],
+        Some(b""),
+    );
+    assert_eq!(login.status(), 403, "{}", login.text());
+    assert_eq!(login.code(), "csrf-refused");
+    assert!(login.header("set-cookie").is_none());
 
     // While her session still works and the share is still there
     let list = s.call(&app, "GET", "/api/share", None);
@@ -274,7 +287,7 @@ fn a_navidrome_session_signs_in_and_the_cookie_then_sees_her_shares() {
     // When the page posts her Navidrome token to the sign-in
     let r = app.raw(
         "POST",
-        "/share/_manage/sign-in",
+        "/share/_manage/sign-in/token",
         &[("X-ND-Authorization", &format!("Bearer {}", alice()))],
         Some(b""),
     );
@@ -289,7 +302,7 @@ fn a_navidrome_session_signs_in_and_the_cookie_then_sees_her_shares() {
     // And a bad token signs nobody in
     let bad = app.raw(
         "POST",
-        "/share/_manage/sign-in",
+        "/share/_manage/sign-in/token",
         &[("X-ND-Authorization", "Bearer not.a.token")],
         Some(b""),
     );

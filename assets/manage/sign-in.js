@@ -1,7 +1,7 @@
 // The sign-in page: focus on the first empty field, and, when this browser holds a Navidrome
 // session on this origin (Navidrome's UI keeps its token in localStorage as "token"), sign in
-// with it: the token is posted once as a bearer token, and sharelog answers with its own
-// session cookie. Not by itself right after a sign-out (a button offers it instead).
+// with it: the token is posted once as a bearer token (to /share/_manage/sign-in/token), and
+// sharelog answers with its own session cookie. Not by itself right after a sign-out (a button offers it instead).
 (function () {
   'use strict';
 
@@ -21,7 +21,7 @@
     box.hidden = false;
     button.hidden = true;
     status.textContent = 'Signing in with your Navidrome session…';
-    fetch(form.action, {
+    fetch(document.body.dataset.tokenSignIn, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'X-ND-Authorization': 'Bearer ' + token, 'Accept': 'application/json' }

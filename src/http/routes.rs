@@ -82,6 +82,7 @@ fn owner_page(cfg: &mut web::ServiceConfig) {
             .route(head().to(page::get)),
     )
     .service(resource("/_manage/sign-in").route(post().to(sign_in::post)))
+    .service(resource("/_manage/sign-in/token").route(post().to(sign_in::with_token)))
     .service(resource("/_manage/sign-out").route(post().to(sign_in::sign_out)))
     .service(
         resource("/_manage/assets/{name}")

@@ -7,8 +7,8 @@
 //! may see; it signs in, signs out, and serves the page and its files.
 //!
 //! - `page`: `GET /share/_manage`: the page when signed in, else the sign-in form
-//! - `sign_in`: `POST /share/_manage/sign-in` (a password, or a Navidrome session) and
-//!   `POST /share/_manage/sign-out`
+//! - `sign_in`: `POST /share/_manage/sign-in` (a password), `.../sign-in/token` (a Navidrome
+//!   session) and `POST /share/_manage/sign-out`
 //! - `throttle`: failed sign-ins counted per user name and client
 //! - `headers`: the pages' CSP, framing, caching and robots headers
 //! - `assets`: the pages' CSS and JS under content-hashed names

@@ -3,7 +3,8 @@
 //! A sign-in is either the page's form (`username`, `password`: checked by the music server
 //! with the user's own credentials, as a Subsonic login is; failures throttled), or a
 //! Navidrome session token the browser already holds on this origin, sent by the sign-in
-//! page's script as a bearer token (checked as the owner API checks one). Either way the
+//! page's script as a bearer token to `/share/_manage/sign-in/token` (checked as the owner
+//! API checks one). Either way the
 //! answer sets the session cookie (`api::session`). Neither is accepted from another site's
 //! page, and the password never reaches a log line.
 
@@ -28,7 +29,8 @@ use std::time::Instant;
 const MAX_NAME_CHARS: usize = 256;
 const MAX_PASSWORD_CHARS: usize = 1024;
 
-/// `POST /share/_manage/sign-in`.
+/// `POST /share/_manage/sign-in`: the form. Answers with pages: 303 to the page signed in,
+/// or the form again (400, 401, 403, 429, 503).
 pub async fn post(
     req: HttpRequest,
     body: web::Bytes,
@@ -39,16 +41,8 @@ pub async fn post(
     sessions: web::Data<Sessions>,
 ) -> HttpResponse {
     let settings = &state.settings;
-    let token = principal::bearer_header(&req).is_some();
     if let Err(e) = session::same_origin(&req, settings) {
-        return if token {
-            e.error_response()
-        } else {
-            sign_in_again(settings, e.status, &e.message, "", None)
-        };
-    }
-    if token {
-        return with_navidrome_session(&req, settings, &sessions).await;
+        return sign_in_again(settings, e.status, &e.message, "", None);
     }
     let Some((username, password)) = form_credentials(&req, &body) else {
         return sign_in_again(
@@ -123,14 +117,19 @@ pub async fn post(
     }
 }
 
-/// A Navidrome session token sent as a bearer token: checked as the owner API checks one,
-/// answered with JSON (the sign-in page's script asked).
-async fn with_navidrome_session(
-    req: &HttpRequest,
-    settings: &Settings,
-    sessions: &Sessions,
+/// `POST /share/_manage/sign-in/token`: a Navidrome session token (any token the owner API
+/// takes) sent as a bearer token by the sign-in page's script; checked as the owner API checks
+/// one, answered with JSON.
+pub async fn with_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    sessions: web::Data<Sessions>,
 ) -> HttpResponse {
-    match principal::bearer(req).await {
+    let settings = &state.settings;
+    if let Err(e) = session::same_origin(&req, settings) {
+        return e.error_response();
+    }
+    match principal::bearer(&req).await {
         Ok(actor) => {
             let cookie = sessions.issue(&actor.username, Some(&actor.user_id), actor.is_admin);
             log::info!(
