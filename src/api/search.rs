@@ -64,17 +64,21 @@ pub async fn get(
     })))
 }
 
-/// `query` (required, trimmed, 1 to `MAX_QUERY_CHARS` characters) and `count` (1 to 50).
+/// `query` (required, trimmed, 1 to `MAX_QUERY_CHARS` characters, no control character) and `count` (1 to 50).
 fn parse(raw: &str) -> Result<(String, usize)> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(raw)
         .map_err(|_| ApiError::invalid("query", "malformed query string"))?
         .into_inner();
     let value = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
     let query = value("query").unwrap_or_default();
-    if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+    // Control characters name nothing; some servers fail on them rather than find nothing.
+    if query.is_empty()
+        || query.chars().count() > MAX_QUERY_CHARS
+        || query.chars().any(char::is_control)
+    {
         return Err(ApiError::invalid(
             "query",
-            format!("is required: 1 to {MAX_QUERY_CHARS} characters to look for"),
+            format!("is required: 1 to {MAX_QUERY_CHARS} characters to look for, none a control character"),
         ));
     }
     let count = match value("count") {
@@ -172,7 +176,14 @@ mod tests {
     fn a_query_is_required_and_bounded_and_count_too() {
         assert_eq!(parse("query=%20alpha%20").unwrap(), ("alpha".into(), 20));
         assert_eq!(parse("query=a&count=50").unwrap().1, 50);
-        for bad in ["", "query=", "query=%20%20", "count=3"] {
+        for bad in [
+            "",
+            "query=",
+            "query=%20%20",
+            "count=3",
+            "query=a%00b",
+            "query=a%0Ab",
+        ] {
             assert_eq!(
                 parse(bad).unwrap_err().field.as_deref(),
                 Some("query"),

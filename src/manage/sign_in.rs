@@ -178,11 +178,15 @@ fn page_path(settings: &Settings, query: &str) -> String {
     format!("{}{PAGE_PATH}{query}", path_prefix(&settings.public_url))
 }
 
-/// The form's user name (trimmed) and password, when both are there and not too long.
+/// The form's user name (trimmed) and password, when both are there, not too long and free of
+/// control characters.
 fn form_credentials(req: &HttpRequest, body: &[u8]) -> Option<(String, String)> {
     let username = form_field(req, body, "username")?.trim().to_string();
     let password = form_field(req, body, "password")?;
-    let fits = |s: &str, max: usize| !s.is_empty() && s.chars().count() <= max;
+    // No user name or password holds a control character; some servers fail on them.
+    let fits = |s: &str, max: usize| {
+        !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+    };
     (fits(&username, MAX_NAME_CHARS) && fits(&password, MAX_PASSWORD_CHARS))
         .then_some((username, password))
 }
@@ -216,4 +220,39 @@ fn client(req: &HttpRequest, settings: &Settings) -> IpAddr {
         .collect();
     let ip = client_ip::resolve(settings, req.peer_addr().map(|a| a.ip()), &xff);
     client_ip::client_key(ip, settings.limits.ipv6_prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn form(body: &str) -> Option<(String, String)> {
+        let req = TestRequest::default()
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .to_http_request();
+        form_credentials(&req, body.as_bytes())
+    }
+
+    #[test]
+    fn the_form_needs_both_fields_short_and_free_of_control_characters() {
+        assert_eq!(
+            form("username=%20alice%20&password=s%20cret"),
+            Some(("alice".into(), "s cret".into()))
+        );
+        for bad in [
+            "username=alice",
+            "password=secret",
+            "username=%20&password=secret",
+            "username=al%00ice&password=secret",
+            "username=alice&password=se%0Acret",
+            "username=alice&password=se%7Fcret",
+        ] {
+            assert_eq!(form(bad), None, "{bad}");
+        }
+        let long = "a".repeat(MAX_PASSWORD_CHARS + 1);
+        assert_eq!(form(&format!("username=alice&password={long}")), None);
+        let plain = TestRequest::default().to_http_request();
+        assert_eq!(form_credentials(&plain, b"username=alice&password=x"), None);
+    }
 }
