@@ -297,3 +297,50 @@ for name, b, p, e in (("stream, full speed", $FAST_BASE, $FAST_PEAK, $FAST_END),
     print(f"${BIG_MB} MB {name}: RSS {b/1024:.1f} MB -> peak {p/1024:.1f} MB, end {e/1024:.1f} MB (growth {(p-b)/1024:.1f} MB)")
 sys.exit(0 if exact and $D_OK == $D_COUNTED and $DP_OK == $DP_COUNTED else 1)
 EOF
+
+# ---- Protected shares (issue 22): a password share visited with its access key. ----
+# The key comes from one visit with the password (Basic); then every request carries it as
+# `?key=` and no password, so argon2 runs for that one visit only, never per request. Rounds
+# alternate the open share's raw JSON and the password share's (the same album), each first
+# in turn, so both see the same machine; the keyed rate must be within 10% of the open one
+# (the medians), and the password share's visitCount must grow by its 200 answers (within
+# the requests wrk abandons at its deadline, at most one per connection). Exits 1 otherwise.
+PW_SHARE=$(create "{\"albums\": [\"$ALBUM\"], \"password\": \"loadtest password\"}")
+KEY=$(curl -fs -u "friend:loadtest password" "$BASE/share/$PW_SHARE?format=raw" | python3 -c '
+import json, sys, urllib.parse as u
+url = json.load(sys.stdin)["tracks"][0]["streamUrl"]
+print(u.parse_qs(u.urlparse(url).query)["key"][0])')
+curl -fs -o /dev/null "$BASE/share/$PW_SHARE?format=raw&key=$KEY" || { echo "the key opens nothing" >&2; exit 1; }
+curl -s -o /dev/null -w '%{http_code}' "$BASE/share/$PW_SHARE?format=raw" | grep -qx 401 ||
+    { echo "the password share answers without proof" >&2; exit 1; }
+: >"$T/keyed"
+for round in $(seq "$ROUNDS"); do
+    for kind in $(if [ $((round % 2)) = 1 ]; then echo open keyed; else echo keyed open; fi); do
+        echo "== round $round: GET /share/{id}?format=raw ($kind)" >&2
+        if [ "$kind" = open ]; then
+            id=$SHARE url="$BASE/share/$SHARE?format=raw"
+        else
+            id=$PW_SHARE url="$BASE/share/$PW_SHARE?format=raw&key=$KEY"
+        fi
+        before=$(visits "$id")
+        read -r rps p99 ok bad cpu < <(bench "$url")
+        sleep 1 # requests wrk abandoned at its deadline finish on the server
+        echo "$round $kind $rps $p99 $ok $bad $(($(visits "$id") - before)) $cpu" >>"$T/keyed"
+    done
+done
+python3 - "$T/keyed" "$CONNECTIONS" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+connections = int(sys.argv[2])
+print("round  kind    req/s      p99  wrk 2xx  other  visits  CPU µs/answer")
+for r in rows:
+    print(f"{r[0]:>5}  {r[1]:6} {float(r[2]):6.0f}  {r[3]:>7}  {r[4]:>7}  {r[5]:>5}  {r[6]:>6}  {float(r[7]):6.1f}")
+med = {k: statistics.median(float(r[2]) for r in rows if r[1] == k) for k in ("open", "keyed")}
+ratio = med["keyed"] / med["open"]
+print(f"median open {med['open']:.0f} req/s, password share with its key {med['keyed']:.0f} req/s: {100 * ratio:.0f}% of open")
+clean = all(r[5] == "0" for r in rows)
+exact = all(0 <= int(r[6]) - int(r[4]) <= connections for r in rows)
+print("every answer a 2xx: " + ("yes" if clean else "NO"))
+print("visitCount grew by the 2xx answers wrk read (plus at most one abandoned request per connection): " + ("yes" if exact else "NO"))
+sys.exit(0 if ratio >= 0.9 and clean and exact else 1)
+PY

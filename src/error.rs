@@ -104,6 +104,10 @@ impl ResponseError for ApiError {
         if let Some(s) = self.retry_after {
             resp.insert_header(("Retry-After", s.to_string()));
         }
+        if self.code == ErrorCode::PasswordRequired {
+            // What a media player or curl needs to ask for the password and send it back.
+            resp.insert_header(("WWW-Authenticate", "Basic realm=\"share\""));
+        }
         resp.json(body)
     }
 }

@@ -38,6 +38,8 @@ error_codes! {
     PasswordPolicy = "password-policy" => BAD_REQUEST,
     NotifyTarget = "notify-target" => BAD_REQUEST,
     Unauthorized = "unauthorized" => UNAUTHORIZED,
+    PasswordRequired = "password-required" => UNAUTHORIZED,
+    AccessKeyRequired = "access-key-required" => UNAUTHORIZED,
     Forbidden = "forbidden" => FORBIDDEN,
     AccessDenied = "access-denied" => FORBIDDEN,
     DownloadNotAllowed = "download-not-allowed" => FORBIDDEN,

@@ -23,6 +23,7 @@ pub struct Metrics {
     pub audit_followers: IntGauge,
     pub audit_catch_ups: IntCounter,
     pub store_writable: IntGauge,
+    pub unlock_failures: IntCounterVec,
 }
 
 /// The process-wide metrics. Global because a counter is process state by nature
@@ -97,6 +98,12 @@ impl Metrics {
                 r,
                 "sharelog_store_writable",
                 "1 while the event log accepts writes; 0 after a write or fsync failed (poisoned until restart).",
+            ),
+            unlock_failures: counter(
+                r,
+                "sharelog_share_unlock_failures_total",
+                "Wrong passwords given for password shares, by how (the unlock form, HTTP Basic).",
+                &["via"],
             ),
             registry,
         }

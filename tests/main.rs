@@ -48,12 +48,22 @@ mod upstream_login_check;
 mod auth_time_window;
 mod delegated_auth;
 
-// Public links: JSON/M3U, visits, streams, the page for people.
+// Public links: JSON/M3U, visits, streams, the page for people, protected shares.
+mod public_access;
+mod public_access_exact;
+mod public_access_limits;
+mod public_access_links;
+mod public_access_player;
+mod public_access_throttle;
+mod public_access_transfers;
+mod public_artist_share;
 mod public_pages;
 mod public_streams;
 mod public_visits;
 mod share_page;
 mod share_page_browser;
+mod share_page_deep_link;
+mod share_page_locked_browser;
 mod share_page_prerender;
 mod share_page_proxy;
 mod share_page_shown;

@@ -40,6 +40,12 @@ include-operation-id = "oembed"
 checks.not_a_server_error.expected-statuses = ["2xx", "4xx", "501"]
 checks.negative_data_rejection.expected-statuses = ["400", "404", "410", "501"]
 
+# The password form's target answers a right password (or a share without one) with a 303
+# to the page.
+[[operations]]
+include-operation-id = "unlockShare"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "303", "401", "403", "404", "410", "429"]
+
 [[operations]]
 include-operation-id = "updateShare"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409"]

@@ -93,7 +93,7 @@ fn the_page_keeps_the_dom_the_player_and_browser_tests_rely_on() {
     ] {
         assert!(html.contains(control), "{control}");
     }
-    assert!(html.contains("<ol id=\"tracks\">"));
+    assert!(html.contains("<ol id=\"tracks\" data-start=\"0\" data-start-time=\"0\">"));
     assert_eq!(
         html.matches("<li class=\"track\"").count(),
         album.songs.len()

@@ -11,13 +11,36 @@
 // A page fetched before anyone opened it (a prefetch, or Chrome's prerender) was counted as a
 // preview, and carries a single-use token. Once the page is in front of a person, the token
 // goes back to the server and the preview becomes a visit: a prerendered page says so with
-// `prerenderingchange`; a prefetched one runs no script until it is shown, so at once.
+// `prerenderingchange`; a prefetched one runs no script until it is shown, so at once. A
+// protected share answers that visit with the access key its media links need (a preview
+// got none), which is then added to each of them.
 (function () {
   var meta = document.querySelector('meta[name="sharelog-shown"]');
   if (!meta || typeof fetch !== "function") {
     return;
   }
   var sent = false;
+  function keyed(url, key) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "key=" + encodeURIComponent(key);
+  }
+  function addKey(key) {
+    var doc = document;
+    Array.prototype.forEach.call(doc.querySelectorAll("#tracks .track"), function (row) {
+      row.setAttribute("data-stream", keyed(row.getAttribute("data-stream"), key));
+    });
+    Array.prototype.forEach.call(doc.querySelectorAll(".play-link, .download, #m3u, #zip"), function (a) {
+      a.setAttribute("href", keyed(a.getAttribute("href"), key));
+    });
+    var audio = doc.getElementById("player");
+    if (audio && audio.getAttribute("src")) {
+      var parts = audio.getAttribute("src").split("#");
+      audio.setAttribute("src", keyed(parts[0], key) + (parts[1] ? "#" + parts[1] : ""));
+    }
+    var cover = doc.getElementById("cover");
+    if (cover) {
+      cover.setAttribute("src", keyed(cover.getAttribute("src").split("?")[0], key));
+    }
+  }
   function shown() {
     if (sent) {
       return;
@@ -29,6 +52,14 @@
       body: JSON.stringify({ token: meta.getAttribute("content") }),
       credentials: "same-origin",
       keepalive: true
+    }).then(function (response) {
+      if (response.status === 200) {
+        return response.json().then(function (body) {
+          if (body && typeof body.key === "string") {
+            addKey(body.key);
+          }
+        });
+      }
     }).catch(function () {
       // Not counted; nothing the person could do about it.
     });
@@ -57,7 +88,11 @@
   var nowLabel = doc.getElementById("now-label");
   var cover = doc.getElementById("cover");
   var title = doc.getElementById("title");
-  var current = 0;
+  var list = doc.getElementById("tracks");
+  // Where a link pointed (`?track=N&t=…`): the page marks the track, and its first source
+  // starts at the moment (`#t=`); the seek below makes sure of it once the audio is loaded.
+  var current = Math.min(Number(list.getAttribute("data-start")) || 0, rows.length - 1);
+  var startAt = Number(list.getAttribute("data-start-time")) || 0;
   var dragging = false;
 
   doc.documentElement.classList.add("js");
@@ -118,6 +153,7 @@
     }
     rows[current].removeAttribute("aria-current");
     current = index;
+    startAt = 0; // the link's moment was the first track's only
     var row = rows[current];
     row.setAttribute("aria-current", "true");
     audio.src = row.getAttribute("data-stream");
@@ -198,6 +234,15 @@
     audio.currentTime = Number(seek.value);
     showTime();
   });
+
+  if (startAt > 0) {
+    audio.addEventListener("loadedmetadata", function () {
+      if (audio.currentTime < startAt - 0.5) {
+        audio.currentTime = startAt;
+      }
+      startAt = 0;
+    }, { once: true });
+  }
 
   audio.addEventListener("play", showPlaying);
   audio.addEventListener("pause", showPlaying);

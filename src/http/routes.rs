@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sharing_enabled: bool) {
 
 /// `/share/...`: the links anyone with one may open, and the owner's page.
 fn public_links(cfg: &mut web::ServiceConfig) {
-    use public::handlers::{assets, cover, oembed, page, proxy, shown};
+    use public::handlers::{assets, cover, oembed, page, proxy, shown, unlock};
     cfg.service(
         scope("/share")
             // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
@@ -50,6 +50,7 @@ fn public_links(cfg: &mut web::ServiceConfig) {
                     .route(head().to(page::head)),
             )
             .service(resource("/{id}/shown").route(post().to(shown::post)))
+            .service(resource("/{id}/unlock").route(post().to(unlock::post)))
             .service(
                 resource("/{id}/cover")
                     .route(get().to(cover::first))

@@ -133,7 +133,7 @@ fn truncate(ip: IpAddr) -> IpAddr {
 }
 
 /// HMAC-SHA256 (RFC 2104) for a key of at most one block.
-fn hmac(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
+pub(super) fn hmac(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
     block[..32].copy_from_slice(key);
     let pad = |b: u8| block.map(|k| k ^ b);

@@ -7,7 +7,8 @@
 //! (`proxied`), and whole within the metadata bound (5 s), however slowly it arrives.
 
 use super::door::Door;
-use super::{admit, live_share, proxied, proxy, upstream_error};
+use super::gate::{self, Purpose};
+use super::{admit, answer, proxied, proxy, upstream_error};
 use crate::error::ApiError;
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
@@ -33,8 +34,8 @@ pub async fn first(
     path: web::Path<String>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    answer(&req, &path, None, &state, &up).await
+) -> HttpResponse {
+    cover(&req, &path, None, &state, &up).await
 }
 
 pub async fn by_id(
@@ -42,26 +43,44 @@ pub async fn by_id(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, cover) = path.into_inner();
-    answer(&req, &id, Some(&cover), &state, &up).await
+) -> HttpResponse {
+    let (id, chosen) = path.into_inner();
+    cover(&req, &id, Some(&chosen), &state, &up).await
 }
 
-/// Checked in the order of every public request: access, share, the query, then membership.
-async fn answer(
+/// Checked in the order of every public request: access, the access decision, the query,
+/// then membership. A protected share's covers are never cached: their URLs carry keys.
+async fn cover(
     req: &HttpRequest,
     id: &str,
     cover: Option<&str>,
     state: &Door,
     up: &Upstream,
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let ip = admit(req, state)?;
+        let entry = gate::enter(req, state, id, Purpose::Cover, ip).await?;
+        protected = entry.protected();
+        relay_cover(req, &entry.share, cover, state, up).await
+    }
+    .await;
+    // A protected share's cover: `no-store, private` in place of a day's caching.
+    answer(result, protected)
+}
+
+async fn relay_cover(
+    req: &HttpRequest,
+    share: &crate::domain::Share,
+    cover: Option<&str>,
+    state: &Door,
+    up: &Upstream,
 ) -> Result<HttpResponse, ApiError> {
-    admit(req, state)?;
-    let share = live_share(state, id)?;
     let size = size(req.query_string())?;
     let ids = state
         .parts
         .covers
-        .of(up, &share)
+        .of(up, share)
         .await
         .map_err(upstream_error)?;
     let chosen = match cover {

@@ -1,4 +1,4 @@
-//! Which cover art ids belong to a share: the `coverArt` of its albums and of their songs,
+//! Which cover art ids belong to a share: the `coverArt` of its albums (an artist's too) and of their songs,
 //! of its songs, and its playlists' tracks (the playlist snapshot keeps track ids only, and
 //! a Subsonic server takes a track id for its art). Only these are proxied, so a share link
 //! cannot be used to fetch any picture of the whole library.
@@ -28,7 +28,7 @@ impl CoverIds {
     /// Every cover id of `share`, in page order (the first is the share's cover), each once.
     pub async fn of(&self, up: &Upstream, share: &Share) -> Result<Vec<String>, UpstreamError> {
         let mut ids = Vec::new();
-        for album in &share.items.albums {
+        for album in share.items.all_albums() {
             ids.extend(self.item(up, true, &album.id).await?.iter().cloned());
         }
         for song in &share.items.songs {

@@ -2,9 +2,21 @@
 //! and the per-track stream and download proxies.
 //!
 //! - `access`: allow/deny lists and the per-IP rate limit
+//! - `gate`: THE access decision every public path goes through (ids and links, passwords,
+//!   visit limits, access keys), and `Recheck`, the same decision taken again while a
+//!   transfer runs
+//! - `proof`: what a request presents (an access key, the unlock cookie, HTTP Basic)
+//! - `access_key`: access keys and unlock cookies, signed tokens bound to a share, a link
+//!   and a password version
+//! - `attempt`: one attempt at a share's password (the form or Basic): throttle, argon2, metric
+//! - `throttle`: failed password attempts per share and client, and when to refuse more
+//! - `unlock`: `POST /share/{id}/unlock`, the password form's target
+//! - `locked`: the password form and the pages of used-up and revoked links
+//! - `deep_link`: `?track=N&t=…`, where the page starts playing
 //! - `client_ip`: which address to believe, and how much of it the log keeps
 //! - `cache`: album and song metadata shared across workers, bounded and expiring
 //! - `page`: `GET|HEAD /share/{id}` (raw, m3u, the HTML page, zip)
+//! - `page_body`: the body of those answers, with the keys its links carry
 //! - `negotiate`: whether a request prefers the HTML page (`Accept`)
 //! - `page_html`: the page and its error pages, rendered from templates/
 //! - `page_text`: the page's title, durations and link prefix (also for previews)
@@ -25,15 +37,21 @@
 //! - `proxied`: the headers of every body passed through (its type, never one a browser runs)
 
 mod access;
+mod access_key;
 pub(crate) mod assets;
+mod attempt;
 mod cache;
 pub mod client_ip;
 pub(crate) mod cover;
 mod cover_ids;
+mod deep_link;
 mod door;
+mod gate;
+mod locked;
 mod negotiate;
 pub(crate) mod oembed;
 pub(crate) mod page;
+mod page_body;
 mod page_error;
 mod page_formats;
 mod page_headers;
@@ -41,13 +59,16 @@ mod page_html;
 pub(crate) mod page_text;
 mod pipe;
 mod preview;
+mod proof;
 mod proxied;
 pub(crate) mod proxy;
 mod rendered;
 pub(crate) mod shown;
 mod shown_token;
+mod throttle;
 mod transfer_end;
 mod transfers;
+pub(crate) mod unlock;
 mod visit;
 mod zip;
 
@@ -55,19 +76,20 @@ pub use cache::MetaCache;
 
 /// The handlers `routes.rs` sends public paths to.
 pub(crate) mod handlers {
-    pub(crate) use super::{assets, cover, oembed, page, proxy, shown};
+    pub(crate) use super::{assets, cover, oembed, page, proxy, shown, unlock};
 }
 
 use crate::config::Settings;
-use crate::domain::{Share, ShareId, Track};
+use crate::domain::{Share, Track};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::StoreError;
 use crate::upstream::{Upstream, UpstreamError};
-use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use door::Door;
+pub(crate) use gate::Recheck;
 use std::collections::HashSet;
 use std::net::IpAddr;
-use time::OffsetDateTime;
 
 /// State the public handlers share across workers.
 pub struct Public {
@@ -79,11 +101,14 @@ pub struct Public {
     covers: cover_ids::CoverIds,
     previews: preview::PreviewAgents,
     shown: shown_token::ShownTokens,
+    keys: access_key::AccessKeys,
+    throttle: throttle::Throttle,
+    checked: proof::Checked,
 }
 
 impl Public {
-    /// Takes its secrets (the IP hash key, the page tokens' key) from the store, so that
-    /// every replica on one log hashes and signs alike.
+    /// Takes its secrets (the IP hash key, the page tokens' key, the access keys' key) from
+    /// the store, so that every replica on one log hashes and signs alike.
     pub fn new(settings: &Settings, store: &crate::store::Store) -> Result<Self, StoreError> {
         let ip_secret = store.secret(client_ip::SECRET_NAME)?;
         Ok(Public {
@@ -95,6 +120,12 @@ impl Public {
             covers: cover_ids::CoverIds::default(),
             previews: preview::PreviewAgents::new(&settings.public_access.preview_agents),
             shown: shown_token::ShownTokens::new(store.secret(shown_token::SECRET_NAME)?),
+            keys: access_key::AccessKeys::new(
+                store.secret(access_key::SECRET_NAME)?,
+                settings.public_access.access_key_hours,
+            ),
+            throttle: throttle::Throttle::new(settings.limits.ipv6_prefix),
+            checked: proof::Checked::default(),
         })
     }
 }
@@ -111,58 +142,39 @@ fn admit(req: &HttpRequest, state: &Door) -> Result<IpAddr, ApiError> {
     Ok(ip)
 }
 
-/// The share as a visitor may see it: 404 unknown or deleted, 410 expired.
-fn live_share(state: &Door, id: &str) -> Result<Share, ApiError> {
-    let id = ShareId::parse(id).ok_or_else(ApiError::not_found)?;
-    let share = state
-        .store
-        .shares()
-        .get(&id)
-        .filter(|s| !s.deleted)
-        .cloned()
-        .ok_or_else(ApiError::not_found)?;
-    if share.is_expired(OffsetDateTime::now_utc()) {
-        return Err(crate::domain::DomainError::Expired.into());
-    }
-    Ok(share)
-}
-
-/// The access decision of `live_share`, taken again by a transfer while it runs (every
-/// second, `transfer_end`): what the request presented is kept here, so that whatever
-/// `live_share` comes to refuse also ends the streams, downloads and zips it allowed. A new
-/// input to `live_share` (something the request carries) is captured here with it.
-#[derive(Clone)]
-pub(crate) struct Recheck {
-    door: Door,
-    id: String,
-    /// A download or zip also needs downloads still allowed (`downloads_allowed`).
-    download: bool,
-}
-
-impl Recheck {
-    fn check(&self) -> Result<(), ApiError> {
-        let share = live_share(&self.door, &self.id)?;
-        if self.download {
-            downloads_allowed(&share, &self.door.settings)?;
-        }
-        Ok(())
-    }
-}
-
-/// A stream, download (`download`) or zip of `share` for `ip`: its transfer slots (429/503
-/// when none is free), its deadline, and the access decision it takes again while it runs.
+/// A stream, download (`download`) or zip of the share `entry` opened, for `ip`: its transfer
+/// slots (429/503 when none is free), its deadline, and the access decision it takes again
+/// while it runs.
 fn start_transfer(
     state: &Door,
     ip: IpAddr,
-    share: &Share,
+    entry: &gate::Entry,
     download: bool,
 ) -> Result<transfers::Transfer, ApiError> {
-    let recheck = Recheck {
-        door: state.clone(),
-        id: share.id.as_str().to_string(),
-        download,
+    state
+        .parts
+        .transfers
+        .admit(ip, entry.recheck(state, download))
+}
+
+/// `Cache-Control` of every answer of a protected share (a password, a visit limit, a
+/// recipient link): its answers carry access keys or need proof, so no cache may keep them.
+const PROTECTED_CACHING: &str = "no-store, private";
+
+/// The answer of a public handler: an error as its JSON, and, for a protected share or any
+/// error, never cached (a refusal, a 401 above all, is about this request alone).
+fn answer(result: Result<HttpResponse, ApiError>, protected: bool) -> HttpResponse {
+    let (mut resp, uncached) = match result {
+        Ok(resp) => (resp, protected),
+        Err(e) => (e.error_response(), true),
     };
-    state.parts.transfers.admit(ip, recheck)
+    if uncached {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(PROTECTED_CACHING),
+        );
+    }
+    resp
 }
 
 /// The album and song track lists of a share, in order, as the metadata cache holds them.
@@ -174,7 +186,8 @@ async fn track_lists(
     let cache = &state.parts.cache;
     let (albums, songs) = futures_util::future::join(
         futures_util::future::try_join_all(
-            share.items.albums.iter().map(|a| cache.album(up, &a.id)),
+            // An artist's albums too: its snapshot, resolved live like a shared album.
+            share.items.all_albums().map(|a| cache.album(up, &a.id)),
         ),
         futures_util::future::try_join_all(share.items.songs.iter().map(|s| cache.song(up, &s.id))),
     )
@@ -184,7 +197,7 @@ async fn track_lists(
     Ok(lists)
 }
 
-/// Every track of a share, in order (albums, songs, playlists), each id once. Albums and
+/// Every track of a share, in order (albums, the artists' albums, songs, playlists), each id once. Albums and
 /// songs come from the cache's `lists`; playlists from the snapshot taken when the share was made.
 fn flatten(share: &Share, lists: &[cache::Tracks]) -> Vec<Track> {
     let mut seen = HashSet::new();
@@ -231,6 +244,8 @@ fn downloads_allowed(share: &Share, settings: &Settings) -> Result<(), ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ShareId;
+    use time::OffsetDateTime;
 
     #[test]
     fn the_smaller_cap_wins_and_zero_means_none() {

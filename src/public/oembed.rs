@@ -1,9 +1,15 @@
 //! `GET /share/oembed?url=…`: oEmbed 1.0 (oembed.com) for our share pages, so a site or a
 //! chat app that supports oEmbed can put the compact player (`?embed=true`) in an iframe.
-//! Only URLs of our own share pages (under `publicUrl`) are answered. Not a visit.
+//! Only URLs of our own share pages (under `publicUrl`, a share's own id or a recipient
+//! link's) are answered. Not a visit. A password share needs proof here too, and even then
+//! says nothing of itself ("Shared music", no author, no thumbnail): what a consumer is told
+//! it shows to anyone. A share with a visit limit or a recipient link gets a thumbnail URL
+//! with a cover key, since its covers need one.
 
 use super::door::Door;
-use super::{admit, live_share, page_html};
+use super::gate::{self, Purpose};
+use super::page_text::{keyed, HIDDEN_TITLE};
+use super::{admit, answer, page_html};
 use crate::error::{ApiError, ErrorCode};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -34,8 +40,22 @@ struct Iframe<'a> {
     title: &'a str,
 }
 
-pub async fn get(req: HttpRequest, state: Door) -> Result<HttpResponse, ApiError> {
-    admit(&req, &state)?;
+pub async fn get(req: HttpRequest, state: Door) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let (body, is_protected) = about(&req, &state).await?;
+        protected = is_protected;
+        Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body))
+    }
+    .await;
+    answer(result, protected)
+}
+
+/// The oEmbed JSON of the page `url` names, and whether its share is protected.
+async fn about(req: &HttpRequest, state: &Door) -> Result<(serde_json::Value, bool), ApiError> {
+    let ip = admit(req, state)?;
     let q = web::Query::<OEmbedQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
         .into_inner();
@@ -51,11 +71,16 @@ pub async fn get(req: HttpRequest, state: Door) -> Result<HttpResponse, ApiError
         .filter(|u| !u.is_empty())
         .ok_or_else(|| ApiError::invalid("url", "is required"))?;
     let id = share_id_in(&url, &state.settings.public_url).ok_or_else(ApiError::not_found)?;
-    let share = live_share(&state, id)?;
+    let entry = gate::enter(req, state, id, Purpose::About, ip).await?;
     let width = side(q.maxwidth.as_deref(), WIDTH, "maxwidth")?;
     let height = side(q.maxheight.as_deref(), HEIGHT, "maxheight")?;
+    let share = entry.visible();
     let page_url = format!("{}/share/{}", state.settings.public_url, share.id);
-    let title = page_html::heading(&share);
+    let hidden = entry.has_password();
+    let title = match hidden {
+        true => HIDDEN_TITLE.to_string(),
+        false => page_html::heading(&share),
+    };
     let html = Iframe {
         src: &format!("{page_url}?embed=true"),
         width,
@@ -64,23 +89,27 @@ pub async fn get(req: HttpRequest, state: Door) -> Result<HttpResponse, ApiError
     }
     .render()
     .map_err(|_| ApiError::internal())?;
-    let body = json!({
+    let mut body = json!({
         "version": "1.0",
         "type": "rich",
         "provider_name": "sharelog",
         "provider_url": state.settings.public_url,
         "title": title,
-        "author_name": share.owner_name,
         "html": html,
         "width": width,
         "height": height,
-        "thumbnail_url": format!("{page_url}/cover"),
-        "thumbnail_width": super::cover::DEFAULT_SIZE,
-        "thumbnail_height": super::cover::DEFAULT_SIZE,
     });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
+    if !hidden {
+        let cover = keyed(
+            format!("{page_url}/cover"),
+            entry.cover_key(state).as_deref(),
+        );
+        body["author_name"] = json!(share.owner_name);
+        body["thumbnail_url"] = json!(cover);
+        body["thumbnail_width"] = json!(super::cover::DEFAULT_SIZE);
+        body["thumbnail_height"] = json!(super::cover::DEFAULT_SIZE);
+    }
+    Ok((body, entry.protected()))
 }
 
 /// The share id of a page URL under `public_url` (`{publicUrl}/share/{id}`, optionally with

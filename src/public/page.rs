@@ -1,22 +1,23 @@
 //! `GET|HEAD /share/{id}`: the share as raw JSON, an M3U playlist, the HTML page for people
-//! (negotiated, see `negotiate`), or (`?download=true`) a zip.
+//! (negotiated, see `negotiate`), or (`?download=true`) a zip. `{id}` is the share's own id
+//! or one of its recipient links' (`gate`).
 //! Order matters: check, resolve the tracks, append the visit, then answer; so a failed
 //! request is never counted and a counted one always gets its answer.
 
-use super::cache::Tracks;
+use super::deep_link::Start;
 use super::door::Door;
-use super::page_formats::{m3u, raw};
+use super::gate::{self, Entry, Purpose};
+use super::page_body::{body, framing, respond, Keys, Render};
 use super::page_headers::{self, Framing};
 use super::rendered::Body;
 use super::{
-    admit, downloads_allowed, flatten, live_share, negotiate, page_error, page_html, preview,
-    start_transfer, track_lists, visit, zip,
+    admit, downloads_allowed, flatten, locked, negotiate, page_error, preview, start_transfer,
+    track_lists, visit, zip,
 };
 use crate::domain::{Format, Share, VisitFormat, VisitKind};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::upstream::Upstream;
 use actix_web::http::{header, StatusCode};
-use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
@@ -26,6 +27,8 @@ struct PageQuery {
     player: Option<String>,
     download: Option<String>,
     embed: Option<String>,
+    track: Option<String>,
+    t: Option<String>,
 }
 
 struct Wanted {
@@ -33,6 +36,8 @@ struct Wanted {
     body: Option<Body>,
     download: bool,
     player: Option<String>,
+    /// Where the page starts playing (`?track=&t=`).
+    start: Option<Start>,
 }
 
 impl Wanted {
@@ -49,12 +54,16 @@ fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {
     }
 }
 
+fn query(req: &HttpRequest) -> Result<PageQuery, ApiError> {
+    Ok(web::Query::<PageQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
+        .into_inner())
+}
+
 /// What the request asks for: `format` and `embed` first, then the `Accept` header. A
 /// link-preview bot gets the page whatever it accepts: its tags are what the bot reads.
 fn wanted(req: &HttpRequest, state: &Door) -> Result<Wanted, ApiError> {
-    let q = web::Query::<PageQuery>::from_query(req.query_string())
-        .map_err(|_| ApiError::invalid("query", "cannot parse the query string"))?
-        .into_inner();
+    let q = query(req)?;
     let embed = flag(q.embed.as_deref(), "embed")?;
     let download = flag(q.download.as_deref(), "download")?;
     let html = if embed { Body::Embed } else { Body::Page };
@@ -75,6 +84,7 @@ fn wanted(req: &HttpRequest, state: &Door) -> Result<Wanted, ApiError> {
         body,
         download,
         player: q.player,
+        start: Start::parse(q.track.as_deref(), q.t.as_deref())?,
     })
 }
 
@@ -86,52 +96,71 @@ pub async fn get(
 ) -> HttpResponse {
     let answer = async {
         let ip = admit(&req, &state)?;
-        let share = live_share(&state, &path)?;
+        // A zip is a visit whoever asks: what a bot downloads has been downloaded.
+        let kind = match query(&req).map(|q| q.download.as_deref() == Some("true")) {
+            Ok(true) => VisitKind::Visit,
+            _ => visit_kind(&req, &state),
+        };
+        let purpose = match kind {
+            VisitKind::Visit => Purpose::Visit,
+            VisitKind::Preview => Purpose::Preview,
+        };
+        let entry = gate::enter(&req, &state, &path, purpose, ip).await?;
         let want = wanted(&req, &state)?;
         if want.download {
-            downloads_allowed(&share, &state.settings)?;
+            downloads_allowed(&entry.share, &state.settings)?;
         }
-        let lists = track_lists(&state, &up, &share).await?;
-        let kind = want.body(&share);
+        let lists = track_lists(&state, &up, &entry.share).await?;
+        let body_kind = want.body(&entry.share);
+        let visible = entry.visible();
         // Rendered (or found), or the zip's first file opened, before the visit is appended:
         // a failure here is not a visit.
         let (body, zip) = match want.download {
             true => {
-                let slots = start_transfer(&state, ip, &share, true)?;
-                let tracks = flatten(&share, &lists);
+                let slots = start_transfer(&state, ip, &entry, true)?;
+                let tracks = flatten(&entry.share, &lists);
                 let first = zip::open_first(&up, &tracks).await?;
                 (None, Some((tracks, first, slots)))
             }
             false => {
-                let shown = shown_token(&req, &state, &share, kind);
-                (Some(body(&state, &share, &lists, kind, shown)), None)
+                let keys = Keys::of(&entry, &state, kind);
+                let shown = shown_token(&req, &state, &entry, body_kind);
+                let page = Render {
+                    share: &visible,
+                    lists: &lists,
+                    kind: body_kind,
+                    keys: &keys,
+                    shown: shown.as_deref(),
+                    start: want.start,
+                    password: entry.has_password(),
+                    cacheable: !entry.protected(),
+                };
+                (Some(body(&state, &page)), None)
             }
         };
         visit::record(
             &state,
             &req,
-            share.id.clone(),
+            &entry,
             ip,
-            visit_format(kind),
+            visit_format(body_kind),
             want.download,
             want.player.as_deref(),
-            visit_kind(&req, &state),
+            kind,
         )
         .await?;
-        match (body, zip) {
-            (Some(body), _) => Ok(respond(kind, body)),
-            (None, Some((tracks, first, slots))) => Ok(zip::response(
-                &share,
-                tracks,
-                up.clone().into_inner(),
-                first,
-                slots,
-            )),
-            (None, None) => Err(ApiError::internal()),
-        }
+        let mut resp = match (body, zip) {
+            (Some(body), _) => respond(body_kind, body),
+            (None, Some((tracks, first, slots))) => {
+                zip::response(&visible, tracks, up.clone().into_inner(), first, slots)
+            }
+            (None, None) => return Err(ApiError::internal()),
+        };
+        protect(&mut resp, entry.protected());
+        Ok(resp)
     };
     let answer = answer.await;
-    finish(&req, &state, answer)
+    finish(&req, &state, &path, answer)
 }
 
 /// Same answer as GET without the body, and not a visit.
@@ -142,31 +171,74 @@ pub async fn head(
     up: web::Data<Upstream>,
 ) -> HttpResponse {
     let answer = async {
-        admit(&req, &state)?;
-        let share = live_share(&state, &path)?;
+        let ip = admit(&req, &state)?;
+        let entry = gate::enter(&req, &state, &path, Purpose::Head, ip).await?;
         let want = wanted(&req, &state)?;
+        let visible = entry.visible();
         if want.download {
-            downloads_allowed(&share, &state.settings)?;
-            return Ok(zip::head(&share));
+            downloads_allowed(&entry.share, &state.settings)?;
+            let mut resp = zip::head(&visible);
+            protect(&mut resp, entry.protected());
+            return Ok(resp);
         }
-        let lists = track_lists(&state, &up, &share).await?;
-        let body = want.body(&share);
-        Ok(respond(
-            body,
-            self::body(&state, &share, &lists, body, None),
-        ))
+        let lists = track_lists(&state, &up, &entry.share).await?;
+        let kind = want.body(&entry.share);
+        // The body a visit would get, key and all (so its length is the same), then dropped.
+        let keys = Keys::of(&entry, &state, VisitKind::Visit);
+        let page = Render {
+            share: &visible,
+            lists: &lists,
+            kind,
+            keys: &keys,
+            shown: None,
+            start: want.start,
+            password: entry.has_password(),
+            cacheable: !entry.protected(),
+        };
+        let mut resp = respond(kind, body(&state, &page));
+        protect(&mut resp, entry.protected());
+        Ok(resp)
     };
     let answer = answer.await;
-    finish(&req, &state, answer)
+    finish(&req, &state, &path, answer)
 }
 
-/// Every answer varies with `Accept`; a browser asking for a missing (404) or expired (410)
-/// share, past a limit (429, 503) or while the music server is down (502, 503), gets a
-/// short page (`page_error`) instead of the JSON error the other clients keep.
-fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
+/// `Cache-Control` of the answers of a protected share (`PROTECTED_CACHING`).
+fn protect(resp: &mut HttpResponse, protected: bool) {
+    if protected {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(super::PROTECTED_CACHING),
+        );
+    }
+}
+
+/// Every answer varies with `Accept`; a browser asking for a page of a password share
+/// without proof gets the password form (401), and one asking for a missing (404), expired,
+/// used-up or revoked (410) share, past a limit (429, 503) or while the music server is
+/// down (502, 503), gets a short page (`page_error`) instead of the JSON error the other
+/// clients keep. No error answer is cached.
+fn finish(
+    req: &HttpRequest,
+    state: &Door,
+    public_id: &str,
+    answer: Result<HttpResponse, ApiError>,
+) -> HttpResponse {
     let mut resp = match answer {
         Ok(resp) => resp,
         Err(e) => match page_framing(req, state) {
+            Some(framing) if e.code == ErrorCode::PasswordRequired => {
+                let form = locked::Form {
+                    public_id,
+                    start: query(req)
+                        .ok()
+                        .and_then(|q| Start::parse(q.track.as_deref(), q.t.as_deref()).ok())
+                        .flatten(),
+                    embed: framing == Framing::Anyone,
+                    note: locked::Note::None,
+                };
+                locked::form_page(&state.settings, &form, StatusCode::UNAUTHORIZED, framing)
+            }
             Some(framing) if page_error::has_page(&e) => {
                 let mut page =
                     page_headers::html(e.status, framing, page_error::render(&state.settings, &e));
@@ -180,6 +252,9 @@ fn finish(req: &HttpRequest, state: &Door, answer: Result<HttpResponse, ApiError
             _ => e.error_response(),
         },
     };
+    if !resp.status().is_success() {
+        protect(&mut resp, true);
+    }
     resp.headers_mut()
         .append(header::VARY, header::HeaderValue::from_static("Accept"));
     resp
@@ -210,11 +285,11 @@ fn visit_kind(req: &HttpRequest, state: &Door) -> VisitKind {
 /// A page fetched ahead of a person (a prefetch, Chrome's prerender) is a preview, and
 /// carries a single-use token: shown later, it posts the token back and becomes a visit
 /// (`shown`). Raw JSON and M3U have no script to do that, and a known bot is never shown.
-fn shown_token(req: &HttpRequest, state: &Door, share: &Share, kind: Body) -> Option<String> {
+fn shown_token(req: &HttpRequest, state: &Door, entry: &Entry, kind: Body) -> Option<String> {
     let page = matches!(kind, Body::Page | Body::Embed);
     let prefetch = preview::is_prefetch(header_str(req, "sec-purpose"), header_str(req, "purpose"));
     let bot = state.parts.previews.is_bot(header_str(req, "user-agent"));
-    (page && prefetch && !bot).then(|| state.parts.shown.issue(share.id.as_str()))
+    (page && prefetch && !bot).then(|| state.parts.shown.issue(&entry.public_id))
 }
 
 fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -224,56 +299,4 @@ fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// Who may frame the page a browser asked for; `None` when it asked for no page.
 fn page_framing(req: &HttpRequest, state: &Door) -> Option<Framing> {
     wanted(req, state).ok()?.body.and_then(framing)
-}
-
-/// Only the embed player may be put in someone else's frame, its error pages too: a site
-/// that embedded a share shows "expired" in its frame, not the browser's broken-frame icon.
-fn framing(kind: Body) -> Option<Framing> {
-    match kind {
-        Body::Page => Some(Framing::Nobody),
-        Body::Embed => Some(Framing::Anyone),
-        Body::Raw | Body::M3u => None,
-    }
-}
-
-/// The page body, from the rendered cache or rendered now; a page with a `shown` token is
-/// its own (rendered each time, never cached).
-fn body(state: &Door, share: &Share, lists: &[Tracks], kind: Body, shown: Option<String>) -> Bytes {
-    if let Some(token) = shown {
-        let tracks = flatten(share, lists);
-        let embed = kind == Body::Embed;
-        return page_html::render(share, &tracks, &state.settings, embed, Some(&token)).into();
-    }
-    state.parts.pages.get_or_render(share, kind, lists, || {
-        let tracks = flatten(share, lists);
-        let settings = &state.settings;
-        let base = format!("{}/share/{}", settings.public_url, share.id);
-        match kind {
-            // Serializing a Value we built cannot fail; an empty body would be the only fallback.
-            Body::Raw => {
-                let downloads = share.downloads_allowed(&settings.policy());
-                serde_json::to_vec(&raw(share, &tracks, &base, downloads))
-                    .unwrap_or_default()
-                    .into()
-            }
-            Body::M3u => m3u(share, &tracks, &base).into(),
-            Body::Page => page_html::render(share, &tracks, settings, false, None).into(),
-            Body::Embed => page_html::render(share, &tracks, settings, true, None).into(),
-        }
-    })
-}
-
-fn respond(kind: Body, body: Bytes) -> HttpResponse {
-    let content_type = match kind {
-        Body::Raw => "application/json",
-        Body::M3u => "audio/x-mpegurl; charset=utf-8",
-        Body::Page | Body::Embed => {
-            let framing = framing(kind).unwrap_or(Framing::Nobody);
-            return page_headers::html(StatusCode::OK, framing, body);
-        }
-    };
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type(content_type)
-        .body(body)
 }

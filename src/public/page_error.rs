@@ -1,5 +1,6 @@
 //! The short page a browser gets instead of a JSON error when it asks for a share page:
-//! the share is not there (404) or gone (410), too many requests (429), sharelog is busy,
+//! the share is not there (404) or gone (410: expired, used up, a link taken back), too many
+//! requests (429), sharelog is busy,
 //! or the music server is not answering. The words follow the error's code, not only its
 //! status: a 503 may be the music server's fault or our own.
 
@@ -50,6 +51,14 @@ fn words(code: ErrorCode) -> Option<(&'static str, &'static str)> {
             "This share has expired",
             "The link still points here, but its owner set it to stop working. Ask them for a new one.",
         ),
+        ErrorCode::VisitLimitReached => (
+            "This link has been used up",
+            "It could be opened only so many times, and it has been. Ask the person who sent it to you for a new one.",
+        ),
+        ErrorCode::LinkRevoked => (
+            "This link no longer works",
+            "The person who shared it has taken it back. Ask them if you think that is a mistake.",
+        ),
         ErrorCode::RateLimited => (
             "Too many requests",
             "Share links were opened from your address too often in a short time. Wait a minute, then reload this page.",
@@ -84,5 +93,7 @@ mod tests {
         }
         assert!(!has_page(&ApiError::invalid("format", "bad")));
         assert!(page(ErrorCode::ShareExpired).contains("expired"));
+        assert!(page(ErrorCode::VisitLimitReached).contains("used up"));
+        assert!(page(ErrorCode::LinkRevoked).contains("taken it back"));
     }
 }

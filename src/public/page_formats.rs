@@ -1,12 +1,20 @@
 //! The share's answers for players and programs: raw JSON and an M3U playlist.
 
+use super::page_text::keyed;
 use crate::domain::{Share, Track};
 use crate::timestamps;
 use serde_json::json;
 
 /// `?format=raw`: the share and its tracks as JSON, with stream (and download) links.
-/// `downloads`: whether download links are given (`Share::downloads_allowed`).
-pub fn raw(share: &Share, tracks: &[Track], base: &str, downloads: bool) -> serde_json::Value {
+/// `downloads`: whether download links are given (`Share::downloads_allowed`); `key`: the
+/// access key those links carry (a visit to a protected share).
+pub fn raw(
+    share: &Share,
+    tracks: &[Track],
+    base: &str,
+    downloads: bool,
+    key: Option<&str>,
+) -> serde_json::Value {
     let tracks: Vec<_> = tracks
         .iter()
         .map(|t| {
@@ -19,10 +27,10 @@ pub fn raw(share: &Share, tracks: &[Track], base: &str, downloads: bool) -> serd
                 "duration": t.duration,
                 "contentType": t.content_type,
                 "suffix": t.suffix,
-                "streamUrl": format!("{base}/stream/{}", enc(&t.id)),
+                "streamUrl": keyed(format!("{base}/stream/{}", enc(&t.id)), key),
             });
             if downloads {
-                v["downloadUrl"] = json!(format!("{base}/download/{}", enc(&t.id)));
+                v["downloadUrl"] = json!(keyed(format!("{base}/download/{}", enc(&t.id)), key));
             }
             v
         })
@@ -40,19 +48,20 @@ pub fn raw(share: &Share, tracks: &[Track], base: &str, downloads: bool) -> serd
     })
 }
 
-/// `?format=m3u`: an extended M3U playlist of stream links.
-pub fn m3u(share: &Share, tracks: &[Track], base: &str) -> String {
+/// `?format=m3u`: an extended M3U playlist of stream links (with `key`, as `raw`), so a
+/// player given it plays every track with no further step.
+pub fn m3u(share: &Share, tracks: &[Track], base: &str, key: Option<&str>) -> String {
     // One line per field: a line break inside a tag would start a bogus entry.
     let line = |s: &str| s.replace(['\r', '\n'], " ");
     let title = super::page_text::description(share).unwrap_or(share.id.as_str());
     let mut out = format!("#EXTM3U\n#PLAYLIST:{}\n", line(title));
     for t in tracks {
+        let url = keyed(format!("{base}/stream/{}", enc(&t.id)), key);
         out.push_str(&format!(
-            "#EXTINF:{},{} - {}\n{base}/stream/{}\n",
+            "#EXTINF:{},{} - {}\n{url}\n",
             t.duration,
             line(&t.artist),
             line(&t.title),
-            enc(&t.id)
         ));
     }
     out

@@ -33,9 +33,29 @@ pub fn html(
     framing: Framing,
     body: impl Into<actix_web::web::Bytes>,
 ) -> HttpResponse {
+    build(status, framing, csp(framing), body)
+}
+
+/// The password form: a page like the others whose one form may post to our own origin
+/// (`form-action 'self'` instead of `'none'`).
+pub fn form(
+    status: StatusCode,
+    framing: Framing,
+    body: impl Into<actix_web::web::Bytes>,
+) -> HttpResponse {
+    let policy = csp(framing).replace("form-action 'none'", "form-action 'self'");
+    build(status, framing, policy, body)
+}
+
+fn build(
+    status: StatusCode,
+    framing: Framing,
+    policy: String,
+    body: impl Into<actix_web::web::Bytes>,
+) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
     resp.content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, csp(framing)))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Robots-Tag", "noindex"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
@@ -60,6 +80,15 @@ mod tests {
         assert!(page.contains("; connect-src 'self';"), "{page}");
         for p in [page, csp(Framing::Anyone)] {
             assert!(!p.contains("unsafe"), "{p}");
+            assert!(p.contains("; form-action 'none';"), "{p}");
         }
+        let form = form(StatusCode::UNAUTHORIZED, Framing::Nobody, "");
+        let policy = form
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(policy.contains("; form-action 'self';"), "{policy}");
     }
 }

@@ -3,13 +3,31 @@
 //! escaping; nothing here writes markup by hand.
 
 use super::assets::ASSETS;
+use super::deep_link::Start;
 pub use super::page_text::heading;
-use super::page_text::{clock, description, path_prefix};
+use super::page_text::{clock, description, keyed, path_prefix, HIDDEN_TITLE};
 use crate::config::Settings;
 use crate::domain::{Share, Track};
 use askama::Template;
 use time::macros::format_description;
 use time::OffsetDateTime;
+
+/// How one page is rendered, beyond the share and its tracks.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// The compact player for iframes.
+    pub embed: bool,
+    /// The single-use token of a page served to a prefetch (`shown`).
+    pub shown_token: Option<&'a str>,
+    /// The access key a visit handed out: on every stream, download, zip, M3U and cover link.
+    pub media_key: Option<&'a str>,
+    /// A preview's key, for the cover only (a share with a limit or a recipient link).
+    pub cover_key: Option<&'a str>,
+    /// A password share: its link previews (Open Graph, Twitter, oEmbed) show nothing of it.
+    pub password: bool,
+    /// Where the player starts (`?track=&t=`).
+    pub start: Option<Start>,
+}
 
 /// What a page shows; `embed` is the compact player for iframes.
 #[derive(Template)]
@@ -17,19 +35,23 @@ use time::OffsetDateTime;
 struct SharePage<'a> {
     /// The heading (`heading`), in a smaller type when it is long.
     title: String,
+    /// What link previews read (`og:*`, `twitter:*`): the title and summary, or for a
+    /// password share "Shared music" and nothing else (`HIDDEN_TITLE`).
+    preview_title: String,
+    preview_description: String,
+    /// The absolute cover URL previews show; none for a password share.
+    preview_image: Option<String>,
     long_title: bool,
     /// The whole description, when the heading had to cut it.
     whole_description: Option<&'a str>,
     owner: &'a str,
-    summary: String,
     total: String,
     expires: Option<Expiry>,
     tracks: Vec<TrackRow>,
     embed: bool,
-    /// Absolute (`publicUrl`) URLs, for previews made elsewhere.
+    /// Absolute (`publicUrl`) URLs, for previews made elsewhere; no oEmbed for a password share.
     page_url: String,
-    cover_url: String,
-    oembed_url: String,
+    oembed_url: Option<String>,
     /// Paths on our own origin (with `publicUrl`'s path prefix), for the browser.
     page_path: String,
     cover_path: String,
@@ -39,6 +61,13 @@ struct SharePage<'a> {
     /// page is shown (`shown`).
     shown_token: Option<&'a str>,
     shown_path: String,
+    /// The track the player starts with (0-based) and its first source (with `#t=` for a
+    /// start past 0 s, which the browser's own player honours without the script).
+    start: usize,
+    start_seconds: u32,
+    first_source: Option<String>,
+    first_title: String,
+    first_seconds: u32,
     assets: String,
     css: &'static str,
     js: &'static str,
@@ -65,41 +94,62 @@ struct TrackRow {
 /// lines and the player stays on the first screen.
 const LONG_TITLE_CHARS: usize = 48;
 
-/// The page (or, with `embed`, the compact player) of `share`; with `shown_token` for a
-/// page served to a prefetch.
-pub fn render(
-    share: &Share,
-    tracks: &[Track],
-    settings: &Settings,
-    embed: bool,
-    shown_token: Option<&str>,
-) -> String {
+/// The page (or, with `embed`, the compact player) of `share` (as the visitor opened it:
+/// `Entry::visible`), rendered as `options` say.
+pub fn render(share: &Share, tracks: &[Track], settings: &Settings, options: &Options) -> String {
     let prefix = path_prefix(&settings.public_url);
     let page_path = format!("{prefix}/share/{}", share.id);
     let page_url = format!("{}/share/{}", settings.public_url, share.id);
     let downloads = share.downloads_allowed(&settings.policy());
     let seconds: u64 = tracks.iter().map(|t| u64::from(t.duration)).sum();
     let title = heading(share);
+    let summary = summary(share, tracks.len(), seconds);
+    let key = options.media_key;
+    let cover_key = key.or(options.cover_key);
+    let rows = track_rows(tracks, &page_path, downloads, key);
+    let start = options.start.unwrap_or_default().within(rows.len());
+    let first_source = rows.get(start.track).map(|t| match start.seconds {
+        0 => t.stream.clone(),
+        s => format!("{}#t={s}", t.stream),
+    });
+    let (preview_title, preview_description) = match options.password {
+        true => (
+            HIDDEN_TITLE.to_string(),
+            "A password protects this share.".to_string(),
+        ),
+        false => (title.clone(), summary),
+    };
     let page = SharePage {
         long_title: title.chars().count() > LONG_TITLE_CHARS,
         whole_description: description(share).filter(|d| *d != title),
+        preview_title,
+        preview_description,
+        preview_image: (!options.password).then(|| keyed(format!("{page_url}/cover"), cover_key)),
         title,
-        summary: summary(share, tracks.len(), seconds),
         owner: &share.owner_name,
         total: clock(seconds),
         expires: share.expires_at.map(expiry),
-        tracks: track_rows(tracks, &page_path, downloads),
-        embed,
-        cover_url: format!("{page_url}/cover"),
-        oembed_url: format!(
-            "{}/share/oembed?url={}&format=json",
-            settings.public_url,
-            crate::upstream::percent_encode(&page_url)
-        ),
-        cover_path: format!("{page_path}/cover"),
-        m3u_path: format!("{page_path}?format=m3u"),
-        zip_path: downloads.then(|| format!("{page_path}?download=true")),
-        shown_token,
+        start: start.track,
+        start_seconds: start.seconds,
+        first_source,
+        first_title: rows
+            .get(start.track)
+            .map(|t| t.title.clone())
+            .unwrap_or_default(),
+        first_seconds: rows.get(start.track).map_or(0, |t| t.seconds),
+        tracks: rows,
+        embed: options.embed,
+        oembed_url: (!options.password).then(|| {
+            format!(
+                "{}/share/oembed?url={}&format=json",
+                settings.public_url,
+                crate::upstream::percent_encode(&page_url)
+            )
+        }),
+        cover_path: keyed(format!("{page_path}/cover"), cover_key),
+        m3u_path: keyed(format!("{page_path}?format=m3u"), key),
+        zip_path: downloads.then(|| keyed(format!("{page_path}?download=true"), key)),
+        shown_token: options.shown_token,
         shown_path: format!("{page_path}/shown"),
         page_url,
         page_path,
@@ -137,8 +187,14 @@ fn expiry(t: OffsetDateTime) -> Expiry {
     }
 }
 
-/// One row per track, with its stream link and, when downloads are allowed, its download link.
-fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRow> {
+/// One row per track, with its stream link and, when downloads are allowed, its download
+/// link, both with `key` when there is one.
+fn track_rows(
+    tracks: &[Track],
+    page_path: &str,
+    downloads: bool,
+    key: Option<&str>,
+) -> Vec<TrackRow> {
     tracks
         .iter()
         .map(|t| {
@@ -150,8 +206,8 @@ fn track_rows(tracks: &[Track], page_path: &str, downloads: bool) -> Vec<TrackRo
                 album: t.album.clone(),
                 duration: clock(u64::from(t.duration)),
                 seconds: t.duration,
-                stream: format!("{page_path}/stream/{id}"),
-                download: downloads.then(|| format!("{page_path}/download/{id}")),
+                stream: keyed(format!("{page_path}/stream/{id}"), key),
+                download: downloads.then(|| keyed(format!("{page_path}/download/{id}"), key)),
             }
         })
         .collect()
@@ -243,8 +299,7 @@ mod tests {
             &s,
             &[track("t1", "One", 61)],
             &Settings::default(),
-            false,
-            None,
+            &Options::default(),
         );
         assert!(html.contains(&format!("<h1 id=\"title\" class=\"long\">{cut}</h1>")));
         assert!(html.contains(&format!("<p id=\"description\">{long}</p>")));
@@ -258,14 +313,18 @@ mod tests {
         );
         let fits = "é".repeat(HEADING_CHARS);
         assert_eq!(heading(&share(Some(&fits))), fits);
-        let html = render(&share(Some(&fits)), &[], &Settings::default(), false, None);
+        let html = render(
+            &share(Some(&fits)),
+            &[],
+            &Settings::default(),
+            &Options::default(),
+        );
         assert!(!html.contains("id=\"description\""));
         let short = render(
             &share(Some("for you")),
             &[],
             &Settings::default(),
-            false,
-            None,
+            &Options::default(),
         );
         assert!(short.contains("<h1 id=\"title\">for you</h1>"));
     }
@@ -277,8 +336,7 @@ mod tests {
             &share(Some(evil)),
             &[track("t\"1", evil, 61)],
             &Settings::default(),
-            false,
-            None,
+            &Options::default(),
         );
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;"));
@@ -291,12 +349,12 @@ mod tests {
         let mut s = share(None);
         let tracks = [track("t1", "One", 1)];
         let mut settings = Settings::default();
-        assert!(!render(&s, &tracks, &settings, false, None).contains("id=\"zip\""));
+        assert!(!render(&s, &tracks, &settings, &Options::default()).contains("id=\"zip\""));
         s.downloadable = true;
-        let html = render(&s, &tracks, &settings, false, None);
+        let html = render(&s, &tracks, &settings, &Options::default());
         assert!(html.contains("id=\"zip\"") && html.contains("class=\"download\""));
         settings.sharing.allow_downloads = false;
-        let html = render(&s, &tracks, &settings, false, None);
+        let html = render(&s, &tracks, &settings, &Options::default());
         assert!(!html.contains("id=\"zip\"") && !html.contains("class=\"download\""));
     }
 
@@ -307,9 +365,17 @@ mod tests {
             ..Settings::default()
         };
         let tracks = [track("t1", "One", 1)];
-        let plain = render(&share(None), &tracks, &settings, false, None);
+        let plain = render(&share(None), &tracks, &settings, &Options::default());
         assert!(!plain.contains("sharelog-shown"), "{plain}");
-        let html = render(&share(None), &tracks, &settings, false, Some("a.b\"c"));
+        let html = render(
+            &share(None),
+            &tracks,
+            &settings,
+            &Options {
+                shown_token: Some("a.b\"c"),
+                ..Options::default()
+            },
+        );
         assert!(
             html.contains(
                 "<meta name=\"sharelog-shown\" content=\"a.b&#34;c\" data-post=\"/tunes/share/abc/shown\">"
@@ -328,8 +394,7 @@ mod tests {
             &share(None),
             &[track("t1", "One", 1)],
             &settings,
-            false,
-            None,
+            &Options::default(),
         );
         assert!(
             html.contains("href=\"/tunes/share/abc/stream/t1\""),

@@ -15,7 +15,8 @@ pub fn description(share: &Share) -> Option<&str> {
         .filter(|d| !d.trim().is_empty())
 }
 
-/// The description, else what the share holds ("Alpha, Beta", "Road Trip"), else its id.
+/// The description, else what the share holds ("Alpha, Beta", "Ann Artist", "Road Trip"),
+/// else its id.
 pub fn title(share: &Share) -> String {
     if let Some(d) = description(share) {
         return d.to_string();
@@ -25,6 +26,7 @@ pub fn title(share: &Share) -> String {
         .albums
         .iter()
         .map(|a| a.name.as_str())
+        .chain(items.artists.iter().map(|a| a.name.as_str()))
         .chain(items.songs.iter().map(|s| s.title.as_str()))
         .chain(items.playlists.iter().map(|p| p.name.as_str()))
         .filter(|n| !n.is_empty())
@@ -58,6 +60,19 @@ pub fn path_prefix(public_url: &str) -> &str {
         .split_once("://")
         .map_or(public_url, |(_, rest)| rest);
     rest.find('/').map_or("", |i| &rest[i..])
+}
+
+/// What link previews, oEmbed and the password form call a password share: nothing of it.
+pub const HIDDEN_TITLE: &str = "Shared music";
+
+/// `url` with `key=KEY` added to its query when there is a key: how an answer's stream,
+/// download, zip, M3U and cover links carry the access key a visit handed out.
+pub fn keyed(url: String, key: Option<&str>) -> String {
+    match key {
+        None => url,
+        Some(k) if url.contains('?') => format!("{url}&key={k}"),
+        Some(k) => format!("{url}?key={k}"),
+    }
 }
 
 /// `m:ss`, or `h:mm:ss` from an hour on.

@@ -7,11 +7,12 @@
 //! upstream URL carries credentials, so it never appears in an answer or a log line.
 
 use super::door::Door;
+use super::gate::{self, Entry, Purpose};
 use super::transfer_end::{Bound, Ends};
 use super::transfers::Transfer;
 use super::{
-    admit, downloads_allowed, effective_bit_rate, live_share, pipe, proxied, start_transfer,
-    tracks, upstream_error,
+    admit, answer, downloads_allowed, effective_bit_rate, pipe, proxied, start_transfer, tracks,
+    upstream_error,
 };
 use crate::domain::{Share, Track};
 use crate::error::{ApiError, ErrorCode};
@@ -39,16 +40,22 @@ pub async fn stream(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let (share, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
-    let transfer = start_transfer(&state, ip, &share, false)?;
-    let rate = effective_bit_rate(&share, &state.settings).to_string();
-    let mut params = vec![("id", track.id.as_str())];
-    if rate != "0" {
-        params.push(("maxBitRate", rate.as_str()));
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let (entry, track, ip) = requested(&req, path, &state, &up, |_| Ok(())).await?;
+        protected = entry.protected();
+        let transfer = start_transfer(&state, ip, &entry, false)?;
+        let rate = effective_bit_rate(&entry.share, &state.settings).to_string();
+        let mut params = vec![("id", track.id.as_str())];
+        if rate != "0" {
+            params.push(("maxBitRate", rate.as_str()));
+        }
+        let lane = Lane::Track(transfer, &track);
+        relay(&req, &up, "stream", &params, None, lane).await
     }
-    let lane = Lane::Track(transfer, &track);
-    relay(&req, &up, "stream", &params, None, lane).await
+    .await;
+    answer(result, protected)
 }
 
 pub async fn download(
@@ -56,42 +63,49 @@ pub async fn download(
     path: web::Path<(String, String)>,
     state: Door,
     up: web::Data<Upstream>,
-) -> Result<HttpResponse, ApiError> {
-    let allowed = |share: &Share| downloads_allowed(share, &state.settings);
-    let (share, track, ip) = requested(&req, path, &state, &up, allowed).await?;
-    let transfer = start_transfer(&state, ip, &share, true)?;
-    let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
-    relay(
-        &req,
-        &up,
-        "download",
-        &[("id", track.id.as_str())],
-        Some(disposition),
-        Lane::Track(transfer, &track),
-    )
-    .await
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let allowed = |share: &Share| downloads_allowed(share, &state.settings);
+        let (entry, track, ip) = requested(&req, path, &state, &up, allowed).await?;
+        protected = entry.protected();
+        let transfer = start_transfer(&state, ip, &entry, true)?;
+        let disposition = attachment(&format!("{}.{}", track.title, track.suffix));
+        relay(
+            &req,
+            &up,
+            "download",
+            &[("id", track.id.as_str())],
+            Some(disposition),
+            Lane::Track(transfer, &track),
+        )
+        .await
+    }
+    .await;
+    answer(result, protected)
 }
 
 /// The share and track a stream or download asks for, and the visitor's address, checked
-/// on every request in this order: access rules (403/429), the share (404/410), `allowed`
-/// (the download's 403, before the music server is asked), then membership (404).
+/// on every request in this order: access rules (403/429), the access decision (404/410,
+/// 401 without the proof a protected share needs), `allowed` (the download's 403, before
+/// the music server is asked), then membership (404).
 async fn requested(
     req: &HttpRequest,
     path: web::Path<(String, String)>,
     state: &Door,
     up: &Upstream,
     allowed: impl FnOnce(&Share) -> Result<(), ApiError>,
-) -> Result<(Share, Track, IpAddr), ApiError> {
+) -> Result<(Entry, Track, IpAddr), ApiError> {
     let ip = admit(req, state)?;
     let (id, track) = path.into_inner();
-    let share = live_share(state, &id)?;
-    allowed(&share)?;
-    let track = tracks(state, up, &share)
+    let entry = gate::enter(req, state, &id, Purpose::Media, ip).await?;
+    allowed(&entry.share)?;
+    let track = tracks(state, up, &entry.share)
         .await?
         .into_iter()
         .find(|t| t.id == track)
         .ok_or_else(ApiError::not_found)?;
-    Ok((share, track, ip))
+    Ok((entry, track, ip))
 }
 
 /// What a passed-through answer is, and so how it uses the music server and which type it

@@ -1,15 +1,20 @@
 //! `POST /share/{id}/shown`: a page that was prefetched or prerendered (and so recorded as
 //! a preview) is now in front of a person; its script sends the page's single-use token
 //! (`shown_token`), and the token becomes one visit (ShareVisited, format `html`).
-//! The same checks as every public path come first (access rules, rate limit, a live share).
+//! The same checks as every public path come first (access rules, rate limit, the access
+//! decision: a password share needs its proof here too, a used-up link is 410). A visit to a
+//! protected share hands out an access key, as a page load does; the page served to the
+//! prefetch had none (a preview gets none), so this answer carries it (200 `{"key"}`) and the
+//! page's script adds it to its links. Any other share: 204.
 //!
 //! Each token counts once across restarts and every replica on one log: its nonce is the
 //! visit's idempotency key, so the committer (which decides against the whole log) turns a
 //! second post of it, here or on another replica, into a repeat that appends nothing.
 
 use super::door::Door;
+use super::gate::{self, Purpose};
 use super::shown_token::{self, Refused};
-use super::{admit, live_share, visit};
+use super::{admit, answer, visit};
 use crate::domain::{Command, VisitFormat, VisitKind};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::Idempotency;
@@ -22,19 +27,40 @@ pub async fn post(
     path: web::Path<String>,
     state: Door,
     body: Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let ip = admit(&req, &state)?;
-    let share = live_share(&state, &path)?;
-    let token = token(&body)?;
+) -> HttpResponse {
+    let mut protected = false;
+    let result = async {
+        let ip = admit(&req, &state)?;
+        let entry = gate::enter(&req, &state, &path, Purpose::Visit, ip).await?;
+        protected = entry.protected();
+        count(&req, &state, &entry, ip, &body).await?;
+        Ok(match entry.visit_key(&state) {
+            Some(key) => HttpResponse::Ok().json(serde_json::json!({ "key": key })),
+            None => HttpResponse::NoContent().finish(),
+        })
+    }
+    .await;
+    answer(result, protected)
+}
+
+/// The token of `body` turned into one visit, or why not.
+async fn count(
+    req: &HttpRequest,
+    state: &Door,
+    entry: &gate::Entry,
+    ip: std::net::IpAddr,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let token = token(body)?;
     let nonce = state
         .parts
         .shown
-        .verify(&token, share.id.as_str(), shown_token::now_secs())
+        .verify(&token, &entry.public_id, shown_token::now_secs())
         .map_err(refusal)?;
     let visit = visit::visit_of(
-        &state,
-        &req,
-        share.id.clone(),
+        state,
+        req,
+        entry,
         ip,
         VisitFormat::Html,
         false,
@@ -44,7 +70,7 @@ pub async fn post(
     let once = Idempotency {
         user_id: shown_token::SECRET_NAME.into(),
         key: nonce,
-        fingerprint: share.id.to_string(),
+        fingerprint: entry.public_id.clone(),
     };
     // A failed append is not counted: the page may send its token again.
     let outcome = state
@@ -54,7 +80,7 @@ pub async fn post(
     if outcome.replayed {
         return Err(refusal(Refused::Used));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
 
 /// The `token` of a JSON body `{"token": "..."}`.

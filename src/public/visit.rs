@@ -1,10 +1,13 @@
 //! A visit (or a preview) goes through the same group-committed, fsynced log as every
 //! other change, and is on disk before the visitor gets an answer. The committer
-//! re-checks deleted/expired, so a share deleted while its page was being prepared is
-//! not counted (and answers 404).
+//! re-checks deleted/expired, a revoked link and the visit limits, so a share deleted while
+//! its page was being prepared is not counted (and answers 404), and a limit is exact
+//! however many visitors race for its last visit. A visit through a recipient link is
+//! tagged with it, and counts towards the link's and the share's counts and limits.
 
 use super::door::Door;
-use crate::domain::{ShareId, VisitData, VisitFormat, VisitKind, VisitShare};
+use super::gate::Entry;
+use crate::domain::{VisitData, VisitFormat, VisitKind, VisitShare};
 use crate::error::ApiError;
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -21,24 +24,25 @@ pub const MAX_USER_AGENT_CHARS: usize = 256;
 pub async fn record(
     state: &Door,
     req: &HttpRequest,
-    id: ShareId,
+    entry: &Entry,
     ip: IpAddr,
     format: VisitFormat,
     download: bool,
     player: Option<&str>,
     kind: VisitKind,
 ) -> Result<(), ApiError> {
-    let visit = visit_of(state, req, id, ip, format, download, player, kind);
+    let visit = visit_of(state, req, entry, ip, format, download, player, kind);
     state.store.visit(visit).await?;
     Ok(())
 }
 
-/// The command of a visit (or preview) to `id`, with what it records of the request.
+/// The command of a visit (or preview) to the share `entry` opened (through its link, if
+/// any), with what it records of the request.
 #[allow(clippy::too_many_arguments)] // as `record`
 pub fn visit_of(
     state: &Door,
     req: &HttpRequest,
-    id: ShareId,
+    entry: &Entry,
     ip: IpAddr,
     format: VisitFormat,
     download: bool,
@@ -62,9 +66,13 @@ pub fn visit_of(
             .ip_recorder
             .record(ip, OffsetDateTime::now_utc()),
         user_agent,
-        link: None,
+        link: entry.link.clone(),
     };
-    VisitShare { id, kind, visit }
+    VisitShare {
+        id: entry.share.id.clone(),
+        kind,
+        visit,
+    }
 }
 
 /// At most `max` characters (not bytes: a multi-byte character is never split).

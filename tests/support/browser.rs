@@ -49,8 +49,7 @@ pub enum Viewport {
 #[derive(Debug, Clone)]
 pub struct ConsoleEntry {
     pub level: String,
-    /// Read only through `Debug`, in the failure messages that list console entries.
-    #[allow(dead_code)]
+    /// Where it comes from: `network`, `javascript`, `security`, ...
     pub source: String,
     pub message: String,
 }
@@ -361,6 +360,24 @@ impl Browser {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
+    }
+
+    /// Makes the page see `prefers-color-scheme: dark` (Chromium's DevTools emulation, through
+    /// chromedriver), as a phone or desktop set to a dark theme does.
+    pub fn prefer_dark(&self) {
+        let path = format!("/session/{}/goog/cdp/execute", self.session);
+        let features = json!([{"name": "prefers-color-scheme", "value": "dark"}]);
+        let v = self
+            .chromedriver
+            .call(
+                "POST",
+                &path,
+                Some(
+                    &json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": features}}),
+                ),
+            )
+            .expect("chromedriver answers the CDP call");
+        assert!(v["value"].is_object(), "Emulation.setEmulatedMedia: {v}");
     }
 
     /// Drains the browser's console log (entries since the last call).

@@ -184,6 +184,23 @@ pub fn expectations() -> Vec<Expectation> {
             },
         },
         Expectation {
+            marker: "curl -s -u friend:'open sesame'",
+            offline: false,
+            check: |out, _| {
+                assert_eq!(out.lines().next(), Some("#EXTM3U"), "{out}");
+                let urls: Vec<&str> = out.lines().filter(|l| l.starts_with("http")).collect();
+                assert!(!urls.is_empty(), "{out}");
+                assert!(urls.iter().all(|u| u.contains("?key=")), "{out}");
+                let cookie = out.lines().last().unwrap().to_ascii_lowercase();
+                assert!(
+                    cookie.starts_with("set-cookie: sharelog_unlock=")
+                        && cookie.contains("httponly")
+                        && cookie.contains("samesite=lax"),
+                    "{out}"
+                );
+            },
+        },
+        Expectation {
             marker: "-o head.bin -D -",
             offline: false,
             check: |out, dir| {

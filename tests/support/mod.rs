@@ -17,6 +17,8 @@ pub mod offline;
 pub mod owner_page;
 pub mod preflight;
 pub mod promtool;
+pub mod protected;
+pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
 pub mod visit_history;

@@ -28,6 +28,7 @@ pub enum Need {
     Curl,
     Jq,
     Openssl,
+    Mpv,
 }
 
 /// One line of the README's list and of the message: what, which Debian package, who needs it.
@@ -106,6 +107,12 @@ pub const ITEMS: &[Item] = &[
         packages: &["openssl"],
         used_by: "tests/deploy_proxy.rs makes a self-signed certificate",
     },
+    Item {
+        need: Need::Mpv,
+        name: "mpv",
+        packages: &["mpv"],
+        used_by: "tests/public_access_player.rs plays a password share's M3U",
+    },
 ];
 
 /// The first line of the message, also what each failing test points at.
@@ -181,6 +188,7 @@ fn present(dirs: &[PathBuf], need: Need) -> bool {
         Need::Curl => tool("curl"),
         Need::Jq => tool("jq"),
         Need::Openssl => tool("openssl"),
+        Need::Mpv => tool("mpv"),
     }
 }
 
