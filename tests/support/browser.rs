@@ -362,22 +362,9 @@ impl Browser {
         path
     }
 
-    /// Makes the page see `prefers-color-scheme: dark` (Chromium's DevTools emulation, through
-    /// chromedriver), as a phone or desktop set to a dark theme does.
+    /// Makes the page see `prefers-color-scheme: dark`: `prefer_color_scheme(true)`.
     pub fn prefer_dark(&self) {
-        let path = format!("/session/{}/goog/cdp/execute", self.session);
-        let features = json!([{"name": "prefers-color-scheme", "value": "dark"}]);
-        let v = self
-            .chromedriver
-            .call(
-                "POST",
-                &path,
-                Some(
-                    &json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": features}}),
-                ),
-            )
-            .expect("chromedriver answers the CDP call");
-        assert!(v["value"].is_object(), "Emulation.setEmulatedMedia: {v}");
+        self.prefer_color_scheme(true);
     }
 
     /// Drains the browser's console log (entries since the last call).

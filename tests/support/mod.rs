@@ -15,6 +15,7 @@ pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
 pub mod owner_page;
+pub mod owner_page_browser;
 pub mod preflight;
 pub mod promtool;
 pub mod protected;
