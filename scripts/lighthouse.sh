@@ -133,6 +133,14 @@ for name, cats in held.items():
     shutil.copy(paths[best], f"{out_dir}/{name}.json")
     shutil.copy(paths[best].replace(".report.json", ".report.html"), f"{out_dir}/{name}.html")
     print(f"lighthouse, {name} page ({report['finalDisplayedUrl']}):")
+    # Both owner's pages are at one address: the one Lighthouse saw is told by whether the
+    # page called the owner API for its shares (it does only when signed in), so a session
+    # cookie that did not carry cannot pass the sign-in page off as the owner's page.
+    urls = [i.get("url", "") for i in report["audits"]["network-requests"]["details"]["items"]]
+    listed = any("/api/share" in u for u in urls)
+    if name in ("manage", "sign-in") and listed != (name == "manage"):
+        failed = True
+        print(f"  NOT THE {name.upper()} PAGE: requests were {urls}")
     for c in ["performance", "accessibility", "best-practices"]:
         cat = report["categories"][c]
         score = cat["score"] if cat["score"] is not None else 0.0

@@ -278,6 +278,29 @@ fn ten_failed_sign_ins_stop_that_name_from_that_client_for_fifteen_minutes() {
 }
 
 #[test]
+fn a_sign_in_the_music_server_cannot_check_says_so_and_is_not_counted_as_a_failure() {
+    // Given a sharelog whose music server is down
+    let app = spawn_app(|s| s.upstream.url = format!("http://127.0.0.1:{}", free_port()));
+    let (alice, _) = creds();
+
+    // When alice tries to sign in eleven times (one more than the throttle allows failures)
+    for i in 0..11 {
+        let r = post_sign_in(&app, &alice.username, &alice.password, &[]);
+
+        // Then every time the form says the password cannot be checked, with no session,
+        // and none of them counts as a failed guess (the eleventh is not throttled)
+        assert_eq!(r.status(), 503, "attempt {i}: {}", r.text());
+        assert!(
+            r.text().contains("music server is unreachable"),
+            "attempt {i}: {}",
+            r.text()
+        );
+        assert!(r.header("set-cookie").is_none());
+        assert_eq!(r.header("retry-after"), Some("5"));
+    }
+}
+
+#[test]
 fn a_navidrome_session_signs_in_and_the_cookie_then_sees_her_shares() {
     // Given a share alice made with her Navidrome token, and bob's
     let app = spawn_app(|_| {});

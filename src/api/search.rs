@@ -64,15 +64,18 @@ pub async fn get(
     })))
 }
 
-/// `query` (required, trimmed, 1 to `MAX_QUERY_CHARS` characters, no control character) and `count` (1 to 50).
+/// `query` (required: 1 to `MAX_QUERY_CHARS` characters as sent, none a control character,
+/// not all spaces; looked for trimmed) and `count` (1 to 50). Checked as sent, so the rule is
+/// the one the OpenAPI document states (a length and a pattern) and nothing it calls invalid
+/// is accepted.
 fn parse(raw: &str) -> Result<(String, usize)> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(raw)
         .map_err(|_| ApiError::invalid("query", "malformed query string"))?
         .into_inner();
-    let value = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
+    let value = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let query = value("query").unwrap_or_default();
     // Control characters name nothing; some servers fail on them rather than find nothing.
-    if query.is_empty()
+    if query.trim().is_empty()
         || query.chars().count() > MAX_QUERY_CHARS
         || query.chars().any(char::is_control)
     {
@@ -81,6 +84,7 @@ fn parse(raw: &str) -> Result<(String, usize)> {
             format!("is required: 1 to {MAX_QUERY_CHARS} characters to look for, none a control character"),
         ));
     }
+    let query = query.trim();
     let count = match value("count") {
         None => DEFAULT_COUNT,
         Some(c) => c
@@ -183,6 +187,9 @@ mod tests {
             "count=3",
             "query=a%00b",
             "query=a%0Ab",
+            // control characters count where they are sent, even where trimming would drop them
+            "query=%09alpha",
+            "query=alpha%0A",
         ] {
             assert_eq!(
                 parse(bad).unwrap_err().field.as_deref(),
@@ -193,7 +200,10 @@ mod tests {
         let long = "é".repeat(MAX_QUERY_CHARS + 1);
         assert!(parse(&format!("query={long}")).is_err());
         assert!(parse(&format!("query={}", "é".repeat(MAX_QUERY_CHARS))).is_ok());
-        for bad in ["0", "51", "x", "-1"] {
+        // the length is of the query as sent, spaces included
+        let padded = format!("{}%20", "é".repeat(MAX_QUERY_CHARS));
+        assert!(parse(&format!("query={padded}")).is_err());
+        for bad in ["0", "51", "x", "-1", "%205"] {
             let e = parse(&format!("query=a&count={bad}")).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("count"), "{bad}");
         }
