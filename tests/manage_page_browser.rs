@@ -618,6 +618,14 @@ fn a_month_of_visits_is_drawn_day_by_day_with_each_links_counts() {
         )),
         "No visits in the last 30 days."
     );
+    // (and its key names the colours but gives no scale: no bar was drawn)
+    assert_eq!(
+        browser.js(&format!(
+            "return document.querySelector('{} .chart-key').textContent",
+            card(&ids[2])
+        )),
+        "VisitsPreviews"
+    );
 
     // Screenshots, as an owner sees the page on a desktop and on a phone, light and dark
     for dark in [false, true] {

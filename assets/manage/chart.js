@@ -87,14 +87,16 @@
       root.appendChild(g);
     });
     box.appendChild(root);
-    if (days.every(function (d) { return d.visits === 0 && d.previews === 0; })) {
+    var quietDays = days.every(function (d) { return d.visits === 0 && d.previews === 0; });
+    if (quietDays) {
       var quiet = document.createElement('p');
       quiet.className = 'chart-note';
       quiet.textContent = 'No visits in the last ' + plural(days.length, 'day', 'days') + '.';
       box.appendChild(quiet);
     }
-    // The first and last day under the bars, and a key to the colours with the scale; the
-    // words for screen readers are the chart's label.
+    // The first and last day under the bars, and a key to the colours with the scale (none
+    // when nothing was drawn: a scale of empty days would only puzzle); the words for screen
+    // readers are the chart's label.
     var axis = document.createElement('p');
     axis.className = 'chart-axis';
     axis.setAttribute('aria-hidden', 'true');
@@ -107,7 +109,9 @@
     var key = document.createElement('p');
     key.className = 'chart-key';
     key.setAttribute('aria-hidden', 'true');
-    [['key-visits', 'Visits'], ['key-previews', 'Previews'], ['', 'tallest bar: ' + top]].forEach(function (k) {
+    var keys = [['key-visits', 'Visits'], ['key-previews', 'Previews']];
+    if (!quietDays) { keys.push(['', 'tallest bar: ' + top]); }
+    keys.forEach(function (k) {
       var s = document.createElement('span');
       s.className = k[0];
       s.textContent = k[1];
