@@ -19,6 +19,7 @@ fn run(appenders: usize) -> Result<(f64, f64), String> {
         .map(|n| {
             store
                 .execute_blocking(create(n, "bench"), None)
+                .map_err(|e| e.to_string())?
                 .map(|o| o.share.id)
                 .map_err(|e| e.to_string())
         })
@@ -31,7 +32,7 @@ fn run(appenders: usize) -> Result<(f64, f64), String> {
                 s.spawn(move || {
                     let mut n = 0u64;
                     while start.elapsed() < RUN_FOR {
-                        if store.execute_blocking(visit(id), None).is_ok() {
+                        if matches!(store.execute_blocking(visit(id), None), Ok(Ok(_))) {
                             n += 1;
                         }
                     }

@@ -109,9 +109,11 @@ fn main() -> Result<(), Failure> {
             .map(|n| {
                 store
                     .execute_blocking(create(n, "bench"), None)
+                    .map_err(|e| e.to_string())?
                     .map(|o| o.share.id.as_str().to_string())
+                    .map_err(|r| r.to_string())
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, String>>()?;
         store.close();
         ids
     };

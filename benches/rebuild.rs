@@ -281,7 +281,7 @@ fn through_committer(dir: &Path, total: u64) {
                 password: None,
                 max_visits: None,
             });
-            store.execute_blocking(cmd, None).unwrap().share.id
+            store.execute_blocking(cmd, None).unwrap().unwrap().share.id
         })
         .collect();
     let threads = 128;
@@ -305,7 +305,7 @@ fn through_committer(dir: &Path, total: u64) {
                         kind: VisitKind::Visit,
                         visit,
                     });
-                    store.execute_blocking(cmd, None).unwrap();
+                    store.execute_blocking(cmd, None).unwrap().unwrap();
                 }
             });
         }

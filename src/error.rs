@@ -2,7 +2,7 @@
 
 use crate::domain::DomainError;
 pub use crate::error_code::ErrorCode;
-use crate::store::StoreError;
+use crate::store::{Refusal, StoreError};
 use crate::upstream::UpstreamError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -148,14 +148,22 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// A command the rules refused: the client's error, answered with its code.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Rule(d) => d.into(),
+            Refusal::KeyReused => ApiError {
+                field: Some("Idempotency-Key".into()),
+                ..ApiError::new(ErrorCode::IdempotencyKeyReused, r.to_string())
+            },
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Rejected(d) => d.into(),
-            StoreError::IdempotencyKeyReused => ApiError {
-                field: Some("Idempotency-Key".into()),
-                ..ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string())
-            },
             StoreError::Closed | StoreError::Locked(_) => {
                 log::error!("store unavailable: {e}");
                 ApiError::new(
@@ -164,8 +172,8 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::Disk { .. }
-            | StoreError::Db(_)
-            | StoreError::Io(_)
+            | StoreError::Engine { .. }
+            | StoreError::Failed(_)
             | StoreError::Corrupt(_)
             | StoreError::Impossible { .. }
             | StoreError::Refused(_)

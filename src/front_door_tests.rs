@@ -72,6 +72,7 @@ fn playlist_share(store: &Store, n: u8, expires_at: Option<time::OffsetDateTime>
     std::thread::spawn(move || store.execute_blocking(cmd, None))
         .join()
         .unwrap()
+        .unwrap()
         .unwrap();
     id
 }

@@ -30,9 +30,15 @@ fn previews_show_in_the_owner_api_the_audit_trail_and_the_metrics_but_not_in_sub
     let store = Store::open(&app.data_dir, POLICY).unwrap();
     let share = ShareId::parse(&id).unwrap();
     for _ in 0..2 {
-        store.execute_blocking(preview(&share), None).unwrap();
+        store
+            .execute_blocking(preview(&share), None)
+            .unwrap()
+            .unwrap();
     }
-    store.execute_blocking(visit(&share), None).unwrap();
+    store
+        .execute_blocking(visit(&share), None)
+        .unwrap()
+        .unwrap();
     store.close();
     drop(store);
     let app = spawn_with(settings_for(upstream::shared(), &app.data_dir));

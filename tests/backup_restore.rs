@@ -23,12 +23,19 @@ fn write_log(dir: &Path, base: u128) {
         .collect();
     store
         .execute_blocking(rename(&ids[0], Some(1), "renamed"), None)
+        .unwrap()
         .unwrap();
     for id in &ids {
-        store.execute_blocking(visit(id), None).unwrap();
+        store.execute_blocking(visit(id), None).unwrap().unwrap();
     }
-    store.execute_blocking(visit(&ids[1]), None).unwrap();
-    store.execute_blocking(delete(&ids[3]), None).unwrap();
+    store
+        .execute_blocking(visit(&ids[1]), None)
+        .unwrap()
+        .unwrap();
+    store
+        .execute_blocking(delete(&ids[3]), None)
+        .unwrap()
+        .unwrap();
     store.close();
     drop(store);
 }
@@ -105,7 +112,10 @@ fn a_restored_log_exports_the_input_byte_for_byte_with_the_same_projections() {
 
     // The restored log takes new events where the original stopped.
     let store = Store::open(&target, POLICY).unwrap();
-    let next = store.execute_blocking(create(99, "after"), None).unwrap();
+    let next = store
+        .execute_blocking(create(99, "after"), None)
+        .unwrap()
+        .unwrap();
     assert_eq!(next.seqs, vec![12]);
     store.close();
 }

@@ -28,14 +28,16 @@ fn small_log(dir: &Path) -> Vec<ShareId> {
     for n in 1..=3u128 {
         let out = store
             .execute_blocking(create(n, &format!("share {n}")), None)
+            .unwrap()
             .unwrap();
         ids.push(out.share.id);
     }
     store
         .execute_blocking(rename(&ids[0], None, "renamed"), None)
+        .unwrap()
         .unwrap();
     for id in &ids {
-        store.execute_blocking(visit(id), None).unwrap();
+        store.execute_blocking(visit(id), None).unwrap().unwrap();
     }
     store.close();
     drop(store);
@@ -135,15 +137,16 @@ fn replay_until_a_time_between_two_updates_shows_the_older_state_and_its_visits(
     let dir = tmp.path().join("data");
     let store = Store::open(&dir, POLICY).unwrap();
     let id = created(&store, 7, "first");
-    store.execute_blocking(visit(&id), None).unwrap();
-    store.execute_blocking(visit(&id), None).unwrap();
+    store.execute_blocking(visit(&id), None).unwrap().unwrap();
+    store.execute_blocking(visit(&id), None).unwrap().unwrap();
     std::thread::sleep(Duration::from_millis(30));
     let between = OffsetDateTime::now_utc();
     std::thread::sleep(Duration::from_millis(30));
     store
         .execute_blocking(rename(&id, None, "second"), None)
+        .unwrap()
         .unwrap();
-    store.execute_blocking(visit(&id), None).unwrap();
+    store.execute_blocking(visit(&id), None).unwrap().unwrap();
     store.close();
     drop(store);
 
@@ -181,13 +184,16 @@ fn rebuild_yields_exactly_the_live_projections() {
     }
     for (i, id) in ids.iter().enumerate() {
         for _ in 0..(i % 5) {
-            store.execute_blocking(visit(id), None).unwrap();
+            store.execute_blocking(visit(id), None).unwrap().unwrap();
         }
         if i % 3 == 0 {
-            store.execute_blocking(rename(id, None, "y"), None).unwrap();
+            store
+                .execute_blocking(rename(id, None, "y"), None)
+                .unwrap()
+                .unwrap();
         }
         if i % 7 == 0 {
-            store.execute_blocking(delete(id), None).unwrap();
+            store.execute_blocking(delete(id), None).unwrap().unwrap();
         }
     }
     let live = store.shares().clone();

@@ -11,11 +11,9 @@
 use crate::support;
 
 use serde_json::json;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::music_server_front::{MusicServerFront, Scripted};
+use support::running_transfer::Running;
 use support::*;
 
 /// How long after its cause a transfer may take to end (the promise).
@@ -68,91 +66,13 @@ impl Setup {
     fn start_all(&self) -> Vec<(&'static str, Running)> {
         self.paths()
             .into_iter()
-            .map(|(what, path)| (what, Running::start(self.app.port, &path)))
+            .map(|(what, path)| (what, Running::start(self.app.port, &path, &[])))
             .collect()
     }
 }
 
 /// A transfer as a visitor's HTTP/1.1 client sees it: its head read, its body read as fast
 /// as it comes on a thread of its own.
-struct Running {
-    head: String,
-    conn: TcpStream,
-    reader: JoinHandle<Seen>,
-}
-
-#[derive(Debug)]
-struct Seen {
-    /// When the body ended (the server closed, or the connection failed).
-    ended: Instant,
-    /// Whether it ended as a whole body does: the last chunk, or `Content-Length` bytes.
-    clean: bool,
-    bytes: usize,
-}
-
-impl Running {
-    fn start(port: u16, path: &str) -> Running {
-        let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(
-            conn,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        // Generous: a body that never ends fails the test's own time checks first.
-        conn.set_read_timeout(Some(Duration::from_secs(40)))
-            .unwrap();
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 16 * 1024];
-        let split = loop {
-            if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            let n = conn.read(&mut buf).unwrap();
-            assert!(n > 0, "{path}: closed before the head");
-            raw.extend_from_slice(&buf[..n]);
-        };
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        assert!(head.starts_with("http/1.1 200"), "{path}: {head}");
-        let mut body = raw[split + 4..].to_vec();
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse::<usize>().unwrap());
-        let chunked = head.contains("transfer-encoding: chunked");
-        assert!(length.is_some() || chunked, "{path}: {head}");
-        let mut from = conn.try_clone().unwrap();
-        let reader = std::thread::spawn(move || {
-            while let Ok(n) = from.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&buf[..n]);
-            }
-            let ended = Instant::now();
-            let clean = match length {
-                Some(len) => body.len() == len,
-                None => body.ends_with(b"\r\n0\r\n\r\n"),
-            };
-            Seen {
-                ended,
-                clean,
-                bytes: body.len(),
-            }
-        });
-        Running { head, conn, reader }
-    }
-
-    /// Hangs up (the reader thread sees the end at once).
-    fn hang_up(self) {
-        let _ = self.conn.shutdown(Shutdown::Both);
-        let _ = self.reader.join();
-    }
-
-    fn seen(self) -> Seen {
-        self.reader.join().unwrap()
-    }
-}
-
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }

@@ -20,11 +20,12 @@ fn a_closed_store_reopens_at_once_two_hundred_times_in_a_row() {
                 store
                     .execute_blocking(create(1, "kept"), None)
                     .unwrap()
+                    .unwrap()
                     .share
                     .id
             }
             Some(id) => {
-                store.execute_blocking(visit(id), None).unwrap();
+                store.execute_blocking(visit(id), None).unwrap().unwrap();
                 id.clone()
             }
         };
@@ -43,7 +44,10 @@ fn a_handle_kept_after_close_does_not_hold_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
     let kept = store.clone();
-    store.execute_blocking(create(1, "kept"), None).unwrap();
+    store
+        .execute_blocking(create(1, "kept"), None)
+        .unwrap()
+        .unwrap();
     store.close();
     // An HTTP worker may still hold its clone of the store: the directory is free anyway.
     let reopened = Store::open(dir.path(), POLICY).unwrap();
@@ -60,7 +64,10 @@ fn a_handle_kept_after_close_does_not_hold_the_directory() {
 fn a_dropped_offline_log_lets_go_of_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
-    store.execute_blocking(create(1, "kept"), None).unwrap();
+    store
+        .execute_blocking(create(1, "kept"), None)
+        .unwrap()
+        .unwrap();
     store.close();
     for _ in 0..50 {
         let log = Log::open(dir.path()).unwrap();

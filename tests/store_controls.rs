@@ -9,7 +9,7 @@ use support::offline::{config_for, sharelog, verify_py};
 
 use sharelog::domain::*;
 use sharelog::projection::Shares;
-use sharelog::store::{Log, Store, StoreError};
+use sharelog::store::{Log, Refusal, Store};
 use std::sync::{Arc, Barrier};
 
 /// `n` visitors at once, each through `link(i)` (None: the share's own link); how many
@@ -31,8 +31,9 @@ fn race(
                 };
                 start.wait();
                 let r = match store.execute_blocking(cmd, None) {
-                    Ok(_) => Ok(()),
-                    Err(StoreError::Rejected(e)) => Err(e),
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(Refusal::Rule(e))) => Err(e),
+                    Ok(Err(other)) => panic!("not a rule's refusal: {other}"),
                     Err(other) => panic!("not a refusal: {other}"),
                 };
                 (via, r)
@@ -68,6 +69,7 @@ fn sixty_concurrent_visitors_of_a_share_limited_to_7_are_exactly_7() {
     let id = store
         .execute_blocking(create_limited(1, 7), None)
         .unwrap()
+        .unwrap()
         .share
         .id;
     let results = race(&store, &id, 60, |_| None);
@@ -78,7 +80,7 @@ fn sixty_concurrent_visitors_of_a_share_limited_to_7_are_exactly_7() {
     assert_eq!(store.shares().get(&id).unwrap().visit_count, 7);
     assert_eq!(visits_in_log(&store, &id).len(), 7);
     // Previews are never refused by the limit, and never count towards it.
-    store.execute_blocking(preview(&id), None).unwrap();
+    store.execute_blocking(preview(&id), None).unwrap().unwrap();
     let s = store.shares().get(&id).cloned().unwrap();
     assert_eq!((s.visit_count, s.preview_count), (7, 1));
     store.close();
@@ -92,9 +94,11 @@ fn sixty_concurrent_visitors_through_two_links_keep_each_links_limit_and_the_sha
     let a = created_share(&store, 1, None);
     store
         .execute_blocking(add_link(&a, 1, Some(3)), None)
+        .unwrap()
         .unwrap();
     store
         .execute_blocking(add_link(&a, 2, Some(4)), None)
+        .unwrap()
         .unwrap();
     let results = race(&store, &a, 60, |i| Some(1 + (i % 2) as u128));
     assert_eq!(
@@ -110,8 +114,14 @@ fn sixty_concurrent_visitors_through_two_links_keep_each_links_limit_and_the_sha
 
     // The share's limit, 7, shared by two unlimited links and its own link.
     let b = created_share(&store, 2, Some(7));
-    store.execute_blocking(add_link(&b, 3, None), None).unwrap();
-    store.execute_blocking(add_link(&b, 4, None), None).unwrap();
+    store
+        .execute_blocking(add_link(&b, 3, None), None)
+        .unwrap()
+        .unwrap();
+    store
+        .execute_blocking(add_link(&b, 4, None), None)
+        .unwrap()
+        .unwrap();
     let results = race(&store, &b, 60, |i| [Some(3), Some(4), None][i % 3]);
     let by = [Some(3), Some(4), None].map(|l| admitted(&results, l));
     assert_eq!(by.iter().sum::<usize>(), 7, "{by:?}");
@@ -127,7 +137,7 @@ fn created_share(store: &Store, n: u128, max_visits: Option<u32>) -> ShareId {
         Some(m) => create_limited(n, m),
         None => create(n, "open"),
     };
-    store.execute_blocking(cmd, None).unwrap().share.id
+    store.execute_blocking(cmd, None).unwrap().unwrap().share.id
 }
 
 /// A log with every control: links added, visited, previewed and revoked, limits, a
@@ -137,9 +147,16 @@ fn log_with_controls(store: &Store) -> (ShareId, ShareId) {
     let b = created_share(store, 2, None);
     store
         .execute_blocking(add_link(&a, 1, Some(2)), None)
+        .unwrap()
         .unwrap();
-    store.execute_blocking(add_link(&a, 2, None), None).unwrap();
-    store.execute_blocking(add_link(&b, 3, None), None).unwrap();
+    store
+        .execute_blocking(add_link(&a, 2, None), None)
+        .unwrap()
+        .unwrap();
+    store
+        .execute_blocking(add_link(&b, 3, None), None)
+        .unwrap()
+        .unwrap();
     for cmd in [
         via_link(visit(&a), 1),
         via_link(preview(&a), 1),
@@ -149,9 +166,12 @@ fn log_with_controls(store: &Store) -> (ShareId, ShareId) {
         visit(&b),
         preview(&b),
     ] {
-        store.execute_blocking(cmd, None).unwrap();
+        store.execute_blocking(cmd, None).unwrap().unwrap();
     }
-    store.execute_blocking(revoke_link(&a, 2), None).unwrap();
+    store
+        .execute_blocking(revoke_link(&a, 2), None)
+        .unwrap()
+        .unwrap();
     let hash = PasswordHash::parse(
         "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A",
     )
@@ -166,10 +186,10 @@ fn log_with_controls(store: &Store) -> (ShareId, ShareId) {
                 ..Default::default()
             },
         });
-        store.execute_blocking(cmd, None).unwrap();
+        store.execute_blocking(cmd, None).unwrap().unwrap();
     }
     for cmd in [via_link(visit(&a), 1), via_link(visit(&b), 3)] {
-        store.execute_blocking(cmd, None).unwrap();
+        store.execute_blocking(cmd, None).unwrap().unwrap();
     }
     (a, b)
 }
@@ -240,11 +260,13 @@ fn a_restore_refuses_an_export_with_a_visit_past_a_links_limit() {
     let a = created_share(&store, 1, None);
     store
         .execute_blocking(add_link(&a, 1, Some(1)), None)
+        .unwrap()
         .unwrap();
     store
         .execute_blocking(via_link(visit(&a), 1), None)
+        .unwrap()
         .unwrap();
-    store.execute_blocking(visit(&a), None).unwrap();
+    store.execute_blocking(visit(&a), None).unwrap().unwrap();
     store.close();
     drop(store);
     let export = sharelog(&config_for(&dir), &["audit", "export"]);

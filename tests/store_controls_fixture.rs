@@ -124,12 +124,22 @@ fn a_log_from_before_the_controls_opens_exports_and_folds_unchanged() {
     let store = Store::open(&dir, POLICY).unwrap();
     store
         .execute_blocking(add_link(&id(1), 1, Some(1)), None)
+        .unwrap()
         .unwrap();
     store
         .execute_blocking(via_link(visit(&id(1)), 1), None)
+        .unwrap()
         .unwrap();
     let refused = store.execute_blocking(via_link(visit(&id(1)), 1), None);
-    assert!(refused.is_err(), "the link's limit");
+    assert!(
+        matches!(
+            refused,
+            Ok(Err(sharelog::store::Refusal::Rule(
+                sharelog::domain::DomainError::VisitLimitReached
+            )))
+        ),
+        "the link's limit: {refused:?}"
+    );
     let after = store.shares().clone();
     let a = after.get(&id(1)).unwrap();
     assert_eq!((a.visit_count, a.links[0].visit_count), (5, 1));

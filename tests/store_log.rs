@@ -8,7 +8,7 @@ use support::offline::created;
 
 use sharelog::domain::*;
 use sharelog::projection::Shares;
-use sharelog::store::{chain, Envelope, Idempotency, Store, StoreError};
+use sharelog::store::{chain, Envelope, Idempotency, Refusal, Store};
 use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Barrier};
@@ -54,16 +54,16 @@ fn two_appends_with_the_same_expected_version_exactly_one_wins() {
         })
         .collect();
     let results: Vec<_> = writers.into_iter().map(|t| t.join().unwrap()).collect();
-    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let wins = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
     let conflicts = results
         .iter()
         .filter(|r| {
             matches!(
                 r,
-                Err(StoreError::Rejected(DomainError::VersionConflict {
+                Ok(Err(Refusal::Rule(DomainError::VersionConflict {
                     expected: 1,
                     actual: 2
-                }))
+                })))
             )
         })
         .count();
@@ -83,9 +83,11 @@ fn an_idempotent_create_stores_one_event_and_returns_the_first_result() {
     };
     let first = store
         .execute_blocking(create(1, "a share"), Some(key.clone()))
+        .unwrap()
         .unwrap();
     let again = store
         .execute_blocking(create(2, "a share"), Some(key.clone()))
+        .unwrap()
         .unwrap();
     assert!(again.replayed && again.seqs.is_empty());
     assert_eq!(again.share.id, first.share.id);
@@ -96,7 +98,7 @@ fn an_idempotent_create_stores_one_event_and_returns_the_first_result() {
     };
     assert!(matches!(
         store.execute_blocking(create(3, "a share"), Some(other_body)),
-        Err(StoreError::IdempotencyKeyReused)
+        Ok(Err(Refusal::KeyReused))
     ));
 }
 
@@ -111,14 +113,14 @@ fn projections_written_with_events_equal_a_full_replay_after_reopening() {
                 std::thread::spawn(move || {
                     let id = created(&store, t, "a share");
                     for i in 0..30 {
-                        store.execute_blocking(visit(&id), None).unwrap();
+                        store.execute_blocking(visit(&id), None).unwrap().unwrap();
                         if i % 10 == 0 {
                             let _ =
                                 store.execute_blocking(rename(&id, None, &format!("r{i}")), None);
                         }
                     }
                     if t % 3 == 0 {
-                        store.execute_blocking(delete(&id), None).unwrap();
+                        store.execute_blocking(delete(&id), None).unwrap().unwrap();
                     }
                 })
             })
@@ -261,10 +263,11 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
         let a = created(&store, 1, "a");
         let b = created(&store, 2, "b");
         for _ in 0..30 {
-            store.execute_blocking(visit(&a), None).unwrap();
+            store.execute_blocking(visit(&a), None).unwrap().unwrap();
         }
         store
             .execute_blocking(rename(&b, None, "b2"), None)
+            .unwrap()
             .unwrap();
         let lines: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
         let shares = store.shares().clone();
@@ -302,7 +305,11 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
     assert_eq!(again, lines);
     let a = lines[0].stream.share().unwrap();
     assert_eq!(store.history(a).count(), 31);
-    let seq = store.execute_blocking(visit(a), None).unwrap().seqs[0];
+    let seq = store
+        .execute_blocking(visit(a), None)
+        .unwrap()
+        .unwrap()
+        .seqs[0];
     assert_eq!(seq, lines.len() as u64 + 1);
     assert_eq!(verify_chain(&store), seq);
     projections_equal_replay(&store);

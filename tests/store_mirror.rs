@@ -39,9 +39,10 @@ fn append(store: &Store, base: u128, n: usize) {
     let id = created(store, base, "a share");
     store
         .execute_blocking(rename(&id, None, "renamed"), None)
+        .unwrap()
         .unwrap();
     for _ in 0..n {
-        store.execute_blocking(visit(&id), None).unwrap();
+        store.execute_blocking(visit(&id), None).unwrap().unwrap();
     }
 }
 
@@ -70,7 +71,12 @@ fn a_clean_close_leaves_the_mirror_equal_to_the_log_and_marks_it() {
     append(&store, 1, 5);
     // A batch that appends nothing keeps the lines not yet written.
     let unknown = sharelog::domain::ShareId::from_random(999u128.to_be_bytes());
-    assert!(store.execute_blocking(visit(&unknown), None).is_err());
+    assert!(matches!(
+        store.execute_blocking(visit(&unknown), None),
+        Ok(Err(sharelog::store::Refusal::Rule(
+            sharelog::domain::DomainError::NotFound
+        )))
+    ));
     let want = expected(&store);
     assert_eq!(last_seq(&store), 7);
     store.close();

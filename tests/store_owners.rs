@@ -38,17 +38,20 @@ fn write_log(dir: &std::path::Path) -> Owner {
     let id = store
         .execute_blocking(create(1, "one"), None)
         .unwrap()
+        .unwrap()
         .share
         .id;
     store
         .set_notifications_blocking(notify("https://ntfy.example/a", vec![NotifyOn::Visit]))
+        .unwrap()
         .unwrap();
-    store.execute_blocking(visit(&id), None).unwrap();
+    store.execute_blocking(visit(&id), None).unwrap().unwrap();
     store
         .set_notifications_blocking(notify(
             "https://ntfy.example/b",
             vec![NotifyOn::FirstVisit, NotifyOn::LinkRevoked],
         ))
+        .unwrap()
         .unwrap();
     let owner = store.shares().owner(&alice()).cloned().unwrap();
     store.close();

@@ -11,7 +11,7 @@ use support::offline::{config_for, created, sharelog, verify_py, wait_until_rele
 
 use sharelog::domain::*;
 use sharelog::projection::Shares;
-use sharelog::store::{keys, Envelope, Log, Store, StoreError};
+use sharelog::store::{keys, Envelope, Log, Refusal, Store};
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -30,7 +30,7 @@ fn a_preview_raises_the_preview_count_and_not_the_visit_count() {
     let store = Store::open(dir.path(), POLICY).unwrap();
     let id = created(&store, 1, "a");
 
-    let out = store.execute_blocking(preview(&id), None).unwrap();
+    let out = store.execute_blocking(preview(&id), None).unwrap().unwrap();
 
     assert_eq!(out.seqs, vec![2]);
     let s = share(&store, &id);
@@ -57,6 +57,7 @@ fn a_preview_through_the_public_pages_path_is_on_disk_when_acknowledged() {
         actix_rt::Runtime::new()
             .unwrap()
             .block_on(store.visit(p))
+            .unwrap()
             .unwrap();
         // Read back from disk by another reader than the store that wrote it.
         assert_eq!(store.checkpoint().unwrap().unwrap().last_seq, 2);
@@ -74,14 +75,11 @@ fn a_preview_of_a_deleted_share_is_refused_and_appends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), POLICY).unwrap();
     let id = created(&store, 1, "a");
-    store.execute_blocking(delete(&id), None).unwrap();
+    store.execute_blocking(delete(&id), None).unwrap().unwrap();
 
     let r = store.execute_blocking(preview(&id), None);
 
-    assert!(matches!(
-        r,
-        Err(StoreError::Rejected(DomainError::NotFound))
-    ));
+    assert!(matches!(r, Ok(Err(Refusal::Rule(DomainError::NotFound)))));
     assert_eq!(store.checkpoint().unwrap().unwrap().last_seq, 2);
 }
 
@@ -96,13 +94,14 @@ fn a_preview_of_an_expired_share_is_refused_as_gone() {
     let id = store
         .execute_blocking(Command::Create(c), None)
         .unwrap()
+        .unwrap()
         .share
         .id;
     std::thread::sleep(Duration::from_millis(400));
 
     let r = store.execute_blocking(preview(&id), None);
 
-    assert!(matches!(r, Err(StoreError::Rejected(DomainError::Expired))));
+    assert!(matches!(r, Ok(Err(Refusal::Rule(DomainError::Expired)))));
     assert_eq!(share(&store, &id).preview_count, 0);
 }
 
@@ -124,10 +123,11 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
                             0 => preview(&id),
                             _ => visit(&id),
                         };
-                        store.execute_blocking(cmd, None).unwrap();
+                        store.execute_blocking(cmd, None).unwrap().unwrap();
                         if i % 15 == 7 {
                             store
                                 .execute_blocking(rename(&id, None, &format!("r{i}")), None)
+                                .unwrap()
                                 .unwrap();
                         }
                     }
@@ -169,10 +169,15 @@ fn a_preview_after_a_visit_keeps_the_visit_time_in_every_fold() {
     let visited_at = store
         .execute_blocking(visit(&id), None)
         .unwrap()
+        .unwrap()
         .share
         .last_visited_at;
     std::thread::sleep(Duration::from_millis(5));
-    let after = store.execute_blocking(preview(&id), None).unwrap().share;
+    let after = store
+        .execute_blocking(preview(&id), None)
+        .unwrap()
+        .unwrap()
+        .share;
     assert_eq!(after.last_visited_at, visited_at);
     assert!(visited_at.is_some());
     store.close();
@@ -271,12 +276,16 @@ fn a_log_written_before_previews_opens_unchanged_and_takes_previews() {
     let old_rows = rebuilt;
 
     let store = Store::open(&dir, POLICY).unwrap();
-    let after = store.execute_blocking(preview(&a), None).unwrap().share;
+    let after = store
+        .execute_blocking(preview(&a), None)
+        .unwrap()
+        .unwrap()
+        .share;
     assert_eq!(
         (after.visit_count, after.preview_count, after.version),
         (5, 1, 7)
     );
-    store.execute_blocking(visit(&b), None).unwrap();
+    store.execute_blocking(visit(&b), None).unwrap().unwrap();
     store.close();
     drop(store);
 
@@ -312,7 +321,7 @@ fn previews_are_exported_filtered_verified_and_replayed_by_the_command_line() {
     let store = Store::open(&dir, POLICY).unwrap();
     let id = created(&store, 1, "a");
     for cmd in [preview(&id), visit(&id), preview(&id), preview(&id)] {
-        store.execute_blocking(cmd, None).unwrap();
+        store.execute_blocking(cmd, None).unwrap().unwrap();
     }
     store.close();
     drop(store);

@@ -7,7 +7,7 @@ use super::request::max_visits;
 use super::view::{etag, link_json};
 use crate::domain::{LinkId, Share, ShareId};
 use crate::error::ApiError;
-use crate::shares;
+use crate::shares::{self, Viewer};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -26,10 +26,8 @@ pub async fn list(
 ) -> Result<HttpResponse> {
     let id = share_id(&path)?;
     let shares = state.store.shares();
-    let share = shares
-        .get(&id)
-        .filter(|s| s.is_visible_to(&actor))
-        .ok_or_else(ApiError::not_found)?;
+    let share =
+        shares::visible_one(&shares, &id, Viewer::Actor(&actor)).ok_or_else(ApiError::not_found)?;
     let links: Vec<_> = share
         .links
         .iter()

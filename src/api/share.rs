@@ -6,7 +6,7 @@ use super::view::{share_json, share_response};
 use super::{body, request};
 use crate::domain::{DeleteShare, ShareId, UpdateShare};
 use crate::error::ApiError;
-use crate::shares;
+use crate::shares::{self, Viewer};
 use crate::state::AppState;
 use crate::store::Idempotency;
 use crate::upstream::Upstream;
@@ -24,7 +24,7 @@ pub async fn list(
 ) -> Result<HttpResponse> {
     let query = ListQuery::parse(req.query_string())?;
     let shares = state.store.shares();
-    let mut visible: Vec<_> = shares.live().filter(|s| s.is_visible_to(&actor)).collect();
+    let mut visible = shares::visible(&shares, Viewer::Actor(&actor));
     let total = visible.len();
     query.sort(&mut visible);
     let page: Vec<_> = query
@@ -44,11 +44,7 @@ pub async fn get(
     Principal(actor): Principal,
 ) -> Result<HttpResponse> {
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
-    let share = state
-        .store
-        .shares()
-        .get(&id)
-        .filter(|s| s.is_visible_to(&actor))
+    let share = shares::visible_one(&state.store.shares(), &id, Viewer::Actor(&actor))
         .cloned()
         .ok_or_else(ApiError::not_found)?;
     Ok(share_response(

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::shares::ShareError;
-use crate::store::StoreError;
+use crate::store::Refusal;
 use crate::upstream::UpstreamError;
 use serde_json::json;
 
@@ -22,7 +22,7 @@ impl From<ShareError> for ApiError {
                 ApiError::new(ErrorCode::UpstreamUnauthorized, u.to_string())
             }
             ShareError::Upstream(u) => ApiError::from_upstream_on_create(u),
-            ShareError::IdempotencyKeyReused => StoreError::IdempotencyKeyReused.into(),
+            ShareError::IdempotencyKeyReused => Refusal::KeyReused.into(),
             ShareError::Store(s) => s.into(),
             ShareError::NoRandom(r) => {
                 log::error!("OS random source failed: {r}");

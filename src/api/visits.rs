@@ -25,10 +25,7 @@ pub async fn get(
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
     let shares = state.store.shares();
     // The owner or an admin, also after a delete: the history outlives the share.
-    let share = shares
-        .get(&id)
-        .filter(|s| s.history_visible_to(&actor))
-        .ok_or_else(ApiError::not_found)?;
+    let share = crate::shares::history_of(&shares, &id, &actor).ok_or_else(ApiError::not_found)?;
     let counts = shares.days(&share.id);
     let today = days::day_of(OffsetDateTime::now_utc());
     let answer: Vec<_> = (0..wanted)

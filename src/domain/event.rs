@@ -94,6 +94,8 @@ impl std::fmt::Display for UnwritableEvent {
     }
 }
 
+impl std::error::Error for UnwritableEvent {}
+
 impl Event {
     /// Every event type name, as the log, exports and filters spell it.
     pub const TYPES: [&'static str; 8] = [

@@ -202,6 +202,35 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Share {
+    /// A live share `id` of `owner_name` (user id `u-{owner_name}`) with nothing in it and no
+    /// controls, created at `at`: the start of the unit tests' shares, which change the
+    /// fields they are about.
+    #[cfg(test)]
+    pub fn sample(id: ShareId, owner_name: &str, at: OffsetDateTime) -> Share {
+        Share {
+            id,
+            owner_id: UserId(format!("u-{owner_name}")),
+            owner_name: owner_name.into(),
+            description: None,
+            format: Format::Raw,
+            max_bit_rate: 0,
+            downloadable: false,
+            expires_at: None,
+            created_at: at,
+            updated_at: at,
+            items: ShareItems::default(),
+            visit_count: 0,
+            preview_count: 0,
+            last_visited_at: None,
+            version: 1,
+            deleted: false,
+            password: None,
+            password_version: 0,
+            max_visits: None,
+            links: Vec::new(),
+        }
+    }
+
     /// The number of events that changed what the share holds or how it answers:
     /// every event but visits and previews (each event adds one to `version`).
     /// Caches of a rendered share key on it, so opening a link does not invalidate them.

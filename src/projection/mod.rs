@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use days::{day_of, DayCount, Days};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use time::Date;
 use time::OffsetDateTime;
 
@@ -98,6 +98,10 @@ impl VisitCounter {
 pub struct Shares {
     by_id: HashMap<ShareId, Share>,
     by_link: HashMap<LinkId, ShareId>,
+    /// Each owner's shares (deleted ones too), by user id and by name: an owner's list
+    /// is read without walking everyone's shares. An owner never changes.
+    by_owner: HashMap<UserId, BTreeSet<ShareId>>,
+    by_owner_name: HashMap<String, BTreeSet<ShareId>>,
     live: usize,
     owners: HashMap<UserId, Owner>,
     /// Opens per share and UTC day (`days`).
@@ -127,6 +131,26 @@ impl Shares {
 
     pub fn all(&self) -> impl Iterator<Item = &Share> {
         self.by_id.values()
+    }
+
+    /// The shares of the owner with this user id, deleted ones too.
+    pub fn owned_by(&self, user: &UserId) -> impl Iterator<Item = &Share> {
+        self.each_of(self.by_owner.get(user))
+    }
+
+    /// The shares of the owner with this user name, deleted ones too (for a door that
+    /// proves only a name: a Subsonic login).
+    pub fn owned_by_name(&self, username: &str) -> impl Iterator<Item = &Share> {
+        self.each_of(self.by_owner_name.get(username))
+    }
+
+    fn each_of<'a>(
+        &'a self,
+        ids: Option<&'a BTreeSet<ShareId>>,
+    ) -> impl Iterator<Item = &'a Share> + 'a {
+        ids.into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
     }
 
     /// An owner's stream (notification settings), if they ever set one.
@@ -179,6 +203,16 @@ impl Shares {
             (false, false) => self.live += 1,
             (true, true) => self.live -= 1,
             _ => {}
+        }
+        if !self.by_id.contains_key(&share.id) {
+            self.by_owner
+                .entry(share.owner_id.clone())
+                .or_default()
+                .insert(share.id.clone());
+            self.by_owner_name
+                .entry(share.owner_name.clone())
+                .or_default()
+                .insert(share.id.clone());
         }
         // Links are only ever added: a lookup each, an insert for the new one.
         for l in &share.links {
@@ -234,31 +268,16 @@ pub trait Logged {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Format, ShareItems, UserId};
     use time::macros::datetime;
 
     fn share(links: Vec<ShareLink>) -> Share {
         Share {
-            id: ShareId::from_random([1; 16]),
-            owner_id: UserId("u".into()),
-            owner_name: "u".into(),
-            description: None,
-            format: Format::Raw,
-            max_bit_rate: 0,
-            downloadable: false,
-            expires_at: None,
-            created_at: datetime!(2026-01-01 00:00 UTC),
-            updated_at: datetime!(2026-01-01 00:00 UTC),
-            items: ShareItems::default(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
-            deleted: false,
-            password: None,
-            password_version: 0,
-            max_visits: None,
             links,
+            ..Share::sample(
+                ShareId::from_random([1; 16]),
+                "u",
+                datetime!(2026-01-01 00:00 UTC),
+            )
         }
     }
 

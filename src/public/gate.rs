@@ -25,7 +25,7 @@ use super::access_key::{Binding, KeyKind};
 use super::attempt::{check_password, too_many_attempts, Attempt, Target};
 use super::door::Door;
 use super::proof::{GivenPassword, Presented};
-use crate::domain::{DomainError, LinkId, Share, ShareId, ShareLink};
+use crate::domain::{LinkId, Share, ShareId, ShareLink};
 use crate::error::ApiError;
 use crate::projection::Shares;
 use actix_web::HttpRequest;
@@ -213,33 +213,15 @@ async fn check_basic(
     }
 }
 
-/// The share behind `public_id` as the decision may open it: 404 unknown or deleted (for
-/// every one of its links too), 410 expired, 410 a revoked link.
+/// The share behind `public_id` as the decision may open it, by the one read path of
+/// live shares (`shares::live`): 404 unknown or deleted (for every one of its links
+/// too), 410 expired, 410 a revoked link.
 fn open<'a>(
     shares: &'a Shares,
     public_id: &str,
     now: OffsetDateTime,
 ) -> Result<(&'a Share, Option<&'a ShareLink>), ApiError> {
-    let own = ShareId::parse(public_id).and_then(|id| shares.get(&id));
-    let (share, link) = match own {
-        Some(share) => (share, None),
-        None => {
-            let (share, link) = LinkId::parse(public_id)
-                .and_then(|id| shares.by_link(&id))
-                .ok_or_else(ApiError::not_found)?;
-            (share, Some(link))
-        }
-    };
-    if share.deleted {
-        return Err(ApiError::not_found());
-    }
-    if share.is_expired(now) {
-        return Err(DomainError::Expired.into());
-    }
-    if link.is_some_and(ShareLink::is_revoked) {
-        return Err(DomainError::LinkRevoked.into());
-    }
-    Ok((share, link))
+    Ok(crate::shares::live(shares, public_id, now)?)
 }
 
 /// What `settled` proves for `share` opened through `link`, now.

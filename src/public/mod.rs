@@ -263,28 +263,13 @@ mod tests {
     }
 
     fn sample_share() -> Share {
-        let now = OffsetDateTime::now_utc();
         Share {
-            id: ShareId::parse("abc").unwrap(),
-            owner_id: crate::domain::UserId("u".into()),
-            owner_name: "u".into(),
-            description: None,
-            format: crate::domain::Format::Raw,
-            max_bit_rate: 0,
             downloadable: true,
-            expires_at: None,
-            created_at: now,
-            updated_at: now,
-            items: Default::default(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
-            deleted: false,
-            password: None,
-            password_version: 0,
-            max_visits: None,
-            links: vec![],
+            ..Share::sample(
+                ShareId::parse("abc").unwrap(),
+                "u",
+                OffsetDateTime::now_utc(),
+            )
         }
     }
 }

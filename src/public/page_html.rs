@@ -217,32 +217,17 @@ fn track_rows(
 mod tests {
     use super::super::page_text::{title, HEADING_CHARS};
     use super::*;
-    use crate::domain::{AlbumItem, Format, ShareId, UserId};
+    use crate::domain::{AlbumItem, ShareId};
     use time::OffsetDateTime;
 
     fn share(description: Option<&str>) -> Share {
-        let now = OffsetDateTime::now_utc();
         Share {
-            id: ShareId::parse("abc").unwrap(),
-            owner_id: UserId("u".into()),
-            owner_name: "alice".into(),
             description: description.map(String::from),
-            format: Format::Raw,
-            max_bit_rate: 0,
-            downloadable: false,
-            expires_at: None,
-            created_at: now,
-            updated_at: now,
-            items: Default::default(),
-            visit_count: 0,
-            preview_count: 0,
-            last_visited_at: None,
-            version: 1,
-            deleted: false,
-            password: None,
-            password_version: 0,
-            max_visits: None,
-            links: vec![],
+            ..Share::sample(
+                ShareId::parse("abc").unwrap(),
+                "alice",
+                OffsetDateTime::now_utc(),
+            )
         }
     }
 

@@ -76,7 +76,7 @@ async fn count(
     let outcome = state
         .store
         .execute(Command::Visit(visit), Some(once))
-        .await?;
+        .await??;
     if outcome.replayed {
         return Err(refusal(Refused::Used));
     }

@@ -32,7 +32,7 @@ pub async fn record(
     kind: VisitKind,
 ) -> Result<(), ApiError> {
     let visit = visit_of(state, req, entry, ip, format, download, player, kind);
-    state.store.visit(visit).await?;
+    state.store.visit(visit).await??;
     Ok(())
 }
 

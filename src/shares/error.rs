@@ -2,7 +2,7 @@
 //! (the owner API to `ApiError`, Subsonic to its numbered codes).
 
 use crate::domain::DomainError;
-use crate::store::StoreError;
+use crate::store::{Refusal, StoreError};
 use crate::upstream::UpstreamError;
 use std::fmt;
 
@@ -27,10 +27,15 @@ pub enum ShareError {
 
 impl From<StoreError> for ShareError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Rejected(d) => ShareError::Rejected(d),
-            StoreError::IdempotencyKeyReused => ShareError::IdempotencyKeyReused,
-            other => ShareError::Store(other),
+        ShareError::Store(e)
+    }
+}
+
+impl From<Refusal> for ShareError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Rule(d) => ShareError::Rejected(d),
+            Refusal::KeyReused => ShareError::IdempotencyKeyReused,
         }
     }
 }
@@ -49,9 +54,7 @@ impl fmt::Display for ShareError {
                 write!(f, "{} id(s) are not known to the music server", ids.len())
             }
             ShareError::Upstream(e) => write!(f, "music server: {e}"),
-            ShareError::IdempotencyKeyReused => {
-                f.write_str(&StoreError::IdempotencyKeyReused.to_string())
-            }
+            ShareError::IdempotencyKeyReused => f.write_str(&Refusal::KeyReused.to_string()),
             ShareError::Store(e) => write!(f, "{e}"),
             ShareError::NoRandom(e) => write!(f, "OS random source failed: {e}"),
             ShareError::Hashing(e) => write!(f, "password hashing failed: {e}"),

@@ -20,7 +20,7 @@ pub async fn add_link(
         label,
         max_visits,
     });
-    Ok(store.execute(cmd, None).await?)
+    Ok(store.execute(cmd, None).await??)
 }
 
 /// Revokes `link` of `share`: it answers 410 from then on.
@@ -35,5 +35,5 @@ pub async fn revoke_link(
         actor,
         link,
     });
-    Ok(store.execute(cmd, None).await?)
+    Ok(store.execute(cmd, None).await??)
 }

@@ -16,6 +16,7 @@ mod error;
 mod links;
 mod new_share;
 pub mod password;
+mod read;
 mod resolve;
 
 pub use before_lookup::check_before_lookup;
@@ -23,6 +24,7 @@ pub use error::ShareError;
 pub use links::{add_link, revoke_link};
 pub use new_share::NewShare;
 pub use password::ClearPassword;
+pub use read::{history_of, live, visible, visible_one, Viewer};
 
 use crate::config::Settings;
 use crate::domain::{Actor, Command, CreateShare, DeleteShare, DomainError, ShareId, UpdateShare};
@@ -44,7 +46,7 @@ pub async fn create(
     idem: Option<Idempotency>,
 ) -> Result<Outcome, ShareError> {
     if let Some(i) = &idem {
-        if let Some(first) = store.stored_repeat(i).await? {
+        if let Some(first) = store.stored_repeat(i).await?? {
             return Ok(Outcome::replayed(first));
         }
     }
@@ -75,7 +77,7 @@ pub async fn create(
         password,
         max_visits: req.max_visits,
     });
-    Ok(store.execute(cmd, idem).await?)
+    Ok(store.execute(cmd, idem).await??)
 }
 
 /// Changes the fields `cmd.changes` names, and sets (`Some(Some)`) or removes
@@ -91,22 +93,20 @@ pub async fn update(
         Some(None) => cmd.changes.password = Some(None),
         Some(Some(clear)) => {
             clear.check()?;
-            let visible = store
-                .shares()
-                .get(&cmd.id)
-                .is_some_and(|s| s.is_visible_to(&cmd.actor));
+            let visible =
+                visible_one(&store.shares(), &cmd.id, Viewer::Actor(&cmd.actor)).is_some();
             if !visible {
                 return Err(ShareError::Rejected(DomainError::NotFound));
             }
             cmd.changes.password = Some(Some(password::hash(clear).await?));
         }
     }
-    Ok(store.execute(Command::Update(cmd), None).await?)
+    Ok(store.execute(Command::Update(cmd), None).await??)
 }
 
 /// Deletes a share; its public link stops answering.
 pub async fn delete(store: &Store, cmd: DeleteShare) -> Result<Outcome, ShareError> {
-    Ok(store.execute(Command::Delete(cmd), None).await?)
+    Ok(store.execute(Command::Delete(cmd), None).await??)
 }
 
 fn new_share_id() -> Result<ShareId, ShareError> {

@@ -1,15 +1,11 @@
-use crate::domain::DomainError;
 use crate::projection::RowsError;
 use std::fmt;
 use std::path::Path;
 
-/// What can go wrong when appending or reading the log.
+/// What can go wrong when appending or reading the log. A command the rules refuse
+/// is not among them: that is a `Refusal`, answered as a value.
 #[derive(Debug)]
 pub enum StoreError {
-    /// The command was refused by the domain rules: a client error.
-    Rejected(DomainError),
-    /// The same idempotency key arrived with a different request body.
-    IdempotencyKeyReused,
     /// Another process holds the data directory (the path of its database file).
     Locked(String),
     /// A disk operation failed: what was being done, and the system's error.
@@ -17,10 +13,15 @@ pub enum StoreError {
         doing: String,
         source: std::io::Error,
     },
-    /// sled failed.
-    Db(sled::Error),
-    /// Any other storage failure, described; the store stops writing (poisoned) until restarted.
-    Io(String),
+    /// The engine underneath failed (the database, an encoder): what was being done,
+    /// and its error, kept whole for `source()`.
+    Engine {
+        doing: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Any other storage failure that has no error of its own beneath it, described;
+    /// the store stops writing (poisoned) until restarted.
+    Failed(String),
     /// Stored bytes that do not decode: the log is damaged.
     Corrupt(String),
     /// An event being imported that no server could have written (`domain::check_logged`).
@@ -38,6 +39,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The engine's `source` failed while `doing` something.
+    pub fn engine(
+        doing: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Engine {
+            doing: doing.into(),
+            source: source.into(),
+        }
+    }
+
     /// A held lock, named by the file locked: a sentence, not the system's error.
     pub fn locked(db_file: &Path) -> Self {
         StoreError::Locked(db_file.display().to_string())
@@ -47,13 +59,6 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::Rejected(e) => write!(f, "{e}"),
-            StoreError::IdempotencyKeyReused => {
-                write!(
-                    f,
-                    "Idempotency-Key was already used for a different request"
-                )
-            }
             StoreError::Locked(file) => write!(
                 f,
                 "the data directory is in use by another process ({file} is locked); \
@@ -62,8 +67,10 @@ impl fmt::Display for StoreError {
             StoreError::Disk { doing, source } => {
                 write!(f, "storage failure while {doing}: {source}")
             }
-            StoreError::Db(e) => write!(f, "storage failure in the database: {e}"),
-            StoreError::Io(m) => write!(f, "storage failure: {m}"),
+            StoreError::Engine { doing, source } => {
+                write!(f, "storage failure while {doing}: {source}")
+            }
+            StoreError::Failed(m) => write!(f, "storage failure: {m}"),
             StoreError::Corrupt(m) => write!(f, "damaged event log: {m}"),
             StoreError::Impossible { seq, reason } => {
                 write!(f, "event {seq} breaks the rules a server keeps: {reason}")
@@ -79,16 +86,10 @@ impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StoreError::Disk { source, .. } => Some(source),
-            StoreError::Db(e) => Some(e),
+            StoreError::Engine { source, .. } => Some(source.as_ref()),
             StoreError::Impossible { reason, .. } => Some(reason),
             _ => None,
         }
-    }
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Db(e)
     }
 }
 

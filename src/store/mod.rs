@@ -26,7 +26,7 @@ use format::{checkpoint, envelope, event_ids, sealed};
 use read::{fold, subscribe};
 use sled::{import, open, packing};
 pub use sled::{keys, mirror, reader};
-use write::{committer, latest, plan, request, syncer};
+use write::{committer, latest, plan, refusal, request, syncer};
 
 pub use checkpoint::{Checkpoint, SCHEMA_VERSION};
 pub use engine::{CopyOut, EachLine, Import};
@@ -37,6 +37,7 @@ pub use import::BATCH_EVENTS;
 pub use location::Location;
 pub use offline::{Batcher, ImportBatch, ImportFold, Log};
 pub use read::raw::{EventIter, Filter, Header, Line, RawEvent, RawEvents};
+pub use refusal::Refusal;
 pub use request::{Idempotency, Outcome};
 pub use sealed::decode_sealed;
 pub use subscribe::{Durable, Subscription, TooManyFollowers};
@@ -160,12 +161,13 @@ impl Store {
         guard.clone().ok_or(StoreError::Closed)
     }
 
-    /// Decides and appends `cmd`; resolves once its events are on disk.
+    /// Decides and appends `cmd`; resolves once its events are on disk. A command the
+    /// rules refuse is `Ok(Err(refusal))`: nothing was appended, and the log is fine.
     pub async fn execute(
         &self,
         cmd: Command,
         idem: Option<Idempotency>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Result<Outcome, Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
@@ -177,7 +179,10 @@ impl Store {
 
     /// Appends a visit or a preview; resolves once it is on disk. Like `execute`,
     /// without copying the share back (the public page does not need it).
-    pub async fn visit(&self, visit: crate::domain::VisitShare) -> Result<(), StoreError> {
+    pub async fn visit(
+        &self,
+        visit: crate::domain::VisitShare,
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = request::Request::Execute {
             cmd: Command::Visit(visit),
@@ -197,7 +202,7 @@ impl Store {
     pub async fn set_notifications(
         &self,
         set: crate::domain::SetNotifications,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = request::Request::Execute {
             cmd: Command::Notify(set),
@@ -215,7 +220,7 @@ impl Store {
     pub fn set_notifications_blocking(
         &self,
         set: crate::domain::SetNotifications,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = request::Request::Execute {
             cmd: Command::Notify(set),
@@ -233,7 +238,7 @@ impl Store {
         &self,
         cmd: Command,
         idem: Option<Idempotency>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Result<Outcome, Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let reply = request::Reply::Outcome(reply);
         self.sender()?
@@ -274,7 +279,10 @@ impl Store {
     /// in batch order, so a repeat of such a create waits for it and gets its share.
     /// Nothing is appended; a retry is answered before the music server is asked (it
     /// may be why the client retries).
-    pub async fn stored_repeat(&self, idem: &Idempotency) -> Result<Option<Share>, StoreError> {
+    pub async fn stored_repeat(
+        &self,
+        idem: &Idempotency,
+    ) -> Result<Result<Option<Share>, Refusal>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let request = request::Request::Repeat {
             idem: idem.clone(),

@@ -9,7 +9,7 @@ use crate::domain::{
     Actor, DeleteShare, DomainError, Format as ShareFormat, Share, ShareChanges, ShareId,
     UpdateShare, UserId,
 };
-use crate::shares::{self, NewShare, ShareError};
+use crate::shares::{self, NewShare, ShareError, Viewer};
 use crate::state::AppState;
 use crate::upstream::{Upstream, UpstreamError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -52,8 +52,12 @@ pub async fn serve(
 
 /// Ownership is matched by username on this door: a Subsonic login proves a username, not
 /// Navidrome's user id (docs/subsonic.md, "Ownership").
-fn is_visible(s: &Share, user: &SubsonicUser) -> bool {
-    s.is_visible_to_username(&user.username, user.is_admin)
+/// How a Subsonic login is seen by the one read path: by name (Subsonic has no user ids).
+fn viewer(user: &SubsonicUser) -> Viewer<'_> {
+    Viewer::Named {
+        username: &user.username,
+        is_admin: user.is_admin,
+    }
 }
 
 /// The actor for commands by `user`: the user id their tokens carry when known (learned from
@@ -64,8 +68,7 @@ pub(crate) fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
         state
             .store
             .shares()
-            .all()
-            .filter(|s| s.owner_name == user.username)
+            .owned_by_name(&user.username)
             .max_by_key(|s| s.created_at)
             .map(|s| s.owner_id.clone())
     });
@@ -78,7 +81,7 @@ pub(crate) fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
 
 fn list(state: &AppState, user: &SubsonicUser) -> Element {
     let shares = state.store.shares();
-    let mut visible: Vec<&Share> = shares.live().filter(|s| is_visible(s, user)).collect();
+    let mut visible = shares::visible(&shares, viewer(user));
     visible.sort_by_key(|s| std::cmp::Reverse(s.created_at));
     view::shares(visible.into_iter(), &state.settings.public_url)
 }
@@ -170,11 +173,7 @@ async fn delete(
 fn owned(state: &AppState, user: &SubsonicUser, params: &Params) -> Result<Share, Failure> {
     let raw = params.get("id").ok_or_else(|| Failure::missing("id"))?;
     let id = ShareId::parse(raw).ok_or_else(Failure::not_found)?;
-    state
-        .store
-        .shares()
-        .get(&id)
-        .filter(|s| is_visible(s, user))
+    shares::visible_one(&state.store.shares(), &id, viewer(user))
         .cloned()
         .ok_or_else(Failure::not_found)
 }

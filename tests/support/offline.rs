@@ -15,6 +15,7 @@ pub fn created(store: &Store, n: u128, name: &str) -> ShareId {
     store
         .execute_blocking(create(n, name), None)
         .unwrap()
+        .unwrap()
         .share
         .id
 }
@@ -95,6 +96,7 @@ pub fn appender_child(threads: u128) {
                 let id = store
                     .execute_blocking(create(base + t, "a share"), None)
                     .unwrap()
+                    .unwrap()
                     .share
                     .id;
                 if t % 2 == 1 {
@@ -105,7 +107,7 @@ pub fn appender_child(threads: u128) {
                     };
                     let mut n = 0u64;
                     while let Command::Visit(v) = visit(&id) {
-                        if rt.block_on(store.visit(v)).is_err() {
+                        if !matches!(rt.block_on(store.visit(v)), Ok(Ok(()))) {
                             break;
                         }
                         n += 1;
@@ -115,7 +117,7 @@ pub fn appender_child(threads: u128) {
                     }
                     return;
                 }
-                while let Ok(o) = store.execute_blocking(visit(&id), None) {
+                while let Ok(Ok(o)) = store.execute_blocking(visit(&id), None) {
                     let mut out = std::io::stdout().lock();
                     for seq in o.seqs {
                         let _ = writeln!(out, "ack {seq}");

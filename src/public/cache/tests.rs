@@ -40,9 +40,10 @@ async fn the_cache_never_holds_more_than_its_bound() {
 
 #[actix_web::test]
 async fn one_request_refetches_an_expired_entry_while_the_others_serve_it_as_it_was() {
-    let c = MetaCache::new(Duration::from_millis(50), 3);
+    // 1 s: the steps below must fall between expired (1 s) and gone (2 s) on a busy machine.
+    let c = MetaCache::new(Duration::from_millis(1000), 3);
     c.get_or_fetch(Kind::Album, "a", fetch("1")).await.unwrap();
-    std::thread::sleep(Duration::from_millis(60));
+    std::thread::sleep(Duration::from_millis(1100));
     // The refetch is under way (its future polled once, then parked on the music server).
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let refetch = c.get_or_fetch(Kind::Album, "a", async {
@@ -66,9 +67,11 @@ async fn one_request_refetches_an_expired_entry_while_the_others_serve_it_as_it_
 
 #[actix_web::test]
 async fn a_refetch_that_is_dropped_or_fails_lets_the_next_request_try_and_serves_the_old_list() {
-    let c = MetaCache::new(Duration::from_millis(50), 3);
+    // A ttl of 1 s leaves 0.9 s between "expired" and "gone" for the steps below: a busy
+    // machine (50 ms left 40 ms, which a loaded CI machine overran) cannot make it flaky.
+    let c = MetaCache::new(Duration::from_millis(1000), 3);
     c.get_or_fetch(Kind::Song, "s", fetch("1")).await.unwrap();
-    std::thread::sleep(Duration::from_millis(60));
+    std::thread::sleep(Duration::from_millis(1100));
     let mut dropped = Box::pin(c.get_or_fetch(Kind::Song, "s", std::future::pending()));
     assert!(futures_util::FutureExt::now_or_never(&mut dropped).is_none());
     drop(dropped);
@@ -84,7 +87,7 @@ async fn a_refetch_that_is_dropped_or_fails_lets_the_next_request_try_and_serves
         "2"
     );
     // Past twice the ttl an entry is gone: a failure is a failure again.
-    std::thread::sleep(Duration::from_millis(110));
+    std::thread::sleep(Duration::from_millis(2100));
     let gone = c
         .get_or_fetch(Kind::Song, "s", async {
             Err(UpstreamError::Unavailable("down".into()))

@@ -128,7 +128,7 @@ impl Reader for MemoryLog {
         }
         let mut secret = [0u8; 32];
         getrandom::getrandom(&mut secret)
-            .map_err(|e| StoreError::Io(format!("no random bytes for a secret: {e}")))?;
+            .map_err(|e| StoreError::engine("drawing random bytes for a secret", e))?;
         secrets.insert(name.to_string(), secret);
         Ok(secret)
     }

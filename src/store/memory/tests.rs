@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::domain::*;
-use crate::store::{chain, Store, StoreError};
+use crate::store::{chain, Refusal, Store};
 use std::time::{Duration, Instant};
 
 const POLICY: Policy = Policy::open(true);
@@ -97,18 +97,20 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 fn a_memory_store_decides_appends_and_reads_like_any_other() {
     let store = Store::in_memory(POLICY);
     assert_eq!(store.engine(), "memory");
-    let created = store.execute_blocking(create(1), None).unwrap();
+    let created = store.execute_blocking(create(1), None).unwrap().unwrap();
     assert_eq!((created.share.version, created.seqs.clone()), (1, vec![1]));
     let refused = store.execute_blocking(rename(1, Some(7), "x"), None);
     assert!(matches!(
         refused,
-        Err(StoreError::Rejected(DomainError::VersionConflict { .. }))
+        Ok(Err(Refusal::Rule(DomainError::VersionConflict { .. })))
     ));
     store
         .execute_blocking(rename(1, Some(1), "renamed"), None)
+        .unwrap()
         .unwrap();
     store
         .execute_blocking(Command::Visit(visit(1)), None)
+        .unwrap()
         .unwrap();
     let share = store.shares().get(&id(1)).cloned().unwrap();
     assert_eq!((share.version, share.visit_count), (3, 1));
@@ -121,7 +123,10 @@ fn a_memory_store_decides_appends_and_reads_like_any_other() {
 #[test]
 fn a_write_on_one_replica_is_seen_on_the_other_without_a_write_there() {
     let stores = Store::in_memory_replicas(2, POLICY);
-    stores[0].execute_blocking(create(1), None).unwrap();
+    stores[0]
+        .execute_blocking(create(1), None)
+        .unwrap()
+        .unwrap();
     wait_until("the other replica to catch up", || {
         stores[1].shares().get(&id(1)).is_some()
     });
@@ -132,7 +137,10 @@ fn a_write_on_one_replica_is_seen_on_the_other_without_a_write_there() {
 #[test]
 fn if_match_is_exact_across_replicas() {
     let stores = Store::in_memory_replicas(2, POLICY);
-    stores[0].execute_blocking(create(1), None).unwrap();
+    stores[0]
+        .execute_blocking(create(1), None)
+        .unwrap()
+        .unwrap();
     for round in 0..20u64 {
         let expected = 1 + round;
         let results: Vec<_> = std::thread::scope(|s| {
@@ -149,7 +157,7 @@ fn if_match_is_exact_across_replicas() {
                 .collect();
             tries.into_iter().map(|t| t.join().unwrap()).collect()
         });
-        let won = results.iter().filter(|r| r.is_ok()).count();
+        let won = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
         assert_eq!(won, 1, "round {round}: {results:?}");
     }
     assert_eq!(assert_one_chain(&stores[1]), 21);
@@ -158,13 +166,17 @@ fn if_match_is_exact_across_replicas() {
 #[test]
 fn visits_spread_over_replicas_are_counted_exactly_on_both() {
     let stores = Store::in_memory_replicas(2, POLICY);
-    stores[0].execute_blocking(create(1), None).unwrap();
+    stores[0]
+        .execute_blocking(create(1), None)
+        .unwrap()
+        .unwrap();
     std::thread::scope(|s| {
         for i in 0..50 {
             let store = &stores[i % 2];
             s.spawn(move || {
                 store
                     .execute_blocking(Command::Visit(visit(1)), None)
+                    .unwrap()
                     .unwrap()
             });
         }
@@ -189,6 +201,7 @@ fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
     };
     stores[0]
         .execute_blocking(Command::Create(limited), None)
+        .unwrap()
         .unwrap();
     let link = LinkId::from_random([9; 16]);
     let add = AddLink {
@@ -200,6 +213,7 @@ fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
     };
     stores[1]
         .execute_blocking(Command::AddLink(add), None)
+        .unwrap()
         .unwrap();
     let admitted = std::sync::atomic::AtomicUsize::new(0);
     let via_link = std::sync::atomic::AtomicUsize::new(0);
@@ -213,13 +227,14 @@ fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
             }
             s.spawn(
                 move || match store.execute_blocking(Command::Visit(v), None) {
-                    Ok(_) => {
+                    Ok(Ok(_)) => {
                         admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         if through {
                             via_link.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
                     }
-                    Err(StoreError::Rejected(DomainError::VisitLimitReached)) => {}
+                    Ok(Err(Refusal::Rule(DomainError::VisitLimitReached))) => {}
+                    Ok(Err(r)) => panic!("{r}"),
                     Err(e) => panic!("{e}"),
                 },
             );
@@ -247,8 +262,12 @@ fn an_idempotency_key_used_on_one_replica_is_a_repeat_on_the_other() {
     };
     let first = stores[0]
         .execute_blocking(create(1), Some(key.clone()))
+        .unwrap()
         .unwrap();
-    let again = stores[1].execute_blocking(create(2), Some(key)).unwrap();
+    let again = stores[1]
+        .execute_blocking(create(2), Some(key))
+        .unwrap()
+        .unwrap();
     assert!(again.replayed);
     assert_eq!(again.share.id, first.share.id);
     assert_eq!(assert_one_chain(&stores[1]), 1);
@@ -275,18 +294,20 @@ fn notifying_policy() -> Policy {
 #[test]
 fn notification_settings_live_on_the_owners_own_stream() {
     let store = Store::in_memory(notifying_policy());
-    store.execute_blocking(create(1), None).unwrap();
+    store.execute_blocking(create(1), None).unwrap().unwrap();
     store
         .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap()
         .unwrap();
     // The same choice again is no event; another target is refused.
     store
         .set_notifications_blocking(notify("https://hooks.example/alice"))
+        .unwrap()
         .unwrap();
     let refused = store.set_notifications_blocking(notify("http://127.0.0.1:6379/"));
     assert!(matches!(
         refused,
-        Err(StoreError::Rejected(DomainError::NotifyTarget))
+        Ok(Err(Refusal::Rule(DomainError::NotifyTarget)))
     ));
     let user = UserId("u-alice".into());
     let owner = store.shares().owner(&user).cloned().unwrap();
@@ -298,6 +319,7 @@ fn notification_settings_live_on_the_owners_own_stream() {
             actor: alice(),
             notify: None,
         })
+        .unwrap()
         .unwrap();
     assert_eq!(store.shares().owner(&user).unwrap().notify, None);
     let events: Vec<_> = store.events(1).map(|e| e.unwrap()).collect();
@@ -316,6 +338,7 @@ fn an_owners_settings_reach_the_other_replica() {
     let stores = Store::in_memory_replicas(2, notifying_policy());
     stores[0]
         .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap()
         .unwrap();
     let user = UserId("u-alice".into());
     wait_until("the other replica to see the owner's settings", || {
@@ -324,6 +347,7 @@ fn an_owners_settings_reach_the_other_replica() {
     // Decided on the other replica against the log: the same choice is no event.
     stores[1]
         .set_notifications_blocking(notify("https://hooks.example/a"))
+        .unwrap()
         .unwrap();
     assert_eq!(assert_one_chain(&stores[1]), 1);
 }

@@ -93,7 +93,7 @@ impl Importer {
     /// which the reading side fills (`SledImport::copy_out`).
     fn create(dir: &Path) -> Result<Importer, StoreError> {
         if dir.join("db").exists() {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::Failed(format!(
                 "{} already holds an event log",
                 dir.display()
             )));
@@ -194,7 +194,7 @@ impl Importer {
         let last_seq = head.last_seq;
         let mirror = Mirror::open(&self.dir, &self.db, last_seq)?;
         if !mirror.is_live() {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::Failed(format!(
                 "the export mirror {} could not be written",
                 mirror::path(&self.dir).display()
             )));
@@ -212,7 +212,7 @@ impl Importer {
             wait_until_closed(dir)?;
             mirror
                 .join()
-                .map_err(|_| StoreError::Io("the mirror's closing thread failed".into()))?
+                .map_err(|_| StoreError::Failed("the mirror's closing thread failed".into()))?
         })?;
         Ok(head)
     }
@@ -224,7 +224,7 @@ fn wait_until_closed(dir: &Path) -> Result<(), StoreError> {
     if super::release::wait_until_free(dir) {
         Ok(())
     } else {
-        Err(StoreError::Io(format!(
+        Err(StoreError::Failed(format!(
             "the new database in {} was not released",
             dir.display()
         )))

@@ -27,7 +27,7 @@ impl SledOffline {
     /// Opens an existing data directory.
     pub fn open(dir: &Path) -> Result<SledOffline, StoreError> {
         if !dir.join("db").exists() {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::Failed(format!(
                 "no event log in {} (check dataDir)",
                 dir.display()
             )));

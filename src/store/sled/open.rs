@@ -185,7 +185,7 @@ pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 pub fn encoding(e: serde_json::Error) -> StoreError {
-    StoreError::Io(format!("encoding: {e}"))
+    StoreError::engine("encoding a row", e)
 }
 
 #[cfg(test)]

@@ -122,7 +122,7 @@ impl<A: Append> Committer<A> {
         self.latest.forget_published();
         if self.poisoned.load(Ordering::SeqCst) {
             return refuse(batch, || {
-                StoreError::Io("the log stopped after a write failure".into())
+                StoreError::Failed("the log stopped after a write failure".into())
             });
         }
         let started = Instant::now();
@@ -149,7 +149,8 @@ impl<A: Append> Committer<A> {
             Err(e) => {
                 let _ = self.append.end();
                 return refuse(batch, || {
-                    StoreError::Io(format!("cannot write the time {now}: {e}"))
+                    // Each caller gets its own error, and an error of the time crate is no Clone: its text.
+                    StoreError::Failed(format!("cannot write the time {now}: {e}"))
                 });
             }
         };
@@ -188,7 +189,7 @@ impl<A: Append> Committer<A> {
         let rows = plan
             .changed
             .rows()
-            .map_err(|e| StoreError::Io(format!("encoding a projection row: {e}")))?;
+            .map_err(|e| StoreError::engine("encoding a projection row", e))?;
         let decided = Decided {
             events: std::mem::take(&mut plan.events),
             rows,
@@ -209,7 +210,7 @@ impl<A: Append> Committer<A> {
         let error = if A::FAILURE_POISONS {
             log::error!("event log write failed; refusing further writes until restart: {e}");
             self.poisoned.store(true, Ordering::SeqCst);
-            || StoreError::Io("the event log could not be written".into())
+            || StoreError::Failed("the event log could not be written".into())
         } else {
             log::error!("event log write failed; the batch was not written: {e}");
             || StoreError::Unavailable("the event log could not be written".into())

@@ -16,7 +16,7 @@ use crate::store::event_ids::EventIds;
 use crate::store::latest::LatestShares;
 use crate::store::request::{Answered, Idempotency, IdempotencyRow, Reply, Request};
 use crate::store::syncer::OpenTally;
-use crate::store::StoreError;
+use crate::store::{Refusal, StoreError};
 use std::collections::HashMap;
 use std::ops::Range;
 use time::Date;
@@ -84,15 +84,20 @@ impl<S: EventSink> BatchPlan<S> {
         let (cmd, idem, reply) = match request {
             Request::Execute { cmd, idem, reply } => (cmd, idem, reply),
             Request::Repeat { idem, reply } => {
-                let first = self.repeat_of(p, &idem).transpose();
-                return Answered::Repeat(reply, first.map(|s| s.map(Box::new)));
+                // None (no such key) → Ok(Ok(None)); a found key keeps its refusal or failure.
+                let first = match self.repeat_of(p, &idem) {
+                    None => Ok(Ok(None)),
+                    Some(r) => r.map(|d| d.map(|s| Some(Box::new(s)))),
+                };
+                return Answered::Repeat(reply, first);
             }
             // The batch's begin has caught up already.
             Request::CatchUp => return Answered::Nobody,
         };
         if let Some(first) = idem.as_ref().and_then(|i| self.repeat_of(p, i)) {
             return match first {
-                Ok(share) => reply.succeeded(&share, 0..0, true),
+                Ok(Ok(share)) => reply.succeeded(&share, 0..0, true),
+                Ok(Err(refusal)) => reply.refused(refusal),
                 Err(e) => reply.failed(e),
             };
         }
@@ -111,7 +116,7 @@ impl<S: EventSink> BatchPlan<S> {
                 if let Some(s) = state.filter(|_| changed_here) {
                     self.changed.shares.insert(id, s);
                 }
-                return reply.failed(StoreError::Rejected(e));
+                return reply.refused(e);
             }
         };
         let version = state.as_ref().map_or(0, |s| s.version);
@@ -123,12 +128,12 @@ impl<S: EventSink> BatchPlan<S> {
             if let Some(s) = state.filter(|_| changed_here) {
                 self.changed.shares.insert(id, s);
             }
-            return reply.failed(StoreError::Io(e.to_string()));
+            return reply.failed(StoreError::engine("writing an event", e));
         }
         let (state, seqs) = self.take_in(p, &id, state, &mut sealed);
         self.sealed = sealed;
         let Some(share) = state else {
-            return reply.failed(StoreError::Rejected(DomainError::NotFound));
+            return reply.refused(DomainError::NotFound);
         };
         if let Some(i) = idem.filter(|_| !seqs.is_empty()) {
             let row = IdempotencyRow {
@@ -143,7 +148,11 @@ impl<S: EventSink> BatchPlan<S> {
     }
 
     /// The first result of a create repeated with its `Idempotency-Key`, if it is one.
-    fn repeat_of(&self, p: &Planner, i: &Idempotency) -> Option<Result<Share, StoreError>> {
+    fn repeat_of(
+        &self,
+        p: &Planner,
+        i: &Idempotency,
+    ) -> Option<Result<Result<Share, Refusal>, StoreError>> {
         let k = (i.user_id.clone(), i.key.clone());
         let row = p.idempotency.get(&k).or_else(|| {
             self.new_keys
@@ -251,10 +260,10 @@ impl<S: EventSink> BatchPlan<S> {
         reply: Reply,
     ) -> Answered {
         let Command::Notify(set) = &cmd else {
-            return reply.failed(StoreError::Rejected(DomainError::NotFound));
+            return reply.refused(DomainError::NotFound);
         };
         if matches!(reply, Reply::Outcome(_)) {
-            return reply.failed(StoreError::Io(
+            return reply.failed(StoreError::Failed(
                 "an owner's command is acknowledged, not answered with a share".into(),
             ));
         }
@@ -274,7 +283,7 @@ impl<S: EventSink> BatchPlan<S> {
                 if let Some(o) = state {
                     self.changed.owners.insert(user, o);
                 }
-                return reply.failed(StoreError::Rejected(e));
+                return reply.refused(e);
             }
         };
         let version = state.as_ref().map_or(0, |o| o.version);
@@ -286,7 +295,7 @@ impl<S: EventSink> BatchPlan<S> {
             if let Some(o) = state {
                 self.changed.owners.insert(user, o);
             }
-            return reply.failed(StoreError::Io(e.to_string()));
+            return reply.failed(StoreError::engine("writing an event", e));
         }
         let stream_key = stream.to_string();
         let mut owner = state;

@@ -5,6 +5,7 @@
 //! pairs each reply channel with a result of its own kind, so an answer that does
 //! not fit its request cannot be built.
 
+use super::refusal::Refusal;
 use crate::domain::{Command, Share, ShareId};
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -32,10 +33,14 @@ pub(in crate::store) struct IdempotencyRow {
 impl IdempotencyRow {
     /// The one rule of a repeated key, given the state of the share the key made
     /// (`first`): the same body gets that share back; another body is refused.
-    pub fn repeat(&self, fingerprint: &str, first: Option<Share>) -> Result<Share, StoreError> {
+    pub fn repeat(
+        &self,
+        fingerprint: &str,
+        first: Option<Share>,
+    ) -> Result<Result<Share, Refusal>, StoreError> {
         match first {
-            Some(share) if self.fingerprint == fingerprint => Ok(share),
-            Some(_) => Err(StoreError::IdempotencyKeyReused),
+            Some(share) if self.fingerprint == fingerprint => Ok(Ok(share)),
+            Some(_) => Ok(Err(Refusal::KeyReused)),
             None => Err(StoreError::Corrupt(
                 "idempotency key names an unknown share".into(),
             )),
@@ -79,7 +84,7 @@ pub enum Request {
     /// the disk waits for it instead of reading a key whose share is not durable yet.
     Repeat {
         idem: Idempotency,
-        reply: oneshot::Sender<Result<Option<Share>, StoreError>>,
+        reply: oneshot::Sender<Result<Result<Option<Share>, Refusal>, StoreError>>,
     },
     /// Nothing to decide: another process appended to a shared log, and the
     /// committer catches up with it now rather than at its next write.
@@ -105,10 +110,10 @@ impl Request {
 /// Where a command's result goes.
 pub enum Reply {
     /// The share's state after the command (owner API, Subsonic, tools).
-    Outcome(oneshot::Sender<Result<Outcome, StoreError>>),
+    Outcome(oneshot::Sender<Result<Result<Outcome, Refusal>, StoreError>>),
     /// Only that it is on disk: a visit's caller needs no copy of the share, and not
     /// cloning one per visit is most of what a visit costs the committer.
-    Ack(oneshot::Sender<Result<(), StoreError>>),
+    Ack(oneshot::Sender<Result<Result<(), Refusal>, StoreError>>),
 }
 
 impl Reply {
@@ -119,13 +124,13 @@ impl Reply {
         match self {
             Reply::Outcome(tx) => Answered::Outcome(
                 tx,
-                Ok(Box::new(Outcome {
+                Ok(Ok(Box::new(Outcome {
                     share: share.clone(),
                     seqs: seqs.collect(),
                     replayed,
-                })),
+                }))),
             ),
-            Reply::Ack(tx) => Answered::Ack(tx, Ok(())),
+            Reply::Ack(tx) => Answered::Ack(tx, Ok(Ok(()))),
         }
     }
 
@@ -135,11 +140,11 @@ impl Reply {
         match self {
             Reply::Outcome(tx) => Answered::Outcome(
                 tx,
-                Err(StoreError::Io(
+                Err(StoreError::Failed(
                     "an owner's command is acknowledged, not answered with a share".into(),
                 )),
             ),
-            Reply::Ack(tx) => Answered::Ack(tx, Ok(())),
+            Reply::Ack(tx) => Answered::Ack(tx, Ok(Ok(()))),
         }
     }
 
@@ -149,25 +154,34 @@ impl Reply {
             Reply::Ack(tx) => Answered::Ack(tx, Err(error)),
         }
     }
+
+    /// The answer for a command the rules refused: nothing was appended.
+    pub fn refused(self, refusal: impl Into<Refusal>) -> Answered {
+        let refusal = refusal.into();
+        match self {
+            Reply::Outcome(tx) => Answered::Outcome(tx, Ok(Err(refusal))),
+            Reply::Ack(tx) => Answered::Ack(tx, Ok(Err(refusal))),
+        }
+    }
 }
 
 /// A reply channel with its result, waiting until the batch is durable.
 pub enum Answered {
     /// Boxed: an outcome is large and most answers are acks.
     Outcome(
-        oneshot::Sender<Result<Outcome, StoreError>>,
-        Result<Box<Outcome>, StoreError>,
+        oneshot::Sender<Result<Result<Outcome, Refusal>, StoreError>>,
+        Result<Result<Box<Outcome>, Refusal>, StoreError>,
     ),
     Ack(
-        oneshot::Sender<Result<(), StoreError>>,
-        Result<(), StoreError>,
+        oneshot::Sender<Result<Result<(), Refusal>, StoreError>>,
+        Result<Result<(), Refusal>, StoreError>,
     ),
     /// A catch-up has nobody to answer.
     Nobody,
     /// Boxed like an outcome.
     Repeat(
-        oneshot::Sender<Result<Option<Share>, StoreError>>,
-        Result<Option<Box<Share>>, StoreError>,
+        oneshot::Sender<Result<Result<Option<Share>, Refusal>, StoreError>>,
+        Result<Result<Option<Box<Share>>, Refusal>, StoreError>,
     ),
 }
 
@@ -186,13 +200,13 @@ impl Answered {
         // A caller that went away (client disconnected) does not undo a durable write.
         match self {
             Answered::Outcome(tx, result) => {
-                let _ = tx.send(result.map(|o| *o));
+                let _ = tx.send(result.map(|r| r.map(|o| *o)));
             }
             Answered::Ack(tx, result) => {
                 let _ = tx.send(result);
             }
             Answered::Repeat(tx, result) => {
-                let _ = tx.send(result.map(|s| s.map(|s| *s)));
+                let _ = tx.send(result.map(|r| r.map(|s| s.map(|s| *s))));
             }
             Answered::Nobody => {}
         }

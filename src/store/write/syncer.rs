@@ -87,7 +87,7 @@ impl<D: Durability> Syncer<D> {
     fn finish(&mut self, batches: Vec<Applied>) {
         let wrote = batches.iter().any(|b| b.own);
         let result = match self.poisoned.load(Ordering::SeqCst) {
-            true => Err(StoreError::Io(
+            true => Err(StoreError::Failed(
                 "the log stopped after a write failure".into(),
             )),
             false if wrote => self.durability.sync(),
@@ -113,7 +113,9 @@ impl<D: Durability> Syncer<D> {
         for b in batches {
             for answer in b.answers {
                 answer
-                    .into_failed(StoreError::Io("the event log could not be written".into()))
+                    .into_failed(StoreError::Failed(
+                        "the event log could not be written".into(),
+                    ))
                     .send();
             }
         }

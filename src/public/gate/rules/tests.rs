@@ -2,32 +2,17 @@
 //! proofs that do not satisfy it. The whole path, over HTTP, is tests/public_access*.rs.
 
 use super::*;
-use crate::domain::{Format, LinkId, PasswordHash, ShareId, UserId};
+use crate::domain::{LinkId, PasswordHash, ShareId};
 use time::OffsetDateTime;
 
 fn share() -> Share {
-    let now = OffsetDateTime::now_utc();
     Share {
-        id: ShareId::parse("abc").unwrap(),
-        owner_id: UserId("u".into()),
-        owner_name: "alice".into(),
-        description: None,
-        format: Format::Raw,
-        max_bit_rate: 0,
         downloadable: true,
-        expires_at: None,
-        created_at: now,
-        updated_at: now,
-        items: Default::default(),
-        visit_count: 0,
-        preview_count: 0,
-        last_visited_at: None,
-        version: 1,
-        deleted: false,
-        password: None,
-        password_version: 0,
-        max_visits: None,
-        links: vec![],
+        ..Share::sample(
+            ShareId::parse("abc").unwrap(),
+            "alice",
+            OffsetDateTime::now_utc(),
+        )
     }
 }
 

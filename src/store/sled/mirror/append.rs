@@ -101,7 +101,7 @@ impl Mirror {
         file.sync_all()?;
         drop(file);
         let body = serde_json::to_vec(&Marker { last_seq })
-            .map_err(|e| StoreError::Io(format!("encoding the mirror marker: {e}")))?;
+            .map_err(|e| StoreError::engine("encoding the mirror marker", e))?;
         crate::fsutil::write_atomic(&marker_path(dir), &body)?;
         Ok(())
     }

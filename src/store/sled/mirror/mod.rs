@@ -45,10 +45,10 @@ pub fn remove_marker(dir: &Path) -> Result<(), StoreError> {
     match std::fs::remove_file(marker_path(dir)) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(StoreError::Io(format!(
-            "removing {}: {e}",
-            marker_path(dir).display()
-        ))),
+        Err(source) => Err(StoreError::Disk {
+            doing: format!("removing {}", marker_path(dir).display()),
+            source,
+        }),
     }
 }
 
