@@ -232,13 +232,18 @@
       if (li) { showLinks(li, id, r.data || []); }
     }, function (f) {
       var li = cardOf(id);
-      if (li) { text(li, ".recipients-note", "Recipient links are not available: " + f.message); }
+      if (li) {
+        text(li, ".recipients-note", "Recipient links are not available: " + f.message);
+        li.querySelector(".links").removeAttribute("aria-busy");
+      }
     });
   }
 
   function showLinks(li, shareId, links) {
     var ul = li.querySelector(".links");
     ul.textContent = "";
+    // Busy (for screen readers, and for the tests) until the card's links have come.
+    ul.removeAttribute("aria-busy");
     links.forEach(function (l) {
       var row = $("link-row").content.firstElementChild.cloneNode(true);
       row.dataset.id = l.id;

@@ -77,7 +77,8 @@ pub fn sign_in_with_form(browser: &Browser, username: &str, password: &str) {
     browser.click("#sign-in button[type=submit]");
 }
 
-/// Waits until the page has listed `n` shares and drawn every chart in view.
+/// Waits until the page has listed `n` shares, drawn every chart in view and listed those
+/// cards' recipient links (each card's chart and links come by requests of their own).
 pub fn wait_listed(browser: &Browser, n: usize) {
     browser.wait_for(
         &format!("{n} shares listed"),
@@ -87,6 +88,11 @@ pub fn wait_listed(browser: &Browser, n: usize) {
         "the charts",
         "Array.from(document.querySelectorAll('#shares li.share')).slice(0, 2)
            .every(li => li.querySelector('.chart-box svg.bars'))",
+    );
+    browser.wait_for(
+        "the recipient links",
+        "Array.from(document.querySelectorAll('#shares li.share')).slice(0, 2)
+           .every(li => !li.querySelector('.links').hasAttribute('aria-busy'))",
     );
 }
 
