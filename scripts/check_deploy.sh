@@ -620,6 +620,9 @@ routes = [
     ("/share/favicon.ico", N),
     ("/share/_assets/share.0123456789.css", S), ("/share/AbC123/cover?size=300", S),
     ("/share/AbC123/cover/al-1", S), ("/share/oembed?url=x", S),
+    ("/share/_manage", S), ("/share/_manage?signed-out=1", S), ("/share/_manage/sign-in", S),
+    ("/share/_manage/assets/manage.0123456789.js", S), ("/share/_managed", N),
+    ("/api/share/search?query=road", S),
     ("/rest/getShares", S), ("/rest/getShares.view?u=a&f=json", S), ("/rest/createShare", S),
     ("/rest/createShare.view", S), ("/rest/updateShare", S), ("/rest/updateShare.view", S),
     ("/rest/deleteShare", S), ("/rest/deleteShare.view", S),
@@ -651,7 +654,8 @@ if h.get("x-forwarded-proto") != ("https" if CA else "http"):
     errors.append(f"X-Forwarded-Proto: {h.get('x-forwarded-proto')!r}")
 # Every kind of sharelog route overwrites X-Forwarded-For and drops Forwarded.
 for path in ("/api/share", "/api/share/AbC123", "/api/audit?after=1", "/share/_assets/share.0123456789.css",
-             "/share/AbC123?format=m3u", "/share/oembed?url=x", "/rest/getShares.view"):
+             "/share/AbC123?format=m3u", "/share/oembed?url=x", "/rest/getShares.view", "/share/_manage",
+             "/share/_manage/assets/manage.0123456789.css"):
     status, got = req("GET", path, headers={"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9"})
     h = got.get("headers", {})
     if got.get("upstream") != S or h.get("x-forwarded-for") != "127.0.0.1" or "forwarded" in h:
@@ -667,6 +671,10 @@ if status != 413 or got.get("code") != "payload-too-large":
 status, got = req("PUT", "/api/share/AbC123", headers={"Content-Type": "application/json"}, body=b"x" * 70000)
 if status != 413:
     errors.append(f"PUT /api/share/ID over 64 KiB: want 413, got {status}")
+status, got = req("POST", "/share/_manage/sign-in", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                  body=b"username=alice&password=secret")
+if status != 200 or got.get("upstream") != S or got.get("bodyLen") != 30:
+    errors.append(f"POST /share/_manage/sign-in: want the form passed to sharelog, got {status} {got}")
 status, got = req("POST", "/rest/createShare.view", body=b"x" * 200000,
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
 if status != 200 or got.get("upstream") != S:

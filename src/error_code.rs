@@ -45,6 +45,7 @@ error_codes! {
     DownloadNotAllowed = "download-not-allowed" => FORBIDDEN,
     ShownTokenInvalid = "shown-token-invalid" => FORBIDDEN,
     SharingNotAllowed = "sharing-not-allowed" => FORBIDDEN,
+    CsrfRefused = "csrf-refused" => FORBIDDEN,
     NotFound = "not-found" => NOT_FOUND,
     MethodNotAllowed = "method-not-allowed" => METHOD_NOT_ALLOWED,
     BodyTimeout = "body-timeout" => REQUEST_TIMEOUT,

@@ -11,6 +11,7 @@
 //! - `shares`: the share service: create, update, delete for every front door
 //! - `api`: the owner API `/api/share` (handlers, body parsing, share view)
 //! - `public`: the public links `/share/{id}`: raw, m3u, zip, stream and download proxies, visits
+//! - `manage`: the owner's page `/share/_manage`: sign-in, sign-out, the page and its files
 //! - `auth`: bearer tokens -> the acting user (local secret or delegated to Navidrome)
 //! - `subsonic`: the Subsonic share endpoints under `/rest`, for Subsonic clients
 //! - `config`: settings from defaults, YAML and `SHARELOG_*` variables
@@ -36,6 +37,7 @@ mod front_door_tests;
 pub mod fsutil;
 pub mod hex;
 pub mod http;
+pub mod manage;
 pub mod metrics;
 pub mod notify;
 pub mod projection;

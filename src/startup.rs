@@ -7,7 +7,7 @@ use crate::http::{errors as http_errors, log as http_log, request_body, routes};
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
-use crate::{api, public, subsonic};
+use crate::{api, manage, public, subsonic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -99,6 +99,8 @@ pub struct Shared {
     state: web::Data<AppState>,
     public: web::Data<public::Public>,
     logins: web::Data<subsonic::Logins>,
+    sessions: web::Data<api::session::Sessions>,
+    manage: web::Data<manage::Manage>,
 }
 
 impl Shared {
@@ -116,6 +118,11 @@ impl Shared {
             }),
             public: web::Data::new(public),
             logins: web::Data::new(subsonic::Logins::default()),
+            // The store's secret: a session signed by one replica is good on every other.
+            sessions: web::Data::new(api::session::Sessions::new(
+                store.secret(api::session::SECRET_NAME)?,
+            )),
+            manage: web::Data::new(manage::Manage::default()),
         })
     }
 
@@ -127,6 +134,8 @@ impl Shared {
         cfg.app_data(self.state.clone())
             .app_data(self.public.clone())
             .app_data(self.logins.clone())
+            .app_data(self.sessions.clone())
+            .app_data(self.manage.clone())
             .app_data(upstream)
             .app_data(web::PayloadConfig::new(api::MAX_BODY));
         routes::configure(cfg, settings.sharing.enabled);

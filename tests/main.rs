@@ -73,6 +73,12 @@ mod share_page_prerender;
 mod share_page_proxy;
 mod share_page_shown;
 
+// The owner's page: sign-in, sessions, CSRF, the page in a browser, the search.
+mod api_search;
+mod manage_page_browser;
+mod manage_page_edit_browser;
+mod manage_session;
+
 // What an attacker and a broken environment do.
 mod faults_disk_full;
 mod faults_fsync;

@@ -1,11 +1,11 @@
 //! Every path the service answers, in one table. The handlers live with their
-//! front door (`api/`, `public/`, `subsonic/`, `health`, `openapi`); only this
+//! front door (`api/`, `public/`, `manage/`, `subsonic/`, `health`, `openapi`); only this
 //! file says which path reaches which. Paths are resources, not bare routes, so
 //! another method gets 405 with `Allow`, not 404.
 
 use super::{health, openapi};
 use crate::error::ApiError;
-use crate::{api, public, subsonic};
+use crate::{api, manage, public, subsonic};
 use actix_web::web::{self, get, head, post, put, resource, scope};
 
 /// Registers every route; the share routes only while sharing is enabled.
@@ -27,12 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, sharing_enabled: bool) {
     }));
 }
 
-/// `/share/...`: the links anyone with one may open.
+/// `/share/...`: the links anyone with one may open, and the owner's page.
 fn public_links(cfg: &mut web::ServiceConfig) {
     use public::handlers::{assets, cover, oembed, page, proxy, shown, unlock};
     cfg.service(
         scope("/share")
             // Before `/{id}`: `_` cannot start a share id, but the patterns would still match.
+            .configure(owner_page)
             .service(
                 resource("/_assets/{name}")
                     .route(get().to(assets::get))
@@ -73,9 +74,27 @@ fn public_links(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// `/share/_manage...`: the owner's page, its sign-in and sign-out, and its CSS and JS.
+fn owner_page(cfg: &mut web::ServiceConfig) {
+    use manage::handlers::{assets, page, sign_in};
+    cfg.service(
+        resource("/_manage")
+            .route(get().to(page::get))
+            .route(head().to(page::get)),
+    )
+    .service(resource("/_manage/sign-in").route(post().to(sign_in::post)))
+    .service(resource("/_manage/sign-in/token").route(post().to(sign_in::with_token)))
+    .service(resource("/_manage/sign-out").route(post().to(sign_in::sign_out)))
+    .service(
+        resource("/_manage/assets/{name}")
+            .route(get().to(assets::get))
+            .route(head().to(assets::get)),
+    );
+}
+
 /// `/api/share...` and `/api/notifications`: the owner API.
 fn owner_api(cfg: &mut web::ServiceConfig) {
-    use api::{audit, links, notifications, settings, share, visits};
+    use api::{audit, links, notifications, search, settings, share, visits};
     cfg.service(
         resource("/api/notifications")
             .route(get().to(notifications::get))
@@ -86,8 +105,9 @@ fn owner_api(cfg: &mut web::ServiceConfig) {
             .route(get().to(share::list))
             .route(post().to(share::create)),
     )
-    // Before `/{id}`, which the word would match too.
+    // Before `/{id}`, which the words would match too.
     .service(resource("/api/share/settings").route(get().to(settings::get)))
+    .service(resource("/api/share/search").route(get().to(search::get)))
     .service(resource("/api/share/{id}/history").route(get().to(audit::history)))
     .service(resource("/api/share/{id}/visits").route(get().to(visits::get)))
     .service(

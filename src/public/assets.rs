@@ -49,7 +49,13 @@ pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 impl Asset {
-    fn new(stem: &str, ext: &str, content_type: &'static str, body: &'static [u8]) -> Self {
+    /// An embedded file named `{stem}.{hash}.{ext}` (also the owner page's, `manage::assets`).
+    pub(crate) fn new(
+        stem: &str,
+        ext: &str,
+        content_type: &'static str,
+        body: &'static [u8],
+    ) -> Self {
         let digest = Sha256::digest(body);
         let hash = crate::hex::encode(&digest[..5]);
         Asset {
@@ -71,11 +77,18 @@ impl Assets {
 /// `GET|HEAD /share/_assets/{name}`: only the current names exist (404 otherwise).
 pub async fn get(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let asset = ASSETS.find(&name).ok_or_else(ApiError::not_found)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, asset.content_type))
-        .insert_header((header::CACHE_CONTROL, CACHE_FOREVER))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(asset.body))
+    Ok(asset.response())
+}
+
+impl Asset {
+    /// The file, cached for good: its name changes with its content.
+    pub(crate) fn response(&self) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, self.content_type))
+            .insert_header((header::CACHE_CONTROL, CACHE_FOREVER))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(self.body)
+    }
 }
 
 #[cfg(test)]

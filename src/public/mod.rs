@@ -56,7 +56,7 @@ mod page_error;
 mod page_formats;
 mod page_headers;
 mod page_html;
-mod page_text;
+pub(crate) mod page_text;
 mod pipe;
 mod preview;
 mod proof;

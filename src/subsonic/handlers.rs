@@ -61,8 +61,9 @@ fn viewer(user: &SubsonicUser) -> Viewer<'_> {
 }
 
 /// The actor for commands by `user`: the user id their tokens carry when known (learned from
-/// verified tokens, or from their earlier shares), else the username.
-fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
+/// verified tokens, or from their earlier shares), else the username. Also the owner page's
+/// rule for a session that proved only a username (`api::principal`).
+pub(crate) fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
     let user_id = state.directory.user_id(&user.username).or_else(|| {
         state
             .store

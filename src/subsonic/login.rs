@@ -8,6 +8,7 @@ use super::response::Failure;
 use crate::auth::cache::{self, VerdictCache};
 use crate::upstream::protocol::{self, Credentials, Refusal};
 use crate::upstream::Upstream;
+use md5::Digest;
 use serde_json::Value;
 
 /// Who a Subsonic request comes from, as the music server vouched.
@@ -59,10 +60,45 @@ impl Logins {
             Secret::Password(p) => cache::key(&["subsonic", username, "p", p]),
             Secret::Token { t, s } => cache::key(&["subsonic", username, "t", t, s]),
         };
+        self.verdict(upstream, key, username, &secret).await
+    }
+
+    /// A sign-in with a user name and a password in clear (the owner's page): the same check
+    /// and verdicts as a Subsonic request, the password sent as `upstream.auth` says (a salted
+    /// token when `token`, else `p=enc:HEX`). The password goes to the music server only.
+    pub async fn password(
+        &self,
+        upstream: &Upstream,
+        username: &str,
+        password: &str,
+        token: bool,
+    ) -> Result<SubsonicUser, Failure> {
+        // Keyed by the password, not by what is sent: a token's salt is new each time.
+        let key = cache::key(&["password", username, password]);
+        let (p, t, s);
+        let secret = if token {
+            s = crate::upstream::random_salt();
+            t = crate::hex::encode(&md5::Md5::digest(format!("{password}{s}")));
+            Secret::Token { t: &t, s: &s }
+        } else {
+            p = format!("enc:{}", crate::hex::encode(password.as_bytes()));
+            Secret::Password(&p)
+        };
+        self.verdict(upstream, key, username, &secret).await
+    }
+
+    /// The cached verdict for `key`, else the music server's; as a user or a failure.
+    async fn verdict(
+        &self,
+        upstream: &Upstream,
+        key: [u8; 32],
+        username: &str,
+        secret: &Secret<'_>,
+    ) -> Result<SubsonicUser, Failure> {
         let verdict = match self.verdicts.get(&key) {
             Some(v) => v,
             None => {
-                let v = ask(upstream, username, &secret).await?;
+                let v = ask(upstream, username, secret).await?;
                 self.verdicts.put(key, v.clone());
                 v
             }

@@ -13,7 +13,8 @@ mod params;
 mod response;
 mod view;
 
-pub use login::Logins;
+pub(crate) use handlers::actor;
+pub use login::{Logins, SubsonicUser};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use handlers::{serve, Op};

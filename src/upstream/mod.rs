@@ -238,7 +238,8 @@ fn describe_send_error(e: &awc::error::SendRequestError) -> String {
     }
 }
 
-fn random_salt() -> String {
+/// A fresh salt for a token login (ours, or a client's password turned into a token).
+pub(crate) fn random_salt() -> String {
     let mut b = [0u8; 8];
     // An unpredictable salt is best effort: a fixed one still authenticates.
     let _ = getrandom::getrandom(&mut b);

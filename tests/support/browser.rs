@@ -327,6 +327,23 @@ impl Browser {
         })
     }
 
+    /// Makes the page see `prefers-color-scheme: dark` (or light), as a phone or a desktop set
+    /// to a dark theme does: Chrome DevTools' `Emulation.setEmulatedMedia`, through
+    /// chromedriver's own endpoint for DevTools commands (thirtyfour's needs a feature).
+    pub fn prefer_color_scheme(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        let path = format!("/session/{}/goog/cdp/execute", self.session);
+        let body = json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": value}]},
+        });
+        let answer = self.chromedriver.call("POST", &path, Some(&body));
+        assert!(
+            answer.as_ref().is_some_and(|v| v["value"].is_object()),
+            "prefers-color-scheme {value}: {answer:?}"
+        );
+    }
+
     /// The text of an open `alert`/`confirm`/`prompt`, if one is open.
     pub fn open_dialog(&self) -> Option<String> {
         self.rt.block_on(self.driver().get_alert_text()).ok()
@@ -345,22 +362,9 @@ impl Browser {
         path
     }
 
-    /// Makes the page see `prefers-color-scheme: dark` (Chromium's DevTools emulation, through
-    /// chromedriver), as a phone or desktop set to a dark theme does.
+    /// Makes the page see `prefers-color-scheme: dark`: `prefer_color_scheme(true)`.
     pub fn prefer_dark(&self) {
-        let path = format!("/session/{}/goog/cdp/execute", self.session);
-        let features = json!([{"name": "prefers-color-scheme", "value": "dark"}]);
-        let v = self
-            .chromedriver
-            .call(
-                "POST",
-                &path,
-                Some(
-                    &json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": features}}),
-                ),
-            )
-            .expect("chromedriver answers the CDP call");
-        assert!(v["value"].is_object(), "Emulation.setEmulatedMedia: {v}");
+        self.prefer_color_scheme(true);
     }
 
     /// Drains the browser's console log (entries since the last call).

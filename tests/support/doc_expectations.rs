@@ -85,6 +85,18 @@ pub fn expectations() -> Vec<Expectation> {
             },
         },
         Expectation {
+            marker: "$S/api/share/search?query=alpha",
+            offline: false,
+            check: |out, _| {
+                let albums = json_values(out);
+                assert!(
+                    albums.iter().any(|a| a["name"] == "Alpha"
+                        && a["id"].as_str().is_some_and(|id| !id.is_empty())),
+                    "{out}"
+                );
+            },
+        },
+        Expectation {
             marker: "_sort=visitCount",
             offline: false,
             check: |out, _| {

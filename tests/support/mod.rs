@@ -14,6 +14,8 @@ pub mod music_server_front;
 pub mod navidrome_standin;
 pub mod nginx;
 pub mod offline;
+pub mod owner_page;
+pub mod owner_page_browser;
 pub mod postgres;
 pub mod preflight;
 pub mod promtool;
@@ -22,6 +24,7 @@ pub mod receiver;
 pub mod running_transfer;
 pub mod tls;
 pub mod upstream;
+pub mod visit_history;
 
 pub use upstream::{http_send, HttpResponse, TestUpstream};
 
