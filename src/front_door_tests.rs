@@ -160,7 +160,7 @@ async fn a_public_link_answers_and_counts_its_visit_over_a_memory_store() {
     assert_eq!(resp.status(), 200);
     let body: Value = test::read_body_json(resp).await;
     assert_eq!(body["tracks"][0]["title"], "First <song>");
-    assert_eq!(store.shares().get(&id).unwrap().visit_count, 1);
+    assert_eq!(store.projection().get(&id).unwrap().visit_count, 1);
 
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
     let req = test::TestRequest::get()
@@ -171,6 +171,6 @@ async fn a_public_link_answers_and_counts_its_visit_over_a_memory_store() {
     assert_eq!(resp.status(), 410);
     let body: Value = test::read_body_json(resp).await;
     assert_eq!(body["code"], "share-expired");
-    assert_eq!(store.shares().get(&expiring).unwrap().visit_count, 0);
+    assert_eq!(store.projection().get(&expiring).unwrap().visit_count, 0);
     store.close();
 }

@@ -64,7 +64,7 @@ fn open_store(settings: &Settings) -> Result<Store, StartupError> {
         .map_err(|e| StartupError::Store(place.clone(), e))?;
     log::info!(
         "event log open at {place} ({} live shares)",
-        store.shares().live_count()
+        store.projection().live_count()
     );
     Ok(store)
 }

@@ -196,7 +196,7 @@ fn rebuild_yields_exactly_the_live_projections() {
             store.execute_blocking(delete(id), None).unwrap().unwrap();
         }
     }
-    let live = store.shares().clone();
+    let live = store.projection().clone();
     store.close();
     drop(store);
 

@@ -8,7 +8,7 @@ use support::commands::*;
 use support::offline::{config_for, sharelog, verify_py};
 
 use sharelog::domain::*;
-use sharelog::projection::Shares;
+use sharelog::projection::Projection;
 use sharelog::store::{Log, Refusal, Store};
 use std::sync::{Arc, Barrier};
 
@@ -77,11 +77,11 @@ fn sixty_concurrent_visitors_of_a_share_limited_to_7_are_exactly_7() {
     assert!(results
         .iter()
         .all(|(_, r)| matches!(r, Ok(()) | Err(DomainError::VisitLimitReached))));
-    assert_eq!(store.shares().get(&id).unwrap().visit_count, 7);
+    assert_eq!(store.projection().get(&id).unwrap().visit_count, 7);
     assert_eq!(visits_in_log(&store, &id).len(), 7);
     // Previews are never refused by the limit, and never count towards it.
     store.execute_blocking(preview(&id), None).unwrap().unwrap();
-    let s = store.shares().get(&id).cloned().unwrap();
+    let s = store.projection().get(&id).cloned().unwrap();
     assert_eq!((s.visit_count, s.preview_count), (7, 1));
     store.close();
 }
@@ -105,7 +105,7 @@ fn sixty_concurrent_visitors_through_two_links_keep_each_links_limit_and_the_sha
         (admitted(&results, Some(1)), admitted(&results, Some(2))),
         (3, 4)
     );
-    let s = store.shares().get(&a).cloned().unwrap();
+    let s = store.projection().get(&a).cloned().unwrap();
     let counts: Vec<u64> = s.links.iter().map(|l| l.visit_count).collect();
     assert_eq!((s.visit_count, counts), (7, vec![3, 4]));
     let log = visits_in_log(&store, &a);
@@ -125,7 +125,7 @@ fn sixty_concurrent_visitors_through_two_links_keep_each_links_limit_and_the_sha
     let results = race(&store, &b, 60, |i| [Some(3), Some(4), None][i % 3]);
     let by = [Some(3), Some(4), None].map(|l| admitted(&results, l));
     assert_eq!(by.iter().sum::<usize>(), 7, "{by:?}");
-    let s = store.shares().get(&b).cloned().unwrap();
+    let s = store.projection().get(&b).cloned().unwrap();
     assert_eq!(s.visit_count, 7);
     assert_eq!(s.links[0].visit_count as usize, by[0]);
     assert_eq!(s.links[1].visit_count as usize, by[1]);
@@ -200,8 +200,8 @@ fn links_fold_the_same_live_reopened_replayed_rebuilt_and_restored() {
     let dir = tmp.path().join("data");
     let store = Store::open(&dir, POLICY).unwrap();
     let (a, b) = log_with_controls(&store);
-    let live = store.shares().clone();
-    assert_eq!(live, Shares::replay(store.events(1)).unwrap());
+    let live = store.projection().clone();
+    assert_eq!(live, Projection::replay(store.events(1)).unwrap());
     let sa = live.get(&a).unwrap();
     assert_eq!(
         sa.links
@@ -221,7 +221,7 @@ fn links_fold_the_same_live_reopened_replayed_rebuilt_and_restored() {
     drop(store);
 
     let reopened = Store::open(&dir, POLICY).unwrap();
-    assert_eq!(*reopened.shares(), live, "rows loaded at start");
+    assert_eq!(*reopened.projection(), live, "rows loaded at start");
     reopened.close();
     drop(reopened);
     let log = Log::open(&dir).unwrap();
@@ -248,7 +248,7 @@ fn links_fold_the_same_live_reopened_replayed_rebuilt_and_restored() {
     );
     assert!(out.status.success(), "{out:?}");
     let store = Store::open(&restored, POLICY).unwrap();
-    assert_eq!(*store.shares(), live, "restored");
+    assert_eq!(*store.projection(), live, "restored");
     store.close();
 }
 

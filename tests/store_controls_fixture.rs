@@ -10,7 +10,7 @@ use support::commands::*;
 use support::offline::{config_for, sharelog, verify_py, wait_until_released};
 
 use sharelog::domain::*;
-use sharelog::projection::Shares;
+use sharelog::projection::Projection;
 use sharelog::store::{keys, Log, Store};
 use std::path::Path;
 
@@ -57,9 +57,9 @@ fn a_log_from_before_the_controls_opens_exports_and_folds_unchanged() {
     );
 
     let store = Store::open(&dir, POLICY).unwrap();
-    let loaded = store.shares().clone();
-    assert_eq!(loaded, Shares::replay(store.events(1)).unwrap());
-    let counts = |s: &Shares, n: u128| {
+    let loaded = store.projection().clone();
+    assert_eq!(loaded, Projection::replay(store.events(1)).unwrap());
+    let counts = |s: &Projection, n: u128| {
         let s = s.get(&id(n)).unwrap();
         (s.visit_count, s.preview_count, s.version, s.deleted)
     };
@@ -87,7 +87,7 @@ fn a_log_from_before_the_controls_opens_exports_and_folds_unchanged() {
     wait_until_released(&dir);
     // And only once: the next open reads them as they are.
     let store = Store::open(&dir, POLICY).unwrap();
-    assert_eq!(*store.shares(), loaded);
+    assert_eq!(*store.projection(), loaded);
     store.close();
     drop(store);
     assert_eq!(rows(&dir), rebuilt_rows, "a second open rewrote the rows");
@@ -140,13 +140,13 @@ fn a_log_from_before_the_controls_opens_exports_and_folds_unchanged() {
         ),
         "the link's limit: {refused:?}"
     );
-    let after = store.shares().clone();
+    let after = store.projection().clone();
     let a = after.get(&id(1)).unwrap();
     assert_eq!((a.visit_count, a.links[0].visit_count), (5, 1));
     store.close();
     drop(store);
     let reopened = Store::open(&dir, POLICY).unwrap();
-    assert_eq!(*reopened.shares(), after);
+    assert_eq!(*reopened.projection(), after);
     reopened.close();
     drop(reopened);
     let mirror = std::fs::read(dir.join("events.jsonl")).unwrap();

@@ -7,7 +7,7 @@ use support::commands::{create, delete, rename, visit, POLICY};
 use support::offline::created;
 
 use sharelog::domain::*;
-use sharelog::projection::Shares;
+use sharelog::projection::Projection;
 use sharelog::store::{chain, Envelope, Idempotency, Refusal, Store};
 use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
@@ -30,9 +30,9 @@ fn verify_chain(store: &Store) -> u64 {
 }
 
 fn projections_equal_replay(store: &Store) {
-    let replayed = Shares::replay(store.events(1)).unwrap();
+    let replayed = Projection::replay(store.events(1)).unwrap();
     assert_eq!(
-        *store.shares(),
+        *store.projection(),
         replayed,
         "projections differ from a full replay"
     );
@@ -68,7 +68,7 @@ fn two_appends_with_the_same_expected_version_exactly_one_wins() {
         })
         .count();
     assert_eq!((wins, conflicts), (1, 1));
-    assert_eq!(store.shares().get(&id).unwrap().version, 2);
+    assert_eq!(store.projection().get(&id).unwrap().version, 2);
     assert_eq!(verify_chain(&store), 2);
 }
 
@@ -127,12 +127,16 @@ fn projections_written_with_events_equal_a_full_replay_after_reopening() {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         projections_equal_replay(&store);
-        assert_eq!(store.shares().live_count(), 5);
+        assert_eq!(store.projection().live_count(), 5);
     }
     let reopened = Store::open(dir.path(), POLICY).unwrap();
     projections_equal_replay(&reopened);
     assert_eq!(
-        reopened.shares().all().map(|s| s.visit_count).sum::<u64>(),
+        reopened
+            .projection()
+            .all()
+            .map(|s| s.visit_count)
+            .sum::<u64>(),
         8 * 30
     );
 }
@@ -235,7 +239,7 @@ fn every_acknowledged_event_survives_kill_9() {
         projections_equal_replay(&store);
         for (id, n) in &visited {
             let share = ShareId::parse(id).unwrap();
-            let count = store.shares().get(&share).unwrap().visit_count;
+            let count = store.projection().get(&share).unwrap().visit_count;
             // Each share is visited by one thread only: at most one visit was in flight.
             assert!(
                 count == *n || count == n + 1,
@@ -270,7 +274,7 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
             .unwrap()
             .unwrap();
         let lines: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
-        let shares = store.shares().clone();
+        let shares = store.projection().clone();
         store.close();
         (lines, shares)
     };
@@ -300,7 +304,7 @@ fn a_log_in_the_first_schema_layout_reads_the_same_and_keeps_growing() {
     support::offline::wait_until_released(dir.path());
 
     let store = Store::open(dir.path(), POLICY).unwrap();
-    assert_eq!(*store.shares(), shares);
+    assert_eq!(*store.projection(), shares);
     let again: Vec<Envelope> = store.events(1).map(Result::unwrap).collect();
     assert_eq!(again, lines);
     let a = lines[0].stream.share().unwrap();

@@ -52,7 +52,7 @@ fn write_log(dir: &std::path::Path) -> Owner {
         ))
         .unwrap()
         .unwrap();
-    let owner = store.shares().owner(&alice()).cloned().unwrap();
+    let owner = store.projection().owner(&alice()).cloned().unwrap();
     store.close();
     owner
 }
@@ -67,8 +67,8 @@ fn an_owners_stream_is_loaded_rebuilt_and_replayed_like_a_share() {
 
     // Loaded from its row at start, without reading the log.
     let store = support::open_store(&dir, policy());
-    assert_eq!(store.shares().owner(&alice()), Some(&owner));
-    let live = store.shares().clone();
+    assert_eq!(store.projection().owner(&alice()), Some(&owner));
+    let live = store.projection().clone();
     store.close();
     drop(store);
 

@@ -144,7 +144,7 @@ fn a_sled_log_restored_into_postgres_exports_the_same_bytes_with_the_same_shares
         Log::open_at(&pg).unwrap().projections().unwrap()
     );
     let store = Store::open_at(&pg, POLICY).unwrap();
-    assert_eq!(*store.shares(), a.projections().unwrap());
+    assert_eq!(*store.projection(), a.projections().unwrap());
     // It takes new events where the original stopped.
     let next = store
         .execute_blocking(create(99, "after"), None)

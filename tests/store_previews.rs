@@ -10,18 +10,18 @@ use support::commands::{create, delete, preview, rename, visit, POLICY};
 use support::offline::{config_for, created, sharelog, verify_py, wait_until_released};
 
 use sharelog::domain::*;
-use sharelog::projection::Shares;
+use sharelog::projection::Projection;
 use sharelog::store::{keys, Envelope, Log, Refusal, Store};
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-fn replayed(store: &Store) -> Shares {
-    Shares::replay(store.events(1)).unwrap()
+fn replayed(store: &Store) -> Projection {
+    Projection::replay(store.events(1)).unwrap()
 }
 
 fn share(store: &Store, id: &ShareId) -> Share {
-    store.shares().get(id).cloned().unwrap()
+    store.projection().get(id).cloned().unwrap()
 }
 
 #[test]
@@ -136,12 +136,12 @@ fn visits_and_previews_fold_the_same_live_replayed_reopened_and_rebuilt() {
             })
             .collect();
         let ids = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        assert_eq!(*store.shares(), replayed(&store));
+        assert_eq!(*store.projection(), replayed(&store));
         store.close();
         ids
     };
     let reopened = Store::open(dir.path(), POLICY).unwrap();
-    let loaded = reopened.shares().clone();
+    let loaded = reopened.projection().clone();
     assert_eq!(loaded, replayed(&reopened));
     for id in &ids {
         let s = loaded.get(id).unwrap();
@@ -239,9 +239,9 @@ fn a_log_written_before_previews_opens_unchanged_and_takes_previews() {
     let (a, b, c) = (id(1), id(2), id(3));
 
     let store = Store::open(&dir, POLICY).unwrap();
-    let loaded = store.shares().clone();
-    assert_eq!(loaded, Shares::replay(store.events(1)).unwrap());
-    let counts = |s: &Shares, id: &ShareId| {
+    let loaded = store.projection().clone();
+    assert_eq!(loaded, Projection::replay(store.events(1)).unwrap());
+    let counts = |s: &Projection, id: &ShareId| {
         let s = s.get(id).unwrap();
         (s.visit_count, s.preview_count, s.version, s.deleted)
     };
@@ -297,8 +297,8 @@ fn a_log_written_before_previews_opens_unchanged_and_takes_previews() {
         "a preview rewrites only the counter row"
     );
     let reopened = Store::open(&dir, POLICY).unwrap();
-    let shares = reopened.shares().clone();
-    assert_eq!(shares, Shares::replay(reopened.events(1)).unwrap());
+    let shares = reopened.projection().clone();
+    assert_eq!(shares, Projection::replay(reopened.events(1)).unwrap());
     assert_eq!(counts(&shares, &a), (5, 1, 7, false));
     assert_eq!(counts(&shares, &b), (6, 0, 8, false));
     reopened.close();

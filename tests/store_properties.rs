@@ -9,7 +9,7 @@ use crate::support;
 
 use proptest::prelude::*;
 use sharelog::domain::*;
-use sharelog::projection::Shares;
+use sharelog::projection::Projection;
 use sharelog::store::{Log, Store};
 use support::commands::*;
 
@@ -169,7 +169,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             h.join().unwrap();
         }
     }
-    let live = store.shares().clone();
+    let live = store.projection().clone();
     // Every event as the rules a restore checks would take it: no visit past a limit,
     // none through a revoked or unknown link, versions in order.
     let mut state = std::collections::HashMap::<ShareId, Share>::new();
@@ -183,7 +183,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             state.insert(id, next);
         }
     }
-    prop_assert_eq!(&live, &Shares::replay(store.events(1)).unwrap());
+    prop_assert_eq!(&live, &Projection::replay(store.events(1)).unwrap());
     store.close();
     drop(store);
     let log = Log::open(tmp.path()).unwrap();
@@ -195,7 +195,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     );
     drop(log);
     let reopened = Store::open(tmp.path(), POLICY).unwrap();
-    prop_assert_eq!(&*reopened.shares(), &live);
+    prop_assert_eq!(&*reopened.projection(), &live);
     reopened.close();
     Ok(())
 }

@@ -201,7 +201,7 @@ pub async fn history(
     Principal(actor): Principal,
 ) -> Result<HttpResponse, ApiError> {
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
-    let allowed = crate::shares::history_of(&state.store.shares(), &id, &actor).is_some();
+    let allowed = crate::shares::history_of(&state.store.projection(), &id, &actor).is_some();
     if !allowed {
         return Err(ApiError::not_found());
     }

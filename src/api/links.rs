@@ -25,7 +25,7 @@ pub async fn list(
     Principal(actor): Principal,
 ) -> Result<HttpResponse> {
     let id = share_id(&path)?;
-    let shares = state.store.shares();
+    let shares = state.store.projection();
     let share =
         shares::visible_one(&shares, &id, Viewer::Actor(&actor)).ok_or_else(ApiError::not_found)?;
     let links: Vec<_> = share

@@ -36,7 +36,7 @@ pub async fn put(
 }
 
 fn stored(state: &AppState, user: &UserId) -> Value {
-    let shares = state.store.shares();
+    let shares = state.store.projection();
     match shares.owner(user).and_then(|o| o.notify.as_ref()) {
         Some(n) => json!({
             "url": n.url,

@@ -23,7 +23,7 @@ pub async fn list(
     Principal(actor): Principal,
 ) -> Result<HttpResponse> {
     let query = ListQuery::parse(req.query_string())?;
-    let shares = state.store.shares();
+    let shares = state.store.projection();
     let mut visible = shares::visible(&shares, Viewer::Actor(&actor));
     let total = visible.len();
     query.sort(&mut visible);
@@ -44,7 +44,7 @@ pub async fn get(
     Principal(actor): Principal,
 ) -> Result<HttpResponse> {
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
-    let share = shares::visible_one(&state.store.shares(), &id, Viewer::Actor(&actor))
+    let share = shares::visible_one(&state.store.projection(), &id, Viewer::Actor(&actor))
         .cloned()
         .ok_or_else(ApiError::not_found)?;
     Ok(share_response(

@@ -23,7 +23,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let wanted = days_asked(&req)?;
     let id = ShareId::parse(&path).ok_or_else(ApiError::not_found)?;
-    let shares = state.store.shares();
+    let shares = state.store.projection();
     // The owner or an admin, also after a delete: the history outlives the share.
     let share = crate::shares::history_of(&shares, &id, &actor).ok_or_else(ApiError::not_found)?;
     let counts = shares.days(&share.id);

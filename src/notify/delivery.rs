@@ -142,7 +142,7 @@ fn prepare(
     owner: &UserId,
     news: &News,
 ) -> Result<(String, Outgoing), &'static str> {
-    let shares = store.shares();
+    let shares = store.projection();
     let notify = shares
         .owner(owner)
         .and_then(|o| o.notify.as_ref())

@@ -101,7 +101,7 @@ impl Round {
 
     /// The owner of share `id` and what they ask to hear of, if they have notifications on.
     pub(super) fn wants(&self, id: &ShareId) -> Option<(UserId, Vec<NotifyOn>)> {
-        let shares = self.store.shares();
+        let shares = self.store.projection();
         let owner = shares.get(id)?.owner_id.clone();
         let on = shares.owner(&owner)?.notify.as_ref()?.on.clone();
         Some((owner, on))

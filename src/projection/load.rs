@@ -3,12 +3,14 @@
 
 use super::days;
 use super::rows::{Row, OWNER, SHARE, VISITS};
-use super::{RowsError, Shares, VisitCounter};
+use super::{Projection, RowsError, VisitCounter};
 use crate::domain::{Owner, Share};
 use std::collections::HashMap;
 
 /// Every share row, with its newer counter row laid over it; rows in any order.
-pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> Result<Shares, E> {
+pub fn load<E: From<RowsError>>(
+    rows: impl Iterator<Item = Result<Row, E>>,
+) -> Result<Projection, E> {
     let mut shares: Vec<Share> = Vec::new();
     let mut counters: HashMap<Vec<u8>, VisitCounter> = HashMap::new();
     let mut owners: Vec<Owner> = Vec::new();
@@ -39,7 +41,7 @@ pub fn load<E: From<RowsError>>(rows: impl Iterator<Item = Result<Row, E>>) -> R
             _ => return Err(RowsError::Corrupt("a row that is no projection row".into()).into()),
         }
     }
-    let mut loaded = Shares::default();
+    let mut loaded = Projection::default();
     for mut share in shares {
         if let Some(counter) = counters.get(share.id.as_str().as_bytes()) {
             counter.overlay(&mut share);

@@ -3,7 +3,8 @@
 //! write as the events, in the engine, as the rows in `rows`); every read is served
 //! from here. `rows` says what to write, `load` reads them back at start. The store
 //! depends on this module, never the other way round: events reach it through
-//! `Logged`, shares folded by the store as `Shares`.
+//! `Logged`, and what the store folds is one `Projection` (shares, owners, days), which
+//! every reader gets from `Store::projection()`.
 
 pub mod days;
 mod error;
@@ -95,7 +96,7 @@ impl VisitCounter {
 /// All shares ever created (deleted ones as tombstones), keyed by id, which share
 /// each recipient link opens, and every owner's own stream (notification settings).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Shares {
+pub struct Projection {
     by_id: HashMap<ShareId, Share>,
     by_link: HashMap<LinkId, ShareId>,
     /// Each owner's shares (deleted ones too), by user id and by name: an owner's list
@@ -108,7 +109,7 @@ pub struct Shares {
     days: HashMap<ShareId, Days>,
 }
 
-impl Shares {
+impl Projection {
     pub fn get(&self, id: &ShareId) -> Option<&Share> {
         self.by_id.get(id)
     }
@@ -251,7 +252,7 @@ impl Shares {
 
     /// The full replay: what the projection must equal.
     pub fn replay<L: Logged, E>(events: impl IntoIterator<Item = Result<L, E>>) -> Result<Self, E> {
-        let mut shares = Shares::default();
+        let mut shares = Projection::default();
         for logged in events {
             shares.apply(&logged?);
         }
@@ -333,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_link_finds_its_share() {
-        let mut shares = Shares::default();
+        let mut shares = Projection::default();
         let s = share(vec![link(1)]);
         shares.put(s.clone());
         let (found, l) = shares.by_link(&LinkId::from_random([1; 16])).unwrap();

@@ -27,7 +27,7 @@ use super::door::Door;
 use super::proof::{GivenPassword, Presented};
 use crate::domain::{LinkId, Share, ShareId, ShareLink};
 use crate::error::ApiError;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use actix_web::HttpRequest;
 pub use rules::Purpose;
 use rules::{allow, Basis, Checked, Proofs, Settled};
@@ -186,7 +186,7 @@ async fn check_basic(
 ) -> Result<Option<Checked>, ApiError> {
     let now = OffsetDateTime::now_utc();
     let found = {
-        let shares = door.store.shares();
+        let shares = door.store.projection();
         match open(&shares, public_id, now) {
             // The decision answers for a share that cannot be opened.
             Err(_) => None,
@@ -217,7 +217,7 @@ async fn check_basic(
 /// live shares (`shares::live`): 404 unknown or deleted (for every one of its links
 /// too), 410 expired, 410 a revoked link.
 fn open<'a>(
-    shares: &'a Shares,
+    shares: &'a Projection,
     public_id: &str,
     now: OffsetDateTime,
 ) -> Result<(&'a Share, Option<&'a ShareLink>), ApiError> {
@@ -267,7 +267,7 @@ fn decide(
     must_hold: Option<Basis>,
     now: OffsetDateTime,
 ) -> Result<Entry, ApiError> {
-    let shares = door.store.shares();
+    let shares = door.store.projection();
     let (share, link) = open(&shares, public_id, now)?;
     let proofs = proofs(door, share, link, settled, now);
     let basis = allow(share, link, purpose, &proofs, must_hold)?;

@@ -94,7 +94,7 @@ pub async fn update(
         Some(Some(clear)) => {
             clear.check()?;
             let visible =
-                visible_one(&store.shares(), &cmd.id, Viewer::Actor(&cmd.actor)).is_some();
+                visible_one(&store.projection(), &cmd.id, Viewer::Actor(&cmd.actor)).is_some();
             if !visible {
                 return Err(ShareError::Rejected(DomainError::NotFound));
             }

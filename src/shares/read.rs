@@ -4,7 +4,7 @@
 //! the public decision (`public::gate`) see shares by the same rules.
 
 use crate::domain::{Actor, DomainError, LinkId, Share, ShareId, ShareLink};
-use crate::projection::Shares;
+use crate::projection::Projection;
 use time::OffsetDateTime;
 
 /// Who is asking, as their front door proves it.
@@ -37,7 +37,7 @@ impl Viewer<'_> {
 
 /// The live shares `viewer` may see, in no particular order: every one for an admin,
 /// else the owner's own, read from the projection's owner index (not every share's).
-pub fn visible<'a>(shares: &'a Shares, viewer: Viewer<'_>) -> Vec<&'a Share> {
+pub fn visible<'a>(shares: &'a Projection, viewer: Viewer<'_>) -> Vec<&'a Share> {
     let candidates: Box<dyn Iterator<Item = &'a Share> + 'a> = match viewer {
         _ if viewer.is_admin() => Box::new(shares.live()),
         Viewer::Actor(a) => Box::new(shares.owned_by(&a.user_id)),
@@ -48,13 +48,17 @@ pub fn visible<'a>(shares: &'a Shares, viewer: Viewer<'_>) -> Vec<&'a Share> {
 
 /// The live share `id` if `viewer` may see it; `None` is a 404 at every door (another
 /// owner's share is not told apart from one that does not exist).
-pub fn visible_one<'a>(shares: &'a Shares, id: &ShareId, viewer: Viewer<'_>) -> Option<&'a Share> {
+pub fn visible_one<'a>(
+    shares: &'a Projection,
+    id: &ShareId,
+    viewer: Viewer<'_>,
+) -> Option<&'a Share> {
     shares.get(id).filter(|s| viewer.sees(s))
 }
 
 /// The share `id`, deleted or not, if `actor` may read its history (its owner or an
 /// admin): the audit trail and the visit counts outlive the share.
-pub fn history_of<'a>(shares: &'a Shares, id: &ShareId, actor: &Actor) -> Option<&'a Share> {
+pub fn history_of<'a>(shares: &'a Projection, id: &ShareId, actor: &Actor) -> Option<&'a Share> {
     shares.get(id).filter(|s| s.history_visible_to(actor))
 }
 
@@ -62,7 +66,7 @@ pub fn history_of<'a>(shares: &'a Shares, id: &ShareId, actor: &Actor) -> Option
 /// open it: `NotFound` unknown or deleted (for every one of its links too), `Expired`,
 /// `LinkRevoked`. Passwords and limits are the public decision's, not this.
 pub fn live<'a>(
-    shares: &'a Shares,
+    shares: &'a Projection,
     public_id: &str,
     now: OffsetDateTime,
 ) -> Result<(&'a Share, Option<&'a ShareLink>), DomainError> {
@@ -117,7 +121,7 @@ mod tests {
 
     #[test]
     fn owners_see_their_live_shares_and_admins_every_live_one() {
-        let mut shares = Shares::default();
+        let mut shares = Projection::default();
         shares.put(share(1, "alice", false));
         shares.put(share(2, "alice", true));
         shares.put(share(3, "bob", false));
@@ -144,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_public_id_opens_only_a_live_share() {
-        let mut shares = Shares::default();
+        let mut shares = Projection::default();
         shares.put(share(1, "alice", false));
         shares.put(share(2, "alice", true));
         let now = OffsetDateTime::now_utc();

@@ -18,7 +18,7 @@ use super::write::request::{IdempotencyRow, Request};
 use super::{Checkpoint, StoreError};
 use crate::domain::ShareId;
 use crate::projection::rows::Row;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -150,7 +150,7 @@ pub struct Opened<A, D> {
     pub durability: D,
     pub log: Arc<dyn Reader>,
     /// The projections as of `head` (loaded from their rows, or rebuilt).
-    pub shares: Shares,
+    pub shares: Projection,
     pub head: Checkpoint,
     pub keys: HashMap<IdemKey, IdempotencyRow>,
     /// For engines whose log other processes append to.
@@ -166,9 +166,10 @@ pub trait Offline: Reader {
     /// The seq of the last event stored (which the checkpoint may not have reached).
     fn last_seq(&self) -> Result<u64, StoreError>;
     /// The projections as stored (what a server would load at start).
-    fn projections(&self) -> Result<Shares, StoreError>;
+    fn projections(&self) -> Result<Projection, StoreError>;
     /// Replaces every projection row by `shares`, folded up to `head`, atomically.
-    fn replace_projections(&self, shares: &Shares, head: &Checkpoint) -> Result<(), StoreError>;
+    fn replace_projections(&self, shares: &Projection, head: &Checkpoint)
+        -> Result<(), StoreError>;
     /// Appends sealed events as they are: (seq, stream, version, line). For tools and
     /// benchmarks that build a log directly; the caller checked the chain.
     fn write_sealed(&self, events: &[(u64, &str, u64, &[u8])]) -> Result<(), StoreError>;

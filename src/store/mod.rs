@@ -46,7 +46,7 @@ pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy, Share};
-use crate::projection::Shares;
+use crate::projection::Projection;
 use engine::{Append, Durability, Opened, Reader};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,7 +69,7 @@ pub struct Store {
 struct Inner {
     /// The engine's reading side.
     log: Arc<dyn Reader>,
-    shares: Arc<RwLock<Shares>>,
+    shares: Arc<RwLock<Projection>>,
     tx: Mutex<Option<mpsc::Sender<request::Request>>>,
     /// The committer's thread, which joins the syncer's.
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -257,7 +257,7 @@ impl Store {
     }
 
     /// The projections, as of the last durable commit.
-    pub fn shares(&self) -> RwLockReadGuard<'_, Shares> {
+    pub fn projection(&self) -> RwLockReadGuard<'_, Projection> {
         // A poisoned lock only means a reader panicked; the data is still consistent.
         self.inner.shares.read().unwrap_or_else(|e| e.into_inner())
     }

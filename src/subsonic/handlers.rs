@@ -67,7 +67,7 @@ pub(crate) fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
     let user_id = state.directory.user_id(&user.username).or_else(|| {
         state
             .store
-            .shares()
+            .projection()
             .owned_by_name(&user.username)
             .max_by_key(|s| s.created_at)
             .map(|s| s.owner_id.clone())
@@ -80,7 +80,7 @@ pub(crate) fn actor(state: &AppState, user: &SubsonicUser) -> Actor {
 }
 
 fn list(state: &AppState, user: &SubsonicUser) -> Element {
-    let shares = state.store.shares();
+    let shares = state.store.projection();
     let mut visible = shares::visible(&shares, viewer(user));
     visible.sort_by_key(|s| std::cmp::Reverse(s.created_at));
     view::shares(visible.into_iter(), &state.settings.public_url)
@@ -173,7 +173,7 @@ async fn delete(
 fn owned(state: &AppState, user: &SubsonicUser, params: &Params) -> Result<Share, Failure> {
     let raw = params.get("id").ok_or_else(|| Failure::missing("id"))?;
     let id = ShareId::parse(raw).ok_or_else(Failure::not_found)?;
-    shares::visible_one(&state.store.shares(), &id, viewer(user))
+    shares::visible_one(&state.store.projection(), &id, viewer(user))
         .cloned()
         .ok_or_else(Failure::not_found)
 }

@@ -9,7 +9,7 @@
 //! That tests the committer's side of several writers without a database.
 
 use crate::domain::ShareId;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::committer::empty_head;
 use crate::store::engine::{
     Append, CaughtUp, Decided, Durability, EventSink, IdemKey, Opened, Poke, Reader, Watch,
@@ -24,7 +24,7 @@ pub fn open(log: Arc<MemoryLog>) -> Result<Opened<MemoryAppend, MemoryDurability
     let (shares, head, keys) = {
         let stored = log.stored();
         let events = (1..=stored.events.len() as u64).map(|seq| stored.raw(seq).decode());
-        let shares = Shares::replay(events)?;
+        let shares = Projection::replay(events)?;
         let keys = stored.keys.iter().map(|(_, k, r)| (k.clone(), r.clone()));
         (
             shares,

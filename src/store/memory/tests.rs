@@ -112,7 +112,7 @@ fn a_memory_store_decides_appends_and_reads_like_any_other() {
         .execute_blocking(Command::Visit(visit(1)), None)
         .unwrap()
         .unwrap();
-    let share = store.shares().get(&id(1)).cloned().unwrap();
+    let share = store.projection().get(&id(1)).cloned().unwrap();
     assert_eq!((share.version, share.visit_count), (3, 1));
     assert_eq!(share.description.as_deref(), Some("renamed"));
     assert_eq!(store.history(&id(1)).count(), 3);
@@ -128,7 +128,7 @@ fn a_write_on_one_replica_is_seen_on_the_other_without_a_write_there() {
         .unwrap()
         .unwrap();
     wait_until("the other replica to catch up", || {
-        stores[1].shares().get(&id(1)).is_some()
+        stores[1].projection().get(&id(1)).is_some()
     });
     assert_eq!(stores[1].durable_seq(), 1);
     assert_eq!(stores[1].events(1).count(), 1);
@@ -183,7 +183,7 @@ fn visits_spread_over_replicas_are_counted_exactly_on_both() {
     });
     for store in &stores {
         wait_until("50 visits on every replica", || {
-            store.shares().get(&id(1)).map(|s| s.visit_count) == Some(50)
+            store.projection().get(&id(1)).map(|s| s.visit_count) == Some(50)
         });
     }
     assert_eq!(assert_one_chain(&stores[0]), 51);
@@ -245,9 +245,9 @@ fn a_visit_limit_is_exact_across_replicas_for_the_share_and_its_link() {
     assert!(through <= 3, "{through} through a link limited to 3");
     for store in &stores {
         wait_until("7 visits on every replica", || {
-            store.shares().get(&id(1)).map(|s| s.visit_count) == Some(7)
+            store.projection().get(&id(1)).map(|s| s.visit_count) == Some(7)
         });
-        let share = store.shares().get(&id(1)).cloned().unwrap();
+        let share = store.projection().get(&id(1)).cloned().unwrap();
         assert_eq!(share.links[0].visit_count as usize, through);
     }
 }
@@ -310,7 +310,7 @@ fn notification_settings_live_on_the_owners_own_stream() {
         Ok(Err(Refusal::Rule(DomainError::NotifyTarget)))
     ));
     let user = UserId("u-alice".into());
-    let owner = store.shares().owner(&user).cloned().unwrap();
+    let owner = store.projection().owner(&user).cloned().unwrap();
     assert_eq!(owner.version, 1);
     assert_eq!(owner.notify.unwrap().url, "https://hooks.example/alice");
     // Turned off: a second event on the same stream.
@@ -321,7 +321,7 @@ fn notification_settings_live_on_the_owners_own_stream() {
         })
         .unwrap()
         .unwrap();
-    assert_eq!(store.shares().owner(&user).unwrap().notify, None);
+    assert_eq!(store.projection().owner(&user).unwrap().notify, None);
     let events: Vec<_> = store.events(1).map(|e| e.unwrap()).collect();
     assert_eq!(events.len(), 3);
     assert_eq!(events[1].stream.to_string(), "owner:u-alice");
@@ -329,8 +329,8 @@ fn notification_settings_live_on_the_owners_own_stream() {
     assert_eq!(events[2].event.type_name(), "NotifySettingsChanged");
     assert_eq!(assert_one_chain(&store), 3);
     // The projection rebuilt from the log is the live one, owners included.
-    let replayed = crate::projection::Shares::replay(store.events(1)).unwrap();
-    assert_eq!(replayed, *store.shares());
+    let replayed = crate::projection::Projection::replay(store.events(1)).unwrap();
+    assert_eq!(replayed, *store.projection());
 }
 
 #[test]
@@ -342,7 +342,7 @@ fn an_owners_settings_reach_the_other_replica() {
         .unwrap();
     let user = UserId("u-alice".into());
     wait_until("the other replica to see the owner's settings", || {
-        stores[1].shares().owner(&user).is_some()
+        stores[1].projection().owner(&user).is_some()
     });
     // Decided on the other replica against the log: the same choice is no event.
     stores[1]

@@ -1,7 +1,7 @@
 //! A log no server is writing, whatever its engine: what `audit`, `replay`,
 //! `rebuild`, the tests and the benchmarks read and fold.
 
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::Offline;
 use crate::store::fold::{fold, fold_all, Folded};
 use crate::store::read::raw::{EventIter, Filter, Header, RawEvents};
@@ -67,7 +67,7 @@ impl Log {
     }
 
     /// The projections as stored (what a server would load at startup).
-    pub fn projections(&self) -> Result<Shares, StoreError> {
+    pub fn projections(&self) -> Result<Projection, StoreError> {
         self.engine.projections()
     }
 
@@ -85,7 +85,7 @@ impl Log {
     pub fn rebuild(
         &self,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<(Shares, Checkpoint), StoreError> {
+    ) -> Result<(Projection, Checkpoint), StoreError> {
         let engine = &self.engine;
         let read = |first, last| engine.between(first, last);
         let folded = fold_all(&read, engine.last_seq()?, progress)?;

@@ -10,7 +10,7 @@ use super::reader::{self, Pool};
 use super::schema::WRITE_LOCK;
 use crate::domain::ShareId;
 use crate::projection::rows::{all_rows, day_rows, owner_rows, Row};
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::IdemKey;
 use crate::store::request::IdempotencyRow;
 use crate::store::{fold, Checkpoint, RawEvents, StoreError, SCHEMA_VERSION};
@@ -23,7 +23,7 @@ const ROWS_PER_INSERT: usize = 1000;
 
 /// A replica's state as of the log's head.
 pub struct Loaded {
-    pub shares: Shares,
+    pub shares: Projection,
     pub head: Checkpoint,
     pub keys: HashMap<IdemKey, IdempotencyRow>,
 }
@@ -182,7 +182,7 @@ fn rebuild(
 }
 
 /// Every projection row of `shares`: each share's, owner's and day's.
-pub fn every_row(shares: &Shares) -> impl Iterator<Item = Result<Row, serde_json::Error>> + '_ {
+pub fn every_row(shares: &Projection) -> impl Iterator<Item = Result<Row, serde_json::Error>> + '_ {
     all_rows(shares.all())
         .chain(owner_rows(shares.owners()))
         .chain(day_rows(shares.all_days()))

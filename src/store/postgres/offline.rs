@@ -11,7 +11,7 @@ use super::load::{every_row, replace_rows};
 use super::reader::{self, Pool};
 use super::schema::{self, WRITE_LOCK};
 use crate::domain::ShareId;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::{EachLine, EventSink, Offline, Reader};
 use crate::store::read::raw::RawEvents;
 use crate::store::{chain, Checkpoint, StoreError};
@@ -139,7 +139,7 @@ impl Offline for PgOffline {
         Ok(seq as u64)
     }
 
-    fn projections(&self) -> Result<Shares, StoreError> {
+    fn projections(&self) -> Result<Projection, StoreError> {
         let rows = self.io.run(
             "reading the projections",
             self.client
@@ -154,7 +154,11 @@ impl Offline for PgOffline {
     }
 
     /// Refused when a replica appended after `head` was folded: the rows would be stale.
-    fn replace_projections(&self, shares: &Shares, head: &Checkpoint) -> Result<(), StoreError> {
+    fn replace_projections(
+        &self,
+        shares: &Projection,
+        head: &Checkpoint,
+    ) -> Result<(), StoreError> {
         self.locked(|| {
             let now = self.head()?;
             if now.last_seq != head.last_seq {

@@ -9,7 +9,7 @@ use crate::domain::{
     VisitKind,
 };
 use crate::projection::days::{day_of_text, DayCount, Days};
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::read::raw::{Header, RawEvent, RawEvents};
 use crate::store::{chain, Checkpoint, Envelope, StoreError, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +23,7 @@ const PROGRESS_EVERY: u64 = 65_536;
 
 /// The shares as of the last folded event, and where that is.
 pub struct Folded {
-    pub shares: Shares,
+    pub shares: Projection,
     pub checkpoint: Checkpoint,
     pub events: u64,
 }
@@ -111,8 +111,8 @@ fn fold_event(by_id: &mut ById, env: &Envelope) {
     }
 }
 
-fn into_shares(by_id: ById) -> Shares {
-    let mut shares = Shares::default();
+fn into_shares(by_id: ById) -> Projection {
+    let mut shares = Projection::default();
     for (_, share) in by_id.shares {
         shares.put(share);
     }

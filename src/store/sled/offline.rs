@@ -7,7 +7,7 @@ use super::packing::Packer;
 use super::release::ReleaseOnDrop;
 use super::{open, reader};
 use crate::domain::ShareId;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::{EachLine, EventSink, Offline, Reader};
 use crate::store::read::raw::RawEvents;
 use crate::store::{Checkpoint, StoreError};
@@ -88,11 +88,15 @@ impl Offline for SledOffline {
         open::last_seq_on_disk(&self.db)
     }
 
-    fn projections(&self) -> Result<Shares, StoreError> {
+    fn projections(&self) -> Result<Projection, StoreError> {
         open::load_shares(&self.db)
     }
 
-    fn replace_projections(&self, shares: &Shares, head: &Checkpoint) -> Result<(), StoreError> {
+    fn replace_projections(
+        &self,
+        shares: &Projection,
+        head: &Checkpoint,
+    ) -> Result<(), StoreError> {
         open::replace_projections(&self.db, shares, head)
     }
 

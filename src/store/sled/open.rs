@@ -1,7 +1,7 @@
 //! Opening the database, loading the projections from their rows (O(shares)), and
 //! having them rebuilt from the log when they do not match it.
 
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::error::Doing;
 use crate::store::{keys, Checkpoint, StoreError, SCHEMA_VERSION};
 use std::fs::{File, TryLockError};
@@ -10,7 +10,7 @@ use std::path::Path;
 /// sled's page cache; its resident memory grows past this, so it is set explicitly.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-pub fn open(dir: &Path) -> Result<(sled::Db, Shares, Checkpoint), StoreError> {
+pub fn open(dir: &Path) -> Result<(sled::Db, Projection, Checkpoint), StoreError> {
     let db = open_db(dir)?;
     move_legacy_checkpoint(&db)?;
     let checkpoint = read_checkpoint(&db)?;
@@ -121,7 +121,7 @@ pub fn last_seq_on_disk(db: &sled::Db) -> Result<u64, StoreError> {
     }
 }
 
-pub fn load_shares(db: &sled::Db) -> Result<Shares, StoreError> {
+pub fn load_shares(db: &sled::Db) -> Result<Projection, StoreError> {
     let rows = crate::projection::rows::PREFIXES
         .into_iter()
         .flat_map(|prefix| {
@@ -143,7 +143,7 @@ pub fn rebuild(db: &sled::Db) -> Result<Checkpoint, StoreError> {
 pub fn rebuild_with_progress(
     db: &sled::Db,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Shares, Checkpoint), StoreError> {
+) -> Result<(Projection, Checkpoint), StoreError> {
     let read = |first, last| -> crate::store::RawEvents {
         Box::new(super::reader::between(db, first, last))
     };
@@ -157,7 +157,7 @@ pub fn rebuild_with_progress(
 /// together or not at all), then flushes.
 pub fn replace_projections(
     db: &sled::Db,
-    shares: &Shares,
+    shares: &Projection,
     checkpoint: &Checkpoint,
 ) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();

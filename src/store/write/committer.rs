@@ -8,7 +8,7 @@
 use crate::domain::{apply, apply_owner, Event, Owner, Policy, Share, ShareId, StreamId, UserId};
 use crate::metrics::METRICS;
 use crate::projection::days::{day_of, DayCount};
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::{Append, CaughtUp, Decided, Durability, IdemKey, Opened};
 use crate::store::latest::LatestShares;
 use crate::store::plan::{plan, BatchPlan, Planner};
@@ -48,7 +48,7 @@ pub struct Committer<A> {
 
 /// What the writer's two threads share with the store's handle.
 pub struct Shared {
-    pub shares: Arc<RwLock<Shares>>,
+    pub shares: Arc<RwLock<Projection>>,
     pub poisoned: Arc<AtomicBool>,
     pub feed: Arc<Feed>,
 }

@@ -7,14 +7,14 @@
 
 use crate::domain::{Owner, Share, ShareId, UserId};
 use crate::projection::days::DayCount;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use time::Date;
 
 pub struct LatestShares {
-    published: Arc<RwLock<Shares>>,
+    published: Arc<RwLock<Projection>>,
     /// The number of the last batch the syncer has shown to readers.
     published_batch: Arc<AtomicU64>,
     /// Shares changed by batches written but not yet shown to readers, with the
@@ -27,7 +27,7 @@ pub struct LatestShares {
 }
 
 impl LatestShares {
-    pub fn new(published: Arc<RwLock<Shares>>, published_batch: Arc<AtomicU64>) -> Self {
+    pub fn new(published: Arc<RwLock<Projection>>, published_batch: Arc<AtomicU64>) -> Self {
         LatestShares {
             published,
             published_batch,

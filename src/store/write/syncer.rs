@@ -11,7 +11,7 @@
 use crate::domain::{Owner, Share, ShareId, UserId, VisitFormat, VisitKind};
 use crate::metrics::METRICS;
 use crate::projection::days::DayCount;
-use crate::projection::Shares;
+use crate::projection::Projection;
 use crate::store::engine::Durability;
 use crate::store::request::Answered;
 use crate::store::subscribe::Feed;
@@ -55,7 +55,7 @@ pub type OpenTally = [[u64; VisitFormat::ALL.len()]; VisitKind::ALL.len()];
 
 pub struct Syncer<D> {
     pub durability: D,
-    pub shares: Arc<RwLock<Shares>>,
+    pub shares: Arc<RwLock<Projection>>,
     pub poisoned: Arc<AtomicBool>,
     /// The number of the last batch shown to readers, for the committer's overlay.
     pub published: Arc<AtomicU64>,
