@@ -203,6 +203,10 @@ fn first_visit_fires_once_per_share_across_a_restart_and_previews_never_notify()
     open(&app, &a, "format=raw");
     open(&app, &a, "format=raw");
     receiver.wait_delivered(2, WITHIN);
+    // Received is not yet recorded: a delivery whose answer sharelog has not yet taken in
+    // is in flight, and a restart sends it again (at least once). The metric counts a
+    // delivery once its cursor is written; wait for that, so that none is in flight.
+    delivered_and_recorded(&app, 2);
     // After a restart the worker knows nothing of earlier visits but what the log says.
     let base = receiver.base.clone();
     let app = app.restart(move |s| allow(s, &base));
@@ -294,4 +298,27 @@ fn a_target_the_admin_no_longer_allows_gets_nothing() {
     let body = json!({"url": format!("{}bob", receiver.base), "format": "json", "on": ["visit"]});
     let r = app.req("PUT", "/api/notifications", Some(&alice()), Some(&body));
     assert_eq!(r.code(), "notify-target");
+}
+
+/// Waits until `/metrics` counts `n` deliveries as delivered (each recorded in the log's
+/// cursor before it is counted).
+fn delivered_and_recorded(app: &TestApp, n: u64) {
+    let line = r#"sharelog_notify_deliveries_total{outcome="delivered"}"#;
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let metrics = app.raw("GET", "/metrics", &[], None).text();
+        let count = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if count >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count} of {n} deliveries recorded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

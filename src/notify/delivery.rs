@@ -61,11 +61,14 @@ impl Round {
         };
         let reason = match result {
             Ok(()) => {
+                // Counted once its cursor or mark is written: a delivery the metric shows
+                // is one a restart will not send again.
+                self.finished(&owner)?;
                 METRICS
                     .notify_deliveries
                     .with_label_values(&["delivered"])
                     .inc();
-                return self.finished(&owner);
+                return Ok(());
             }
             Err(reason) => reason,
         };
