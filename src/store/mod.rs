@@ -46,6 +46,11 @@ pub use subscribe::{Durable, Subscription, TooManyFollowers};
 pub use syncer::OpenTally;
 
 use crate::domain::{Command, Policy, Share};
+
+/// What an acknowledged command's caller gets: on disk, or refused, or a failure.
+type Acked = Result<Result<(), Refusal>, StoreError>;
+/// What an answered command's caller gets: the share after it, or refused, or a failure.
+type Answer = Result<Result<Outcome, Refusal>, StoreError>;
 use crate::projection::Projection;
 use engine::{Append, Durability, Opened, Reader};
 use std::path::Path;
@@ -170,6 +175,53 @@ impl Store {
         guard.clone().ok_or(StoreError::Closed)
     }
 
+    /// Hands `request` to the committer and waits for its answer: the one way every call
+    /// below talks to the committer.
+    async fn ask<T>(
+        &self,
+        request: request::Request,
+        rx: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.sender()?
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// `ask` for threads outside an async runtime.
+    fn ask_blocking<T>(
+        &self,
+        request: request::Request,
+        rx: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.sender()?
+            .blocking_send(request)
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// A command answered only with "on disk" (no copy of the share back), and its reply.
+    fn acked(cmd: Command) -> (request::Request, oneshot::Receiver<Acked>) {
+        let (reply, rx) = oneshot::channel();
+        let request = request::Request::Execute {
+            cmd,
+            idem: None,
+            reply: request::Reply::Ack(reply),
+        };
+        (request, rx)
+    }
+
+    /// A command answered with the share's state after it, and its reply.
+    fn answered(
+        cmd: Command,
+        idem: Option<Idempotency>,
+    ) -> (request::Request, oneshot::Receiver<Answer>) {
+        let (reply, rx) = oneshot::channel();
+        let reply = request::Reply::Outcome(reply);
+        (request::Request::Execute { cmd, idem, reply }, rx)
+    }
+
     /// Decides and appends `cmd`; resolves once its events are on disk. A command the
     /// rules refuse is `Ok(Err(refusal))`: nothing was appended, and the log is fine.
     pub async fn execute(
@@ -177,69 +229,8 @@ impl Store {
         cmd: Command,
         idem: Option<Idempotency>,
     ) -> Result<Result<Outcome, Refusal>, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        let reply = request::Reply::Outcome(reply);
-        self.sender()?
-            .send(request::Request::Execute { cmd, idem, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// Appends a visit or a preview; resolves once it is on disk. Like `execute`,
-    /// without copying the share back (the public page does not need it).
-    pub async fn visit(
-        &self,
-        visit: crate::domain::VisitShare,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        let request = request::Request::Execute {
-            cmd: Command::Visit(visit),
-            idem: None,
-            reply: request::Reply::Ack(reply),
-        };
-        self.sender()?
-            .send(request)
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// Sets (or turns off) the actor's notifications, on their own stream; resolves once
-    /// it is on disk. The new state is then in the projection (`shares().owner`): it is
-    /// published before the answer.
-    pub async fn set_notifications(
-        &self,
-        set: crate::domain::SetNotifications,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        let request = request::Request::Execute {
-            cmd: Command::Notify(set),
-            idem: None,
-            reply: request::Reply::Ack(reply),
-        };
-        self.sender()?
-            .send(request)
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// `set_notifications` for threads outside an async runtime.
-    pub fn set_notifications_blocking(
-        &self,
-        set: crate::domain::SetNotifications,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        let request = request::Request::Execute {
-            cmd: Command::Notify(set),
-            idem: None,
-            reply: request::Reply::Ack(reply),
-        };
-        self.sender()?
-            .blocking_send(request)
-            .map_err(|_| StoreError::Closed)?;
-        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+        let (request, rx) = Self::answered(cmd, idem);
+        self.ask(request, rx).await
     }
 
     /// `execute` for threads outside an async runtime (benchmarks, tools, tests).
@@ -248,12 +239,38 @@ impl Store {
         cmd: Command,
         idem: Option<Idempotency>,
     ) -> Result<Result<Outcome, Refusal>, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        let reply = request::Reply::Outcome(reply);
-        self.sender()?
-            .blocking_send(request::Request::Execute { cmd, idem, reply })
-            .map_err(|_| StoreError::Closed)?;
-        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+        let (request, rx) = Self::answered(cmd, idem);
+        self.ask_blocking(request, rx)
+    }
+
+    /// Appends a visit or a preview; resolves once it is on disk. Like `execute`,
+    /// without copying the share back (the public page does not need it).
+    pub async fn visit(
+        &self,
+        visit: crate::domain::VisitShare,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let (request, rx) = Self::acked(Command::Visit(visit));
+        self.ask(request, rx).await
+    }
+
+    /// Sets (or turns off) the actor's notifications, on their own stream; resolves once
+    /// it is on disk. The new state is then in the projection (`projection().owner`): it
+    /// is published before the answer.
+    pub async fn set_notifications(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let (request, rx) = Self::acked(Command::Notify(set));
+        self.ask(request, rx).await
+    }
+
+    /// `set_notifications` for threads outside an async runtime.
+    pub fn set_notifications_blocking(
+        &self,
+        set: crate::domain::SetNotifications,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let (request, rx) = Self::acked(Command::Notify(set));
+        self.ask_blocking(request, rx)
     }
 
     /// The projections, as of the last durable commit.
@@ -297,11 +314,7 @@ impl Store {
             idem: idem.clone(),
             reply,
         };
-        self.sender()?
-            .send(request)
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        self.ask(request, rx).await
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
